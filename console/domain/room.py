@@ -1,0 +1,145 @@
+"""The room reducer: folds a session's event log into ``RoomState`` (直播间状态).
+
+The store serves it as ``/state``, the console shows it live, the replay scrubs through it.
+Folding is deterministic and order-checked: an event already applied is ignored, a gap in
+``seq`` raises, so a follower can neither double count nor silently skip.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from console.domain.events import Event, EventType
+from console.domain.segments import ALL_SEGMENTS, Segment
+
+
+class SequenceGap(ValueError):
+    """An event arrived whose ``seq`` is beyond the next expected one."""
+
+    def __init__(self, expected: int, got: int) -> None:
+        super().__init__(f"expected seq {expected}, got {got}")
+        self.expected = expected
+        self.got = got
+
+
+def _zero_by_segment() -> dict[Segment, int]:
+    return dict.fromkeys(ALL_SEGMENTS, 0)
+
+
+@dataclass
+class RoomState:
+    """Everything the live room shows, as of event ``seq``.
+
+    Viewers are identified by member id; a member who joins twice is online once, and a
+    ``viewer_left`` for someone not online changes nothing. Viewers unknown to the member
+    base (no segment) are counted as guests (访客).
+    """
+
+    seq: int = 0
+    online_members: dict[str, Segment | None] = field(default_factory=dict)
+    online_by_segment: dict[Segment, int] = field(default_factory=_zero_by_segment)
+    online_guests: int = 0
+    peak_online: int = 0
+    peak_ts: float | None = None
+    watched_members: set[str] = field(default_factory=set)
+    watched_by_segment: dict[Segment, int] = field(default_factory=_zero_by_segment)
+    totals: dict[EventType, int] = field(default_factory=lambda: dict.fromkeys(EventType, 0))
+    likes: int = 0
+    first_ts: float | None = None
+    last_ts: float | None = None
+
+    @property
+    def online(self) -> int:
+        return len(self.online_members)
+
+    def apply(self, event: Event) -> bool:
+        """Fold one event; False if it was already folded, SequenceGap if one is missing."""
+        if event.seq <= self.seq:
+            return False
+        if event.seq != self.seq + 1:
+            raise SequenceGap(self.seq + 1, event.seq)
+        self.seq = event.seq
+        self.totals[event.type] += 1
+        if self.first_ts is None:
+            self.first_ts = event.ts
+        self.last_ts = event.ts if self.last_ts is None else max(self.last_ts, event.ts)
+        handler = _HANDLERS.get(event.type)
+        if handler is not None:
+            handler(self, event)
+        return True
+
+    def apply_all(self, events: Iterable[Event]) -> int:
+        """Fold events in order; returns how many were new."""
+        return sum(1 for event in events if self.apply(event))
+
+    def snapshot(self) -> RoomState:
+        """An independent copy (for checkpoints and for handing to views)."""
+        return copy.deepcopy(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``GET /sessions/{sid}/state``."""
+        return {
+            "seq": self.seq,
+            "online": self.online,
+            "online_by_segment": {s.value: n for s, n in self.online_by_segment.items()},
+            "online_guests": self.online_guests,
+            "peak_online": self.peak_online,
+            "peak_ts": self.peak_ts,
+            "watched": len(self.watched_members),
+            "watched_by_segment": {s.value: n for s, n in self.watched_by_segment.items()},
+            "totals": {t.value: n for t, n in self.totals.items()},
+            "likes": self.likes,
+            "first_ts": self.first_ts,
+            "last_ts": self.last_ts,
+        }
+
+    # -- per-type folding -------------------------------------------------------------
+
+    def _count(self, segment: Segment | None, delta: int) -> None:
+        if segment is None:
+            self.online_guests += delta
+        else:
+            self.online_by_segment[segment] += delta
+
+    def _on_joined(self, event: Event) -> None:
+        member = event.member_id
+        if member is None:
+            return
+        if member in self.online_members:
+            # A re-join after re-segmentation moves the viewer to the circle now stamped.
+            self._count(self.online_members[member], -1)
+        self.online_members[member] = event.segment
+        self._count(event.segment, +1)
+        if member not in self.watched_members:
+            self.watched_members.add(member)
+            if event.segment is not None:
+                self.watched_by_segment[event.segment] += 1
+        if self.online > self.peak_online:
+            self.peak_online = self.online
+            self.peak_ts = event.ts
+
+    def _on_left(self, event: Event) -> None:
+        if event.member_id is None or event.member_id not in self.online_members:
+            return
+        self._count(self.online_members.pop(event.member_id), -1)
+
+    def _on_like(self, event: Event) -> None:
+        count = event.data.get("count", 1)
+        self.likes += count if isinstance(count, int) and count > 0 else 1
+
+
+_HANDLERS = {
+    EventType.VIEWER_JOINED: RoomState._on_joined,
+    EventType.VIEWER_LEFT: RoomState._on_left,
+    EventType.LIKE: RoomState._on_like,
+}
+
+
+def fold(events: Iterable[Event], state: RoomState | None = None) -> RoomState:
+    """A new state: ``state`` (or the empty room) with ``events`` folded in."""
+    result = RoomState() if state is None else state.snapshot()
+    result.apply_all(events)
+    return result

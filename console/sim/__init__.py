@@ -1,0 +1,1 @@
+"""Scenarios, demo data and the broadcast simulator (demo, rehearsal, load)."""

@@ -1,0 +1,97 @@
+"""Scenario files (``resources/scenarios/NAME.toml``): the shape of a simulated broadcast."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from console.domain.segments import ALL_SEGMENTS, Segment
+from console.resources import RESOURCES
+
+SCENARIO_DIR = RESOURCES / "scenarios"
+RATE_KINDS = ("comment", "like", "share")
+
+
+class ScenarioError(ValueError):
+    """A scenario file is missing or malformed; the message names file and field."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    seed: int
+    duration_minutes: float
+    audience_tag: str
+    watchers: int
+    guests: int
+    arrival_curve: tuple[tuple[float, float], ...]
+    stay_mean_minutes: float
+    rejoin_probability: float
+    rates: Mapping[str, Mapping[Segment, float]]
+    comment_lines: tuple[str, ...]
+    host: str = ""
+
+
+def available() -> list[str]:
+    return sorted(path.stem for path in SCENARIO_DIR.glob("*.toml"))
+
+
+def load(name: str) -> Scenario:
+    path = SCENARIO_DIR / f"{name}.toml"
+    if not path.is_file():
+        raise ScenarioError(f"unknown scenario {name!r}; available: {', '.join(available())}")
+    return parse(path)
+
+
+def parse(path: Path) -> Scenario:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: {exc}") from exc
+    reader = _Reader(path, raw)
+    curve = tuple(
+        (float(point[0]), float(point[1])) for point in reader.get("arrival.curve", list)
+    )
+    if not curve or curve[0][1] != 0.0 or curve[-1][1] != 1.0:
+        raise ScenarioError(f"{path}: arrival.curve must rise from share 0.0 to 1.0")
+    if any(b[0] <= a[0] or b[1] < a[1] for a, b in zip(curve, curve[1:], strict=False)):
+        raise ScenarioError(f"{path}: arrival.curve must increase in minutes and share")
+    rates = {
+        kind: {seg: float(reader.get(f"rates.{kind}.{seg.value}", (int, float))) for seg in ALL_SEGMENTS}
+        for kind in RATE_KINDS
+    }
+    return Scenario(
+        name=reader.get("name", str),
+        title=reader.get("title", str),
+        seed=reader.get("seed", int),
+        duration_minutes=float(reader.get("duration_minutes", (int, float))),
+        audience_tag=reader.get("audience.tag", str),
+        watchers=reader.get("audience.watchers", int),
+        guests=reader.get("audience.guests", int),
+        arrival_curve=curve,
+        stay_mean_minutes=float(reader.get("stay.mean_minutes", (int, float))),
+        rejoin_probability=float(reader.get("stay.rejoin_probability", (int, float))),
+        rates=rates,
+        comment_lines=tuple(reader.get("comments.lines", list)),
+        host=str(raw.get("host", "")),
+    )
+
+
+class _Reader:
+    def __init__(self, path: Path, raw: Mapping[str, Any]) -> None:
+        self.path = path
+        self.raw = raw
+
+    def get(self, dotted: str, kind: type | tuple[type, ...]) -> Any:
+        node: Any = self.raw
+        for part in dotted.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                raise ScenarioError(f"{self.path}: missing field {dotted}")
+            node = node[part]
+        if not isinstance(node, kind) or isinstance(node, bool):
+            raise ScenarioError(f"{self.path}: field {dotted} has the wrong type")
+        return node

@@ -1,0 +1,263 @@
+"""The store's FastAPI application (``/api/v1``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import console
+from console.domain.events import check_event
+from console.store import auth, repository
+from console.store.auth import Permission, Role
+from console.store.context import StoreContext
+from console.store.errors import (
+    ApiError,
+    BodyLimitMiddleware,
+    api_error_handler,
+    http_error_handler,
+    problem,
+    validation_error_handler,
+)
+
+MAX_BATCH_EVENTS = 5_000
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_PAGE = 5_000
+STREAM_CHUNK = 1_000
+STREAM_IDLE_RECHECK_S = 1.0
+
+ReadyCallback = Callable[[], Awaitable[None] | None]
+
+
+# -- request and response bodies (also the OpenAPI document) ----------------------------
+
+
+class SessionCreate(BaseModel):
+    title: str = Field(min_length=1, max_length=120)
+    scenario: str | None = Field(default=None, max_length=64)
+    audience: dict[str, Any] | None = None
+
+
+class SessionPatch(BaseModel):
+    status: str = Field(pattern="^(scheduled|live|ended)$")
+
+
+class EventIn(BaseModel):
+    """An incoming room event (documentation of the wire shape; see domain.events)."""
+
+    id: str = Field(min_length=1, max_length=128)
+    type: str = Field(description="viewer_joined | viewer_left | comment | like | share")
+    ts: float = Field(ge=0, description="epoch seconds")
+    member_id: str | None = Field(default=None, max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class EventBatch(BaseModel):
+    events: list[EventIn] = Field(max_length=MAX_BATCH_EVENTS)
+
+
+class IngestResult(BaseModel):
+    accepted: int
+    duplicates: int
+    last_seq: int
+
+
+# -- dependencies ------------------------------------------------------------------------
+
+
+def _context(request: Request) -> StoreContext:
+    ctx: StoreContext = request.app.state.store
+    return ctx
+
+
+Context = Annotated[StoreContext, Depends(_context)]
+
+
+def require(permission: Permission) -> Callable[..., Awaitable[Role]]:
+    """A dependency: 401 without a valid token, 403 when its role lacks ``permission``."""
+
+    async def check(
+        ctx: Context, authorization: Annotated[str | None, Header()] = None
+    ) -> Role:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise problem(401, "authorization", "a bearer token is required")
+        role = await ctx.read(auth.role_of, token.strip())
+        if role is None:
+            raise problem(401, "authorization", "unknown or revoked token")
+        if permission not in auth.GRANTS[role]:
+            raise problem(403, "authorization", f"role {role.value} may not {permission.value}")
+        return role
+
+    return check
+
+
+async def _existing_session(sid: str, ctx: Context) -> str:
+    try:
+        await ctx.read(repository.last_seq, sid)
+    except repository.NotFound as exc:
+        raise problem(404, "sid", str(exc)) from exc
+    return sid
+
+
+SessionId = Annotated[str, Depends(_existing_session)]
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(payload), status_code=status, media_type="application/json")
+
+
+# -- routes ------------------------------------------------------------------------------
+
+router = APIRouter(prefix="/api/v1")
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok", "version": console.__version__}
+
+
+@router.post("/sessions", status_code=201, dependencies=[Depends(require(Permission.MANAGE))])
+async def create_session(body: SessionCreate, ctx: Context) -> dict[str, Any]:
+    return await ctx.write(repository.create_session, body.title, body.scenario, body.audience)
+
+
+@router.get("/sessions", dependencies=[Depends(require(Permission.READ))])
+async def list_sessions(ctx: Context) -> list[dict[str, Any]]:
+    return await ctx.read(repository.list_sessions)
+
+
+@router.get("/sessions/{sid}", dependencies=[Depends(require(Permission.READ))])
+async def get_session(sid: SessionId, ctx: Context) -> dict[str, Any]:
+    return await ctx.read(repository.get_session, sid)
+
+
+@router.patch("/sessions/{sid}", dependencies=[Depends(require(Permission.MANAGE))])
+async def patch_session(sid: SessionId, body: SessionPatch, ctx: Context) -> dict[str, Any]:
+    return await ctx.write(repository.set_session_status, sid, body.status)
+
+
+@router.post(
+    "/sessions/{sid}/events",
+    dependencies=[Depends(require(Permission.INGEST))],
+    response_model=IngestResult,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": EventBatch.model_json_schema()}},
+        }
+    },
+)
+async def ingest_events(sid: SessionId, request: Request, ctx: Context) -> Response:
+    events = _parse_batch(await request.body())
+    result = await ctx.write(repository.append_events, sid, events)
+    ctx.notifier.publish(sid, result.last_seq)
+    return _json(
+        {"accepted": result.accepted, "duplicates": result.duplicates, "last_seq": result.last_seq}
+    )
+
+
+def _parse_batch(body: bytes) -> list[dict[str, Any]]:
+    """Parse and validate a whole batch; any problem rejects all of it."""
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise problem(400, "body", f"malformed JSON: {exc}") from exc
+    if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
+        raise problem(422, "events", 'required: {"events": [...]}')
+    events: list[Any] = payload["events"]
+    if len(events) > MAX_BATCH_EVENTS:
+        raise problem(413, "events", f"{len(events)} events; at most {MAX_BATCH_EVENTS} a batch")
+    problems = []
+    for index, raw in enumerate(events):
+        if not isinstance(raw, dict):
+            problems.append(problem(422, f"events[{index}]", "must be an object").problems[0])
+            continue
+        problems.extend(check_event(raw, f"events[{index}]"))
+    if problems:
+        raise ApiError(422, problems)
+    return events
+
+
+@router.get("/sessions/{sid}/events", dependencies=[Depends(require(Permission.READ))])
+async def read_events(
+    sid: SessionId,
+    ctx: Context,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1_000,
+) -> Response:
+    rows = await ctx.read(repository.read_events_json, sid, after, limit)
+    last = await ctx.read(repository.last_seq, sid)
+    body = b'{"events":[' + ",".join(js for _, js in rows).encode() + b'],"last_seq":%d}' % last
+    return Response(body, media_type="application/json")
+
+
+@router.get(
+    "/sessions/{sid}/stream",
+    response_class=EventSourceResponse,
+    dependencies=[Depends(require(Permission.READ))],
+)
+async def stream_events(
+    sid: SessionId,
+    ctx: Context,
+    after: Annotated[int | None, Query(ge=0)] = None,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> AsyncIterator[ServerSentEvent]:
+    """The log as server-sent events whose ids are ``seq``; resumes after Last-Event-ID."""
+    seq = _resume_point(after, last_event_id)
+    while True:
+        rows = await ctx.read(repository.read_events_json, sid, seq, STREAM_CHUNK)
+        for row_seq, payload in rows:
+            yield ServerSentEvent(raw_data=payload, id=str(row_seq))
+            seq = row_seq
+        if len(rows) < STREAM_CHUNK:
+            await ctx.notifier.wait_beyond(sid, seq, STREAM_IDLE_RECHECK_S)
+
+
+def _resume_point(after: int | None, last_event_id: str | None) -> int:
+    if last_event_id is not None and last_event_id.strip():
+        value = last_event_id.strip()
+        if not value.isdigit():
+            raise problem(422, "Last-Event-ID", f"must be a seq number, got {value[:40]!r}")
+        return int(value)
+    return after or 0
+
+
+@router.get("/sessions/{sid}/state", dependencies=[Depends(require(Permission.READ))])
+async def room_state(sid: SessionId, ctx: Context) -> Response:
+    return _json(await ctx.read(ctx.room_state, sid))
+
+
+# -- the application ---------------------------------------------------------------------
+
+
+def create_app(db_path: Path, on_ready: ReadyCallback | None = None) -> FastAPI:
+    """The store app over the SQLite file at ``db_path`` (created if missing)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.store = StoreContext(db_path)
+        if on_ready is not None:
+            result = on_ready()
+            if result is not None:
+                await result
+        try:
+            yield
+        finally:
+            app.state.store.close()
+
+    app = FastAPI(title="直播中控台 store", version=console.__version__, lifespan=lifespan)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_exception_handler(ApiError, api_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.include_router(router)
+    return app

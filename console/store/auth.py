@@ -1,0 +1,66 @@
+"""Role tokens: created once, stored only as SHA-256 hashes, checked on every request."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from enum import StrEnum
+
+import sqlite_utils
+
+TOKEN_PREFIX = "lc_"
+
+
+class Role(StrEnum):
+    """Who holds a token (角色)."""
+
+    HOST = "host"
+    ASSISTANT = "assistant"
+    OPERATOR = "operator"
+    INGEST = "ingest"
+
+
+class Permission(StrEnum):
+    READ = "read"  # sessions, log, stream, state
+    COMMAND = "command"  # floor-assistant commands
+    INGEST = "ingest"  # room events from the platform or the simulator
+    MANAGE = "manage"  # sessions, catalog, members, segmentation, reports
+
+
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.HOST: frozenset({Permission.READ}),
+    Role.ASSISTANT: frozenset({Permission.READ, Permission.COMMAND}),
+    Role.OPERATOR: frozenset(Permission),
+    Role.INGEST: frozenset({Permission.INGEST}),
+}
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256 random bits, so a plain hash is as strong as a slow KDF here.
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(db: sqlite_utils.Database, role: Role, label: str = "") -> str:
+    """Store a new token's hash and return the token (shown once, never stored)."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db["tokens"].insert(
+        {"hash": hash_token(token), "role": role.value, "label": label, "created_at": time.time()}
+    )
+    return token
+
+
+def revoke_token(db: sqlite_utils.Database, token: str) -> bool:
+    cursor = db.execute(
+        "UPDATE tokens SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL",
+        [time.time(), hash_token(token)],
+    )
+    return cursor.rowcount > 0
+
+
+def role_of(db: sqlite_utils.Database, token: str) -> Role | None:
+    """The role of a valid, unrevoked token, else None."""
+    row = db.execute(
+        "SELECT role FROM tokens WHERE hash = ? AND revoked_at IS NULL", [hash_token(token)]
+    ).fetchone()
+    return Role(row[0]) if row else None

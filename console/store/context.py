@@ -1,0 +1,89 @@
+"""What one running store holds: its database connections, writer thread, caches."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlite_utils
+from starlette.concurrency import run_in_threadpool
+
+from console.domain.room import RoomState
+from console.store import repository
+from console.store.notifier import LogNotifier
+from console.store.schema import connect, open_store
+
+T = TypeVar("T")
+STATE_FOLD_CHUNK = 10_000
+
+
+class StoreContext:
+    """Database access for the API: one writer thread, per-thread reader connections.
+
+    All writes go through a single worker thread owning the only writing connection, so
+    transactions never contend inside the process; reads run in the thread pool, each
+    thread with its own connection (WAL lets them proceed during writes).
+    """
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+        open_store(db_path).close()
+        self.notifier = LogNotifier()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
+        self._writer_db: sqlite_utils.Database | None = None
+        self._readers = threading.local()
+        self._reader_dbs: list[sqlite_utils.Database] = []
+        self._reader_lock = threading.Lock()
+        self._states: dict[str, RoomState] = {}
+        self._state_lock = threading.Lock()
+
+    # -- running work ------------------------------------------------------------------
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(db, *args)`` on the writer thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, self._call_writer, fn, args)
+
+    def _call_writer(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        if self._writer_db is None:
+            self._writer_db = connect(self.db_path)
+        return fn(self._writer_db, *args)
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(db, *args)`` on a pool thread with its own reader connection."""
+        return await run_in_threadpool(self._call_reader, fn, args)
+
+    def _call_reader(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        db = getattr(self._readers, "db", None)
+        if db is None:
+            db = connect(self.db_path)
+            self._readers.db = db
+            with self._reader_lock:
+                self._reader_dbs.append(db)
+        return fn(db, *args)
+
+    # -- derived state -----------------------------------------------------------------
+
+    def room_state(self, db: sqlite_utils.Database, sid: str) -> dict[str, Any]:
+        """The reduced room, folding only what arrived since the last call."""
+        repository.last_seq(db, sid)  # raises NotFound for an unknown session
+        with self._state_lock:
+            state = self._states.setdefault(sid, RoomState())
+            while True:
+                events = repository.read_events(db, sid, state.seq, STATE_FOLD_CHUNK)
+                state.apply_all(events)
+                if len(events) < STATE_FOLD_CHUNK:
+                    return state.to_dict()
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
+        if self._writer_db is not None:
+            self._writer_db.close()
+        with self._reader_lock:
+            for db in self._reader_dbs:
+                db.close()
+            self._reader_dbs.clear()

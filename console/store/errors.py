@@ -1,0 +1,95 @@
+"""One JSON shape for every 4xx: which field, and why."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from console.domain.events import Problem
+
+MAX_PROBLEMS_SHOWN = 20
+
+
+class ApiError(Exception):
+    """Raised by handlers; rendered as ``{"error", "problems", "problem_count"}``."""
+
+    def __init__(self, status: int, problems: Sequence[Problem]) -> None:
+        super().__init__(str(problems[0]) if problems else "error")
+        self.status = status
+        self.problems = list(problems)
+
+
+def problem(status: int, field: str, reason: str) -> ApiError:
+    return ApiError(status, [Problem(field, reason)])
+
+
+def problem_body(problems: Sequence[Problem]) -> dict[str, object]:
+    return {
+        "error": str(problems[0]) if problems else "error",
+        "problems": [{"field": p.field, "reason": p.reason} for p in problems[:MAX_PROBLEMS_SHOWN]],
+        "problem_count": len(problems),
+    }
+
+
+async def api_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return JSONResponse(problem_body(exc.problems), status_code=exc.status, headers=headers)
+
+
+async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        Problem(".".join(str(part) for part in error.get("loc", ())), str(error.get("msg", "")))
+        for error in exc.errors()
+    ]
+    return JSONResponse(problem_body(problems), status_code=422)
+
+
+async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse(
+        problem_body([Problem("request", str(exc.detail))]),
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+class BodyLimitMiddleware:
+    """Rejects request bodies over ``max_bytes`` with 413 before the handler reads them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            await self._reject(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise ApiError(413, [self._problem()])
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    def _problem(self) -> Problem:
+        return Problem("body", f"request body larger than {self.max_bytes} bytes")
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(problem_body([self._problem()]), status_code=413)
+        await response(scope, receive, send)

@@ -1,0 +1,239 @@
+"""Reads and writes of sessions, members and the per-session event log.
+
+Appends are idempotent on the event id and gapless in ``seq``: duplicates (already stored,
+or repeated inside one batch) are acknowledged and skipped before numbering, and the whole
+batch commits in one transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlite_utils
+
+from console.domain.events import Event, EventType
+from console.domain.privacy import mask_name
+from console.domain.segments import parse_segment
+from console.store.schema import transaction
+
+SESSION_STATUSES = ("scheduled", "live", "ended")
+
+
+class NotFound(LookupError):
+    """A named thing (session, member) does not exist."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    accepted: int
+    duplicates: int
+    last_seq: int
+
+
+# -- sessions ----------------------------------------------------------------------------
+
+
+def new_session_id() -> str:
+    return "s_" + secrets.token_hex(5)
+
+
+def create_session(
+    db: sqlite_utils.Database,
+    title: str,
+    scenario: str | None = None,
+    audience: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    row = {
+        "id": new_session_id(),
+        "title": title,
+        "status": "scheduled",
+        "scenario": scenario,
+        "audience": orjson.dumps(audience or {}).decode(),
+        "created_at": time.time(),
+        "started_at": None,
+        "ended_at": None,
+        "last_seq": 0,
+    }
+    db["sessions"].insert(row)
+    return session_json(row)
+
+
+def session_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    result = dict(row)
+    result["audience"] = orjson.loads(row["audience"] or "{}")
+    return result
+
+
+def get_session(db: sqlite_utils.Database, sid: str) -> dict[str, Any]:
+    rows = list(db.query("SELECT * FROM sessions WHERE id = ?", [sid]))
+    if not rows:
+        raise NotFound(f"session {sid!r} not found")
+    return session_json(rows[0])
+
+
+def list_sessions(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    return [
+        session_json(row)
+        for row in db.query("SELECT * FROM sessions ORDER BY created_at DESC, id")
+    ]
+
+
+def set_session_status(db: sqlite_utils.Database, sid: str, status: str) -> dict[str, Any]:
+    if status not in SESSION_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(SESSION_STATUSES)}")
+    now = time.time()
+    with transaction(db) as conn:
+        if conn.execute("SELECT 1 FROM sessions WHERE id = ?", [sid]).fetchone() is None:
+            raise NotFound(f"session {sid!r} not found")
+        conn.execute(
+            """
+            UPDATE sessions SET status = ?,
+                started_at = CASE WHEN ? = 'live' THEN coalesce(started_at, ?) ELSE started_at END,
+                ended_at = CASE WHEN ? = 'ended' THEN coalesce(ended_at, ?) ELSE ended_at END
+            WHERE id = ?
+            """,
+            [status, status, now, status, now, sid],
+        )
+    return get_session(db, sid)
+
+
+# -- members -----------------------------------------------------------------------------
+
+
+def upsert_members(db: sqlite_utils.Database, members: Iterable[Mapping[str, Any]]) -> int:
+    """Insert or update members by id, in one transaction; returns how many."""
+    now = time.time()
+    rows = [{**member, "updated_at": now} for member in members]
+    with transaction(db):
+        db["members"].upsert_all(rows, pk="id")
+    return len(rows)
+
+
+def count_members(db: sqlite_utils.Database) -> int:
+    return int(db.execute("SELECT count(*) FROM members").fetchone()[0])
+
+
+# -- the event log -----------------------------------------------------------------------
+
+_INSERT_EVENT = """
+INSERT INTO events (session_id, seq, event_id, type, ts, member_id, segment, koc, nick, data,
+                    received_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+
+def append_events(
+    db: sqlite_utils.Database, sid: str, events: Sequence[Mapping[str, Any]]
+) -> AppendResult:
+    """Store validated incoming events after the session's last ``seq``.
+
+    Each new event is stamped with the member's current segment, KOC flag and masked
+    display name, so the log keeps telling the truth after later re-segmentation.
+    """
+    now = time.time()
+    with transaction(db) as conn:
+        row = conn.execute("SELECT last_seq, status FROM sessions WHERE id = ?", [sid]).fetchone()
+        if row is None:
+            raise NotFound(f"session {sid!r} not found")
+        last_seq, status = int(row[0]), row[1]
+        if not events:
+            return AppendResult(0, 0, last_seq)
+
+        ids = [event["id"] for event in events]
+        stored = {
+            r[0]
+            for r in conn.execute(
+                "SELECT event_id FROM events WHERE session_id = ? "
+                "AND event_id IN (SELECT value FROM json_each(?))",
+                [sid, orjson.dumps(ids)],
+            )
+        }
+        member_ids = {event.get("member_id") for event in events} - {None}
+        members = {
+            r[0]: (r[1], r[2], r[3])
+            for r in conn.execute(
+                "SELECT id, segment, koc, name FROM members "
+                "WHERE id IN (SELECT value FROM json_each(?))",
+                [orjson.dumps(sorted(member_ids))],
+            )
+        }
+
+        rows = []
+        seq = last_seq
+        for event in events:
+            event_id = event["id"]
+            if event_id in stored:
+                continue
+            stored.add(event_id)
+            seq += 1
+            member_id = event.get("member_id")
+            data = event.get("data") or {}
+            segment, koc, name = members.get(member_id, (None, 0, None))
+            nick = mask_name(name or str(data.get("nick") or ""))
+            rows.append(
+                (sid, seq, event_id, event["type"], float(event["ts"]), member_id, segment,
+                 koc or 0, nick, orjson.dumps(data), now)
+            )
+        if rows:
+            conn.executemany(_INSERT_EVENT, rows)
+            conn.execute(
+                "UPDATE sessions SET last_seq = ?, status = ?, "
+                "started_at = coalesce(started_at, ?) WHERE id = ?",
+                [seq, "live" if status == "scheduled" else status, now, sid],
+            )
+    return AppendResult(len(rows), len(events) - len(rows), seq)
+
+
+_EVENT_JSON = """
+json_object('seq', seq, 'id', event_id, 'type', type, 'ts', ts, 'member_id', member_id,
+            'segment', segment, 'koc', json(CASE koc WHEN 0 THEN 'false' ELSE 'true' END),
+            'nick', nick, 'data', json(data))
+"""
+
+
+def read_events_json(
+    db: sqlite_utils.Database, sid: str, after: int, limit: int
+) -> list[tuple[int, str]]:
+    """``(seq, event as JSON text)`` after ``after``, in order, built by SQLite itself."""
+    return [
+        (int(r[0]), r[1])
+        for r in db.execute(
+            f"SELECT seq, {_EVENT_JSON} FROM events WHERE session_id = ? AND seq > ? "
+            "ORDER BY seq LIMIT ?",
+            [sid, after, limit],
+        )
+    ]
+
+
+def read_events(db: sqlite_utils.Database, sid: str, after: int, limit: int) -> list[Event]:
+    """Stored events after ``after`` as domain objects, in order."""
+    return [
+        Event(
+            seq=r[0],
+            id=r[1],
+            type=EventType(r[2]),
+            ts=r[3],
+            member_id=r[4],
+            segment=parse_segment(r[5]),
+            koc=bool(r[6]),
+            nick=r[7],
+            data=orjson.loads(r[8]),
+        )
+        for r in db.execute(
+            "SELECT seq, event_id, type, ts, member_id, segment, koc, nick, data FROM events "
+            "WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            [sid, after, limit],
+        )
+    ]
+
+
+def last_seq(db: sqlite_utils.Database, sid: str) -> int:
+    row = db.execute("SELECT last_seq FROM sessions WHERE id = ?", [sid]).fetchone()
+    if row is None:
+        raise NotFound(f"session {sid!r} not found")
+    return int(row[0])

@@ -1,0 +1,133 @@
+"""The store's SQLite schema, created through sqlite-utils, in WAL mode.
+
+``PRAGMA user_version`` records the schema version; ``open_store`` migrates forward.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 10_000
+
+
+def connect(path: Path | str) -> sqlite_utils.Database:
+    """A connection with the store's pragmas; does not create or migrate anything."""
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    # Autocommit mode: every write path opens its own explicit transaction.
+    conn.isolation_level = None
+    db = sqlite_utils.Database(conn)
+    # WAL + synchronous=NORMAL keeps every committed transaction across a process kill
+    # (only an OS crash or power loss may drop the newest ones).
+    db.execute("PRAGMA synchronous = NORMAL")
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute("PRAGMA foreign_keys = ON")
+    return db
+
+
+def open_store(path: Path | str) -> sqlite_utils.Database:
+    """Open (creating and migrating if needed) the store database at ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = connect(path)
+    db.enable_wal()
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"{path}: schema version {version} is newer than this program ({SCHEMA_VERSION})"
+        )
+    if version < 1:
+        _create_v1(db)
+    return db
+
+
+def _create_v1(db: sqlite_utils.Database) -> None:
+    with transaction(db):
+        db["members"].create(
+            {
+                "id": str,
+                "name": str,
+                "phone": str,
+                "segment": str,
+                "koc": int,
+                "opted_out": int,
+                "tags": str,
+                "city": str,
+                "updated_at": float,
+            },
+            pk="id",
+            not_null={"id", "name"},
+            defaults={"koc": 0, "opted_out": 0, "tags": ""},
+            if_not_exists=True,
+        )
+        db["sessions"].create(
+            {
+                "id": str,
+                "title": str,
+                "status": str,
+                "scenario": str,
+                "audience": str,
+                "created_at": float,
+                "started_at": float,
+                "ended_at": float,
+                "last_seq": int,
+            },
+            pk="id",
+            not_null={"id", "title", "status", "created_at", "last_seq"},
+            defaults={"status": "scheduled", "last_seq": 0},
+            if_not_exists=True,
+        )
+        # The log is clustered on (session_id, seq): reading "after seq N" is a range scan.
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS events (
+                session_id TEXT NOT NULL REFERENCES sessions(id),
+                seq INTEGER NOT NULL,
+                event_id TEXT NOT NULL,
+                type TEXT NOT NULL,
+                ts REAL NOT NULL,
+                member_id TEXT,
+                segment TEXT,
+                koc INTEGER NOT NULL DEFAULT 0,
+                nick TEXT NOT NULL DEFAULT '',
+                data TEXT NOT NULL DEFAULT '{}',
+                received_at REAL NOT NULL,
+                PRIMARY KEY (session_id, seq)
+            ) WITHOUT ROWID
+            """
+        )
+        db["events"].create_index(
+            ["session_id", "event_id"], unique=True, index_name="events_event_id", if_not_exists=True
+        )
+        db["tokens"].create(
+            {
+                "hash": str,
+                "role": str,
+                "label": str,
+                "created_at": float,
+                "revoked_at": float,
+            },
+            pk="hash",
+            not_null={"hash", "role", "created_at"},
+            if_not_exists=True,
+        )
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
+    """An explicit ``BEGIN IMMEDIATE`` transaction: all of it commits, or none of it."""
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

@@ -1,0 +1,58 @@
+"""Running the store under uvicorn (``python main.py serve``)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+
+import uvicorn
+
+from console.store.app import create_app
+
+READY_PREFIX = "store listening on "
+
+
+def watch_parent(poll_s: float = 0.5) -> None:
+    """Stop this process (SIGTERM, so it shuts down cleanly) when its parent goes away."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            threading.Event().wait(poll_s)
+            if os.getppid() != parent:
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def serve(db_path: Path, host: str = "127.0.0.1", port: int = 8765) -> None:
+    """Serve until SIGINT/SIGTERM. Prints ``store listening on URL`` once ready.
+
+    ``port=0`` picks a free port; the line tells which.
+    """
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)  # listen before announcing, so no early client is refused
+    bound_host, bound_port = sock.getsockname()[:2]
+    url_host = f"[{bound_host}]" if ":" in bound_host else bound_host
+
+    def announce() -> None:
+        print(f"{READY_PREFIX}http://{url_host}:{bound_port}", flush=True)
+
+    app = create_app(db_path, on_ready=announce)
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=2,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
+    sys.stdout.flush()

@@ -1,0 +1,1 @@
+"""The console's IO: HTTP client, SSE follower with resume, local cache."""

@@ -1,0 +1,130 @@
+"""An async client for the store's HTTP API (httpx)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import orjson
+from httpx_sse import EventSource, aconnect_sse
+
+from console.domain.events import Event
+
+API = "/api/v1"
+# The store sends an SSE keep-alive comment every 15 s; silence for longer means a dead link.
+STREAM_READ_TIMEOUT_S = 40.0
+
+
+class StoreError(Exception):
+    """The store answered with an error status; ``reason`` is its one-line explanation."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"HTTP {status}: {reason}")
+        self.status = status
+        self.reason = reason
+
+    @property
+    def is_auth(self) -> bool:
+        return self.status in (401, 403)
+
+
+class StoreClient:
+    """Typed calls to one store with one bearer token."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self._http.request(method, API + path, **kwargs)
+        _raise_for_status(response)
+        return orjson.loads(response.content)
+
+    async def health(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self._request("GET", "/health")
+        return result
+
+    async def create_session(
+        self, title: str, scenario: str | None = None, audience: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        body = {"title": title, "scenario": scenario, "audience": dict(audience or {})}
+        result: dict[str, Any] = await self._request("POST", "/sessions", json=body)
+        return result
+
+    async def list_sessions(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self._request("GET", "/sessions")
+        return result
+
+    async def get_session(self, sid: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._request("GET", f"/sessions/{sid}")
+        return result
+
+    async def set_status(self, sid: str, status: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._request(
+            "PATCH", f"/sessions/{sid}", json={"status": status}
+        )
+        return result
+
+    async def post_events(self, sid: str, events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        body = orjson.dumps({"events": list(events)})
+        result: dict[str, Any] = await self._request(
+            "POST",
+            f"/sessions/{sid}/events",
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )
+        return result
+
+    async def read_events(self, sid: str, after: int, limit: int = 1000) -> tuple[list[Event], int]:
+        """A page of the log after ``after`` and the log's current last ``seq``."""
+        page = await self._request(
+            "GET", f"/sessions/{sid}/events", params={"after": after, "limit": limit}
+        )
+        return [Event.from_dict(raw) for raw in page["events"]], int(page["last_seq"])
+
+    async def state(self, sid: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._request("GET", f"/sessions/{sid}/state")
+        return result
+
+    @asynccontextmanager
+    async def stream(self, sid: str, after: int) -> AsyncIterator[EventSource]:
+        """The session's SSE stream resuming after ``after`` (sent as Last-Event-ID)."""
+        timeout = httpx.Timeout(10.0, read=STREAM_READ_TIMEOUT_S)
+        async with aconnect_sse(
+            self._http,
+            "GET",
+            f"{API}/sessions/{sid}/stream",
+            headers={"Last-Event-ID": str(after)},
+            timeout=timeout,
+        ) as source:
+            if source.response.status_code >= 400:
+                await source.response.aread()
+                _raise_for_status(source.response)
+            yield source
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    if response.status_code < 400:
+        return
+    try:
+        reason = str(orjson.loads(response.content).get("error", response.reason_phrase))
+    except (orjson.JSONDecodeError, AttributeError):
+        reason = response.reason_phrase or "error"
+    raise StoreError(response.status_code, reason)
