@@ -200,19 +200,28 @@ async def read_events(
     return Response(body, media_type="application/json")
 
 
+def _resume_point(
+    after: Annotated[int | None, Query(ge=0)] = None,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> int:
+    """Where a stream starts: after Last-Event-ID (a reconnecting client), else ``after``."""
+    if last_event_id is not None and last_event_id.strip():
+        value = last_event_id.strip()
+        if not value.isdigit():
+            raise problem(422, "Last-Event-ID", f"must be a seq number, got {value[:40]!r}")
+        return int(value)
+    return after or 0
+
+
 @router.get(
     "/sessions/{sid}/stream",
     response_class=EventSourceResponse,
     dependencies=[Depends(require(Permission.READ))],
 )
 async def stream_events(
-    sid: SessionId,
-    ctx: Context,
-    after: Annotated[int | None, Query(ge=0)] = None,
-    last_event_id: Annotated[str | None, Header()] = None,
+    sid: SessionId, ctx: Context, seq: Annotated[int, Depends(_resume_point)]
 ) -> AsyncIterator[ServerSentEvent]:
     """The log as server-sent events whose ids are ``seq``; resumes after Last-Event-ID."""
-    seq = _resume_point(after, last_event_id)
     while True:
         rows = await ctx.read(repository.read_events_json, sid, seq, STREAM_CHUNK)
         for row_seq, payload in rows:
@@ -220,15 +229,6 @@ async def stream_events(
             seq = row_seq
         if len(rows) < STREAM_CHUNK:
             await ctx.notifier.wait_beyond(sid, seq, STREAM_IDLE_RECHECK_S)
-
-
-def _resume_point(after: int | None, last_event_id: str | None) -> int:
-    if last_event_id is not None and last_event_id.strip():
-        value = last_event_id.strip()
-        if not value.isdigit():
-            raise problem(422, "Last-Event-ID", f"must be a seq number, got {value[:40]!r}")
-        return int(value)
-    return after or 0
 
 
 @router.get("/sessions/{sid}/state", dependencies=[Depends(require(Permission.READ))])

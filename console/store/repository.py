@@ -22,6 +22,9 @@ from console.domain.segments import parse_segment
 from console.store.schema import transaction
 
 SESSION_STATUSES = ("scheduled", "live", "ended")
+# Event times are kept to the millisecond: SQLite's JSON output has 15 significant digits,
+# and epoch milliseconds fit, so the log reads back exactly as the reducer folded it.
+TS_DECIMALS = 3
 
 
 class NotFound(LookupError):
@@ -176,7 +179,7 @@ def append_events(
             segment, koc, name = members.get(member_id, (None, 0, None))
             nick = mask_name(name or str(data.get("nick") or ""))
             rows.append(
-                (sid, seq, event_id, event["type"], float(event["ts"]), member_id, segment,
+                (sid, seq, event_id, event["type"], round(float(event["ts"]), TS_DECIMALS), member_id, segment,
                  koc or 0, nick, orjson.dumps(data), now)
             )
         if rows:

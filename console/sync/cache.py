@@ -1,0 +1,70 @@
+"""The console's local cache (sqlite-utils): the session logs it has already seen.
+
+On start the console shows what it had at once and fetches only what it lacks. The cache
+holds events as the store serves them: masked nicks, no phone numbers, no addresses.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+import sqlite_utils
+
+from console.domain.events import Event
+
+
+class LocalCache:
+    """Thread-safe; meant to be used from a worker thread, never the UI thread."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite_utils.Database(
+            sqlite3.connect(path, check_same_thread=False), execute_plugins=False
+        )
+        self._db.conn.execute("PRAGMA synchronous = NORMAL")
+        self._db.enable_wal()
+        self._db["events"].create(
+            {"store": str, "session_id": str, "seq": int, "event": str},
+            pk=("store", "session_id", "seq"),
+            if_not_exists=True,
+        )
+
+    def load(self, store: str, session_id: str) -> list[Event]:
+        """The cached events of a session, in order, contiguous from seq 1."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, event FROM events WHERE store = ? AND session_id = ? ORDER BY seq",
+                [store, session_id],
+            ).fetchall()
+        events: list[Event] = []
+        for seq, raw in rows:
+            if seq != len(events) + 1:
+                break  # keep the contiguous prefix only; the store fills in the rest
+            events.append(Event.from_dict(orjson.loads(raw)))
+        return events
+
+    def append(self, store: str, session_id: str, events: Sequence[Event]) -> None:
+        rows = [
+            (store, session_id, e.seq, orjson.dumps(e.to_dict()).decode()) for e in events
+        ]
+        with self._lock, self._db.conn:
+            self._db.conn.executemany(
+                "INSERT OR IGNORE INTO events (store, session_id, seq, event) VALUES (?, ?, ?, ?)",
+                rows,
+            )
+
+    def forget(self, store: str, session_id: str) -> None:
+        with self._lock, self._db.conn:
+            self._db.conn.execute(
+                "DELETE FROM events WHERE store = ? AND session_id = ?", [store, session_id]
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

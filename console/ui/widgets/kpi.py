@@ -1,0 +1,30 @@
+"""A labelled big figure (指标卡)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+
+class KpiTile(QWidget):
+    def __init__(self, label: str, primary: bool = False) -> None:
+        super().__init__()
+        self.value_label = QLabel("0")
+        self.value_label.setObjectName("kpiValue")
+        self.value_label.setProperty("primary", primary)
+        self.value_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        caption = QLabel(label)
+        caption.setObjectName("kpiLabel")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setSpacing(0)
+        layout.addWidget(caption)
+        layout.addWidget(self.value_label)
+
+    def set_value(self, value: int) -> None:
+        text = f"{value:,}"
+        if self.value_label.text() != text:
+            self.value_label.setText(text)
+
+    def text(self) -> str:
+        return self.value_label.text()

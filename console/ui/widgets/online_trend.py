@@ -1,0 +1,60 @@
+"""Online viewers over the broadcast (在线趋势): total and per circle, from event time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QFont
+
+from console.domain.room import RoomState
+from console.domain.segments import ALL_SEGMENTS
+from console.ui.theme import PALETTE, SEGMENT_COLORS
+
+INITIAL_CAPACITY = 1024
+
+
+class OnlineTrendChart(pg.PlotWidget):
+    """Samples the room once per redraw into numpy buffers that grow by doubling."""
+
+    def __init__(self, font_family: str) -> None:
+        super().__init__()
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(x=False, y=False)
+        self.hideButtons()
+        plot = self.getPlotItem()
+        plot.showGrid(x=False, y=True, alpha=0.15)
+        for side in ("left", "bottom"):
+            plot.getAxis(side).setStyle(tickFont=QFont(font_family, 11))
+        bottom = plot.getAxis("bottom")
+        bottom.setLabel("开播后分钟")
+        bottom.enableAutoSIPrefix(False)
+        self._size = 0
+        self._minutes = np.zeros(INITIAL_CAPACITY)
+        self._values = np.zeros((len(ALL_SEGMENTS) + 1, INITIAL_CAPACITY))
+        self._curves = [
+            plot.plot(pen=pg.mkPen(SEGMENT_COLORS[s], width=1)) for s in ALL_SEGMENTS
+        ]
+        self._curves.append(plot.plot(pen=pg.mkPen(PALETTE["accent"], width=2)))
+
+    @property
+    def samples(self) -> int:
+        return self._size
+
+    def sample(self, state: RoomState) -> None:
+        """Add the room as of its last event; one point per distinct event time."""
+        if state.first_ts is None or state.last_ts is None:
+            return
+        minute = (state.last_ts - state.first_ts) / 60.0
+        row = [state.online_by_segment[s] for s in ALL_SEGMENTS] + [state.online]
+        if self._size and self._minutes[self._size - 1] >= minute:
+            self._values[:, self._size - 1] = row
+        else:
+            if self._size == len(self._minutes):
+                self._minutes = np.concatenate([self._minutes, np.zeros(self._size)])
+                self._values = np.concatenate([self._values, np.zeros_like(self._values)], axis=1)
+            self._minutes[self._size] = minute
+            self._values[:, self._size] = row
+            self._size += 1
+        x = self._minutes[: self._size]
+        for curve, values in zip(self._curves, self._values, strict=True):
+            curve.setData(x, values[: self._size])

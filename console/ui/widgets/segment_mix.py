@@ -1,0 +1,78 @@
+"""The room's segment mix (分层构成): one horizontal bar per circle, with count and share."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QFont
+
+from console.domain.segments import ALL_SEGMENTS, Segment
+from console.ui.theme import PALETTE, segment_color
+
+BAR_HEIGHT = 0.72
+
+
+class SegmentMixChart(pg.PlotWidget):
+    """Bars are created once; ``set_counts`` only moves them (cheap on every redraw)."""
+
+    def __init__(self, font_family: str) -> None:
+        super().__init__()
+        self._counts: dict[Segment, int] = dict.fromkeys(ALL_SEGMENTS, 0)
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(x=False, y=False)
+        self.hideButtons()
+        plot = self.getPlotItem()
+        plot.showGrid(x=True, y=False, alpha=0.15)
+        tick_font = QFont(font_family, 13)
+        left = plot.getAxis("left")
+        left.setTicks([[(i, f"{s.value} {s.label}") for i, s in enumerate(ALL_SEGMENTS)]])
+        left.setStyle(tickFont=tick_font, tickLength=0)
+        left.setTextPen(pg.mkPen(PALETTE["text"]))
+        bottom = plot.getAxis("bottom")
+        bottom.setStyle(tickFont=QFont(font_family, 11))
+        plot.invertY(True)
+        self._bars = pg.BarGraphItem(
+            x0=np.zeros(len(ALL_SEGMENTS)),
+            y=np.arange(len(ALL_SEGMENTS), dtype=float),
+            height=BAR_HEIGHT,
+            width=np.zeros(len(ALL_SEGMENTS)),
+            brushes=[segment_color(s) for s in ALL_SEGMENTS],
+            pens=[pg.mkPen(None)] * len(ALL_SEGMENTS),
+        )
+        plot.addItem(self._bars)
+        label_font = QFont(font_family, 13)
+        label_font.setBold(True)
+        self._labels: list[pg.TextItem] = []
+        for row in range(len(ALL_SEGMENTS)):
+            label = pg.TextItem("", color=PALETTE["text"], anchor=(0, 0.5))
+            label.setFont(label_font)
+            label.setPos(0, row)
+            plot.addItem(label)
+            self._labels.append(label)
+        self._set_range(1)
+
+    def counts(self) -> dict[Segment, int]:
+        return dict(self._counts)
+
+    def label_texts(self) -> list[str]:
+        return [label.toPlainText() for label in self._labels]
+
+    def set_counts(self, counts: Mapping[Segment, int]) -> None:
+        values = [int(counts.get(s, 0)) for s in ALL_SEGMENTS]
+        if values == list(self._counts.values()):
+            return
+        self._counts = dict(zip(ALL_SEGMENTS, values, strict=True))
+        total = sum(values)
+        self._bars.setOpts(width=np.array(values, dtype=float))
+        for row, (label, value) in enumerate(zip(self._labels, values, strict=True)):
+            share = f"{value / total:.0%}" if total else "0%"
+            label.setText(f" {value} · {share}")
+            label.setPos(value, row)
+        self._set_range(max(values))
+
+    def _set_range(self, largest: int) -> None:
+        # Room for the value labels to the right of the longest bar.
+        self.setXRange(0, max(largest, 5) * 1.3, padding=0)
+        self.setYRange(-0.6, len(ALL_SEGMENTS) - 0.4, padding=0)

@@ -1,0 +1,40 @@
+"""Fixtures shared by every test: isolation from the user's files, a real store."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")
+
+from tests.helpers import StoreProcess  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _private_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the real user's data, cache or settings directories."""
+    home = tmp_path_factory.mktemp("home")
+    for name in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, str(home / name.lower()))
+
+
+@pytest.fixture(scope="session")
+def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreProcess]:
+    """One store process for tests that only add sessions of their own."""
+    store = StoreProcess(tmp_path_factory.mktemp("shared-store") / "store.db")
+    store.start()
+    yield store
+    store.stop()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[StoreProcess]:
+    """A store of the test's own, free to be restarted or killed."""
+    process = StoreProcess(tmp_path / "store.db")
+    process.start()
+    yield process
+    process.stop()

@@ -1,0 +1,100 @@
+"""Real parts for tests: a store process on 127.0.0.1 with a real SQLite file."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from console.sim.demo_members import load_demo_members
+from console.store import auth, repository
+from console.store.schema import open_store
+from console.store.server import READY_PREFIX
+
+ROOT = Path(__file__).resolve().parent.parent
+MAIN_PY = ROOT / "main.py"
+_ids = itertools.count(1)
+
+
+class StoreProcess:
+    """``python main.py serve`` in a child process; restartable on the same port."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+        db = open_store(db_path)
+        try:
+            if repository.count_members(db) == 0:
+                repository.upsert_members(db, load_demo_members())
+            self.tokens = {role: auth.create_token(db, role, "tests") for role in auth.Role}
+        finally:
+            db.close()
+        self.port = 0
+        self.process: subprocess.Popen[str] | None = None
+        self.url = ""
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(MAIN_PY), "serve", "--db", str(self.db_path),
+             "--port", str(self.port)],
+            stdout=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line.startswith(READY_PREFIX):
+            self.process.kill()
+            raise RuntimeError(f"store did not start: {line!r}")
+        self.url = line[len(READY_PREFIX):].strip()
+        self.port = int(self.url.rsplit(":", 1)[1])
+
+    def stop(self, kill: bool = False) -> None:
+        if self.process is None:
+            return
+        if kill:
+            self.process.kill()
+        else:
+            self.process.terminate()
+        self.process.wait(10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def token(self, role: str) -> str:
+        return self.tokens[auth.Role(role)]
+
+    def client(self, role: str = "operator") -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.token(role)}"}
+        return httpx.Client(base_url=self.url + "/api/v1", headers=headers, timeout=10)
+
+    def new_session(self, title: str = "测试直播") -> str:
+        with self.client() as client:
+            response = client.post("/sessions", json={"title": title})
+            response.raise_for_status()
+            return str(response.json()["id"])
+
+
+def event(kind: str, member: str | None = "m00001", **data: Any) -> dict[str, Any]:
+    """A valid incoming event with a fresh id."""
+    raw: dict[str, Any] = {"id": f"t-{next(_ids)}", "type": kind, "ts": time.time()}
+    if member is not None:
+        raw["member_id"] = member
+    if data:
+        raw["data"] = data
+    return raw
+
+
+def post(store: StoreProcess, sid: str, events: list[dict[str, Any]], role: str = "ingest") -> Any:
+    with store.client(role) as client:
+        response = client.post(f"/sessions/{sid}/events", json={"events": events})
+        response.raise_for_status()
+        return response.json()

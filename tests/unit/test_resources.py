@@ -1,0 +1,43 @@
+"""The bundled font covers everything the console can print; its licence ships with it."""
+
+from __future__ import annotations
+
+import pytest
+from fontTools.ttLib import TTFont
+
+from console.resources import RESOURCES, resource_path
+from console.sim import demo_members
+
+FONT_FILES = ("fonts/LiveConsoleSansSC-Regular.otf", "fonts/LiveConsoleSansSC-Bold.otf")
+
+
+def ui_characters() -> set[str]:
+    chars: set[str] = set()
+    for pattern in ("console/**/*.py", "resources/**/*.toml", "resources/**/*.qss"):
+        for path in RESOURCES.parent.glob(pattern):
+            chars.update(path.read_text(encoding="utf-8"))
+    for member in demo_members.load_demo_members():
+        chars.update(member["name"])
+    return {c for c in chars if ord(c) > 0x7F}
+
+
+@pytest.mark.parametrize("relative", FONT_FILES)
+def test_bundled_font_covers_the_ui(relative: str) -> None:
+    cmap = TTFont(resource_path(relative)).getBestCmap()
+    missing = sorted(c for c in ui_characters() if ord(c) not in cmap)
+    assert not missing, f"re-run tools/subset_font.py; missing: {''.join(missing)}"
+
+
+@pytest.mark.parametrize("relative", FONT_FILES)
+def test_bundled_font_covers_gb2312_level_one(relative: str) -> None:
+    cmap = TTFont(resource_path(relative)).getBestCmap()
+    level_one = [bytes([hi, lo]).decode("gb2312") for hi in range(0xB0, 0xD8)
+                 for lo in range(0xA1, 0xFF) if (hi, lo) < (0xD7, 0xFA)]
+    assert len(level_one) == 3755
+    assert all(ord(c) in cmap for c in level_one)
+
+
+def test_font_licence_ships_beside_the_font() -> None:
+    licence = resource_path("fonts/OFL.txt").read_text(encoding="utf-8")
+    assert "SIL OPEN FONT LICENSE Version 1.1" in licence
+    assert "Adobe" in licence

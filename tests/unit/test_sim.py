@@ -1,0 +1,73 @@
+"""Scenarios, the demo member base and the deterministic planner."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from console.sim import demo_members, planner, scenario
+from console.resources import resource_path
+
+
+def test_shipped_demo_members_match_the_generator() -> None:
+    shipped = resource_path(demo_members.DEMO_MEMBERS).read_text(encoding="utf-8")
+    assert shipped == demo_members.to_csv(demo_members.generate())
+
+
+def test_the_light_meal_circle_has_120_members_with_5_kocs() -> None:
+    circle = [m for m in demo_members.load_demo_members()
+              if "夏日轻食圈" in m["tags"].split(";")]
+    assert len(circle) == 120
+    assert sum(m["koc"] for m in circle) == 5
+
+
+def test_every_scenario_named_in_the_contract_that_exists_loads() -> None:
+    assert "xianzhida-summer-light" in scenario.available()
+    for name in scenario.available():
+        assert scenario.load(name).name == name
+
+
+def test_plan_is_deterministic_and_matches_the_scenario() -> None:
+    chosen = scenario.load("xianzhida-summer-light")
+    members = demo_members.load_demo_members()
+    first = planner.plan(chosen, members)
+    assert first == planner.plan(chosen, members)
+    offsets = [p.offset_s for p in first]
+    assert offsets == sorted(offsets)
+    assert offsets[-1] <= chosen.duration_minutes * 60
+    ids = [p.event["id"] for p in first]
+    assert len(set(ids)) == len(ids)
+    joined = {p.event["member_id"] for p in first if p.event["type"] == "viewer_joined"}
+    assert len(joined) == chosen.watchers == 105
+    circle = {m["id"] for m in planner.audience(chosen, members)}
+    assert joined <= circle
+
+
+def test_segments_take_part_at_different_rates() -> None:
+    chosen = scenario.load("xianzhida-summer-light")
+    members = demo_members.load_demo_members()
+    segment_of = {m["id"]: m["segment"] for m in members}
+    plan = planner.plan(chosen, members)
+    comments = Counter(segment_of[p.event["member_id"]] for p in plan if p.event["type"] == "comment")
+    watchers = Counter(segment_of[p.event["member_id"]] for p in plan
+                       if p.event["type"] == "viewer_joined")
+    per_watcher = {s: comments[s] / watchers[s] for s in watchers}
+    assert per_watcher["S3"] > 2 * per_watcher["S6"]
+
+
+def test_a_broken_scenario_names_file_and_field(tmp_path: Path) -> None:
+    source = scenario.SCENARIO_DIR / "xianzhida-summer-light.toml"
+    broken = tmp_path / "broken.toml"
+    broken.write_text(source.read_text(encoding="utf-8").replace("watchers = 105", ""), "utf-8")
+    with pytest.raises(scenario.ScenarioError, match=r"broken\.toml: missing field audience\.watchers"):
+        scenario.parse(broken)
+    broken.write_text("name = [", "utf-8")
+    with pytest.raises(scenario.ScenarioError, match=r"broken\.toml"):
+        scenario.parse(broken)
+
+
+def test_unknown_scenario_lists_the_available_ones() -> None:
+    with pytest.raises(scenario.ScenarioError, match="xianzhida-summer-light"):
+        scenario.load("no-such-show")
