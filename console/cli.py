@@ -71,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     token_commands = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     create = token_commands.add_parser("create", help="create a token and print it once")
     create.add_argument("--db", type=Path, required=True)
-    create.add_argument("--role", required=True, choices=("host", "assistant", "operator", "ingest"))
+    create.add_argument(
+        "--role", required=True, choices=("host", "assistant", "operator", "ingest")
+    )
     create.add_argument("--label", default="", help="a note on who holds it")
     revoke = token_commands.add_parser("revoke", help="revoke a token")
     revoke.add_argument("--db", type=Path, required=True)
@@ -85,7 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--token", required=True)
     simulate.add_argument("--scenario", required=True, metavar="NAME")
     simulate.add_argument(
-        "--speed", type=_positive_float, default=1.0, help="time compression (0: as fast as possible)"
+        "--speed",
+        type=_positive_float,
+        default=1.0,
+        help="time compression (0: as fast as possible)",
     )
     simulate.add_argument("--session", metavar="SID", help="send into this session (ingest token)")
     simulate.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)

@@ -118,8 +118,17 @@ def run_embedded(args: argparse.Namespace) -> int:
         url = store.wait_for_line(READY_PREFIX)
         simulator = Child(
             "simulator",
-            ["simulate", "--store", url, "--token", operator, "--scenario", args.scenario,
-             "--speed", str(args.speed)],
+            [
+                "simulate",
+                "--store",
+                url,
+                "--token",
+                operator,
+                "--scenario",
+                args.scenario,
+                "--speed",
+                str(args.speed),
+            ],
         )
         children.append(simulator)
         session = simulator.wait_for_line("session ")

@@ -39,8 +39,15 @@ class StoreProcess:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, str(MAIN_PY), "serve", "--db", str(self.db_path),
-             "--port", str(self.port)],
+            [
+                sys.executable,
+                str(MAIN_PY),
+                "serve",
+                "--db",
+                str(self.db_path),
+                "--port",
+                str(self.port),
+            ],
             stdout=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             text=True,
@@ -50,7 +57,7 @@ class StoreProcess:
         if not line.startswith(READY_PREFIX):
             self.process.kill()
             raise RuntimeError(f"store did not start: {line!r}")
-        self.url = line[len(READY_PREFIX):].strip()
+        self.url = line[len(READY_PREFIX) :].strip()
         self.port = int(self.url.rsplit(":", 1)[1])
 
     def stop(self, kill: bool = False) -> None:

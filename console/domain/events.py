@@ -54,9 +54,7 @@ class EventRule:
 EVENT_RULES: Mapping[EventType, EventRule] = {
     EventType.VIEWER_JOINED: EventRule(True, {"nick": DataField(str, max_length=64)}),
     EventType.VIEWER_LEFT: EventRule(True),
-    EventType.COMMENT: EventRule(
-        True, {"text": DataField(str, required=True, max_length=500)}
-    ),
+    EventType.COMMENT: EventRule(True, {"text": DataField(str, required=True, max_length=500)}),
     EventType.LIKE: EventRule(True, {"count": DataField(int, minimum=1, maximum=10_000)}),
     EventType.SHARE: EventRule(True, {"channel": DataField(str, max_length=32)}),
 }
@@ -94,7 +92,9 @@ def check_event(raw: Mapping[str, Any], where: str = "event") -> list[Problem]:
         event_type = None
     if event_type is None or event_type not in PLATFORM_EVENT_TYPES:
         known = ", ".join(sorted(t.value for t in PLATFORM_EVENT_TYPES))
-        problems.append(Problem(f"{where}.type", f"unknown event type {type_name!r}; one of {known}"))
+        problems.append(
+            Problem(f"{where}.type", f"unknown event type {type_name!r}; one of {known}")
+        )
         return problems
 
     rule = EVENT_RULES[event_type]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import unicodedata
 
 # Explicit directional formatting characters can reorder the rest of a line (Trojan Source).
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+_BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+)
 
 
 def display_text(text: str, max_chars: int = 200) -> str:
@@ -19,5 +21,5 @@ def display_text(text: str, max_chars: int = 200) -> str:
         else:
             cleaned.append(char)
         if len(cleaned) > max_chars:
-            return "".join(cleaned[:max_chars - 1]) + "…"
+            return "".join(cleaned[: max_chars - 1]) + "…"
     return "".join(cleaned)

@@ -84,7 +84,9 @@ def _plan_interactions(
     timeline: list[tuple[float, int, dict[str, Any]]],
 ) -> None:
     for kind in RATE_KINDS:
-        per_minute = scenario.rates[kind][segment] if segment else min(scenario.rates[kind].values())
+        per_minute = (
+            scenario.rates[kind][segment] if segment else min(scenario.rates[kind].values())
+        )
         if per_minute <= 0:
             continue
         at = start + rng.expovariate(per_minute / 60.0)

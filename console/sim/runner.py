@@ -37,7 +37,7 @@ async def play(
         if delay > 0:
             await asyncio.sleep(delay)
         horizon = (clock() - start + BATCH_WINDOW_S) * speed if speed > 0 else float("inf")
-        batch = []
+        batch: list[dict[str, object]] = []
         while index < len(events) and len(batch) < MAX_BATCH and events[index].offset_s <= horizon:
             batch.append({**events[index].event, "ts": time.time()})
             index += 1

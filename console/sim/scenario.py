@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -53,15 +54,16 @@ def parse(path: Path) -> Scenario:
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: {exc}") from exc
     reader = _Reader(path, raw)
-    curve = tuple(
-        (float(point[0]), float(point[1])) for point in reader.get("arrival.curve", list)
-    )
+    curve = tuple((float(point[0]), float(point[1])) for point in reader.get("arrival.curve", list))
     if not curve or curve[0][1] != 0.0 or curve[-1][1] != 1.0:
         raise ScenarioError(f"{path}: arrival.curve must rise from share 0.0 to 1.0")
-    if any(b[0] <= a[0] or b[1] < a[1] for a, b in zip(curve, curve[1:], strict=False)):
+    if any(b[0] <= a[0] or b[1] < a[1] for a, b in itertools.pairwise(curve)):
         raise ScenarioError(f"{path}: arrival.curve must increase in minutes and share")
     rates = {
-        kind: {seg: float(reader.get(f"rates.{kind}.{seg.value}", (int, float))) for seg in ALL_SEGMENTS}
+        kind: {
+            seg: float(reader.get(f"rates.{kind}.{seg.value}", (int, float)))
+            for seg in ALL_SEGMENTS
+        }
         for kind in RATE_KINDS
     }
     return Scenario(

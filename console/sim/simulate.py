@@ -43,7 +43,11 @@ async def simulate(
         print(f"sent {sent} events to session {session}", flush=True)
         return 0
     except StoreError as exc:
-        hint = " (creating a session needs an operator token; else pass --session)" if exc.status == 403 else ""
+        hint = (
+            " (creating a session needs an operator token; else pass --session)"
+            if exc.status == 403
+            else ""
+        )
         raise SimulationError(f"store refused: {exc.reason}{hint}") from exc
     except httpx.TransportError as exc:
         raise SimulationError(f"cannot reach the store at {store_url}: {exc}") from exc

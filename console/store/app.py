@@ -84,9 +84,7 @@ Context = Annotated[StoreContext, Depends(_context)]
 def require(permission: Permission) -> Callable[..., Awaitable[Role]]:
     """A dependency: 401 without a valid token, 403 when its role lacks ``permission``."""
 
-    async def check(
-        ctx: Context, authorization: Annotated[str | None, Header()] = None
-    ) -> Role:
+    async def check(ctx: Context, authorization: Annotated[str | None, Header()] = None) -> Role:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise problem(401, "authorization", "a bearer token is required")

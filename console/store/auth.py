@@ -44,7 +44,7 @@ def hash_token(token: str) -> str:
 def create_token(db: sqlite_utils.Database, role: Role, label: str = "") -> str:
     """Store a new token's hash and return the token (shown once, never stored)."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db["tokens"].insert(
+    db.table("tokens").insert(
         {"hash": hash_token(token), "role": role.value, "label": label, "created_at": time.time()}
     )
     return token

@@ -62,7 +62,7 @@ def create_session(
         "ended_at": None,
         "last_seq": 0,
     }
-    db["sessions"].insert(row)
+    db.table("sessions").insert(row)
     return session_json(row)
 
 
@@ -81,8 +81,7 @@ def get_session(db: sqlite_utils.Database, sid: str) -> dict[str, Any]:
 
 def list_sessions(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return [
-        session_json(row)
-        for row in db.query("SELECT * FROM sessions ORDER BY created_at DESC, id")
+        session_json(row) for row in db.query("SELECT * FROM sessions ORDER BY created_at DESC, id")
     ]
 
 
@@ -113,7 +112,7 @@ def upsert_members(db: sqlite_utils.Database, members: Iterable[Mapping[str, Any
     now = time.time()
     rows = [{**member, "updated_at": now} for member in members]
     with transaction(db):
-        db["members"].upsert_all(rows, pk="id")
+        db.table("members").upsert_all(rows, pk="id")
     return len(rows)
 
 
@@ -179,8 +178,19 @@ def append_events(
             segment, koc, name = members.get(member_id, (None, 0, None))
             nick = mask_name(name or str(data.get("nick") or ""))
             rows.append(
-                (sid, seq, event_id, event["type"], round(float(event["ts"]), TS_DECIMALS), member_id, segment,
-                 koc or 0, nick, orjson.dumps(data), now)
+                (
+                    sid,
+                    seq,
+                    event_id,
+                    event["type"],
+                    round(float(event["ts"]), TS_DECIMALS),
+                    member_id,
+                    segment,
+                    koc or 0,
+                    nick,
+                    orjson.dumps(data),
+                    now,
+                )
             )
         if rows:
             conn.executemany(_INSERT_EVENT, rows)

@@ -48,7 +48,7 @@ def open_store(path: Path | str) -> sqlite_utils.Database:
 
 def _create_v1(db: sqlite_utils.Database) -> None:
     with transaction(db):
-        db["members"].create(
+        db.table("members").create(
             {
                 "id": str,
                 "name": str,
@@ -65,7 +65,7 @@ def _create_v1(db: sqlite_utils.Database) -> None:
             defaults={"koc": 0, "opted_out": 0, "tags": ""},
             if_not_exists=True,
         )
-        db["sessions"].create(
+        db.table("sessions").create(
             {
                 "id": str,
                 "title": str,
@@ -101,10 +101,13 @@ def _create_v1(db: sqlite_utils.Database) -> None:
             ) WITHOUT ROWID
             """
         )
-        db["events"].create_index(
-            ["session_id", "event_id"], unique=True, index_name="events_event_id", if_not_exists=True
+        db.table("events").create_index(
+            ["session_id", "event_id"],
+            unique=True,
+            index_name="events_event_id",
+            if_not_exists=True,
         )
-        db["tokens"].create(
+        db.table("tokens").create(
             {
                 "hash": str,
                 "role": str,
@@ -117,7 +120,6 @@ def _create_v1(db: sqlite_utils.Database) -> None:
             if_not_exists=True,
         )
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
 
 
 @contextmanager

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import orjson
 import sqlite_utils
@@ -29,11 +30,31 @@ class LocalCache:
         )
         self._db.conn.execute("PRAGMA synchronous = NORMAL")
         self._db.enable_wal()
-        self._db["events"].create(
+        self._db.table("events").create(
             {"store": str, "session_id": str, "seq": int, "event": str},
             pk=("store", "session_id", "seq"),
             if_not_exists=True,
         )
+        self._db.table("sessions").create(
+            {"store": str, "session_id": str, "info": str},
+            pk=("store", "session_id"),
+            if_not_exists=True,
+        )
+
+    def load_session(self, store: str, session_id: str) -> dict[str, Any] | None:
+        """The session's metadata as last seen (title, status, times), if any."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT info FROM sessions WHERE store = ? AND session_id = ?", [store, session_id]
+            ).fetchone()
+        return dict(orjson.loads(row[0])) if row else None
+
+    def save_session(self, store: str, session_id: str, info: Mapping[str, Any]) -> None:
+        with self._lock, self._db.conn:
+            self._db.conn.execute(
+                "INSERT OR REPLACE INTO sessions (store, session_id, info) VALUES (?, ?, ?)",
+                [store, session_id, orjson.dumps(dict(info)).decode()],
+            )
 
     def load(self, store: str, session_id: str) -> list[Event]:
         """The cached events of a session, in order, contiguous from seq 1."""
@@ -50,9 +71,7 @@ class LocalCache:
         return events
 
     def append(self, store: str, session_id: str, events: Sequence[Event]) -> None:
-        rows = [
-            (store, session_id, e.seq, orjson.dumps(e.to_dict()).decode()) for e in events
-        ]
+        rows = [(store, session_id, e.seq, orjson.dumps(e.to_dict()).decode()) for e in events]
         with self._lock, self._db.conn:
             self._db.conn.executemany(
                 "INSERT OR IGNORE INTO events (store, session_id, seq, event) VALUES (?, ?, ?, ?)",
@@ -61,9 +80,10 @@ class LocalCache:
 
     def forget(self, store: str, session_id: str) -> None:
         with self._lock, self._db.conn:
-            self._db.conn.execute(
-                "DELETE FROM events WHERE store = ? AND session_id = ?", [store, session_id]
-            )
+            for table in ("events", "sessions"):
+                self._db.conn.execute(
+                    f"DELETE FROM {table} WHERE store = ? AND session_id = ?", [store, session_id]
+                )
 
     def close(self) -> None:
         with self._lock:

@@ -8,6 +8,7 @@ count nor miss an event, whatever the network or the store does.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Callable, Sequence
 from enum import StrEnum
@@ -69,7 +70,7 @@ class LogFollower:
         if not fresh:
             return
         if fresh[0].seq != self.seq + 1 or any(
-            b.seq != a.seq + 1 for a, b in zip(fresh, fresh[1:], strict=False)
+            b.seq != a.seq + 1 for a, b in itertools.pairwise(fresh)
         ):
             raise _Gap(f"expected seq {self.seq + 1}, got {fresh[0].seq}")
         self.seq = fresh[-1].seq

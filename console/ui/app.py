@@ -8,13 +8,13 @@ import logging
 import sys
 from pathlib import Path
 
-import console.ui  # noqa: F401 - sets QT_API before qasync is imported
 import platformdirs
 import pyqtgraph as pg
 import qasync
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+import console.ui  # noqa: F401 - sets QT_API before qasync is imported
 from console.sync.cache import LocalCache
 from console.sync.client import StoreClient
 from console.ui.fonts import install_app_font
@@ -39,9 +39,7 @@ def make_application() -> tuple[QApplication, str]:
     app.setQuitOnLastWindowClosed(False)
     family = install_app_font(app).family()
     app.setStyleSheet(stylesheet(family))
-    pg.setConfigOptions(
-        antialias=True, background=PALETTE["panel"], foreground=PALETTE["text_dim"]
-    )
+    pg.setConfigOptions(antialias=True, background=PALETTE["panel"], foreground=PALETTE["text_dim"])
     return app, family
 
 

@@ -50,9 +50,9 @@ class FeedModel(QAbstractListModel):
 
     def add(self, events: Sequence[Event]) -> None:
         """Put the feed-worthy ones of ``events`` (in log order) on top."""
-        fresh = [
-            FeedRow(e.seq, describe(e), e.segment) for e in events if e.type in FEED_TYPES
-        ][-self.capacity :]
+        fresh = [FeedRow(e.seq, describe(e), e.segment) for e in events if e.type in FEED_TYPES][
+            -self.capacity :
+        ]
         if not fresh:
             return
         fresh.reverse()

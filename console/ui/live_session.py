@@ -73,14 +73,22 @@ class LiveSession(QObject):
     # -- lifecycle ---------------------------------------------------------------------
 
     async def run(self, session_id: str | None = None) -> None:
-        """Resolve the session, show the cached log, then follow the store until cancelled."""
+        """Show the cached room, resolve the session, then follow the store until cancelled.
+
+        With a known session id the cached room appears at once, before the store answers
+        (or while it is down); the follower then fetches only what the cache lacks.
+        """
         self._timer.start()
-        self.session = await self._resolve_session(session_id)
-        self.session_changed.emit(self.session)
-        sid = str(self.session["id"])
-        cached = await self._load_cache(sid)
-        self._on_follower_events(cached)
-        self._on_timer_tick()
+        if session_id is not None:
+            await self._show_cached(session_id)
+        session = await self._resolve_session(session_id)
+        sid = str(session["id"])
+        if session_id is None:
+            await self._show_cached(sid)
+        if self.state.seq > int(session.get("last_seq") or 0):
+            # The store no longer has what we cached (it was reset): trust the store.
+            await self._forget_cached(sid)
+        self._on_session_info(session)
         self.follower = LogFollower(
             self.client, sid, self.state.seq, self._on_follower_events, self._on_follower_status
         )
@@ -115,9 +123,13 @@ class LiveSession(QObject):
                     return (live or sessions)[0]
                 self._on_follower_status(LinkStatus.CONNECTING, "等待直播开始")
             except StoreError as exc:
-                status = LinkStatus.REFUSED if exc.is_auth or exc.status == 404 else LinkStatus.RECONNECTING
+                status = (
+                    LinkStatus.REFUSED
+                    if exc.is_auth or exc.status == 404
+                    else LinkStatus.RECONNECTING
+                )
                 self._on_follower_status(status, exc.reason)
-            except Exception as exc:  # noqa: BLE001 - any transport failure: retry
+            except Exception as exc:
                 self._on_follower_status(LinkStatus.RECONNECTING, str(exc) or type(exc).__name__)
             await asyncio.sleep(SESSION_POLL_S)
 
@@ -125,23 +137,47 @@ class LiveSession(QObject):
         while True:
             await asyncio.sleep(SESSION_POLL_S * 2)
             with contextlib.suppress(Exception):
-                info = await self.client.get_session(sid)
-                if info != self.session:
-                    self.session = info
-                    self.session_changed.emit(info)
+                self._on_session_info(await self.client.get_session(sid))
+
+    def _on_session_info(self, info: dict[str, Any]) -> None:
+        if info == self.session:
+            return
+        self.session = info
+        self.session_changed.emit(info)
+        if self.cache is not None and self.session_id is not None:
+            task = asyncio.ensure_future(
+                asyncio.to_thread(
+                    self.cache.save_session, self.client.base_url, self.session_id, info
+                )
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     # -- the cache ---------------------------------------------------------------------
 
-    async def _load_cache(self, sid: str) -> list[Event]:
+    async def _show_cached(self, sid: str) -> None:
         if self.cache is None:
-            return []
-        events = await asyncio.to_thread(self.cache.load, self.client.base_url, sid)
-        last = int(self.session.get("last_seq") or 0)
-        if events and events[-1].seq > last:
-            # The store no longer has what we cached (a reset store): trust the store.
+            return
+        info, events = await asyncio.to_thread(self._read_cache, sid)
+        if info is not None and not self.session:
+            self.session = info
+            self.session_changed.emit(info)
+        self._on_follower_events(events)
+        self._on_timer_tick()
+        self._uncached.clear()  # they came from the cache
+
+    def _read_cache(self, sid: str) -> tuple[dict[str, Any] | None, list[Event]]:
+        assert self.cache is not None
+        base = self.client.base_url
+        return self.cache.load_session(base, sid), self.cache.load(base, sid)
+
+    async def _forget_cached(self, sid: str) -> None:
+        if self.cache is not None:
             await asyncio.to_thread(self.cache.forget, self.client.base_url, sid)
-            return []
-        return events
+        self.state = RoomState()
+        self.feed.clear()
+        self._uncached.clear()
+        self.room_changed.emit()
 
     async def _flush_cache(self, force: bool = False) -> None:
         now = time.monotonic()

@@ -107,8 +107,9 @@ class LiveWindow(QMainWindow):
         grid = QGridLayout(kpis)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addWidget(self.online, 0, 0, 1, 2)
-        for i, tile in enumerate((self.peak, self.watched, self.comments, self.likes,
-                                  self.shares, self.guests)):
+        for i, tile in enumerate(
+            (self.peak, self.watched, self.comments, self.likes, self.shares, self.guests)
+        ):
             grid.addWidget(tile, 1 + i // 2, i % 2)
         grid.setRowStretch(4, 1)
 
@@ -170,7 +171,9 @@ class LiveWindow(QMainWindow):
         if not started:
             self.elapsed_label.setText("未开播")
         elif session.get("status") == "ended" and session.get("ended_at"):
-            self.elapsed_label.setText(f"已结束 · 时长 {format_duration(session['ended_at'] - started)}")
+            self.elapsed_label.setText(
+                f"已结束 · 时长 {format_duration(session['ended_at'] - started)}"
+            )
         else:
             self.elapsed_label.setText(f"已开播 {format_duration(time.time() - started)}")
 

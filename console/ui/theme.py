@@ -42,6 +42,8 @@ def segment_color(segment: Segment | None) -> QColor:
 def stylesheet(font_family: str) -> str:
     """All ``resources/styles/*.qss`` fragments in name order, filled from the palette."""
     values = {**PALETTE, "font_family": font_family}
-    parts = [Template(path.read_text(encoding="utf-8")).substitute(values)
-             for path in sorted(STYLE_DIR.glob("*.qss"))]
+    parts = [
+        Template(path.read_text(encoding="utf-8")).substitute(values)
+        for path in sorted(STYLE_DIR.glob("*.qss"))
+    ]
     return "\n".join(parts)

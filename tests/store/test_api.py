@@ -15,7 +15,9 @@ from tests.helpers import StoreProcess, event, post
 
 def stored_count(store: StoreProcess, sid: str) -> int:
     with sqlite3.connect(store.db_path) as conn:
-        return int(conn.execute("SELECT count(*) FROM events WHERE session_id = ?", [sid]).fetchone()[0])
+        return int(
+            conn.execute("SELECT count(*) FROM events WHERE session_id = ?", [sid]).fetchone()[0]
+        )
 
 
 def test_health_needs_no_token(shared_store: StoreProcess) -> None:
@@ -32,9 +34,11 @@ def test_sessions_are_created_listed_and_read(shared_store: StoreProcess) -> Non
         assert created.json()["status"] == "scheduled"
     with shared_store.client("host") as client:
         listed = client.get("/sessions").json()
-        assert {"id": sid, "title": "夏日冰饮季 · S1 私享会", "status": "scheduled"}.items() <= next(
-            s for s in listed if s["id"] == sid
-        ).items()
+        assert {
+            "id": sid,
+            "title": "夏日冰饮季 · S1 私享会",
+            "status": "scheduled",
+        }.items() <= next(s for s in listed if s["id"] == sid).items()
         assert client.get(f"/sessions/{sid}").json()["last_seq"] == 0
 
 
@@ -58,7 +62,9 @@ def test_sessions_are_created_listed_and_read(shared_store: StoreProcess) -> Non
         ("operator", "PATCH", "/sessions/{sid}", True),
     ],
 )
-def test_roles(shared_store: StoreProcess, role: str, method: str, path: str, allowed: bool) -> None:
+def test_roles(
+    shared_store: StoreProcess, role: str, method: str, path: str, allowed: bool
+) -> None:
     sid = shared_store.new_session()
     bodies: dict[str, Any] = {
         "/sessions": {"title": "x"},
@@ -106,15 +112,24 @@ def test_ingest_is_idempotent_on_event_id(shared_store: StoreProcess) -> None:
 
 def test_member_events_are_enriched_at_ingest(shared_store: StoreProcess) -> None:
     sid = shared_store.new_session()
-    post(shared_store, sid, [
-        event("viewer_joined", "m00001"),
-        event("viewer_joined", "guest-1", nick="路人甲乙"),
-    ])
+    post(
+        shared_store,
+        sid,
+        [
+            event("viewer_joined", "m00001"),
+            event("viewer_joined", "guest-1", nick="路人甲乙"),
+        ],
+    )
     with shared_store.client("host") as client:
         page = client.get(f"/sessions/{sid}/events", params={"after": 0}).json()
     member, guest = page["events"]
-    assert (member["seq"], member["segment"], member["nick"]) == (1, "S3", "林*")  # 林凤 in the demo data
-    assert "phone" not in member and "name" not in member
+    assert (member["seq"], member["segment"], member["nick"]) == (
+        1,
+        "S3",
+        "林*",
+    )  # 林凤 in the demo data
+    assert "phone" not in member
+    assert "name" not in member
     assert (guest["segment"], guest["nick"]) == (None, "路*乙")
     assert page["last_seq"] == 2
 
@@ -134,8 +149,10 @@ def test_state_is_the_reducer_over_the_log(shared_store: StoreProcess) -> None:
     post(shared_store, sid, [event("viewer_left", f"m{n:05d}") for n in range(1, 10)])
     with shared_store.client("host") as client:
         state = client.get(f"/sessions/{sid}/state").json()
-        events = [Event.from_dict(e) for e in client.get(
-            f"/sessions/{sid}/events", params={"limit": 5000}).json()["events"]]
+        events = [
+            Event.from_dict(e)
+            for e in client.get(f"/sessions/{sid}/events", params={"limit": 5000}).json()["events"]
+        ]
     assert state == fold(events).to_dict()
     assert state["online"] == 20
     assert sum(state["online_by_segment"].values()) + state["online_guests"] == 20
@@ -143,14 +160,23 @@ def test_state_is_the_reducer_over_the_log(shared_store: StoreProcess) -> None:
 
 BAD_BATCHES = [
     (b'{"events": [', 400, "body"),
-    (b'[1, 2]', 422, "events"),
-    (b'{"events": [{"id": "a", "type": "dance", "ts": 1, "member_id": "m00001"}]}', 422,
-     "events[0].type"),
+    (b"[1, 2]", 422, "events"),
+    (
+        b'{"events": [{"id": "a", "type": "dance", "ts": 1, "member_id": "m00001"}]}',
+        422,
+        "events[0].type",
+    ),
     (b'{"events": [{"id": "a", "type": "viewer_joined", "ts": 1}]}', 422, "events[0].member_id"),
-    (b'{"events": [{"id": "a", "type": "comment", "ts": 1, "member_id": "m00001"}]}', 422,
-     "events[0].data.text"),
-    (b'{"events": [{"id": "ok", "type": "like", "ts": 1, "member_id": "m00001"}, 5]}', 422,
-     "events[1]"),
+    (
+        b'{"events": [{"id": "a", "type": "comment", "ts": 1, "member_id": "m00001"}]}',
+        422,
+        "events[0].data.text",
+    ),
+    (
+        b'{"events": [{"id": "ok", "type": "like", "ts": 1, "member_id": "m00001"}, 5]}',
+        422,
+        "events[1]",
+    ),
 ]
 
 
@@ -160,8 +186,9 @@ def test_bad_batches_are_refused_whole_and_named(
 ) -> None:
     sid = shared_store.new_session()
     with shared_store.client("ingest") as client:
-        response = client.post(f"/sessions/{sid}/events", content=body,
-                               headers={"Content-Type": "application/json"})
+        response = client.post(
+            f"/sessions/{sid}/events", content=body, headers={"Content-Type": "application/json"}
+        )
     assert response.status_code == status
     assert response.json()["problems"][0]["field"] == field
     assert stored_count(shared_store, sid) == 0
@@ -188,13 +215,15 @@ def test_unknown_session_is_404(shared_store: StoreProcess) -> None:
 def test_oversize_batches_and_bodies_are_413(shared_store: StoreProcess) -> None:
     sid = shared_store.new_session()
     with shared_store.client("ingest") as client:
-        too_many = client.post(f"/sessions/{sid}/events",
-                               json={"events": [event("like") for _ in range(5001)]})
+        too_many = client.post(
+            f"/sessions/{sid}/events", json={"events": [event("like") for _ in range(5001)]}
+        )
         assert too_many.status_code == 413
         assert too_many.json()["problems"][0]["field"] == "events"
         huge = b'{"events": [], "pad": "' + b"x" * (9 * 1024 * 1024) + b'"}'
-        too_big = client.post(f"/sessions/{sid}/events", content=huge,
-                              headers={"Content-Type": "application/json"})
+        too_big = client.post(
+            f"/sessions/{sid}/events", content=huge, headers={"Content-Type": "application/json"}
+        )
         assert too_big.status_code == 413
         assert too_big.json()["problems"][0]["field"] == "body"
     assert stored_count(shared_store, sid) == 0

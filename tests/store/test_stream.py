@@ -21,9 +21,12 @@ def read_stream(store: StoreProcess, sid: str, last_event_id: int | None, count:
     if last_event_id is not None:
         headers["Last-Event-ID"] = str(last_event_id)
     received = []
-    with httpx.Client(timeout=10) as client, connect_sse(
-        client, "GET", f"{store.url}/api/v1/sessions/{sid}/stream", headers=headers
-    ) as source:
+    with (
+        httpx.Client(timeout=10) as client,
+        connect_sse(
+            client, "GET", f"{store.url}/api/v1/sessions/{sid}/stream", headers=headers
+        ) as source,
+    ):
         for message in source.iter_sse():
             payload = json.loads(message.data)
             assert message.id == str(payload["seq"])
@@ -54,7 +57,9 @@ def test_events_posted_while_connected_arrive_live(shared_store: StoreProcess) -
     threading.Thread(target=later).start()
     received = read_stream(shared_store, sid, 0, 3)
     assert [(e["seq"], e["type"]) for e in received] == [
-        (1, "viewer_joined"), (2, "comment"), (3, "like")
+        (1, "viewer_joined"),
+        (2, "comment"),
+        (3, "like"),
     ]
 
 
@@ -75,7 +80,9 @@ def test_the_follower_survives_a_store_restart_exactly_once(store: StoreProcess)
         client = StoreClient(store.url, store.token("host"))
         follower = LogFollower(client, sid, 0, delivered.extend, lambda s, _d: statuses.append(s))
         task = asyncio.ensure_future(follower.run())
-        await asyncio.to_thread(post, store, sid, [event("like", f"m{n:05d}") for n in range(1, 51)])
+        await asyncio.to_thread(
+            post, store, sid, [event("like", f"m{n:05d}") for n in range(1, 51)]
+        )
         await wait_for(lambda: len(delivered) == 50)
         await asyncio.to_thread(store.restart)
         await asyncio.to_thread(post, store, sid, [event("like") for _ in range(25)])

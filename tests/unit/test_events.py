@@ -36,14 +36,22 @@ def test_a_valid_comment_has_no_problems() -> None:
         ({"id": "a", "type": "viewer_joined", "ts": 1}, "events[0].member_id"),
         ({"id": "a", "type": "viewer_joined", "ts": 1, "member_id": 7}, "events[0].member_id"),
         ({"id": "a", "type": "comment", "ts": 1, "member_id": "m"}, "events[0].data.text"),
-        ({"id": "a", "type": "comment", "ts": 1, "member_id": "m", "data": {"text": " "}},
-         "events[0].data.text"),
-        ({"id": "a", "type": "comment", "ts": 1, "member_id": "m", "data": {"text": "x" * 501}},
-         "events[0].data.text"),
-        ({"id": "a", "type": "like", "ts": 1, "member_id": "m", "data": {"count": 0}},
-         "events[0].data.count"),
-        ({"id": "a", "type": "like", "ts": 1, "member_id": "m", "data": {"count": "3"}},
-         "events[0].data.count"),
+        (
+            {"id": "a", "type": "comment", "ts": 1, "member_id": "m", "data": {"text": " "}},
+            "events[0].data.text",
+        ),
+        (
+            {"id": "a", "type": "comment", "ts": 1, "member_id": "m", "data": {"text": "x" * 501}},
+            "events[0].data.text",
+        ),
+        (
+            {"id": "a", "type": "like", "ts": 1, "member_id": "m", "data": {"count": 0}},
+            "events[0].data.count",
+        ),
+        (
+            {"id": "a", "type": "like", "ts": 1, "member_id": "m", "data": {"count": "3"}},
+            "events[0].data.count",
+        ),
         ({"id": "a", "type": "like", "ts": 1, "member_id": "m", "data": []}, "events[0].data"),
     ],
 )
@@ -59,7 +67,14 @@ def test_unknown_type_lists_the_known_ones() -> None:
 
 @pytest.mark.parametrize(
     ("name", "masked"),
-    [("林小薇", "林*薇"), ("林薇", "林*"), ("欧阳娜娜", "欧*娜"), ("Alice", "A***e"), ("王", "*"), ("", "")],
+    [
+        ("林小薇", "林*薇"),
+        ("林薇", "林*"),
+        ("欧阳娜娜", "欧*娜"),
+        ("Alice", "A***e"),
+        ("王", "*"),
+        ("", ""),
+    ],
 )
 def test_mask_name(name: str, masked: str) -> None:
     assert mask_name(name) == masked

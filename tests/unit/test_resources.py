@@ -31,8 +31,12 @@ def test_bundled_font_covers_the_ui(relative: str) -> None:
 @pytest.mark.parametrize("relative", FONT_FILES)
 def test_bundled_font_covers_gb2312_level_one(relative: str) -> None:
     cmap = TTFont(resource_path(relative)).getBestCmap()
-    level_one = [bytes([hi, lo]).decode("gb2312") for hi in range(0xB0, 0xD8)
-                 for lo in range(0xA1, 0xFF) if (hi, lo) < (0xD7, 0xFA)]
+    level_one = [
+        bytes([hi, lo]).decode("gb2312")
+        for hi in range(0xB0, 0xD8)
+        for lo in range(0xA1, 0xFF)
+        if (hi, lo) < (0xD7, 0xFA)
+    ]
     assert len(level_one) == 3755
     assert all(ord(c) in cmap for c in level_one)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,8 +15,14 @@ from console.domain.segments import Segment
 
 def log(*specs: tuple[str, str | None, Segment | None]) -> list[Event]:
     return [
-        Event(seq=n, id=f"e{n}", type=EventType(kind), ts=1000.0 + n, member_id=member,
-              segment=segment)
+        Event(
+            seq=n,
+            id=f"e{n}",
+            type=EventType(kind),
+            ts=1000.0 + n,
+            member_id=member,
+            segment=segment,
+        )
         for n, (kind, member, segment) in enumerate(specs, start=1)
     ]
 
@@ -34,13 +42,15 @@ def test_leaving_without_joining_changes_nothing() -> None:
 
 
 def test_peak_online_survives_departures() -> None:
-    state = fold(log(
-        ("viewer_joined", "a", Segment.S1),
-        ("viewer_joined", "b", Segment.S6),
-        ("viewer_left", "a", Segment.S1),
-        ("viewer_left", "b", Segment.S6),
-        ("viewer_joined", "c", None),
-    ))
+    state = fold(
+        log(
+            ("viewer_joined", "a", Segment.S1),
+            ("viewer_joined", "b", Segment.S6),
+            ("viewer_left", "a", Segment.S1),
+            ("viewer_left", "b", Segment.S6),
+            ("viewer_joined", "c", None),
+        )
+    )
     assert state.online == 1
     assert state.online_guests == 1
     assert state.peak_online == 2
@@ -94,8 +104,15 @@ specs = st.lists(st.tuples(kinds, members, segments), max_size=120)
 
 def build(spec: list[tuple[EventType, str, Segment | None]]) -> list[Event]:
     return [
-        Event(seq=n, id=f"e{n}", type=kind, ts=float(n), member_id=member, segment=segment,
-              data={"count": 2} if kind is EventType.LIKE else {})
+        Event(
+            seq=n,
+            id=f"e{n}",
+            type=kind,
+            ts=float(n),
+            member_id=member,
+            segment=segment,
+            data={"count": 2} if kind is EventType.LIKE else {},
+        )
         for n, (kind, member, segment) in enumerate(spec, start=1)
     ]
 
@@ -109,7 +126,7 @@ def test_folding_in_batches_equals_folding_at_once(
     whole = fold(events)
     bounds = sorted({0, len(events), *(c for c in cuts if c <= len(events))})
     state = RoomState()
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         state = fold(events[start:end], state)
     assert state == whole
 
@@ -125,7 +142,9 @@ def test_online_matches_a_naive_replay(spec: list[tuple[EventType, str, Segment 
     for e in events:
         if e.type in (EventType.VIEWER_JOINED, EventType.VIEWER_LEFT) and e.member_id:
             last_viewer_event[e.member_id] = e
-    online = {m: e.segment for m, e in last_viewer_event.items() if e.type is EventType.VIEWER_JOINED}
+    online = {
+        m: e.segment for m, e in last_viewer_event.items() if e.type is EventType.VIEWER_JOINED
+    }
     assert state.online == len(online)
     for segment in Segment:
         assert state.online_by_segment[segment] == sum(1 for s in online.values() if s is segment)

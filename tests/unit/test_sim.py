@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from console.sim import demo_members, planner, scenario
 from console.resources import resource_path
+from console.sim import demo_members, planner, scenario
 
 
 def test_shipped_demo_members_match_the_generator() -> None:
@@ -17,8 +17,7 @@ def test_shipped_demo_members_match_the_generator() -> None:
 
 
 def test_the_light_meal_circle_has_120_members_with_5_kocs() -> None:
-    circle = [m for m in demo_members.load_demo_members()
-              if "夏日轻食圈" in m["tags"].split(";")]
+    circle = [m for m in demo_members.load_demo_members() if "夏日轻食圈" in m["tags"].split(";")]
     assert len(circle) == 120
     assert sum(m["koc"] for m in circle) == 5
 
@@ -50,9 +49,12 @@ def test_segments_take_part_at_different_rates() -> None:
     members = demo_members.load_demo_members()
     segment_of = {m["id"]: m["segment"] for m in members}
     plan = planner.plan(chosen, members)
-    comments = Counter(segment_of[p.event["member_id"]] for p in plan if p.event["type"] == "comment")
-    watchers = Counter(segment_of[p.event["member_id"]] for p in plan
-                       if p.event["type"] == "viewer_joined")
+    comments = Counter(
+        segment_of[p.event["member_id"]] for p in plan if p.event["type"] == "comment"
+    )
+    watchers = Counter(
+        segment_of[p.event["member_id"]] for p in plan if p.event["type"] == "viewer_joined"
+    )
     per_watcher = {s: comments[s] / watchers[s] for s in watchers}
     assert per_watcher["S3"] > 2 * per_watcher["S6"]
 
@@ -61,7 +63,9 @@ def test_a_broken_scenario_names_file_and_field(tmp_path: Path) -> None:
     source = scenario.SCENARIO_DIR / "xianzhida-summer-light.toml"
     broken = tmp_path / "broken.toml"
     broken.write_text(source.read_text(encoding="utf-8").replace("watchers = 105", ""), "utf-8")
-    with pytest.raises(scenario.ScenarioError, match=r"broken\.toml: missing field audience\.watchers"):
+    with pytest.raises(
+        scenario.ScenarioError, match=r"broken\.toml: missing field audience\.watchers"
+    ):
         scenario.parse(broken)
     broken.write_text("name = [", "utf-8")
     with pytest.raises(scenario.ScenarioError, match=r"broken\.toml"):

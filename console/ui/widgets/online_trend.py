@@ -13,7 +13,7 @@ from console.ui.theme import PALETTE, SEGMENT_COLORS
 INITIAL_CAPACITY = 1024
 
 
-class OnlineTrendChart(pg.PlotWidget):
+class OnlineTrendChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
     """Samples the room once per redraw into numpy buffers that grow by doubling."""
 
     def __init__(self, font_family: str) -> None:
@@ -31,9 +31,7 @@ class OnlineTrendChart(pg.PlotWidget):
         self._size = 0
         self._minutes = np.zeros(INITIAL_CAPACITY)
         self._values = np.zeros((len(ALL_SEGMENTS) + 1, INITIAL_CAPACITY))
-        self._curves = [
-            plot.plot(pen=pg.mkPen(SEGMENT_COLORS[s], width=1)) for s in ALL_SEGMENTS
-        ]
+        self._curves = [plot.plot(pen=pg.mkPen(SEGMENT_COLORS[s], width=1)) for s in ALL_SEGMENTS]
         self._curves.append(plot.plot(pen=pg.mkPen(PALETTE["accent"], width=2)))
 
     @property

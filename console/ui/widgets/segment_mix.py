@@ -14,7 +14,7 @@ from console.ui.theme import PALETTE, segment_color
 BAR_HEIGHT = 0.72
 
 
-class SegmentMixChart(pg.PlotWidget):
+class SegmentMixChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
     """Bars are created once; ``set_counts`` only moves them (cheap on every redraw)."""
 
     def __init__(self, font_family: str) -> None:

@@ -1,0 +1,184 @@
+"""The command line as a user runs it: the embedded demo, console mode, bad arguments."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
+
+from tests.helpers import MAIN_PY, ROOT, StoreProcess, event, post
+
+pytestmark = pytest.mark.slow
+
+
+def run_main(*args: str, env_home: Path, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    for name in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+        env[name] = str(env_home / name.lower())
+    return subprocess.run(
+        [sys.executable, str(MAIN_PY), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def processes_mentioning(text: str) -> list[str]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline:
+            found.append(cmdline)
+    return found
+
+
+def non_background_share(path: Path) -> float:
+    image = QImage(str(path))
+    background = image.pixelColor(2, image.height() - 2)
+    step = 7
+    samples = [
+        (x, y) for x in range(0, image.width(), step) for y in range(0, image.height(), step)
+    ]
+    differing = sum(1 for x, y in samples if image.pixelColor(x, y) != background)
+    return differing / len(samples)
+
+
+def test_embedded_demo_runs_shows_the_room_and_leaves_no_process(tmp_path: Path) -> None:
+    shot = tmp_path / "demo.png"
+    result = run_main(
+        "--speed", "30", "--screenshot", str(shot), "--exit-after", "6", env_home=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert shot.exists()
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (1440, 860)
+    assert non_background_share(shot) > 0.2  # panels, bars and text were drawn
+    data_dir = tmp_path / "xdg_data_home" / "zhibo-console"
+    assert (data_dir / "store.db").exists()  # the store lives in the user's data dir
+    time.sleep(1.0)
+    assert processes_mentioning(str(data_dir)) == []
+
+
+def test_console_mode_screenshot(tmp_path: Path, shared_store: StoreProcess) -> None:
+    sid = shared_store.new_session("臻纯牧场《夏日冰饮季》")
+    post(shared_store, sid, [event("viewer_joined", f"m{n:05d}") for n in range(1, 31)])
+    shot = tmp_path / "console.png"
+    result = run_main(
+        "console",
+        "--store",
+        shared_store.url,
+        "--token",
+        shared_store.token("host"),
+        "--session",
+        sid,
+        "--screenshot",
+        str(shot),
+        "--exit-after",
+        "3",
+        env_home=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert QImage(str(shot)).width() == 1440
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("serve",), "the following arguments are required: --db"),
+        (("serve", "--db", "x.db", "--port", "http"), "not a TCP port"),
+        (
+            ("simulate", "--store", "http://127.0.0.1:9", "--token", "t", "--scenario", "nope"),
+            "unknown scenario 'nope'",
+        ),
+        (
+            (
+                "simulate",
+                "--store",
+                "http://127.0.0.1:9",
+                "--token",
+                "t",
+                "--scenario",
+                "xianzhida-summer-light",
+            ),
+            "cannot reach the store",
+        ),
+        (("--screenshot", "x.png"), "--screenshot needs --exit-after"),
+        (("token", "create", "--db", "x.db", "--role", "admin"), "invalid choice: 'admin'"),
+    ],
+)
+def test_bad_arguments_give_one_clear_line_and_nonzero_status(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = run_main(*args, env_home=tmp_path, timeout=30)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_simulate_with_an_operator_token_prints_the_session(
+    shared_store: StoreProcess, tmp_path: Path
+) -> None:
+    result = run_main(
+        "simulate",
+        "--store",
+        shared_store.url,
+        "--token",
+        shared_store.token("operator"),
+        "--scenario",
+        "xianzhida-summer-light",
+        "--speed",
+        "0",
+        env_home=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    sid = result.stdout.splitlines()[0].removeprefix("session ")
+    with shared_store.client("host") as client:
+        state = client.get(f"/sessions/{sid}/state").json()
+        session = client.get(f"/sessions/{sid}").json()
+    assert state["watched"] == 105
+    assert session["status"] == "ended"
+    assert session["audience"]["reached"] == 120
+
+
+def test_simulate_with_an_ingest_token_needs_a_session(
+    shared_store: StoreProcess, tmp_path: Path
+) -> None:
+    result = run_main(
+        "simulate",
+        "--store",
+        shared_store.url,
+        "--token",
+        shared_store.token("ingest"),
+        "--scenario",
+        "xianzhida-summer-light",
+        env_home=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "operator token" in result.stderr
+
+
+def test_token_create_prints_a_token_that_the_store_accepts(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    result = run_main("token", "create", "--db", str(db), "--role", "host", env_home=tmp_path)
+    assert result.returncode == 0
+    token = result.stdout.strip()
+    assert token.startswith("lc_")
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        stored = [r[0] for r in conn.execute("SELECT hash FROM tokens")]
+    assert token not in stored
+    assert len(stored) == 1

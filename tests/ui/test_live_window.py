@@ -1,0 +1,202 @@
+"""The live console against a real store: what the window shows, and across a restart."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtGui import QFontInfo
+from pytestqt.qtbot import QtBot
+
+from console.domain.segments import ALL_SEGMENTS
+from console.sync.client import StoreClient
+from console.sync.follower import LinkStatus
+from console.ui.app import build_live, save_screenshot
+from console.ui.fonts import FAMILY
+from console.ui.live_session import LiveSession
+from console.ui.live_window import LiveWindow
+from tests.helpers import StoreProcess, event, post
+
+
+class Console:
+    """A live window with its session task, closed at the end of the test."""
+
+    def __init__(self, store: StoreProcess, cache: Path, family: str, qtbot: QtBot) -> None:
+        # Not qtbot.addWidget: pytest-qt would delete the window before this closes it.
+        self.live, self.window = build_live(store.url, store.token("host"), cache, family)
+        self.window.show()
+        self.task: asyncio.Future[None] | None = None
+
+    def follow(self, sid: str) -> None:
+        self.task = asyncio.ensure_future(self.live.run(sid))
+
+    async def close(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        await self.live.stop()
+        self.window.close()
+        if self.live.cache is not None:
+            self.live.cache.close()
+
+
+@pytest.fixture
+def open_console(
+    qtbot: QtBot, font_family: str, tmp_path: Path, run: Callable[..., Any], qloop: Any
+) -> Iterator[Callable[[StoreProcess], Console]]:
+    opened: list[Console] = []
+
+    def opener(store: StoreProcess, cache: Path | None = None) -> Console:
+        console = Console(store, cache or tmp_path / "cache.db", font_family, qtbot)
+        opened.append(console)
+        return console
+
+    yield opener
+    for console in opened:
+        run(console.close())
+
+
+def store_state(store: StoreProcess, sid: str) -> dict[str, Any]:
+    with store.client("host") as client:
+        return dict(client.get(f"/sessions/{sid}/state").json())
+
+
+def shown(window: LiveWindow) -> dict[str, Any]:
+    live = window.live
+    return {
+        "seq": live.state.seq,
+        "online": int(window.online.text().replace(",", "")),
+        "online_by_segment": {s.value: n for s, n in window.mix.counts().items()},
+    }
+
+
+def test_window_shows_the_store_state(
+    shared_store: StoreProcess, open_console: Callable[..., Console], qtbot: QtBot
+) -> None:
+    sid = shared_store.new_session("鲜直达《夏日轻食计划》")
+    post(shared_store, sid, [event("viewer_joined", f"m{n:05d}") for n in range(1, 41)])
+    console = open_console(shared_store)
+    console.follow(sid)
+    qtbot.waitUntil(lambda: console.live.state.seq == 40, timeout=10_000)
+    post(
+        shared_store,
+        sid,
+        [event("viewer_left", f"m{n:05d}") for n in range(1, 6)]
+        + [event("comment", "m00007", text="鸡胸肉是冷链配送吗？")],
+    )
+    expected = store_state(shared_store, sid)
+    qtbot.waitUntil(lambda: shown(console.window)["seq"] == expected["seq"], timeout=10_000)
+    qtbot.waitUntil(lambda: console.window.online.text() == "35", timeout=2_000)
+    assert shown(console.window) == {k: expected[k] for k in ("seq", "online", "online_by_segment")}
+    assert console.window.title_label.text() == "鲜直达《夏日轻食计划》"
+    assert console.window.link_banner.text() == "● 已连接"
+    top = console.live.feed.index(0).data()
+    assert top.endswith("：鸡胸肉是冷链配送吗？")
+    assert "*" in top  # masked name
+    labels = console.window.mix.label_texts()
+    total = sum(expected["online_by_segment"].values())
+    for segment, label in zip(ALL_SEGMENTS, labels, strict=True):
+        count = expected["online_by_segment"][segment.value]
+        assert label.strip().startswith(f"{count} · ")
+        assert label.strip().endswith(f"{count / total:.0%}")
+
+
+def test_redraws_are_coalesced_on_a_timer(
+    shared_store: StoreProcess, open_console: Callable[..., Console], qtbot: QtBot
+) -> None:
+    sid = shared_store.new_session()
+    console = open_console(shared_store)
+    redraws: list[int] = []
+    console.live.room_changed.connect(lambda: redraws.append(console.live.state.seq))
+    console.follow(sid)
+    qtbot.waitUntil(lambda: console.live.link is LinkStatus.LIVE, timeout=10_000)
+    post(shared_store, sid, [event("like", f"m{n:05d}") for n in range(1, 501)])
+    qtbot.waitUntil(lambda: console.live.state.seq == 500, timeout=10_000)
+    assert len(redraws) < 20  # 500 events, a handful of redraws
+
+
+def test_console_reconnects_after_a_store_restart_without_double_counting(
+    store: StoreProcess, open_console: Callable[..., Console], qtbot: QtBot, run: Callable[..., Any]
+) -> None:
+    sid = store.new_session()
+    post(store, sid, [event("viewer_joined", f"m{n:05d}") for n in range(1, 21)])
+    console = open_console(store)
+    console.follow(sid)
+    qtbot.waitUntil(lambda: console.live.state.seq == 20, timeout=10_000)
+    store.stop()
+    qtbot.waitUntil(
+        lambda: console.window.link_banner.text().startswith("正在重连"), timeout=10_000
+    )
+    assert console.window.link_banner.property("link") == "reconnecting"
+    store.start()
+    post(store, sid, [event("viewer_joined", f"m{n:05d}") for n in range(15, 31)])
+    qtbot.waitUntil(lambda: console.live.state.seq == 36, timeout=15_000)
+    qtbot.waitUntil(lambda: console.window.link_banner.text() == "● 已连接", timeout=5_000)
+    expected = store_state(store, sid)
+    assert expected["online"] == 30
+    assert shown(console.window) == {k: expected[k] for k in ("seq", "online", "online_by_segment")}
+
+
+def test_a_restarted_console_shows_its_cached_room_while_the_store_is_down(
+    store: StoreProcess,
+    open_console: Callable[..., Console],
+    qtbot: QtBot,
+    run: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    sid = store.new_session("源牧《春日鲜奶节》")
+    post(store, sid, [event("viewer_joined", f"m{n:05d}") for n in range(1, 13)])
+    cache = tmp_path / "restart-cache.db"
+    first = open_console(store, cache)
+    first.follow(sid)
+    qtbot.waitUntil(lambda: first.window.online.text() == "12", timeout=10_000)
+    run(first.close())
+    store.stop()
+
+    second = open_console(store, cache)
+    second.follow(sid)
+    qtbot.waitUntil(lambda: second.window.online.text() == "12", timeout=5_000)
+    assert second.window.title_label.text() == "源牧《春日鲜奶节》"
+    assert second.window.link_banner.text() != "● 已连接"
+
+    store.start()
+    post(store, sid, [event("viewer_left", "m00001")])
+    qtbot.waitUntil(lambda: second.window.online.text() == "11", timeout=15_000)
+    assert second.live.state.seq == 13
+    assert second.window.link_banner.text() == "● 已连接"
+
+
+def test_screenshot_renders_chinese(
+    shared_store: StoreProcess, open_console: Callable[..., Console], qtbot: QtBot, tmp_path: Path
+) -> None:
+    sid = shared_store.new_session("夏日冰饮季")
+    post(shared_store, sid, [event("viewer_joined", f"m{n:05d}") for n in range(1, 9)])
+    console = open_console(shared_store)
+    console.follow(sid)
+    qtbot.waitUntil(lambda: console.window.online.text() == "8", timeout=10_000)
+    target = tmp_path / "shot.png"
+    assert save_screenshot(console.window, target)
+    assert target.stat().st_size > 20_000
+    title_font = QFontInfo(console.window.title_label.font())
+    assert title_font.family() == FAMILY
+    metrics = console.window.title_label.fontMetrics()
+    assert all(metrics.inFontUcs4(ord(c)) for c in "夏日冰饮季 钻石核心 沉睡新客")
+
+
+def test_unknown_token_shows_refused(
+    shared_store: StoreProcess,
+    qtbot: QtBot,
+    font_family: str,
+    tmp_path: Path,
+    run: Callable[..., Any],
+) -> None:
+    live = LiveSession(StoreClient(shared_store.url, "lc_wrong"))
+    window = LiveWindow(live, font_family)
+    task = asyncio.ensure_future(live.run("s_whatever"))
+    qtbot.waitUntil(lambda: window.link_banner.text() == "连接被拒绝", timeout=10_000)
+    assert "token" in window.link_banner.toolTip()
+    task.cancel()
+    run(live.stop())
+    window.close()
