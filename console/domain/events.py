@@ -6,10 +6,10 @@ store adds ``seq`` and the enrichment fields (``segment``, ``koc``, ``nick``) at
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from console.domain.segments import Segment, parse_segment
@@ -43,12 +43,16 @@ class DataField:
     maximum: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class EventRule:
     """What an event of one type must carry."""
 
     requires_member: bool
     fields: Mapping[str, DataField] = field(default_factory=dict)
+
+    @cached_property
+    def required_fields(self) -> tuple[str, ...]:
+        return tuple(name for name, spec in self.fields.items() if spec.required)
 
 
 EVENT_RULES: Mapping[EventType, EventRule] = {
@@ -62,81 +66,16 @@ EVENT_RULES: Mapping[EventType, EventRule] = {
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A validation failure: which field, and why (shown to the sender as a 4xx)."""
+    """A validation failure: which field, and why (shown to the sender as a 4xx).
+
+    The store turns ``EVENT_RULES`` into its ingest validator (console.store.validation).
+    """
 
     field: str
     reason: str
 
     def __str__(self) -> str:
         return f"{self.field}: {self.reason}"
-
-
-def check_event(raw: Mapping[str, Any], where: str = "event") -> list[Problem]:
-    """All problems of one incoming event envelope; empty when it may be stored."""
-    problems: list[Problem] = []
-
-    event_id = raw.get("id")
-    if not isinstance(event_id, str) or not event_id:
-        problems.append(Problem(f"{where}.id", "required, a non-empty string"))
-    elif len(event_id) > MAX_EVENT_ID_LENGTH:
-        problems.append(Problem(f"{where}.id", f"longer than {MAX_EVENT_ID_LENGTH} characters"))
-
-    ts = raw.get("ts")
-    if isinstance(ts, bool) or not isinstance(ts, int | float) or not math.isfinite(ts) or ts < 0:
-        problems.append(Problem(f"{where}.ts", "required, epoch seconds as a non-negative number"))
-
-    type_name = raw.get("type")
-    try:
-        event_type = EventType(type_name) if isinstance(type_name, str) else None
-    except ValueError:
-        event_type = None
-    if event_type is None or event_type not in PLATFORM_EVENT_TYPES:
-        known = ", ".join(sorted(t.value for t in PLATFORM_EVENT_TYPES))
-        problems.append(
-            Problem(f"{where}.type", f"unknown event type {type_name!r}; one of {known}")
-        )
-        return problems
-
-    rule = EVENT_RULES[event_type]
-    member_id = raw.get("member_id")
-    if member_id is not None and (not isinstance(member_id, str) or not member_id):
-        problems.append(Problem(f"{where}.member_id", "must be a non-empty string"))
-    elif isinstance(member_id, str) and len(member_id) > MAX_MEMBER_ID_LENGTH:
-        problems.append(
-            Problem(f"{where}.member_id", f"longer than {MAX_MEMBER_ID_LENGTH} characters")
-        )
-    elif rule.requires_member and member_id is None:
-        problems.append(Problem(f"{where}.member_id", f"required for {event_type.value}"))
-
-    data = raw.get("data", {})
-    if data is None:
-        data = {}
-    if not isinstance(data, Mapping):
-        problems.append(Problem(f"{where}.data", "must be an object"))
-        return problems
-    for name, spec in rule.fields.items():
-        problems.extend(_check_field(f"{where}.data.{name}", data.get(name), spec))
-    return problems
-
-
-def _check_field(where: str, value: object, spec: DataField) -> list[Problem]:
-    if value is None:
-        return [Problem(where, "required")] if spec.required else []
-    if spec.kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-        return [Problem(where, "must be an integer")]
-    if spec.kind is str and not isinstance(value, str):
-        return [Problem(where, "must be a string")]
-    if isinstance(value, str):
-        if spec.required and not value.strip():
-            return [Problem(where, "must not be blank")]
-        if spec.max_length is not None and len(value) > spec.max_length:
-            return [Problem(where, f"longer than {spec.max_length} characters")]
-    if isinstance(value, int):
-        if spec.minimum is not None and value < spec.minimum:
-            return [Problem(where, f"must be at least {spec.minimum}")]
-        if spec.maximum is not None and value > spec.maximum:
-            return [Problem(where, f"must be at most {spec.maximum}")]
-    return []
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,6 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import console
-from console.domain.events import check_event
 from console.store import auth, repository
 from console.store.auth import Permission, Role
 from console.store.context import StoreContext
@@ -27,8 +26,8 @@ from console.store.errors import (
     problem,
     validation_error_handler,
 )
+from console.store.validation import BatchError, batch_json_schema, parse_batch
 
-MAX_BATCH_EVENTS = 5_000
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_PAGE = 5_000
 STREAM_CHUNK = 1_000
@@ -48,20 +47,6 @@ class SessionCreate(BaseModel):
 
 class SessionPatch(BaseModel):
     status: str = Field(pattern="^(scheduled|live|ended)$")
-
-
-class EventIn(BaseModel):
-    """An incoming room event (documentation of the wire shape; see domain.events)."""
-
-    id: str = Field(min_length=1, max_length=128)
-    type: str = Field(description="viewer_joined | viewer_left | comment | like | share")
-    ts: float = Field(ge=0, description="epoch seconds")
-    member_id: str | None = Field(default=None, max_length=64)
-    data: dict[str, Any] = Field(default_factory=dict)
-
-
-class EventBatch(BaseModel):
-    events: list[EventIn] = Field(max_length=MAX_BATCH_EVENTS)
 
 
 class IngestResult(BaseModel):
@@ -88,7 +73,7 @@ def require(permission: Permission) -> Callable[..., Awaitable[Role]]:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise problem(401, "authorization", "a bearer token is required")
-        role = await ctx.read(auth.role_of, token.strip())
+        role = ctx.read_inline(auth.role_of, token.strip())
         if role is None:
             raise problem(401, "authorization", "unknown or revoked token")
         if permission not in auth.GRANTS[role]:
@@ -100,7 +85,7 @@ def require(permission: Permission) -> Callable[..., Awaitable[Role]]:
 
 async def _existing_session(sid: str, ctx: Context) -> str:
     try:
-        await ctx.read(repository.last_seq, sid)
+        ctx.read_inline(repository.last_seq, sid)
     except repository.NotFound as exc:
         raise problem(404, "sid", str(exc)) from exc
     return sid
@@ -150,39 +135,23 @@ async def patch_session(sid: SessionId, body: SessionPatch, ctx: Context) -> dic
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": EventBatch.model_json_schema()}},
+            "content": {"application/json": {"schema": batch_json_schema()}},
         }
     },
 )
-async def ingest_events(sid: SessionId, request: Request, ctx: Context) -> Response:
-    events = _parse_batch(await request.body())
-    result = await ctx.write(repository.append_events, sid, events)
+async def ingest_events(sid: str, request: Request, ctx: Context) -> Response:
+    try:
+        events = parse_batch(await request.body())
+    except BatchError as exc:
+        raise ApiError(exc.status, exc.problems) from exc
+    try:
+        result = await ctx.write(repository.append_events, sid, events)
+    except repository.NotFound as exc:
+        raise problem(404, "sid", str(exc)) from exc
     ctx.notifier.publish(sid, result.last_seq)
     return _json(
         {"accepted": result.accepted, "duplicates": result.duplicates, "last_seq": result.last_seq}
     )
-
-
-def _parse_batch(body: bytes) -> list[dict[str, Any]]:
-    """Parse and validate a whole batch; any problem rejects all of it."""
-    try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise problem(400, "body", f"malformed JSON: {exc}") from exc
-    if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
-        raise problem(422, "events", 'required: {"events": [...]}')
-    events: list[Any] = payload["events"]
-    if len(events) > MAX_BATCH_EVENTS:
-        raise problem(413, "events", f"{len(events)} events; at most {MAX_BATCH_EVENTS} a batch")
-    problems = []
-    for index, raw in enumerate(events):
-        if not isinstance(raw, dict):
-            problems.append(problem(422, f"events[{index}]", "must be an object").problems[0])
-            continue
-        problems.extend(check_event(raw, f"events[{index}]"))
-    if problems:
-        raise ApiError(422, problems)
-    return events
 
 
 @router.get("/sessions/{sid}/events", dependencies=[Depends(require(Permission.READ))])
@@ -253,6 +222,8 @@ def create_app(db_path: Path, on_ready: ReadyCallback | None = None) -> FastAPI:
             app.state.store.close()
 
     app = FastAPI(title="直播中控台 store", version=console.__version__, lifespan=lifespan)
+    # Our own limiter, not FastAPI's max_body_size: that one answers in plain text, and
+    # every error here is JSON naming the field.
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)

@@ -8,6 +8,7 @@ batch commits in one transaction.
 from __future__ import annotations
 
 import secrets
+import sqlite3
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -110,7 +111,10 @@ def set_session_status(db: sqlite_utils.Database, sid: str, status: str) -> dict
 def upsert_members(db: sqlite_utils.Database, members: Iterable[Mapping[str, Any]]) -> int:
     """Insert or update members by id, in one transaction; returns how many."""
     now = time.time()
-    rows = [{**member, "updated_at": now} for member in members]
+    rows = [
+        {**member, "nick": mask_name(str(member.get("name") or "")), "updated_at": now}
+        for member in members
+    ]
     with transaction(db):
         db.table("members").upsert_all(rows, pk="id")
     return len(rows)
@@ -122,20 +126,44 @@ def count_members(db: sqlite_utils.Database) -> int:
 
 # -- the event log -----------------------------------------------------------------------
 
-_INSERT_EVENT = """
+_INSERT_EVENT = f"""
 INSERT INTO events (session_id, seq, event_id, type, ts, member_id, segment, koc, nick, data,
                     received_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, ?, round(?, {TS_DECIMALS}), ?, ?, ?, ?, ?, ?)
+"""
+
+# One statement appends a whole batch: SQLite walks the JSON array in C, numbers the events
+# after the session's last seq, and stamps each with its member's segment, KOC flag and
+# masked nick (a guest's own nick is masked by the registered mask_name function). Being a
+# single sqlite3_step, it runs without the GIL, so the event loop meanwhile parses and
+# validates the next batch.
+_APPEND_BATCH = f"""
+INSERT INTO events (session_id, seq, event_id, type, ts, member_id, segment, koc, nick, data,
+                    received_at)
+SELECT :sid, :last_seq + e.key + 1,
+       json_extract(e.value, '$.id'),
+       json_extract(e.value, '$.type'),
+       round(json_extract(e.value, '$.ts'), {TS_DECIMALS}),
+       json_extract(e.value, '$.member_id'),
+       m.segment,
+       coalesce(m.koc, 0),
+       coalesce(m.nick, mask_name(json_extract(e.value, '$.data.nick')), ''),
+       CASE json_type(e.value, '$.data') WHEN 'object' THEN json_extract(e.value, '$.data')
+            ELSE '{{}}' END,
+       :now
+FROM json_each(:events) AS e
+LEFT JOIN members AS m ON m.id = json_extract(e.value, '$.member_id')
 """
 
 
 def append_events(
     db: sqlite_utils.Database, sid: str, events: Sequence[Mapping[str, Any]]
 ) -> AppendResult:
-    """Store validated incoming events after the session's last ``seq``.
+    """Store validated incoming events after the session's last ``seq``, in one transaction.
 
     Each new event is stamped with the member's current segment, KOC flag and masked
-    display name, so the log keeps telling the truth after later re-segmentation.
+    display name, so the log keeps telling the truth after later re-segmentation. Events
+    whose id is already stored (or repeated in the batch) are acknowledged, not stored.
     """
     now = time.time()
     with transaction(db) as conn:
@@ -143,63 +171,45 @@ def append_events(
         if row is None:
             raise NotFound(f"session {sid!r} not found")
         last_seq, status = int(row[0]), row[1]
-        if not events:
-            return AppendResult(0, 0, last_seq)
-
-        ids = [event["id"] for event in events]
-        stored = {
-            r[0]
-            for r in conn.execute(
-                "SELECT event_id FROM events WHERE session_id = ? "
-                "AND event_id IN (SELECT value FROM json_each(?))",
-                [sid, orjson.dumps(ids)],
-            )
-        }
-        member_ids = {event.get("member_id") for event in events} - {None}
-        members = {
-            r[0]: (r[1], r[2], r[3])
-            for r in conn.execute(
-                "SELECT id, segment, koc, name FROM members "
-                "WHERE id IN (SELECT value FROM json_each(?))",
-                [orjson.dumps(sorted(member_ids))],
-            )
-        }
-
-        rows = []
-        seq = last_seq
-        for event in events:
-            event_id = event["id"]
-            if event_id in stored:
-                continue
-            stored.add(event_id)
-            seq += 1
-            member_id = event.get("member_id")
-            data = event.get("data") or {}
-            segment, koc, name = members.get(member_id, (None, 0, None))
-            nick = mask_name(name or str(data.get("nick") or ""))
-            rows.append(
-                (
-                    sid,
-                    seq,
-                    event_id,
-                    event["type"],
-                    round(float(event["ts"]), TS_DECIMALS),
-                    member_id,
-                    segment,
-                    koc or 0,
-                    nick,
-                    orjson.dumps(data),
-                    now,
-                )
-            )
-        if rows:
-            conn.executemany(_INSERT_EVENT, rows)
+        fresh = list(events)
+        params = {"sid": sid, "last_seq": last_seq, "now": now}
+        try:
+            # Fast path: a batch without repeats; the unique index catches any, and a
+            # failing statement leaves nothing behind.
+            if fresh:
+                conn.execute(_APPEND_BATCH, {**params, "events": orjson.dumps(fresh)})
+        except sqlite3.IntegrityError:
+            fresh = _without_stored(conn, sid, events)
+            if fresh:
+                conn.execute(_APPEND_BATCH, {**params, "events": orjson.dumps(fresh)})
+        seq = last_seq + len(fresh)
+        if fresh:
             conn.execute(
                 "UPDATE sessions SET last_seq = ?, status = ?, "
                 "started_at = coalesce(started_at, ?) WHERE id = ?",
                 [seq, "live" if status == "scheduled" else status, now, sid],
             )
-    return AppendResult(len(rows), len(events) - len(rows), seq)
+    return AppendResult(len(fresh), len(events) - len(fresh), seq)
+
+
+def _without_stored(
+    conn: sqlite3.Connection, sid: str, events: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """``events`` minus those already in the log and minus repeats within the batch."""
+    seen = {
+        r[0]
+        for r in conn.execute(
+            "SELECT event_id FROM events WHERE session_id = ? "
+            "AND event_id IN (SELECT value FROM json_each(?))",
+            [sid, orjson.dumps([e["id"] for e in events])],
+        )
+    }
+    fresh = []
+    for event in events:
+        if event["id"] not in seen:
+            seen.add(event["id"])
+            fresh.append(event)
+    return fresh
 
 
 _EVENT_JSON = """

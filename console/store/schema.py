@@ -12,6 +12,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from console.domain.privacy import mask_name
+
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
 
@@ -27,7 +29,12 @@ def connect(path: Path | str) -> sqlite_utils.Database:
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA foreign_keys = ON")
+    conn.create_function("mask_name", 1, _sql_mask_name, deterministic=True)
     return db
+
+
+def _sql_mask_name(name: object) -> str | None:
+    return mask_name(name) if isinstance(name, str) and name.strip() else None
 
 
 def open_store(path: Path | str) -> sqlite_utils.Database:
@@ -52,6 +59,7 @@ def _create_v1(db: sqlite_utils.Database) -> None:
             {
                 "id": str,
                 "name": str,
+                "nick": str,  # the masked display name (林*薇), the only name events carry
                 "phone": str,
                 "segment": str,
                 "koc": int,

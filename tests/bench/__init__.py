@@ -1,0 +1,1 @@
+"""Benchmarks: run ``python -m tests.bench.bench_ingest``. Not part of the default test run."""

@@ -1,0 +1,145 @@
+"""Incoming event batches, parsed and validated in one pass by pydantic-core.
+
+The schema is generated from the domain's ``EVENT_RULES``, so what an event must carry is
+written down once (in ``console.domain.events``); this module only turns it into a fast
+validator and the OpenAPI description of the ingest body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, NotRequired, Union
+
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from typing_extensions import TypedDict
+
+from console.domain.events import (
+    EVENT_RULES,
+    MAX_EVENT_ID_LENGTH,
+    MAX_MEMBER_ID_LENGTH,
+    PLATFORM_EVENT_TYPES,
+    DataField,
+    EventRule,
+    EventType,
+    Problem,
+)
+
+MAX_BATCH_EVENTS = 5_000
+_TYPE_NAMES = frozenset(t.value for t in PLATFORM_EVENT_TYPES)
+
+
+class BatchError(Exception):
+    """The batch is refused whole; ``status`` is 400 (not JSON), 413 (too many) or 422."""
+
+    def __init__(self, status: int, problems: Sequence[Problem]) -> None:
+        super().__init__(str(problems[0]))
+        self.status = status
+        self.problems = list(problems)
+
+
+# The schema is built at run time from data, which mypy cannot follow: these handles are Any.
+_typed_dict: Any = TypedDict
+_annotated: Any = Annotated
+_not_required: Any = NotRequired
+_literal: Any = Literal
+
+
+def _field_type(spec: DataField) -> Any:
+    constraints: dict[str, Any] = {"strict": True}
+    if spec.max_length is not None:
+        constraints["max_length"] = spec.max_length
+    if spec.kind is str and spec.required:
+        constraints["pattern"] = r"\S"  # not blank
+    if spec.minimum is not None:
+        constraints["ge"] = spec.minimum
+    if spec.maximum is not None:
+        constraints["le"] = spec.maximum
+    annotated = _annotated[spec.kind, Field(**constraints)]
+    return annotated if spec.required else _not_required[annotated]
+
+
+def _event_type(event_type: EventType, rule: EventRule) -> Any:
+    name = "".join(part.title() for part in event_type.value.split("_"))
+    data = _typed_dict(f"{name}Data", {key: _field_type(spec) for key, spec in rule.fields.items()})
+    data.__pydantic_config__ = ConfigDict(extra="allow")  # platform extras are kept
+    member = _annotated[str, Field(min_length=1, max_length=MAX_MEMBER_ID_LENGTH, strict=True)]
+    event = _typed_dict(
+        f"{name}Event",
+        {
+            "id": _annotated[str, Field(min_length=1, max_length=MAX_EVENT_ID_LENGTH, strict=True)],
+            "type": _literal[event_type.value],
+            "ts": _annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)],
+            "member_id": member if rule.requires_member else _not_required[member | None],
+            "data": data if rule.required_fields else _not_required[data | None],
+        },
+    )
+    event.__pydantic_config__ = ConfigDict(extra="ignore")
+    return event
+
+
+_EVENT = _annotated[
+    Union.__getitem__(tuple(_event_type(t, EVENT_RULES[t]) for t in sorted(PLATFORM_EVENT_TYPES))),
+    Field(discriminator="type"),
+]
+EventBatch = _typed_dict(
+    "EventBatch",
+    {"events": _annotated[list.__class_getitem__(_EVENT), Field(max_length=MAX_BATCH_EVENTS)]},
+)
+_BATCH = TypeAdapter(EventBatch)
+
+
+def batch_json_schema() -> dict[str, Any]:
+    """The ingest body's JSON schema, for the OpenAPI document."""
+    return _BATCH.json_schema(ref_template="#/components/schemas/{model}")
+
+
+def parse_batch(body: bytes) -> list[dict[str, Any]]:
+    """The events of a JSON batch body, all valid, or BatchError naming every problem."""
+    try:
+        batch = _BATCH.validate_json(body)
+    except ValidationError as exc:
+        raise _batch_error(exc) from None
+    events: list[dict[str, Any]] = batch["events"]
+    return events
+
+
+def _batch_error(exc: ValidationError) -> BatchError:
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    if first["type"] == "json_invalid":
+        reason = first.get("ctx", {}).get("error", first["msg"])
+        return BatchError(400, [Problem("body", f"malformed JSON: {reason}")])
+    if any(e["type"] == "too_long" and tuple(e["loc"]) == ("events",) for e in errors):
+        return BatchError(413, [Problem("events", f"at most {MAX_BATCH_EVENTS} events a batch")])
+    return BatchError(422, [Problem(_path(e["loc"], e["type"]), _reason(e)) for e in errors])
+
+
+def _path(loc: Sequence[int | str], error_type: str) -> str:
+    """``('events', 3, 'comment', 'data', 'text')`` -> ``events[3].data.text``."""
+    if not loc:
+        return "body"
+    parts: list[str] = []
+    previous: int | str | None = None
+    for part in loc:
+        if isinstance(part, int):
+            parts[-1] += f"[{part}]"
+        elif isinstance(previous, int) and part in _TYPE_NAMES:
+            pass  # the discriminated union's tag, not a field
+        else:
+            parts.append(part)
+        previous = part
+    path = ".".join(parts)
+    if error_type in ("union_tag_invalid", "union_tag_not_found"):
+        path += ".type"
+    return path
+
+
+def _reason(error: Any) -> str:
+    if error["type"] == "union_tag_invalid":
+        known = ", ".join(sorted(_TYPE_NAMES))
+        return f"unknown event type {error['input'].get('type')!r}; one of {known}"
+    if error["type"] == "union_tag_not_found":
+        return "required; one of " + ", ".join(sorted(_TYPE_NAMES))
+    if error["type"] == "string_pattern_mismatch":
+        return "must not be blank"
+    return str(error["msg"])

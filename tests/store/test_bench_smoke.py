@@ -1,0 +1,18 @@
+"""The benchmarks still run (at toy size; their figures are not judged here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.bench import bench_ingest
+
+
+@pytest.mark.slow
+def test_ingest_benchmark_runs_and_prints_its_table(capsys: pytest.CaptureFixture[str]) -> None:
+    figures = bench_ingest.main(["--batches", "4", "--latency-seconds", "0.5"])
+    assert figures["raw_rate"] > 0
+    assert figures["http_rate"] > 0
+    assert figures["latency_samples"] == 500
+    out = capsys.readouterr().out
+    assert "ingest via HTTP, 1 sender" in out
+    assert "ingest -> SSE latency p95" in out
