@@ -7,6 +7,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 
 import uvicorn
@@ -22,7 +23,7 @@ def watch_parent(poll_s: float = 0.5) -> None:
 
     def watch() -> None:
         while True:
-            threading.Event().wait(poll_s)
+            time.sleep(poll_s)
             if os.getppid() != parent:
                 os.kill(os.getpid(), signal.SIGTERM)
                 return

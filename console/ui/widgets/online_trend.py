@@ -11,6 +11,7 @@ from console.domain.segments import ALL_SEGMENTS
 from console.ui.theme import PALETTE, SEGMENT_COLORS
 
 INITIAL_CAPACITY = 1024
+SECONDS_UNTIL_MINUTES = 120
 
 
 class OnlineTrendChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
@@ -25,9 +26,9 @@ class OnlineTrendChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is unt
         plot.showGrid(x=False, y=True, alpha=0.15)
         for side in ("left", "bottom"):
             plot.getAxis(side).setStyle(tickFont=QFont(font_family, 11))
-        bottom = plot.getAxis("bottom")
-        bottom.setLabel("开播后分钟")
-        bottom.enableAutoSIPrefix(False)
+        self._bottom = plot.getAxis("bottom")
+        self._bottom.enableAutoSIPrefix(False)
+        self._in_minutes: bool | None = None
         self._size = 0
         self._minutes = np.zeros(INITIAL_CAPACITY)
         self._values = np.zeros((len(ALL_SEGMENTS) + 1, INITIAL_CAPACITY))
@@ -53,6 +54,11 @@ class OnlineTrendChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is unt
             self._minutes[self._size] = minute
             self._values[:, self._size] = row
             self._size += 1
-        x = self._minutes[: self._size]
+        # Seconds while the broadcast is young, minutes after that: no "0.05 分钟" ticks.
+        in_minutes = bool(self._minutes[self._size - 1] >= SECONDS_UNTIL_MINUTES / 60)
+        if in_minutes != self._in_minutes:
+            self._in_minutes = in_minutes
+            self._bottom.setLabel("开播后分钟" if in_minutes else "开播后秒数")
+        x = self._minutes[: self._size] * (1 if in_minutes else 60)
         for curve, values in zip(self._curves, self._values, strict=True):
             curve.setData(x, values[: self._size])
