@@ -126,12 +126,6 @@ def count_members(db: sqlite_utils.Database) -> int:
 
 # -- the event log -----------------------------------------------------------------------
 
-_INSERT_EVENT = f"""
-INSERT INTO events (session_id, seq, event_id, type, ts, member_id, segment, koc, nick, data,
-                    received_at)
-VALUES (?, ?, ?, ?, round(?, {TS_DECIMALS}), ?, ?, ?, ?, ?, ?)
-"""
-
 # One statement appends a whole batch: SQLite walks the JSON array in C, numbers the events
 # after the session's last seq, and stamps each with its member's segment, KOC flag and
 # masked nick (a guest's own nick is masked by the registered mask_name function). Being a

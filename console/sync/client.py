@@ -57,10 +57,6 @@ class StoreClient:
         _raise_for_status(response)
         return orjson.loads(response.content)
 
-    async def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self._request("GET", "/health")
-        return result
-
     async def create_session(
         self, title: str, scenario: str | None = None, audience: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:

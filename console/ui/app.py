@@ -14,7 +14,6 @@ import qasync
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-import console.ui  # noqa: F401 - sets QT_API before qasync is imported
 from console.sync.cache import LocalCache
 from console.sync.client import StoreClient
 from console.ui.fonts import install_app_font

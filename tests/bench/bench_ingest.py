@@ -26,11 +26,16 @@ import httpx
 import orjson
 from httpx_sse import connect_sse
 
-from console.store.repository import _INSERT_EVENT
 from console.store.schema import connect, open_store
 from tests.helpers import StoreProcess
 
 BATCH = 1_000
+# The baseline: the plainest way to put the same rows into the same table.
+INSERT_ROW = """
+INSERT INTO events (session_id, seq, event_id, type, ts, member_id, segment, koc, nick, data,
+                    received_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
 
 
 def make_batches(count: int, prefix: str) -> list[list[dict[str, Any]]]:
@@ -136,7 +141,7 @@ def raw_rate(db_path: Path, batches: list[list[dict[str, Any]]]) -> float:
     start = time.perf_counter()
     for rows in prepared:
         conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(_INSERT_EVENT, rows)
+        conn.executemany(INSERT_ROW, rows)
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - start
     db.close()

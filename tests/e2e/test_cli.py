@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtGui import QImage
@@ -128,21 +129,24 @@ def test_bad_arguments_give_one_clear_line_and_nonzero_status(
     assert "Traceback" not in result.stderr
 
 
+def simulate(store: StoreProcess, role: str, home: Path, *extra: str) -> Any:
+    scenario = ("--scenario", "xianzhida-summer-light")
+    return run_main(
+        "simulate",
+        "--store",
+        store.url,
+        "--token",
+        store.token(role),
+        *scenario,
+        *extra,
+        env_home=home,
+    )
+
+
 def test_simulate_with_an_operator_token_prints_the_session(
     shared_store: StoreProcess, tmp_path: Path
 ) -> None:
-    result = run_main(
-        "simulate",
-        "--store",
-        shared_store.url,
-        "--token",
-        shared_store.token("operator"),
-        "--scenario",
-        "xianzhida-summer-light",
-        "--speed",
-        "0",
-        env_home=tmp_path,
-    )
+    result = simulate(shared_store, "operator", tmp_path, "--speed", "0")
     assert result.returncode == 0, result.stderr
     sid = result.stdout.splitlines()[0].removeprefix("session ")
     with shared_store.client("host") as client:
@@ -153,21 +157,17 @@ def test_simulate_with_an_operator_token_prints_the_session(
     assert session["audience"]["reached"] == 120
 
 
-def test_simulate_with_an_ingest_token_needs_a_session(
+def test_simulate_with_an_ingest_token_sends_into_a_given_session(
     shared_store: StoreProcess, tmp_path: Path
 ) -> None:
-    result = run_main(
-        "simulate",
-        "--store",
-        shared_store.url,
-        "--token",
-        shared_store.token("ingest"),
-        "--scenario",
-        "xianzhida-summer-light",
-        env_home=tmp_path,
-    )
-    assert result.returncode == 2
-    assert "operator token" in result.stderr
+    refused = simulate(shared_store, "ingest", tmp_path)
+    assert refused.returncode == 2
+    assert "operator token" in refused.stderr
+    sid = shared_store.new_session("彩排")
+    sent = simulate(shared_store, "ingest", tmp_path, "--speed", "0", "--session", sid)
+    assert sent.returncode == 0, sent.stderr
+    with shared_store.client("host") as client:
+        assert client.get(f"/sessions/{sid}/state").json()["watched"] == 105
 
 
 def test_token_create_prints_a_token_that_the_store_accepts(tmp_path: Path) -> None:

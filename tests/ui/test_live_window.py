@@ -59,6 +59,7 @@ def open_console(
 
 
 def store_state(store: StoreProcess, sid: str) -> dict[str, Any]:
+    # Plain httpx: asyncio.run() here would unset the qasync loop the other tests run on.
     with store.client("host") as client:
         return dict(client.get(f"/sessions/{sid}/state").json())
 
