@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from console import __version__
@@ -25,6 +26,13 @@ def _positive_float(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
     return value
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date like 2026-11-21: {text!r}") from None
 
 
 def _port(text: str) -> int:
@@ -79,8 +87,44 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--db", type=Path, required=True)
     revoke.add_argument("token")
 
-    seed = commands.add_parser("seed-demo", help="load the demo members into a store database")
+    seed = commands.add_parser(
+        "seed-demo", help="load the demo brand (members, orders, shares) and segment it"
+    )
     seed.add_argument("--db", type=Path, required=True)
+
+    importer = commands.add_parser(
+        "import", help="import members, orders or social actions from CSV or JSON Lines"
+    )
+    importer.add_argument("kind", choices=("members", "orders", "social"))
+    importer.add_argument("file", type=Path)
+    importer.add_argument("--db", type=Path, required=True)
+    importer.add_argument(
+        "--map",
+        default="",
+        metavar="FIELD=COLUMN,...",
+        help="our field names to the file's columns, e.g. member_id=CustomerID,ts=InvoiceDate",
+    )
+    importer.add_argument("--map-file", type=Path, help="a TOML file with [map] and [options]")
+    importer.add_argument("--format", choices=("csv", "jsonl"), help="default: by file suffix")
+    importer.add_argument("--encoding", default=None, help="default: UTF-8, else GB18030")
+    importer.add_argument("--dayfirst", action="store_true", help="01/02/2024 is 1 February")
+    importer.add_argument(
+        "--utc-offset",
+        type=float,
+        default=None,
+        metavar="HOURS",
+        help="zone of times written without one (default +8, China)",
+    )
+    importer.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="apply the good rows and write the bad ones to a rejects file",
+    )
+    importer.add_argument("--rejects", type=Path, help="default: FILE.rejected.csv")
+
+    segment = commands.add_parser("segment", help="score every member and assign circles")
+    segment.add_argument("--db", type=Path, required=True)
+    segment.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
 
     simulate = commands.add_parser("simulate", help="drive a scenario against a running store")
     simulate.add_argument("--store", required=True, metavar="URL")
@@ -129,6 +173,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _token(args)
     if command == "seed-demo":
         return _seed_demo(args.db)
+    if command == "import":
+        return _import(args)
+    if command == "segment":
+        return _segment(args)
     if command == "simulate":
         return _simulate(args)
     if command == "console":
@@ -175,16 +223,90 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _seed_demo(db_path: Path) -> int:
-    from console.sim.demo_members import load_demo_members
-    from console.store.repository import upsert_members
-    from console.store.schema import open_store
+    from console.demo import seed_demo
 
-    db = open_store(db_path)
+    run = seed_demo(db_path)
+    if not run:
+        print(f"{db_path} already has members; nothing seeded")
+        return 0
+    counts = " ".join(f"{k}={v}" for k, v in run["counts"].items())
+    print(f"seeded {run['members']} demo members into {db_path}; circles: {counts}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from console.store.imports import (
+        ImportOptions,
+        MappingError,
+        import_file,
+        load_mapping_file,
+        parse_map,
+    )
+    from console.store.imports.runner import ImportError_
+    from console.store.schema import open_store
+    from console.terminal import Progress
+
     try:
-        count = upsert_members(db, load_demo_members())
+        options = load_mapping_file(args.map_file, args.kind) if args.map_file else ImportOptions()
+        options.mapping.update(parse_map(args.map, args.kind))
+    except MappingError as exc:
+        raise CliError(str(exc)) from exc
+    options.dayfirst = options.dayfirst or args.dayfirst
+    if args.utc_offset is not None:
+        options.utc_offset_hours = args.utc_offset
+    if args.encoding:
+        options.encoding = args.encoding
+    options.skip_bad = args.skip_bad
+    options.rejects_path = args.rejects
+    db = open_store(args.db)
+    try:
+        report = import_file(
+            db, args.kind, args.file, options, args.format, Progress(f"import {args.file.name}")
+        )
+    except ImportError_ as exc:
+        raise CliError(str(exc)) from exc
     finally:
         db.close()
-    print(f"loaded {count} demo members into {db_path}")
+    for problem in report.problems[:20]:
+        print(problem, file=sys.stderr)
+    if len(report.problems) > 20:
+        print(f"... and {len(report.problems) - 20} more problems", file=sys.stderr)
+    if not report.applied:
+        print(
+            f"{report.file}: {report.rejected} of {report.rows} rows refused; nothing applied "
+            "(fix them, or pass --skip-bad to apply the good rows)",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"{report.file}: {report.rows} rows, {report.accepted} accepted, {report.rejected} "
+        f"rejected; {report.inserted} new, {report.updated} updated, {report.unchanged} "
+        f"unchanged {args.kind}; {report.members_created} members created "
+        f"({report.seconds:.1f} s)"
+    )
+    if report.rejects_file:
+        print(f"rejected rows written to {report.rejects_file}")
+    return 0
+
+
+def _segment(args: argparse.Namespace) -> int:
+    from console.store.schema import open_store
+    from console.store.segmentation import SegmentationError, run_segmentation
+
+    db = open_store(args.db)
+    try:
+        run = run_segmentation(db, args.as_of, trigger="cli", actor="cli")
+    except SegmentationError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        db.close()
+    total = max(run["members"], 1)
+    print(
+        f"run {run['id']} as of {run['as_of']} (rules {run['rules_version']}): "
+        f"{run['members']} members, {run['active']} active, {run['koc']} KOC"
+    )
+    for segment, count in run["counts"].items():
+        print(f"  {segment} {count:>9,}  {count / total:6.1%}")
     return 0
 
 

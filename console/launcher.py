@@ -15,8 +15,8 @@ from pathlib import Path
 
 import platformdirs
 
-from console.sim.demo_members import load_demo_members
-from console.store import auth, repository
+from console.demo import seed_demo
+from console.store import auth
 from console.store.schema import open_store
 from console.store.server import READY_PREFIX
 
@@ -85,11 +85,10 @@ class Child:
 
 
 def prepare_store(db_path: Path) -> tuple[str, str]:
-    """Seed the demo members if the store has none; make the run's operator and host tokens."""
+    """Seed the demo brand if the store has no members; make the run's operator and host tokens."""
+    seed_demo(db_path)
     db = open_store(db_path)
     try:
-        if repository.count_members(db) == 0:
-            repository.upsert_members(db, load_demo_members())
         operator = auth.create_token(db, auth.Role.OPERATOR, "embedded demo: simulator")
         host = auth.create_token(db, auth.Role.HOST, "embedded demo: console")
     finally:

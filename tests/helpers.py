@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
-from console.sim.demo_members import load_demo_members
-from console.store import auth, repository
+from console.demo import seed_demo
+from console.store import auth
 from console.store.schema import open_store
 from console.store.server import READY_PREFIX
 
@@ -26,10 +26,9 @@ class StoreProcess:
 
     def __init__(self, db_path: Path) -> None:
         self.db_path = db_path
+        seed_demo(db_path)
         db = open_store(db_path)
         try:
-            if repository.count_members(db) == 0:
-                repository.upsert_members(db, load_demo_members())
             self.tokens = {role: auth.create_token(db, role, "tests") for role in auth.Role}
         finally:
             db.close()

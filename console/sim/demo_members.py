@@ -1,7 +1,13 @@
-"""The demo member base (resources/demo/members.csv), generated deterministically.
+"""The demo member base and its history, generated deterministically.
 
-Regenerate with ``python -m console.sim.demo_members``; a test checks the shipped file
-matches, so the demo data is reproducible rather than hand-edited.
+``resources/demo/members.csv``, ``orders.csv`` and ``social.csv`` are ordinary import files.
+Each member has a latent *persona* (how they behave: S1..S6) and an *influencer* flag; their
+orders and shares follow from it, and the store's segmentation then decides their circle
+from that history, as it would for a real brand. Times are set around ``DEMO_AS_OF``; the
+demo seeding shifts them so the history always ends today.
+
+Regenerate with ``python -m console.sim.demo_members``; a test checks the shipped files
+match, so the demo data is reproducible rather than hand-edited.
 """
 
 from __future__ import annotations
@@ -10,13 +16,22 @@ import csv
 import io
 import random
 import sys
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from console.resources import resource_path
 
 DEMO_MEMBERS = "demo/members.csv"
-COLUMNS = ("id", "name", "phone", "segment", "koc", "opted_out", "tags", "city")
+DEMO_ORDERS = "demo/orders.csv"
+DEMO_SOCIAL = "demo/social.csv"
+DEMO_AS_OF = date(2025, 6, 30)
+COLUMNS = ("id", "name", "phone", "persona", "influencer", "opted_out", "tags", "city")
+ORDER_COLUMNS = ("order_id", "member_id", "ts", "amount", "items", "channel")
+SOCIAL_COLUMNS = ("member_id", "kind", "ts")
+CHINA = timezone(timedelta(hours=8))
+ITEMS = ("鲜牛奶", "冰酸奶", "鸡胸肉", "牛油果", "车厘子", "西瓜", "轻食能量包", "樱花杯套装")
+CHANNELS = ("live", "miniapp", "community")
 SEED = 20250618
 COUNT = 2_000
 LIGHT_MEAL_CIRCLE = "夏日轻食圈"
@@ -29,7 +44,9 @@ SURNAMES = (
 )
 GIVEN = "静丽敏婷雪芳娟秀英华玲红梅琳颖倩萍洁燕晓欣悦薇佳怡嘉慧雅蕾彤瑶璐岚萱琪淑桂兰春霞凤伟强军磊"
 CITIES = ("杭州", "上海", "苏州", "南京", "宁波", "成都", "武汉", "长沙")
-SEGMENT_WEIGHTS = {"S1": 5, "S2": 15, "S3": 20, "S4": 25, "S5": 5, "S6": 30}
+# Persona shares after seed 001: ~15% high value, ~25% growth, ~35% price-sensitive,
+# ~20% dormant, ~5% influencers.
+SEGMENT_WEIGHTS = {"S1": 5, "S2": 11, "S3": 22, "S4": 42, "S5": 5, "S6": 15}
 INTEREST_TAGS = ("鸡胸肉", "牛油果", "减脂餐", "鲜奶", "水果", "冰饮", "母婴", "零食")
 
 
@@ -46,8 +63,8 @@ def generate(seed: int = SEED, count: int = COUNT) -> list[dict[str, Any]]:
                 "id": f"m{number:05d}",
                 "name": name,
                 "phone": f"1{rng.choice('3579')}{rng.randrange(10**9):09d}",
-                "segment": segment,
-                "koc": int(segment == "S5" or rng.random() < 0.03),
+                "persona": segment,
+                "influencer": int(segment == "S5" or rng.random() < 0.03),
                 "opted_out": int(rng.random() < 0.03),
                 "tags": set(rng.sample(INTEREST_TAGS, k=rng.randrange(0, 3))),
                 "city": rng.choice(CITIES),
@@ -61,8 +78,8 @@ def generate(seed: int = SEED, count: int = COUNT) -> list[dict[str, Any]]:
 
 def _tag_light_meal_circle(rng: random.Random, members: list[dict[str, Any]]) -> None:
     """Seed 003's CDP circle: buyers of chicken breast or avocado, 5 KOCs among them."""
-    kocs = [m for m in members if m["koc"]]
-    others = [m for m in members if not m["koc"]]
+    kocs = [m for m in members if m["influencer"]]
+    others = [m for m in members if not m["influencer"]]
     chosen = rng.sample(kocs, LIGHT_MEAL_KOCS) + rng.sample(
         others, LIGHT_MEAL_SIZE - LIGHT_MEAL_KOCS
     )
@@ -70,28 +87,111 @@ def _tag_light_meal_circle(rng: random.Random, members: list[dict[str, Any]]) ->
         member["tags"] |= {LIGHT_MEAL_CIRCLE, rng.choice(("鸡胸肉", "牛油果", "减脂餐"))}
 
 
-def to_csv(members: list[dict[str, Any]]) -> str:
+# Per persona: orders a year (low, high), days since the last order (low, high), yuan per
+# order (low, high), shares a year (low, high), converted invites a year (low, high).
+HABITS: dict[
+    str,
+    tuple[tuple[int, int], tuple[int, int], tuple[float, float], tuple[int, int], tuple[int, int]],
+] = {
+    "S1": ((12, 24), (0, 14), (160.0, 460.0), (0, 4), (0, 1)),
+    "S2": ((6, 12), (0, 30), (50.0, 160.0), (0, 2), (0, 0)),
+    "S3": ((2, 5), (5, 90), (40.0, 140.0), (1, 5), (0, 1)),
+    "S4": ((1, 3), (30, 320), (9.9, 49.0), (0, 1), (0, 0)),
+    "S5": ((2, 6), (0, 60), (50.0, 150.0), (6, 24), (2, 8)),
+    "S6": ((1, 1), (200, 360), (9.9, 69.0), (0, 0), (0, 0)),
+}
+NEVER_ORDERED_SHARE = 0.3  # of S6 personas: registered, never bought
+RETURN_SHARE = 0.03
+
+
+def _stamp(days_ago: float) -> str:
+    moment = datetime(DEMO_AS_OF.year, DEMO_AS_OF.month, DEMO_AS_OF.day, 21, 0, tzinfo=CHINA)
+    return (moment - timedelta(days=days_ago)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def generate_activity(
+    members: list[dict[str, Any]], seed: int = SEED
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Orders (returns as negative amounts) and social actions following each persona."""
+    rng = random.Random(seed + 1)
+    orders: list[dict[str, Any]] = []
+    social: list[dict[str, Any]] = []
+    for member in members:
+        persona = member["persona"]
+        per_year, last, spend, shares, invites = HABITS[persona]
+        if persona == "S6" and rng.random() < NEVER_ORDERED_SHARE:
+            count = 0
+        else:
+            count = rng.randint(*per_year)
+        latest = rng.uniform(*last)
+        for n in range(count):
+            days_ago = latest if n == 0 else rng.uniform(latest, 364.0)
+            order_id = f"D{len(orders) + 1:07d}"
+            amount = round(rng.uniform(*spend), 1)
+            row = {
+                "order_id": order_id,
+                "member_id": member["id"],
+                "ts": _stamp(days_ago),
+                "amount": amount,
+                "items": rng.choice(ITEMS),
+                "channel": rng.choice(CHANNELS),
+            }
+            orders.append(row)
+            if days_ago > 3 and rng.random() < RETURN_SHARE:
+                orders.append(
+                    {
+                        **row,
+                        "order_id": f"{order_id}R",
+                        "ts": _stamp(days_ago - 2),
+                        "amount": -round(amount * rng.choice((0.5, 1.0)), 1),
+                    }
+                )
+        share_count = rng.randint(*shares) + (rng.randint(6, 15) if member["influencer"] else 0)
+        invite_count = rng.randint(*invites) + (rng.randint(1, 4) if member["influencer"] else 0)
+        for kind, total in (("share", share_count), ("invite", invite_count)):
+            for _ in range(total):
+                social.append(
+                    {"member_id": member["id"], "kind": kind, "ts": _stamp(rng.uniform(0, 364.0))}
+                )
+    orders.sort(key=lambda o: (o["ts"], o["order_id"]))
+    social.sort(key=lambda a: (a["ts"], a["member_id"], a["kind"]))
+    return orders, social
+
+
+def to_csv(rows: list[dict[str, Any]], columns: tuple[str, ...] = COLUMNS) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(members)
+    writer.writerows(rows)
     return out.getvalue()
 
 
 def load_demo_members() -> list[dict[str, Any]]:
-    """The shipped demo members, typed as the store's members table wants them."""
+    """The shipped demo members with their persona (for the simulator's behaviour)."""
     with resource_path(DEMO_MEMBERS).open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     for row in rows:
-        row["koc"] = int(row["koc"])
+        row["influencer"] = int(row["influencer"])
         row["opted_out"] = int(row["opted_out"])
     return rows
 
 
+def demo_shift_seconds(today: date) -> float:
+    """How far to move the demo history so that it ends on ``today``."""
+    return (today - DEMO_AS_OF).days * 86_400.0
+
+
 def main() -> int:
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else resource_path(DEMO_MEMBERS)
-    target.write_text(to_csv(generate()), encoding="utf-8")
-    print(f"wrote {target}")
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else resource_path(DEMO_MEMBERS).parent
+    members = generate()
+    orders, social = generate_activity(members)
+    (folder / "members.csv").write_text(to_csv(members), encoding="utf-8")
+    (folder / "orders.csv").write_text(to_csv(orders, ORDER_COLUMNS), encoding="utf-8")
+    (folder / "social.csv").write_text(to_csv(social, SOCIAL_COLUMNS), encoding="utf-8")
+    print(
+        f"wrote {len(members)} members, {len(orders)} orders, {len(social)} social actions"
+        f" to {folder}"
+    )
     return 0
 
 

@@ -36,7 +36,7 @@ def plan(scenario: Scenario, members: Sequence[Mapping[str, Any]]) -> list[Plann
         )
     watchers = rng.sample(invited, scenario.watchers)
     viewers: list[tuple[str, Segment | None, str]] = [
-        (str(m["id"]), parse_segment(m.get("segment")), "") for m in watchers
+        (str(m["id"]), parse_segment(m.get("persona")), "") for m in watchers
     ]
     viewers += [(f"guest-{n:04d}", None, f"游客{n:04d}") for n in range(1, scenario.guests + 1)]
 

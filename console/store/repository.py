@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,6 @@ import orjson
 import sqlite_utils
 
 from console.domain.events import Event, EventType
-from console.domain.privacy import mask_name
 from console.domain.segments import parse_segment
 from console.store.schema import transaction
 
@@ -106,18 +105,6 @@ def set_session_status(db: sqlite_utils.Database, sid: str, status: str) -> dict
 
 
 # -- members -----------------------------------------------------------------------------
-
-
-def upsert_members(db: sqlite_utils.Database, members: Iterable[Mapping[str, Any]]) -> int:
-    """Insert or update members by id, in one transaction; returns how many."""
-    now = time.time()
-    rows = [
-        {**member, "nick": mask_name(str(member.get("name") or "")), "updated_at": now}
-        for member in members
-    ]
-    with transaction(db):
-        db.table("members").upsert_all(rows, pk="id")
-    return len(rows)
 
 
 def count_members(db: sqlite_utils.Database) -> int:

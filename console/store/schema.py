@@ -14,7 +14,7 @@ import sqlite_utils
 
 from console.domain.privacy import mask_name
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -50,6 +50,8 @@ def open_store(path: Path | str) -> sqlite_utils.Database:
         )
     if version < 1:
         _create_v1(db)
+    if version < 2:
+        _migrate_v2(db)
     return db
 
 
@@ -127,7 +129,7 @@ def _create_v1(db: sqlite_utils.Database) -> None:
             not_null={"hash", "role", "created_at"},
             if_not_exists=True,
         )
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("PRAGMA user_version = 1")
 
 
 @contextmanager
@@ -141,3 +143,122 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def _migrate_v2(db: sqlite_utils.Database) -> None:
+    """Orders, social actions, segmentation runs, overrides and the audit log."""
+    with transaction(db):
+        members = db.table("members")
+        for column, kind in (("computed_segment", str), ("last_run", int), ("nick", str)):
+            if column not in members.columns_dict:
+                members.add_column(column, kind)
+        db.execute("UPDATE members SET nick = mask_name(name) WHERE nick IS NULL")
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS orders (
+                order_id TEXT PRIMARY KEY,
+                member_id TEXT NOT NULL,
+                ts REAL NOT NULL,
+                amount REAL NOT NULL,  -- yuan; negative for a return or cancellation
+                items TEXT NOT NULL DEFAULT '',
+                channel TEXT NOT NULL DEFAULT '',
+                referrer TEXT NOT NULL DEFAULT '',
+                imported_at REAL NOT NULL
+            )
+            """
+        )
+        # Covering index: a segmentation run aggregates orders per member in index order.
+        db.execute("CREATE INDEX IF NOT EXISTS orders_member ON orders (member_id, ts, amount)")
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS social_actions (
+                action_id TEXT PRIMARY KEY,  -- given, or a hash of member, kind and time
+                member_id TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('share', 'invite', 'message')),
+                ts REAL NOT NULL,
+                imported_at REAL NOT NULL
+            )
+            """
+        )
+        db.execute(
+            "CREATE INDEX IF NOT EXISTS social_member ON social_actions (member_id, ts, kind)"
+        )
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS segment_runs (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                as_of TEXT NOT NULL,  -- the business date (Asia/Shanghai) scored
+                as_of_ts REAL NOT NULL,
+                window_days INTEGER NOT NULL,
+                rules_version TEXT NOT NULL,
+                trigger TEXT NOT NULL,  -- cli, api, schedule
+                actor TEXT NOT NULL,
+                started_at REAL NOT NULL,
+                finished_at REAL,
+                members INTEGER NOT NULL DEFAULT 0,
+                active INTEGER NOT NULL DEFAULT 0,
+                counts TEXT NOT NULL DEFAULT '{}',
+                koc INTEGER NOT NULL DEFAULT 0,
+                previous_run INTEGER REFERENCES segment_runs(id)
+            )
+            """
+        )
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS member_scores (
+                run_id INTEGER NOT NULL REFERENCES segment_runs(id),
+                member_id TEXT NOT NULL,
+                recency_days REAL,
+                frequency INTEGER NOT NULL,
+                monetary REAL NOT NULL,
+                expansion REAL NOT NULL,
+                r INTEGER NOT NULL, f INTEGER NOT NULL, m INTEGER NOT NULL, x INTEGER NOT NULL,
+                rule_segment TEXT NOT NULL,  -- what the rules said
+                segment TEXT NOT NULL,  -- what applied: an override wins over the rules
+                koc INTEGER NOT NULL,
+                rule INTEGER NOT NULL,
+                PRIMARY KEY (run_id, member_id)
+            ) WITHOUT ROWID
+            """
+        )
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS segment_transitions (
+                run_id INTEGER NOT NULL REFERENCES segment_runs(id),
+                from_segment TEXT NOT NULL,  -- '' for members new since the previous run
+                to_segment TEXT NOT NULL,
+                members INTEGER NOT NULL,
+                PRIMARY KEY (run_id, from_segment, to_segment)
+            ) WITHOUT ROWID
+            """
+        )
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS overrides (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                member_id TEXT NOT NULL REFERENCES members(id),
+                segment TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                author TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                expires_at REAL,
+                revoked_at REAL,
+                revoked_by TEXT
+            )
+            """
+        )
+        db.execute("CREATE INDEX IF NOT EXISTS overrides_member ON overrides (member_id)")
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS audit_log (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                ts REAL NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                member_id TEXT,
+                details TEXT NOT NULL DEFAULT '{}'
+            )
+            """
+        )
+        db.execute("CREATE INDEX IF NOT EXISTS audit_member ON audit_log (member_id, ts)")
+        db.execute("PRAGMA user_version = 2")

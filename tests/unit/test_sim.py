@@ -19,7 +19,7 @@ def test_shipped_demo_members_match_the_generator() -> None:
 def test_the_light_meal_circle_has_120_members_with_5_kocs() -> None:
     circle = [m for m in demo_members.load_demo_members() if "夏日轻食圈" in m["tags"].split(";")]
     assert len(circle) == 120
-    assert sum(m["koc"] for m in circle) == 5
+    assert sum(m["influencer"] for m in circle) == 5
 
 
 def test_every_scenario_named_in_the_contract_that_exists_loads() -> None:
@@ -47,7 +47,7 @@ def test_plan_is_deterministic_and_matches_the_scenario() -> None:
 def test_segments_take_part_at_different_rates() -> None:
     chosen = scenario.load("xianzhida-summer-light")
     members = demo_members.load_demo_members()
-    segment_of = {m["id"]: m["segment"] for m in members}
+    segment_of = {m["id"]: m["persona"] for m in members}
     plan = planner.plan(chosen, members)
     comments = Counter(
         segment_of[p.event["member_id"]] for p in plan if p.event["type"] == "comment"

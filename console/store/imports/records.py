@@ -1,0 +1,140 @@
+"""One row of an export -> one record of ours, or the reason it is refused."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from console.store.imports.mapping import ImportOptions
+
+MAX_TEXT = 200
+SOCIAL_KINDS = {
+    "share": "share",
+    "分享": "share",
+    "转发": "share",
+    "invite": "invite",
+    "invite_converted": "invite",
+    "邀请": "invite",
+    "邀请成功": "invite",
+    "message": "message",
+    "community_message": "message",
+    "群消息": "message",
+    "发言": "message",
+}
+_TRUE = {"1", "true", "yes", "y", "是", "t"}
+_FALSE = {"0", "false", "no", "n", "否", "f", ""}
+_FLOAT_ID = re.compile(r"^(\d+)\.0+$")  # 17850.0 from a spreadsheet round trip -> 17850
+
+
+class Refused(ValueError):
+    """A row is refused: ``field`` is our field name, the message the reason."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+
+
+@dataclass
+class Fields:
+    """Reads our fields from a row through the mapping."""
+
+    row: Mapping[str, Any]
+    options: ImportOptions
+
+    def raw(self, name: str) -> Any:
+        value = self.row.get(self.options.column(name))
+        return value.strip() if isinstance(value, str) else value
+
+    def text(self, name: str, required: bool = False, limit: int = MAX_TEXT) -> str:
+        value = self.raw(name)
+        text = "" if value is None else str(value)
+        if required and not text:
+            raise Refused(name, "required")
+        if len(text) > limit:
+            raise Refused(name, f"longer than {limit} characters")
+        return text
+
+    def identifier(self, name: str) -> str:
+        text = self.text(name, required=True, limit=64)
+        match = _FLOAT_ID.match(text)
+        return match[1] if match else text
+
+    def number(self, name: str, required: bool = True) -> float | None:
+        value = self.raw(name)
+        if value is None or value == "":
+            if required:
+                raise Refused(name, "required")
+            return None
+        try:
+            number = float(str(value).replace(",", "").replace("¥", "").replace("￥", ""))
+        except ValueError:
+            raise Refused(name, f"not a number: {str(value)[:30]!r}") from None
+        if not math.isfinite(number):
+            raise Refused(name, "not a finite number")
+        return number
+
+    def when(self, name: str, parse: Callable[[object], float]) -> float:
+        value = self.raw(name)
+        if value is None or value == "":
+            raise Refused(name, "required")
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise Refused(name, str(exc)) from None
+
+
+def member_record(fields: Fields) -> tuple[Any, ...]:
+    """(id, name, phone, opted_out, tags, city)."""
+    opted = fields.text("opted_out").lower()
+    if opted not in _TRUE | _FALSE:
+        raise Refused("opted_out", f"not yes/no: {opted[:20]!r}")
+    return (
+        fields.identifier("member_id"),
+        fields.text("name", limit=64),
+        fields.text("phone", limit=32),
+        int(opted in _TRUE),
+        fields.text("tags", limit=500),
+        fields.text("city", limit=64),
+    )
+
+
+def order_line(fields: Fields, parse: Callable[[object], float]) -> tuple[Any, ...]:
+    """(order_id, member_id, ts, amount, items, channel, referrer) for one order or line.
+
+    ``amount`` is taken as given, or derived as quantity x unit price. A negative amount
+    (a return, or a cancellation such as an Online Retail "C" invoice) is kept negative.
+    """
+    amount = fields.number("amount", required=False)
+    if amount is None:
+        quantity = fields.number("quantity", required=False)
+        unit_price = fields.number("unit_price", required=False)
+        if quantity is None or unit_price is None:
+            raise Refused("amount", "required (or quantity and unit_price)")
+        amount = quantity * unit_price
+    return (
+        fields.identifier("order_id"),
+        fields.identifier("member_id"),
+        fields.when("ts", parse),
+        round(amount, 2),
+        fields.text("items", limit=100),
+        fields.text("channel", limit=32),
+        fields.text("referrer", limit=64),
+    )
+
+
+def social_record(fields: Fields, parse: Callable[[object], float]) -> tuple[Any, ...]:
+    """(action_id, member_id, kind, ts); without an id the action is keyed by its content."""
+    member = fields.identifier("member_id")
+    kind_text = fields.text("kind", required=True).lower()
+    kind = SOCIAL_KINDS.get(kind_text)
+    if kind is None:
+        raise Refused("kind", f"unknown kind {kind_text[:20]!r}; one of share, invite, message")
+    ts = fields.when("ts", parse)
+    action_id = fields.text("action_id", limit=64)
+    if not action_id:
+        action_id = "h:" + hashlib.sha1(f"{member}|{kind}|{ts:.3f}".encode()).hexdigest()[:24]
+    return (action_id, member, kind, ts)

@@ -1,0 +1,300 @@
+"""Read, check and apply one import file."""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlite_utils
+
+from console.domain.privacy import mask_name
+from console.store.imports.dates import TimestampParser
+from console.store.imports.mapping import ImportOptions
+from console.store.imports.readers import ReadError, RowReader
+from console.store.imports.records import (
+    Fields,
+    Refused,
+    member_record,
+    order_line,
+    social_record,
+)
+from console.store.schema import transaction
+
+KINDS = ("members", "orders", "social")
+PROBLEMS_SHOWN = 20
+PROGRESS_EVERY_ROWS = 20_000
+ProgressCallback = Callable[[int, float], None]
+
+_REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
+    # Each inner tuple: alternatives, one of which must be a column of the file.
+    "members": (("member_id",),),
+    "orders": (("member_id",), ("order_id",), ("ts",), ("amount", "quantity")),
+    "social": (("member_id",), ("kind",), ("ts",)),
+}
+
+
+class ImportError_(ValueError):  # noqa: N801 - not the builtin ImportError
+    """The file cannot be imported at all; nothing was applied."""
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    file: str
+    line: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}"
+        return (
+            f"{where}: {self.column}: {self.reason}" if self.column else f"{where}: {self.reason}"
+        )
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    file: str
+    rows: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    problems: list[FileProblem] = field(default_factory=list)
+    applied: bool = False
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    members_created: int = 0
+    rejects_file: str | None = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "file": self.file,
+            "rows": self.rows,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "applied": self.applied,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "members_created": self.members_created,
+            "rejects_file": self.rejects_file,
+            "seconds": round(self.seconds, 3),
+            "problems": [
+                {"line": p.line, "column": p.column, "reason": p.reason}
+                for p in self.problems[:PROBLEMS_SHOWN]
+            ],
+            "problem_count": len(self.problems),
+        }
+
+
+@dataclass
+class _Checked:
+    good: list[tuple[int, tuple[Any, ...]]]
+    bad: list[tuple[int, dict[str, Any] | None, FileProblem]]
+    columns: list[str]
+
+
+def import_file(
+    db: sqlite_utils.Database,
+    kind: str,
+    path: Path,
+    options: ImportOptions,
+    fmt: str | None = None,
+    progress: ProgressCallback | None = None,
+    display_name: str | None = None,
+) -> ImportReport:
+    """Import ``path`` as ``kind``; see the package notes for the all-or-nothing rule."""
+    if kind not in KINDS:
+        raise ImportError_(f"unknown import kind {kind!r}; one of {', '.join(KINDS)}")
+    started = time.perf_counter()
+    name = display_name or path.name
+    try:
+        reader = RowReader(path, fmt, options.encoding)
+        checked = _check(kind, reader, options, name, progress)
+    except ReadError as exc:
+        raise ImportError_(str(exc)) from exc
+    report = ImportReport(kind=kind, file=name)
+    report.rows = len(checked.good) + len(checked.bad)
+    records = [record for _, record in checked.good]
+    if kind == "orders":
+        records = _merge_order_lines(checked, name)
+    report.problems = [problem for _, _, problem in checked.bad]
+    report.rejected = len(checked.bad)
+    report.accepted = report.rows - report.rejected
+    if checked.bad and not options.skip_bad:
+        report.seconds = time.perf_counter() - started
+        return report
+    _apply(db, kind, records, report)
+    report.applied = True
+    if checked.bad:
+        target = options.rejects_path or path.with_name(path.name + ".rejected.csv")
+        _write_rejects(target, checked)
+        report.rejects_file = str(target)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _check(
+    kind: str,
+    reader: RowReader,
+    options: ImportOptions,
+    name: str,
+    progress: ProgressCallback | None,
+) -> _Checked:
+    parse_time = TimestampParser(options.dayfirst, options.utc_offset_hours).parse
+    shift = options.shift_seconds
+
+    def parse(value: object) -> float:
+        return parse_time(value) + shift
+
+    build: Callable[[Fields], tuple[Any, ...]] = {
+        "members": member_record,
+        "orders": lambda f: order_line(f, parse),
+        "social": lambda f: social_record(f, parse),
+    }[kind]
+    checked = _Checked([], [], [])
+    headers_checked = False
+    for count, row in enumerate(reader, start=1):
+        if not headers_checked:
+            _check_columns(kind, reader.columns, options, name)
+            headers_checked = True
+        if row.values is None:
+            checked.bad.append((row.line, None, FileProblem(name, row.line, "", row.error)))
+        else:
+            try:
+                checked.good.append((row.line, build(Fields(row.values, options))))
+            except Refused as refused:
+                column = options.column(refused.field)
+                label = column if column == refused.field else f"{column} ({refused.field})"
+                problem = FileProblem(name, row.line, label, str(refused))
+                checked.bad.append((row.line, row.values, problem))
+        if progress is not None and count % PROGRESS_EVERY_ROWS == 0:
+            progress(count, reader.progress)
+    if not headers_checked and reader.format == "csv":
+        _check_columns(kind, reader.columns, options, name)
+    checked.columns = reader.columns
+    if progress is not None:
+        progress(len(checked.good) + len(checked.bad), 1.0)
+    return checked
+
+
+def _check_columns(kind: str, columns: list[str], options: ImportOptions, name: str) -> None:
+    """Fail at once when a needed column is missing (likely a wrong or missing --map)."""
+    if not columns:
+        return
+    for alternatives in _REQUIRED[kind]:
+        if not any(options.column(field) in columns for field in alternatives):
+            wanted = " or ".join(repr(options.column(f)) for f in alternatives)
+            raise ImportError_(
+                f"{name}: no column {wanted} (for {'/'.join(alternatives)}); the file has: "
+                f"{', '.join(columns[:20])}. Map it with --map {alternatives[0]}=Column"
+            )
+
+
+def _merge_order_lines(checked: _Checked, name: str) -> list[tuple[Any, ...]]:
+    """Lines of one order (the same order id) become one order: amounts add up."""
+    orders: dict[str, list[Any]] = {}
+    kept: list[tuple[int, tuple[Any, ...]]] = []
+    for line, (order_id, member, ts, amount, items, channel, referrer) in checked.good:
+        existing = orders.get(order_id)
+        if existing is None:
+            orders[order_id] = [member, ts, amount, [items] if items else [], channel, referrer]
+            kept.append((line, (order_id,)))
+        elif existing[0] != member:
+            reason = f"order {order_id} already belongs to member {existing[0]}"
+            checked.bad.append((line, None, FileProblem(name, line, "member_id", reason)))
+        else:
+            existing[1] = min(existing[1], ts)
+            existing[2] = round(existing[2] + amount, 2)
+            if items and items not in existing[3]:
+                existing[3].append(items)
+    checked.good = kept
+    return [
+        (order_id, member, ts, amount, ";".join(items)[:500], channel, referrer)
+        for order_id, (member, ts, amount, items, channel, referrer) in orders.items()
+    ]
+
+
+def _apply(
+    db: sqlite_utils.Database, kind: str, records: list[tuple[Any, ...]], report: ImportReport
+) -> None:
+    now = time.time()
+    with transaction(db) as conn:
+        if kind == "members":
+            key_index, table, key = 0, "members", "id"
+        elif kind == "orders":
+            key_index, table, key = 0, "orders", "order_id"
+        else:
+            key_index, table, key = 0, "social_actions", "action_id"
+        existing = _count_existing(conn, table, key, (r[key_index] for r in records))
+        before = conn.total_changes
+        if kind == "members":
+            conn.executemany(_UPSERT_MEMBER, [(*r, mask_name(r[1]), now) for r in records])
+        else:
+            members = sorted({r[1] for r in records})
+            before_members = conn.total_changes
+            conn.executemany(_STUB_MEMBER, [(m, now) for m in members])
+            report.members_created = conn.total_changes - before_members
+            before = conn.total_changes
+            if kind == "orders":
+                conn.executemany(_UPSERT_ORDER, [(*r, now) for r in records])
+            else:
+                conn.executemany(_INSERT_SOCIAL, [(*r, now) for r in records])
+        changed = conn.total_changes - before
+    report.inserted = len(records) - existing
+    report.updated = max(0, changed - report.inserted)
+    report.unchanged = len(records) - report.inserted - report.updated
+
+
+def _count_existing(conn: Any, table: str, key: str, keys: Iterable[str]) -> int:
+    row = conn.execute(
+        f"SELECT count(*) FROM {table} WHERE {key} IN (SELECT value FROM json_each(?))",
+        [orjson.dumps(list(keys))],
+    ).fetchone()
+    return int(row[0])
+
+
+_UPSERT_MEMBER = """
+INSERT INTO members (id, name, phone, opted_out, tags, city, nick, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+    name = excluded.name, phone = excluded.phone, opted_out = excluded.opted_out,
+    tags = excluded.tags, city = excluded.city, nick = excluded.nick,
+    updated_at = excluded.updated_at
+WHERE (members.name, members.phone, members.opted_out, members.tags, members.city)
+      IS NOT (excluded.name, excluded.phone, excluded.opted_out, excluded.tags, excluded.city)
+"""
+_STUB_MEMBER = "INSERT OR IGNORE INTO members (id, name, nick, updated_at) VALUES (?, '', '', ?)"
+_UPSERT_ORDER = """
+INSERT INTO orders (order_id, member_id, ts, amount, items, channel, referrer, imported_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (order_id) DO UPDATE SET
+    member_id = excluded.member_id, ts = excluded.ts, amount = excluded.amount,
+    items = excluded.items, channel = excluded.channel, referrer = excluded.referrer,
+    imported_at = excluded.imported_at
+WHERE (orders.member_id, orders.ts, orders.amount, orders.items, orders.channel, orders.referrer)
+      IS NOT (excluded.member_id, excluded.ts, excluded.amount, excluded.items,
+              excluded.channel, excluded.referrer)
+"""
+_INSERT_SOCIAL = """
+INSERT OR IGNORE INTO social_actions (action_id, member_id, kind, ts, imported_at)
+VALUES (?, ?, ?, ?, ?)
+"""
+
+
+def _write_rejects(target: Path, checked: _Checked) -> None:
+    """The refused rows as they were, with line number, column and reason in front."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["line", "column", "reason", *checked.columns])
+        for line, values, problem in sorted(checked.bad, key=lambda item: item[0]):
+            original = [("" if values is None else values.get(c, "")) for c in checked.columns]
+            writer.writerow([line, problem.column, problem.reason, *original])
