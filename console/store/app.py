@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.sse import EventSourceResponse, ServerSentEvent
@@ -15,9 +16,10 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import console
-from console.store import auth, repository
-from console.store.auth import Permission, Role
+from console.store import repository
+from console.store.auth import Permission
 from console.store.context import StoreContext
+from console.store.deps import Context, SessionId, json_response, require
 from console.store.errors import (
     ApiError,
     BodyLimitMiddleware,
@@ -26,9 +28,12 @@ from console.store.errors import (
     problem,
     validation_error_handler,
 )
+from console.store.routes_members import router as members_router
+from console.store.schedule import run_schedule
 from console.store.validation import BatchError, batch_json_schema, parse_batch
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # import files
 MAX_PAGE = 5_000
 STREAM_CHUNK = 1_000
 STREAM_IDLE_RECHECK_S = 1.0
@@ -56,46 +61,6 @@ class IngestResult(BaseModel):
 
 
 # -- dependencies ------------------------------------------------------------------------
-
-
-def _context(request: Request) -> StoreContext:
-    ctx: StoreContext = request.app.state.store
-    return ctx
-
-
-Context = Annotated[StoreContext, Depends(_context)]
-
-
-def require(permission: Permission) -> Callable[..., Awaitable[Role]]:
-    """A dependency: 401 without a valid token, 403 when its role lacks ``permission``."""
-
-    async def check(ctx: Context, authorization: Annotated[str | None, Header()] = None) -> Role:
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise problem(401, "authorization", "a bearer token is required")
-        role = ctx.read_inline(auth.role_of, token.strip())
-        if role is None:
-            raise problem(401, "authorization", "unknown or revoked token")
-        if permission not in auth.GRANTS[role]:
-            raise problem(403, "authorization", f"role {role.value} may not {permission.value}")
-        return role
-
-    return check
-
-
-async def _existing_session(sid: str, ctx: Context) -> str:
-    try:
-        ctx.read_inline(repository.last_seq, sid)
-    except repository.NotFound as exc:
-        raise problem(404, "sid", str(exc)) from exc
-    return sid
-
-
-SessionId = Annotated[str, Depends(_existing_session)]
-
-
-def _json(payload: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(payload), status_code=status, media_type="application/json")
 
 
 # -- routes ------------------------------------------------------------------------------
@@ -149,7 +114,7 @@ async def ingest_events(sid: str, request: Request, ctx: Context) -> Response:
     except repository.NotFound as exc:
         raise problem(404, "sid", str(exc)) from exc
     ctx.notifier.publish(sid, result.last_seq)
-    return _json(
+    return json_response(
         {"accepted": result.accepted, "duplicates": result.duplicates, "last_seq": result.last_seq}
     )
 
@@ -200,18 +165,25 @@ async def stream_events(
 
 @router.get("/sessions/{sid}/state", dependencies=[Depends(require(Permission.READ))])
 async def room_state(sid: SessionId, ctx: Context) -> Response:
-    return _json(await ctx.read(ctx.room_state, sid))
+    return json_response(await ctx.read(ctx.room_state, sid))
 
 
 # -- the application ---------------------------------------------------------------------
 
 
-def create_app(db_path: Path, on_ready: ReadyCallback | None = None) -> FastAPI:
-    """The store app over the SQLite file at ``db_path`` (created if missing)."""
+def create_app(
+    db_path: Path, on_ready: ReadyCallback | None = None, schedule: bool = True
+) -> FastAPI:
+    """The store app over the SQLite file at ``db_path`` (created if missing).
+
+    With ``schedule`` the store runs the weekly segmentation itself (see run_schedule).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.store = StoreContext(db_path)
+        ctx = StoreContext(db_path)
+        app.state.store = ctx
+        scheduler = asyncio.ensure_future(run_schedule(ctx)) if schedule else None
         if on_ready is not None:
             result = on_ready()
             if result is not None:
@@ -219,14 +191,23 @@ def create_app(db_path: Path, on_ready: ReadyCallback | None = None) -> FastAPI:
         try:
             yield
         finally:
-            app.state.store.close()
+            if scheduler is not None:
+                scheduler.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await scheduler
+            ctx.close()
 
     app = FastAPI(title="直播中控台 store", version=console.__version__, lifespan=lifespan)
     # Our own limiter, not FastAPI's max_body_size: that one answers in plain text, and
     # every error here is JSON naming the field.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=MAX_BODY_BYTES,
+        larger={"/api/v1/imports/": MAX_UPLOAD_BYTES},
+    )
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.include_router(router)
+    app.include_router(members_router)
     return app

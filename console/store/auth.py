@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from dataclasses import dataclass
 from enum import StrEnum
 
 import sqlite_utils
@@ -58,9 +59,21 @@ def revoke_token(db: sqlite_utils.Database, token: str) -> bool:
     return cursor.rowcount > 0
 
 
-def role_of(db: sqlite_utils.Database, token: str) -> Role | None:
-    """The role of a valid, unrevoked token, else None."""
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the token's role and label (the label names them in the audit log)."""
+
+    role: Role
+    label: str
+
+    @property
+    def name(self) -> str:
+        return self.label or f"{self.role.value} token"
+
+
+def caller_of(db: sqlite_utils.Database, token: str) -> Caller | None:
+    """The holder of a valid, unrevoked token, else None."""
     row = db.execute(
-        "SELECT role FROM tokens WHERE hash = ? AND revoked_at IS NULL", [hash_token(token)]
+        "SELECT role, label FROM tokens WHERE hash = ? AND revoked_at IS NULL", [hash_token(token)]
     ).fetchone()
-    return Role(row[0]) if row else None
+    return Caller(Role(row[0]), row[1] or "") if row else None

@@ -63,17 +63,23 @@ async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
 class BodyLimitMiddleware:
     """Rejects request bodies over ``max_bytes`` with 413 before the handler reads them."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max = max_bytes
+        self.larger = larger or {}  # path prefix -> its own limit (file uploads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope.get("path", "")
+        limit = next(
+            (size for prefix, size in self.larger.items() if path.startswith(prefix)),
+            self.default_max,
+        )
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            await self._reject(scope, receive, send)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await self._reject(scope, receive, send, limit)
             return
         received = 0
 
@@ -81,15 +87,16 @@ class BodyLimitMiddleware:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise ApiError(413, [self._problem()])
+            if received > limit:
+                raise ApiError(413, [self._problem(limit)])
             return message
 
         await self.app(scope, limited_receive, send)
 
-    def _problem(self) -> Problem:
-        return Problem("body", f"request body larger than {self.max_bytes} bytes")
+    @staticmethod
+    def _problem(limit: int) -> Problem:
+        return Problem("body", f"request body larger than {limit} bytes")
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = JSONResponse(problem_body([self._problem()]), status_code=413)
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = JSONResponse(problem_body([self._problem(limit)]), status_code=413)
         await response(scope, receive, send)

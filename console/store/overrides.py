@@ -52,9 +52,18 @@ def set_override(
             [member_id, segment.value, reason, author, now, expires_at],
         )
         conn.execute("UPDATE members SET segment = ? WHERE id = ?", [segment.value, member_id])
-        audit(conn, author, "override_set", member_id,
-              {"override": cursor.lastrowid, "segment": segment.value, "reason": reason,
-               "expires_at": expires_at})
+        audit(
+            conn,
+            author,
+            "override_set",
+            member_id,
+            {
+                "override": cursor.lastrowid,
+                "segment": segment.value,
+                "reason": reason,
+                "expires_at": expires_at,
+            },
+        )
     return active_override(db, member_id) or {}
 
 
@@ -76,8 +85,13 @@ def revoke_override(
             [member_id],
         )
         for override_id, segment in ended:
-            audit(conn, actor, "override_revoked", member_id,
-                  {"override": override_id, "segment": segment})
+            audit(
+                conn,
+                actor,
+                "override_revoked",
+                member_id,
+                {"override": override_id, "segment": segment},
+            )
     return True
 
 

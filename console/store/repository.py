@@ -107,6 +107,10 @@ def set_session_status(db: sqlite_utils.Database, sid: str, status: str) -> dict
 # -- members -----------------------------------------------------------------------------
 
 
+def live_session_count(db: sqlite_utils.Database) -> int:
+    return int(db.execute("SELECT count(*) FROM sessions WHERE status = 'live'").fetchone()[0])
+
+
 def count_members(db: sqlite_utils.Database) -> int:
     return int(db.execute("SELECT count(*) FROM members").fetchone()[0])
 

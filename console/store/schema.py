@@ -153,6 +153,7 @@ def _migrate_v2(db: sqlite_utils.Database) -> None:
             if column not in members.columns_dict:
                 members.add_column(column, kind)
         db.execute("UPDATE members SET nick = mask_name(name) WHERE nick IS NULL")
+        db.execute("CREATE INDEX IF NOT EXISTS members_segment ON members (segment, id)")
         db.execute(
             """
             CREATE TABLE IF NOT EXISTS orders (

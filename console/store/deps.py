@@ -1,0 +1,59 @@
+"""FastAPI dependencies shared by the routers: the store context, auth, path checks."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Header, Request, Response
+
+from console.store import auth, repository
+from console.store.auth import Caller, Permission
+from console.store.context import StoreContext
+from console.store.errors import problem
+
+
+def _context(request: Request) -> StoreContext:
+    ctx: StoreContext = request.app.state.store
+    return ctx
+
+
+Context = Annotated[StoreContext, Depends(_context)]
+
+
+def require(permission: Permission) -> Callable[..., Awaitable[Caller]]:
+    """A dependency: 401 without a valid token, 403 when its role lacks ``permission``."""
+
+    async def check(ctx: Context, authorization: Annotated[str | None, Header()] = None) -> Caller:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise problem(401, "authorization", "a bearer token is required")
+        caller = ctx.read_inline(auth.caller_of, token.strip())
+        if caller is None:
+            raise problem(401, "authorization", "unknown or revoked token")
+        if permission not in auth.GRANTS[caller.role]:
+            raise problem(
+                403, "authorization", f"role {caller.role.value} may not {permission.value}"
+            )
+        return caller
+
+    return check
+
+
+Operator = Annotated[Caller, Depends(require(Permission.MANAGE))]
+
+
+async def _existing_session(sid: str, ctx: Context) -> str:
+    try:
+        ctx.read_inline(repository.last_seq, sid)
+    except repository.NotFound as exc:
+        raise problem(404, "sid", str(exc)) from exc
+    return sid
+
+
+SessionId = Annotated[str, Depends(_existing_session)]
+
+
+def json_response(payload: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(payload), status_code=status, media_type="application/json")

@@ -1,0 +1,201 @@
+"""Operator routes: members and their circles, overrides, segmentation runs, imports."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from console.domain.segments import Segment
+from console.store import members, overrides, repository, segmentation
+from console.store.deps import Context, Operator, json_response
+from console.store.errors import problem
+from console.store.imports import ImportOptions, MappingError, import_file, parse_map
+from console.store.imports.runner import KINDS, ImportError_
+from console.store.segmentation import CHINA
+
+router = APIRouter(prefix="/api/v1")
+
+
+class OverrideIn(BaseModel):
+    segment: Segment
+    reason: str = Field(min_length=1, max_length=overrides.MAX_REASON)
+    expires_at: date | datetime | float | None = Field(
+        default=None, description="a date (end of that day, China time), a time, or epoch s"
+    )
+
+
+class RunIn(BaseModel):
+    as_of: date | None = Field(default=None, description="default: today (China time)")
+    force: bool = Field(default=False, description="run even while a session is live")
+
+
+def _epoch(value: date | datetime | float | None) -> float | None:
+    if value is None or isinstance(value, float | int):
+        return value
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=CHINA)).timestamp()
+    return segmentation.end_of_day(value)
+
+
+# -- members -----------------------------------------------------------------------------
+
+
+@router.get("/members")
+async def list_members(
+    ctx: Context,
+    _caller: Operator,
+    segment: Segment | None = None,
+    q: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=members.MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    reveal: bool = False,
+) -> Response:
+    page = await ctx.read(
+        members.query_members, segment.value if segment else None, q, limit, offset, reveal
+    )
+    return json_response(page)
+
+
+@router.get("/members/{member_id}")
+async def get_member(
+    member_id: str, ctx: Context, _caller: Operator, reveal: bool = False
+) -> Response:
+    try:
+        return json_response(await ctx.read(members.member_detail, member_id, reveal))
+    except repository.NotFound as exc:
+        raise problem(404, "member_id", str(exc)) from exc
+
+
+@router.put("/members/{member_id}/override")
+async def put_override(
+    member_id: str, body: OverrideIn, ctx: Context, caller: Operator
+) -> Response:
+    try:
+        override = await ctx.write(
+            overrides.set_override,
+            member_id,
+            body.segment,
+            body.reason,
+            caller.name,
+            _epoch(body.expires_at),
+        )
+    except repository.NotFound as exc:
+        raise problem(404, "member_id", str(exc)) from exc
+    except ValueError as exc:
+        field, _, reason = str(exc).partition(": ")
+        raise problem(422, field, reason or str(exc)) from exc
+    return json_response(override)
+
+
+@router.delete("/members/{member_id}/override", status_code=204)
+async def delete_override(member_id: str, ctx: Context, caller: Operator) -> Response:
+    if not await ctx.write(overrides.revoke_override, member_id, caller.name):
+        raise problem(404, "member_id", f"member {member_id!r} has no active override")
+    return Response(status_code=204)
+
+
+# -- segmentation ------------------------------------------------------------------------
+
+
+def _overview(db: Any) -> dict[str, Any]:
+    latest = segmentation.latest_run_id(db)
+    return {
+        "latest": None if latest is None else segmentation.get_run(db, latest),
+        "runs": segmentation.list_runs(db, limit=20),
+        "rules_version": segmentation.load_rules().version,
+        "due": segmentation.is_due(db),
+    }
+
+
+@router.get("/segmentation")
+async def segmentation_overview(ctx: Context, _caller: Operator) -> Response:
+    return json_response(await ctx.read(_overview))
+
+
+@router.get("/segmentation/runs/{run_id}")
+async def get_run(run_id: int, ctx: Context, _caller: Operator) -> Response:
+    try:
+        return json_response(await ctx.read(segmentation.get_run, run_id))
+    except LookupError as exc:
+        raise problem(404, "run_id", str(exc)) from exc
+
+
+@router.post("/segmentation/runs", status_code=201)
+async def start_run(ctx: Context, caller: Operator, body: RunIn | None = None) -> Response:
+    body = body or RunIn()
+    live = await ctx.read(repository.live_session_count)
+    if live and not body.force:
+        raise problem(
+            409,
+            "force",
+            f"{live} session(s) live: a run rewrites every member's "
+            "circle; run after the broadcast or pass force",
+        )
+    try:
+        run = await ctx.write(segmentation.run_segmentation, body.as_of, "api", caller.name)
+    except segmentation.SegmentationError as exc:
+        raise problem(409, "members", str(exc)) from exc
+    return json_response(run, status=201)
+
+
+# -- imports -----------------------------------------------------------------------------
+
+
+@router.post("/imports/{kind}")
+async def import_upload(
+    kind: str,
+    request: Request,
+    ctx: Context,
+    _caller: Operator,
+    map: Annotated[str, Query(description="field=Column,...")] = "",
+    format: Annotated[str | None, Query(pattern="^(csv|jsonl)$")] = None,
+    skip_bad: bool = False,
+    dayfirst: bool = False,
+    utc_offset: Annotated[float, Query(ge=-12, le=14)] = 8.0,
+    filename: Annotated[str, Query(max_length=100)] = "upload",
+) -> Response:
+    """The request body is the file itself (CSV or JSON Lines)."""
+    if kind not in KINDS:
+        raise problem(404, "kind", f"unknown import kind {kind!r}; one of {', '.join(KINDS)}")
+    try:
+        options = ImportOptions(
+            mapping=parse_map(map, kind),
+            dayfirst=dayfirst,
+            utc_offset_hours=utc_offset,
+            skip_bad=skip_bad,
+        )
+    except MappingError as exc:
+        raise problem(422, "map", str(exc)) from exc
+    body = await request.body()
+    try:
+        result = await ctx.write(_import_bytes, kind, body, options, format, filename)
+    except ImportError_ as exc:
+        raise problem(422, "file", str(exc)) from exc
+    if not result["applied"]:
+        result["error"] = (
+            f"{result['rejected']} of {result['rows']} rows refused; nothing "
+            "applied (fix them, or pass skip_bad=true)"
+        )
+        return json_response(result, status=422)
+    return json_response(result)
+
+
+def _import_bytes(
+    db: Any, kind: str, body: bytes, options: ImportOptions, fmt: str | None, filename: str
+) -> dict[str, Any]:
+    """Write the upload to a private temporary file and import it (on the writer thread)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / ("upload.jsonl" if fmt == "jsonl" else "upload.csv")
+        path.write_bytes(body)
+        options.rejects_path = Path(folder) / "rejects.csv"
+        report = import_file(db, kind, path, options, fmt, None, filename)
+        result = report.to_dict()
+        result["rejects_file"] = None
+        if report.rejects_file:
+            result["rejects_csv"] = Path(report.rejects_file).read_text(encoding="utf-8")
+    return result

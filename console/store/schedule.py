@@ -1,0 +1,41 @@
+"""The store's own clock-driven jobs: the weekly segmentation and override expiry."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import sqlite_utils
+
+from console.store import repository, segmentation
+from console.store.context import StoreContext
+
+log = logging.getLogger(__name__)
+CHECK_EVERY_S = 600.0
+FIRST_CHECK_AFTER_S = 60.0
+
+
+def scheduled_work(db: sqlite_utils.Database) -> str:
+    """Expire overrides; run the segmentation when a week has passed and no session is live."""
+    expired = segmentation.expire_overrides(db)
+    if not segmentation.is_due(db):
+        return f"{expired} override(s) expired; segmentation not due"
+    if repository.live_session_count(db):
+        return f"{expired} override(s) expired; segmentation due, waiting for live sessions"
+    if repository.count_members(db) == 0:
+        return f"{expired} override(s) expired; no members to segment"
+    run = segmentation.run_segmentation(db, trigger="schedule", actor="weekly schedule")
+    return f"{expired} override(s) expired; segmentation run {run['id']} as of {run['as_of']}"
+
+
+async def run_schedule(
+    ctx: StoreContext, first_after_s: float = FIRST_CHECK_AFTER_S, every_s: float = CHECK_EVERY_S
+) -> None:
+    """Check now and then, on the writer thread, until cancelled; failures are logged."""
+    await asyncio.sleep(first_after_s)
+    while True:
+        try:
+            log.info("schedule: %s", await ctx.write(scheduled_work))
+        except Exception:
+            log.exception("scheduled work failed")
+        await asyncio.sleep(every_s)
