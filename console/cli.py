@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from console import __version__
 
@@ -52,23 +53,8 @@ def _add_window_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache", type=Path, metavar="PATH", help="the console's local cache file")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="直播中控台: live-host console for segmented private-domain live commerce. "
-        "Without a sub-command: the embedded demo (store + simulated broadcast + console).",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument(
-        "--scenario", default="xianzhida-summer-light", help="demo scenario (embedded mode)"
-    )
-    parser.add_argument(
-        "--speed", type=_positive_float, default=10.0, help="demo speed factor (embedded mode)"
-    )
-    parser.add_argument("--db", type=Path, help="store database (embedded mode; default: data dir)")
-    _add_window_options(parser)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
+def _add_store_commands(commands: Any) -> None:
+    """Sub-commands: serve and token."""
     serve = commands.add_parser("serve", help="run the store (HTTP API over SQLite)")
     serve.add_argument("--db", type=Path, required=True, help="SQLite file (created if missing)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -87,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--db", type=Path, required=True)
     revoke.add_argument("token")
 
+
+def _add_data_commands(commands: Any) -> None:
+    """Sub-commands: seed-demo, import, segment."""
     seed = commands.add_parser(
         "seed-demo", help="load the demo brand (members, orders, shares) and segment it"
     )
@@ -126,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     segment.add_argument("--db", type=Path, required=True)
     segment.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
 
+
+def _add_live_commands(commands: Any) -> None:
+    """Sub-commands: simulate, segments, console."""
     simulate = commands.add_parser("simulate", help="drive a scenario against a running store")
     simulate.add_argument("--store", required=True, metavar="URL")
     simulate.add_argument("--token", required=True)
@@ -139,11 +131,40 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--session", metavar="SID", help="send into this session (ingest token)")
     simulate.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
 
+    segments = commands.add_parser(
+        "segments", help="open the operator's segmentation window (operator token)"
+    )
+    segments.add_argument("--store", required=True, metavar="URL")
+    segments.add_argument("--token", required=True)
+    _add_window_options(segments)
+
     live = commands.add_parser("console", help="open the live console against a running store")
     live.add_argument("--store", required=True, metavar="URL")
     live.add_argument("--token", required=True)
     live.add_argument("--session", metavar="SID", help="default: the newest live session")
     _add_window_options(live)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="直播中控台: live-host console for segmented private-domain live commerce. "
+        "Without a sub-command: the embedded demo (store + simulated broadcast + console).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--scenario", default="xianzhida-summer-light", help="demo scenario (embedded mode)"
+    )
+    parser.add_argument(
+        "--speed", type=_positive_float, default=10.0, help="demo speed factor (embedded mode)"
+    )
+    parser.add_argument("--db", type=Path, help="store database (embedded mode; default: data dir)")
+    _add_window_options(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    _add_store_commands(commands)
+    _add_data_commands(commands)
+    _add_live_commands(commands)
     return parser
 
 
@@ -187,6 +208,15 @@ def _dispatch(args: argparse.Namespace) -> int:
             token=args.token,
             session=args.session,
             cache_path=args.cache,
+            screenshot=args.screenshot,
+            exit_after=args.exit_after,
+        )
+    if command == "segments":
+        from console.ui.app import run_segments
+
+        return run_segments(
+            store_url=args.store,
+            token=args.token,
             screenshot=args.screenshot,
             exit_after=args.exit_after,
         )

@@ -99,6 +99,42 @@ class StoreClient:
         result: dict[str, Any] = await self._request("GET", f"/sessions/{sid}/state")
         return result
 
+    # -- segmentation (operator) ------------------------------------------------------
+
+    async def segmentation_overview(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self._request("GET", "/segmentation")
+        return result
+
+    async def list_members(
+        self, segment: str | None = None, query: str = "", limit: int = 50, offset: int = 0
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if segment:
+            params["segment"] = segment
+        if query:
+            params["q"] = query
+        result: dict[str, Any] = await self._request("GET", "/members", params=params)
+        return result
+
+    async def set_override(
+        self, member_id: str, segment: str, reason: str, expires_on: str | None = None
+    ) -> dict[str, Any]:
+        body = {"segment": segment, "reason": reason, "expires_at": expires_on}
+        result: dict[str, Any] = await self._request(
+            "PUT", f"/members/{member_id}/override", json=body
+        )
+        return result
+
+    async def revoke_override(self, member_id: str) -> None:
+        response = await self._http.request("DELETE", f"{API}/members/{member_id}/override")
+        _raise_for_status(response)
+
+    async def start_segmentation(self, force: bool = False) -> dict[str, Any]:
+        result: dict[str, Any] = await self._request(
+            "POST", "/segmentation/runs", json={"force": force}, timeout=300.0
+        )
+        return result
+
     @asynccontextmanager
     async def stream(self, sid: str, after: int) -> AsyncIterator[EventSource]:
         """The session's SSE stream resuming after ``after`` (sent as Last-Event-ID)."""

@@ -6,19 +6,23 @@ import asyncio
 import contextlib
 import logging
 import sys
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 import pyqtgraph as pg
 import qasync
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from console.sync.cache import LocalCache
 from console.sync.client import StoreClient
 from console.ui.fonts import install_app_font
 from console.ui.live_session import LiveSession
 from console.ui.live_window import LiveWindow
+from console.ui.segments_controller import SegmentsController
+from console.ui.segments_window import SegmentsWindow
 from console.ui.theme import PALETTE, stylesheet
 
 APP_NAME = "zhibo-console"
@@ -52,12 +56,50 @@ def build_live(
     return live, window
 
 
-def save_screenshot(window: LiveWindow, path: Path) -> bool:
+def save_screenshot(window: QWidget, path: Path) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     saved = window.grab().save(str(path), "PNG")
     if not saved:
         log.error("could not write the screenshot %s", path)
     return saved
+
+
+def run_window(
+    window: QMainWindow,
+    work: Coroutine[Any, Any, None],
+    shutdown: Callable[[], Awaitable[None]],
+    screenshot: Path | None = None,
+    exit_after: float | None = None,
+) -> int:
+    """Show ``window``, run ``work`` beside it until the window closes, then ``shutdown``.
+
+    With ``exit_after`` the window closes by itself, after saving ``screenshot``.
+    """
+    status = 0
+
+    async def main() -> None:
+        nonlocal status
+        closed = asyncio.Event()
+        window.closed.connect(closed.set)  # type: ignore[attr-defined]
+        window.show()
+        task = asyncio.ensure_future(work)
+
+        def finish() -> None:
+            nonlocal status
+            if screenshot is not None and not save_screenshot(window, screenshot):
+                status = 1
+            window.close()
+
+        if exit_after is not None:
+            QTimer.singleShot(int(exit_after * 1000), finish)
+        await closed.wait()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await shutdown()
+
+    qasync.run(main())
+    return status
 
 
 def run_console(
@@ -69,33 +111,26 @@ def run_console(
     exit_after: float | None = None,
 ) -> int:
     """Open the live console on a store; returns the process exit status."""
-    app, family = make_application()
+    _app, family = make_application()
     live, window = build_live(store_url, token, cache_path, family)
-    status = 0
 
-    async def main() -> None:
-        nonlocal status
-        closed = asyncio.Event()
-        window.closed.connect(closed.set)
-        window.show()
-        follow = asyncio.ensure_future(live.run(session))
-
-        def finish() -> None:
-            nonlocal status
-            if screenshot is not None and not save_screenshot(window, screenshot):
-                status = 1
-            window.close()
-
-        if exit_after is not None:
-            QTimer.singleShot(int(exit_after * 1000), finish)
-        await closed.wait()
-        follow.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await follow
+    async def shutdown() -> None:
         await live.stop()
         if live.cache is not None:
             live.cache.close()
 
-    qasync.run(main())
-    del app
-    return status
+    return run_window(window, live.run(session), shutdown, screenshot, exit_after)
+
+
+def run_segments(
+    store_url: str,
+    token: str,
+    screenshot: Path | None = None,
+    exit_after: float | None = None,
+) -> int:
+    """Open the operator's segmentation window on a store (operator token)."""
+    make_application()
+    client = StoreClient(store_url, token)
+    controller = SegmentsController(client)
+    window = SegmentsWindow(controller)
+    return run_window(window, controller.reload(), client.aclose, screenshot, exit_after)
