@@ -11,6 +11,10 @@ and members who never shared are X1. A member whose own value improves never sco
 Population. Scores are set by the members active in the window (at least one purchase). A
 member with no purchase in the window gets R1 F1 M1 and the X score their expansion would
 earn among the active members.
+
+Units. R counts whole days, M whole yuan and X tenths (the rules' weights are in tenths):
+smaller differences say nothing about a customer, and on whole units a score is a count
+over a small range (``bincount``), with no sort.
 """
 
 from __future__ import annotations
@@ -75,8 +79,33 @@ def quintile_scores(population: npt.ArrayLike, values: npt.ArrayLike | None = No
     vals = pop if values is None else np.asarray(values, dtype=np.float64)
     if pop.size == 0:
         return np.ones(vals.shape, dtype=np.int8)
-    below = np.searchsorted(np.sort(pop), vals, side="left")
+    below = _count_below(pop, vals)
     return np.clip(1 + (SCORES * below) // pop.size, 1, SCORES).astype(np.int8)
+
+
+def _count_below(pop: FloatArray, vals: FloatArray) -> IntArray:
+    """For each value, how many of the population are strictly smaller.
+
+    Whole numbers are counted (``bincount``) over a range of at most ``4n`` above the
+    smallest; the few population values beyond it (a wholesale buyer's spend) are sorted on
+    their own. Anything else is sorted.
+    """
+    if not (np.array_equal(pop, np.floor(pop)) and np.array_equal(vals, np.floor(vals))):
+        found: IntArray = np.searchsorted(np.sort(pop), vals, side="left")
+        return found
+    low = min(pop.min(), vals.min())
+    width = max(4 * pop.size, 4096)
+    in_range = pop - low < width
+    counts = np.bincount((pop[in_range] - low).astype(np.int64), minlength=width)
+    below_value = np.cumsum(counts) - counts
+    offsets = vals - low
+    near = offsets < width
+    below = np.empty(vals.shape, dtype=np.int64)
+    below[near] = below_value[offsets[near].astype(np.int64)]
+    if not near.all():
+        beyond = np.sort(pop[~in_range])
+        below[~near] = int(in_range.sum()) + np.searchsorted(beyond, vals[~near], side="left")
+    return below
 
 
 def score(aggregates: MemberAggregates) -> Scores:
@@ -88,10 +117,11 @@ def score(aggregates: MemberAggregates) -> Scores:
     m = np.ones(n, dtype=np.int8)
     if active.any():
         # Recency is reversed: fewer days since the last purchase is better.
-        r[active] = quintile_scores(-aggregates.recency_days[active])
+        r[active] = quintile_scores(-np.floor(aggregates.recency_days[active]))
         f[active] = quintile_scores(aggregates.frequency[active])
-        m[active] = quintile_scores(aggregates.monetary[active])
-    x = quintile_scores(aggregates.expansion[active], aggregates.expansion)
+        m[active] = quintile_scores(np.floor(aggregates.monetary[active]))
+    tenths = np.round(aggregates.expansion * 10)
+    x = quintile_scores(tenths[active], tenths)
     return Scores(r=r, f=f, m=m, x=x)
 
 

@@ -149,7 +149,7 @@ def _migrate_v2(db: sqlite_utils.Database) -> None:
     """Orders, social actions, segmentation runs, overrides and the audit log."""
     with transaction(db):
         members = db.table("members")
-        for column, kind in (("computed_segment", str), ("last_run", int), ("nick", str)):
+        for column, kind in (("computed_segment", str), ("nick", str)):
             if column not in members.columns_dict:
                 members.add_column(column, kind)
         db.execute("UPDATE members SET nick = mask_name(name) WHERE nick IS NULL")

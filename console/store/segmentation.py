@@ -8,14 +8,17 @@ never locked out for long. Only finished runs are ever read.
 
 from __future__ import annotations
 
+import itertools
 import time
 import tomllib
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import orjson
 import sqlite_utils
 
@@ -23,9 +26,10 @@ from console.domain.rfm import MemberAggregates, explain, score
 from console.domain.segment_rules import RuleSet, assign, parse_rules
 from console.domain.segments import ALL_SEGMENTS
 from console.resources import resource_path
-from console.store.schema import transaction
+from console.store.schema import connect, transaction
 
 RULES_FILE = "segments/rules.toml"
+_SEGMENT_NAMES = np.array([s.value for s in ALL_SEGMENTS])
 CHINA = timezone(timedelta(hours=8))
 DAY_S = 86_400.0
 WRITE_CHUNK = 50_000
@@ -53,30 +57,78 @@ def end_of_day(as_of: date) -> float:
 class MemberTable:
     ids: list[str]
     aggregates: MemberAggregates
+    current: list[str | None]  # each member's circle before this run (None: new member)
 
 
-_AGGREGATE = """
-WITH o AS (
+# Each query answers with ONE row of JSON arrays: SQLite then does all of its work in a single
+# sqlite3_step, without the GIL, so two of them really run at once (row by row, the threads
+# would pass the GIL back and forth for every member).
+_MEMBERS = """
+SELECT json_group_array(id), json_group_array(segment)
+FROM (SELECT id, segment FROM members ORDER BY id)
+"""
+_ORDERS = """
+SELECT json_group_array(member_id), json_group_array(last_ts), json_group_array(frequency),
+       json_group_array(net)
+FROM (
     SELECT member_id,
            max(CASE WHEN amount > 0 THEN ts END) AS last_ts,
            sum(amount > 0) AS frequency,
            sum(amount) AS net
-    FROM orders WHERE ts >= :start AND ts < :end
+    FROM orders
+    WHERE member_id >= :low AND member_id < :high AND ts >= :start AND ts < :end
     GROUP BY member_id
-), s AS (
+)
+"""
+_SOCIAL = """
+SELECT json_group_array(member_id), json_group_array(expansion)
+FROM (
     SELECT member_id,
            sum(CASE kind WHEN 'share' THEN :share WHEN 'invite' THEN :invite
                          ELSE :message END) AS expansion
-    FROM social_actions WHERE ts >= :start AND ts < :end
+    FROM social_actions
+    WHERE ts >= :start AND ts < :end
     GROUP BY member_id
 )
-SELECT m.id, o.last_ts, coalesce(o.frequency, 0), coalesce(o.net, 0.0),
-       coalesce(s.expansion, 0.0)
-FROM members AS m
-LEFT JOIN o ON o.member_id = m.id
-LEFT JOIN s ON s.member_id = m.id
-ORDER BY m.id
 """
+ORDER_PARTS = 2  # member-id ranges of orders aggregated at once (SQLite scans without the GIL)
+_HIGHEST = "\U0010ffff"
+
+
+def _database_file(db: sqlite_utils.Database) -> str:
+    return str(db.execute("PRAGMA database_list").fetchone()[2])
+
+
+def _ranges(db: sqlite_utils.Database, parts: int) -> list[tuple[str, str]]:
+    total = int(db.execute("SELECT count(*) FROM members").fetchone()[0])
+    cuts = [""]
+    for part in range(1, parts):
+        row = db.execute(
+            "SELECT id FROM members ORDER BY id LIMIT 1 OFFSET ?", [total * part // parts]
+        ).fetchone()
+        if row is not None and row[0] > cuts[-1]:
+            cuts.append(row[0])
+    cuts.append(_HIGHEST)
+    return list(itertools.pairwise(cuts))
+
+
+def _columns(path: str, sql: str, params: dict[str, Any]) -> list[list[Any]]:
+    """The query's JSON arrays, parsed: one list per column."""
+    db = connect(path)
+    try:
+        row = db.execute(sql, params).fetchone()
+    finally:
+        db.close()
+    return [orjson.loads(column) for column in row]
+
+
+def _positions(ids: npt.NDArray[np.str_], keys: list[str]) -> npt.NDArray[np.int64]:
+    """Where each key (a member id from orders or shares) stands in the sorted member ids."""
+    found = np.searchsorted(ids, np.array(keys, dtype=ids.dtype))
+    found = np.minimum(found, len(ids) - 1)
+    if not np.array_equal(ids[found], np.array(keys, dtype=ids.dtype)):
+        raise SegmentationError("orders or shares name members that do not exist")
+    return found
 
 
 def load_member_table(db: sqlite_utils.Database, rules: RuleSet, as_of: date) -> MemberTable:
@@ -84,23 +136,49 @@ def load_member_table(db: sqlite_utils.Database, rules: RuleSet, as_of: date) ->
 
     Recency counts days from the end of ``as_of``; returns and cancellations (negative
     amounts) do not count as purchases but are deducted from the spend, which never falls
-    below zero.
+    below zero. Members, orders (in member-id ranges) and shares are read by separate
+    queries on their own connections, two at a time, and merged by member id.
     """
     end = end_of_day(as_of)
-    params = {"start": end - rules.window_days * DAY_S, "end": end, **rules.expansion_weights}
-    rows = db.execute(_AGGREGATE, params).fetchall()
-    if not rows:
-        return MemberTable([], _empty_aggregates())
-    ids, last_ts, frequency, net, expansion = zip(*rows, strict=True)
-    last = np.array([np.nan if t is None else t for t in last_ts], dtype=np.float64)
+    window = {"start": end - rules.window_days * DAY_S, "end": end}
+    path = _database_file(db)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        order_parts = [
+            pool.submit(_columns, path, _ORDERS, {**window, "low": low, "high": high})
+            for low, high in _ranges(db, ORDER_PARTS)
+        ]
+        members = pool.submit(_columns, path, _MEMBERS, {})
+        social = pool.submit(_columns, path, _SOCIAL, {**window, **rules.expansion_weights})
+        id_list, current = members.result()
+        orders = [part.result() for part in order_parts]
+        social_ids, social_weights = social.result()
+    if not id_list:
+        return MemberTable([], _empty_aggregates(), [])
+    ids = np.array(id_list)
+    if len(ids) > 1 and not bool(np.all(ids[1:] > ids[:-1])):
+        raise SegmentationError("member ids did not come back in order")
+    n = len(id_list)
+    last = np.full(n, np.nan)
+    frequency = np.zeros(n, dtype=np.int64)
+    net = np.zeros(n)
+    expansion = np.zeros(n)
+    for keys, last_ts, counts, sums in orders:
+        if keys:
+            at = _positions(ids, keys)
+            last[at] = np.array(last_ts, dtype=np.float64)  # None: no purchase, only returns
+            frequency[at] = counts
+            net[at] = sums
+    if social_ids:
+        expansion[_positions(ids, social_ids)] = social_weights
     return MemberTable(
-        list(ids),
+        id_list,
         MemberAggregates(
             recency_days=(end - last) / DAY_S,
-            frequency=np.array(frequency, dtype=np.int64),
-            monetary=np.maximum(np.array(net, dtype=np.float64), 0.0),
-            expansion=np.array(expansion, dtype=np.float64),
+            frequency=frequency,
+            monetary=np.maximum(net, 0.0),
+            expansion=expansion,
         ),
+        current,
     )
 
 
@@ -169,11 +247,13 @@ def run_segmentation(
         raise SegmentationError("no members to segment: import members or orders first")
     scores = score(table.aggregates)
     assignment = assign(rules, scores, table.aggregates)
-    rule_segments = [ALL_SEGMENTS[i].value for i in assignment.segment]
+    rule_segments: list[str] = _SEGMENT_NAMES[assignment.segment].tolist()
     overrides = active_overrides(db)
-    applied = [
-        overrides.get(member, seg) for member, seg in zip(table.ids, rule_segments, strict=True)
-    ]
+    applied = (
+        [overrides.get(member, seg) for member, seg in zip(table.ids, rule_segments, strict=True)]
+        if overrides
+        else rule_segments
+    )
 
     previous = db.execute(
         "SELECT max(id) FROM segment_runs WHERE finished_at IS NOT NULL"
@@ -205,13 +285,12 @@ def run_segmentation(
         "counts": {s.value: counts.get(s.value, 0) for s in ALL_SEGMENTS},
         "koc": int(assignment.koc.sum()),
     }
+    moves = Counter(zip((c or "" for c in table.current), applied, strict=True))
     with transaction(db) as conn:
-        conn.execute(
+        conn.executemany(
             "INSERT INTO segment_transitions (run_id, from_segment, to_segment, members) "
-            "SELECT ?, coalesce(p.segment, ''), c.segment, count(*) FROM member_scores AS c "
-            "LEFT JOIN member_scores AS p ON p.run_id = ? AND p.member_id = c.member_id "
-            "WHERE c.run_id = ? GROUP BY 2, 3",
-            [run_id, previous, run_id],
+            "VALUES (?, ?, ?, ?)",
+            [(run_id, source, target, n) for (source, target), n in sorted(moves.items())],
         )
         conn.execute(
             "UPDATE segment_runs SET finished_at = ?, members = ?, active = ?, counts = ?, "
@@ -244,11 +323,12 @@ def _write_scores(
     rule_segments: list[str],
     applied: list[str],
 ) -> None:
+    """Per-member scores of this run; members' circles where they changed. In chunks."""
     aggregates = table.aggregates
-    recency = [None if np.isnan(d) else round(float(d), 3) for d in aggregates.recency_days]
     columns = zip(
+        itertools.repeat(run_id, len(table.ids)),
         table.ids,
-        recency,
+        np.round(aggregates.recency_days, 3).tolist(),  # NaN binds as NULL
         aggregates.frequency.tolist(),
         np.round(aggregates.monetary, 2).tolist(),
         np.round(aggregates.expansion, 3).tolist(),
@@ -262,9 +342,7 @@ def _write_scores(
         assignment.rule.tolist(),
         strict=True,
     )
-    rows = [(run_id, *row) for row in columns]
-    for start in range(0, len(rows), WRITE_CHUNK):
-        chunk = rows[start : start + WRITE_CHUNK]
+    while chunk := list(itertools.islice(columns, WRITE_CHUNK)):
         with transaction(db) as conn:
             conn.executemany(
                 "INSERT INTO member_scores (run_id, member_id, recency_days, frequency, "
@@ -274,9 +352,11 @@ def _write_scores(
             )
             conn.execute(
                 "UPDATE members SET segment = s.segment, computed_segment = s.rule_segment, "
-                "koc = s.koc, last_run = s.run_id FROM member_scores AS s "
+                "koc = s.koc FROM member_scores AS s "
                 "WHERE s.run_id = ? AND s.member_id = members.id "
-                "AND members.id >= ? AND members.id <= ?",
+                "AND members.id >= ? AND members.id <= ? "
+                "AND (members.segment, members.computed_segment, members.koc) "
+                "IS NOT (s.segment, s.rule_segment, s.koc)",
                 [run_id, chunk[0][1], chunk[-1][1]],
             )
 

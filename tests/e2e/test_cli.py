@@ -182,3 +182,50 @@ def test_token_create_prints_a_token_that_the_store_accepts(tmp_path: Path) -> N
         stored = [r[0] for r in conn.execute("SELECT hash FROM tokens")]
     assert token not in stored
     assert len(stored) == 1
+
+
+def test_import_and_segment_from_the_command_line(tmp_path: Path) -> None:
+    db = tmp_path / "brand.db"
+    sample = ROOT / "tests" / "data" / "online_retail_sample.csv"
+    mapping = ROOT / "tests" / "data" / "retail_map.toml"
+    refused = run_main(
+        "import",
+        "orders",
+        str(sample),
+        "--db",
+        str(db),
+        "--map-file",
+        str(mapping),
+        env_home=tmp_path,
+    )
+    assert refused.returncode == 1
+    assert "online_retail_sample.csv:8: CustomerID (member_id): required" in refused.stderr
+    assert "nothing applied" in refused.stderr
+    rejects = tmp_path / "rejects.csv"
+    applied = run_main(
+        "import",
+        "orders",
+        str(sample),
+        "--db",
+        str(db),
+        "--map-file",
+        str(mapping),
+        "--skip-bad",
+        "--rejects",
+        str(rejects),
+        env_home=tmp_path,
+    )
+    assert applied.returncode == 0, applied.stderr
+    assert "11 new, 0 updated" in applied.stdout
+    assert rejects.read_text(encoding="utf-8").count("\n") == 5  # header and 4 rows
+    segmented = run_main("segment", "--db", str(db), "--as-of", "2010-12-09", env_home=tmp_path)
+    assert segmented.returncode == 0, segmented.stderr
+    assert "9 members, 7 active" in segmented.stdout
+    bad_date = run_main("segment", "--db", str(db), "--as-of", "yesterday", env_home=tmp_path)
+    assert bad_date.returncode == 2
+    assert "not a date like" in bad_date.stderr
+    bad_map = run_main(
+        "import", "orders", str(sample), "--db", str(db), "--map", "price=X", env_home=tmp_path
+    )
+    assert bad_map.returncode == 2
+    assert "'price' is not a orders field" in bad_map.stderr

@@ -16,3 +16,18 @@ def test_ingest_benchmark_runs_and_prints_its_table(capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert "ingest via HTTP, 1 sender" in out
     assert "ingest -> SSE latency p95" in out
+
+
+@pytest.mark.slow
+def test_segmentation_benchmark_runs_and_prints_its_table(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.bench import bench_segmentation
+
+    figures = bench_segmentation.main(["--members", "3000", "--orders", "30000"])
+    assert figures["first_run_s"] > 0
+    assert figures["weekly_run_s"] > 0
+    assert figures["scoring_ratio"] > 0
+    out = capsys.readouterr().out
+    assert "full run, weekly" in out
+    assert "agreement with pandas" in out

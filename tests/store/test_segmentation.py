@@ -84,8 +84,8 @@ def test_a_run_scores_assigns_and_records(db, tmp_path: Path) -> None:  # type: 
     assert run["transitions"] == [
         {"from": "", "to": s, "members": n} for s, n in sorted(run["counts"].items()) if n
     ]
-    member = db.execute("SELECT segment, computed_segment, last_run FROM members WHERE id = 'big'")
-    assert member.fetchone() == ("S1", "S1", run["id"])
+    member = db.execute("SELECT segment, computed_segment FROM members WHERE id = 'big'")
+    assert member.fetchone() == ("S1", "S1")
     assert audit_trail(db, "big") == []  # runs are audited once, not per member
     assert db.execute("SELECT action FROM audit_log").fetchall() == [("segmentation_run",)]
 

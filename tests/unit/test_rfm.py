@@ -198,3 +198,18 @@ def test_improving_ones_own_value_never_lowers_ones_score(
         assert after.r[who] >= before.r[who]
     assert after.f[who] >= before.f[who]
     assert after.m[who] >= before.m[who]
+
+
+@given(
+    st.lists(st.integers(0, 2_000), min_size=1, max_size=80),
+    st.lists(st.integers(-10, 2_100), min_size=1, max_size=20),
+    st.sampled_from([1, 10_000_000]),
+)
+def test_counting_gives_the_same_scores_as_sorting(
+    population: list[int], values: list[int], outlier: int
+) -> None:
+    pop = np.array([*population, population[0] * outlier], dtype=float)  # maybe a wholesale buyer
+    vals = np.array(values, dtype=float)
+    below = np.searchsorted(np.sort(pop), vals, side="left")
+    expected = np.clip(1 + (5 * below) // pop.size, 1, 5)
+    assert quintile_scores(pop, vals).tolist() == expected.tolist()
