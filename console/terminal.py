@@ -16,12 +16,13 @@ class Progress:
         self.stream = stream or sys.stderr
         self.every_s = every_s if self.stream.isatty() else max(every_s, 5.0)
         self.started = time.perf_counter()
-        self._last = self.started
+        self._last: float | None = None  # when a line was last written
         self._shown = False
 
     def __call__(self, rows: int, fraction: float) -> None:
         now = time.perf_counter()
-        if now - self._last < self.every_s and fraction < 1.0:
+        since = now - (self.started if self._last is None else self._last)
+        if since < self.every_s and fraction < 1.0:
             return
         if fraction >= 1.0 and not self._shown and now - self.started < 1.0:
             return

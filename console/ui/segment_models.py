@@ -36,7 +36,7 @@ def override_text(override: dict[str, Any] | None) -> str:
 class MemberTableModel(QAbstractTableModel):
     """One page of members as the store lists them (masked names only)."""
 
-    COLUMNS = ("会员", "会员号", "分层", "依据", "KOC", "手动调整", "城市")
+    COLUMNS = ("会员", "会员号", "分层", "依据", "KOC", "手动调整", "城市", "个性化")
 
     def __init__(self) -> None:
         super().__init__()
@@ -101,6 +101,10 @@ class MemberTableModel(QAbstractTableModel):
                 return override_text(member.get("override"))
             case 6:
                 return display_text(str(member.get("city") or ""), 12)
+            case 7:
+                # Opted out of personalisation: keeps a circle for the counts, gets the
+                # standard offer.
+                return "已退出" if member.get("opted_out") else ""
         return ""
 
 

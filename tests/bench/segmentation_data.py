@@ -73,7 +73,8 @@ def build_store(
             ((i,) for i in ids),
         )
         conn.executemany(
-            "INSERT INTO orders (order_id, member_id, ts, amount, imported_at) VALUES (?, ?, ?, ?, 0)",
+            "INSERT INTO orders (order_id, member_id, ts, amount, imported_at) "
+            "VALUES (?, ?, ?, ?, 0)",
             _orders(ids, codes, ts, amounts),
         )
         kinds = ("share", "invite", "message")

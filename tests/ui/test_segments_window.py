@@ -114,10 +114,13 @@ def test_models_are_well_behaved(qtmodeltester: ModelTester) -> None:
                 "override": None,
                 "city": "杭州",
                 "facts": None,
+                "opted_out": True,
             }
         ]
     )
     qtmodeltester.check(members)
+    assert members.index(0, 7).data() == "已退出"  # opted out: the standard offer
+    assert members.index(0, 4).data() == "★"
     transitions = TransitionModel()
     transitions.set_transitions(
         [{"from": "S4", "to": "S6", "members": 69}, {"from": "", "to": "S1", "members": 3}]
