@@ -188,33 +188,26 @@ def test_import_and_segment_from_the_command_line(tmp_path: Path) -> None:
     db = tmp_path / "brand.db"
     sample = ROOT / "tests" / "data" / "online_retail_sample.csv"
     mapping = ROOT / "tests" / "data" / "retail_map.toml"
-    refused = run_main(
-        "import",
-        "orders",
-        str(sample),
-        "--db",
-        str(db),
-        "--map-file",
-        str(mapping),
-        env_home=tmp_path,
-    )
+
+    def import_sample(*extra: str) -> subprocess.CompletedProcess[str]:
+        return run_main(
+            "import",
+            "orders",
+            str(sample),
+            "--db",
+            str(db),
+            "--map-file",
+            str(mapping),
+            *extra,
+            env_home=tmp_path,
+        )
+
+    refused = import_sample()
     assert refused.returncode == 1
     assert "online_retail_sample.csv:8: CustomerID (member_id): required" in refused.stderr
     assert "nothing applied" in refused.stderr
     rejects = tmp_path / "rejects.csv"
-    applied = run_main(
-        "import",
-        "orders",
-        str(sample),
-        "--db",
-        str(db),
-        "--map-file",
-        str(mapping),
-        "--skip-bad",
-        "--rejects",
-        str(rejects),
-        env_home=tmp_path,
-    )
+    applied = import_sample("--skip-bad", "--rejects", str(rejects))
     assert applied.returncode == 0, applied.stderr
     assert "11 new, 0 updated" in applied.stdout
     assert rejects.read_text(encoding="utf-8").count("\n") == 5  # header and 4 rows
