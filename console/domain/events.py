@@ -23,9 +23,18 @@ class EventType(StrEnum):
     COMMENT = "comment"
     LIKE = "like"
     SHARE = "share"
+    ORDER_PLACED = "order_placed"  # written by the store itself when it accepts an order
 
 
-PLATFORM_EVENT_TYPES: frozenset[EventType] = frozenset(EventType)
+PLATFORM_EVENT_TYPES: frozenset[EventType] = frozenset(
+    {
+        EventType.VIEWER_JOINED,
+        EventType.VIEWER_LEFT,
+        EventType.COMMENT,
+        EventType.LIKE,
+        EventType.SHARE,
+    }
+)
 """Types a platform webhook or the simulator may send through the ingest endpoint."""
 
 MAX_EVENT_ID_LENGTH = 128

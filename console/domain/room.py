@@ -50,6 +50,13 @@ class RoomState:
     likes: int = 0
     first_ts: float | None = None
     last_ts: float | None = None
+    orders: int = 0
+    gmv: int = 0  # fen
+    buyers: set[str] = field(default_factory=set)
+    orders_by_segment: dict[Segment, int] = field(default_factory=_zero_by_segment)
+    gmv_by_segment: dict[Segment, int] = field(default_factory=_zero_by_segment)
+    units_by_product: dict[str, int] = field(default_factory=dict)
+    stock_left: dict[str, int] = field(default_factory=dict)  # as the last order reported
 
     @property
     def online(self) -> int:
@@ -94,6 +101,13 @@ class RoomState:
             "likes": self.likes,
             "first_ts": self.first_ts,
             "last_ts": self.last_ts,
+            "orders": self.orders,
+            "gmv": self.gmv / 100,
+            "buyers": len(self.buyers),
+            "orders_by_segment": {s.value: n for s, n in self.orders_by_segment.items()},
+            "gmv_by_segment": {s.value: n / 100 for s, n in self.gmv_by_segment.items()},
+            "units_by_product": dict(self.units_by_product),
+            "stock_left": dict(self.stock_left),
         }
 
     # -- per-type folding -------------------------------------------------------------
@@ -126,6 +140,23 @@ class RoomState:
             return
         self._count(self.online_members.pop(event.member_id), -1)
 
+    def _on_order(self, event: Event) -> None:
+        data = event.data
+        amount = int(data.get("amount", 0))
+        product = str(data.get("product_id", ""))
+        self.orders += 1
+        self.gmv += amount
+        if event.member_id:
+            self.buyers.add(event.member_id)
+        if event.segment is not None:
+            self.orders_by_segment[event.segment] += 1
+            self.gmv_by_segment[event.segment] += amount
+        self.units_by_product[product] = self.units_by_product.get(product, 0) + int(
+            data.get("quantity", 0)
+        )
+        if "stock_left" in data:
+            self.stock_left[product] = int(data["stock_left"])
+
     def _on_like(self, event: Event) -> None:
         count = event.data.get("count", 1)
         self.likes += count if isinstance(count, int) and count > 0 else 1
@@ -135,6 +166,7 @@ _HANDLERS = {
     EventType.VIEWER_JOINED: RoomState._on_joined,
     EventType.VIEWER_LEFT: RoomState._on_left,
     EventType.LIKE: RoomState._on_like,
+    EventType.ORDER_PLACED: RoomState._on_order,
 }
 
 
