@@ -28,6 +28,7 @@ from console.store.errors import (
     problem,
     validation_error_handler,
 )
+from console.store.routes_commerce import router as commerce_router
 from console.store.routes_members import router as members_router
 from console.store.schedule import run_schedule
 from console.store.validation import BatchError, batch_json_schema, parse_batch
@@ -210,4 +211,5 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.include_router(router)
     app.include_router(members_router)
+    app.include_router(commerce_router)
     return app

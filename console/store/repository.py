@@ -150,30 +150,39 @@ def append_events(
     display name, so the log keeps telling the truth after later re-segmentation. Events
     whose id is already stored (or repeated in the batch) are acknowledged, not stored.
     """
-    now = time.time()
     with transaction(db) as conn:
-        row = conn.execute("SELECT last_seq, status FROM sessions WHERE id = ?", [sid]).fetchone()
-        if row is None:
-            raise NotFound(f"session {sid!r} not found")
-        last_seq, status = int(row[0]), row[1]
-        fresh = list(events)
-        params = {"sid": sid, "last_seq": last_seq, "now": now}
-        try:
-            # Fast path: a batch without repeats; the unique index catches any, and a
-            # failing statement leaves nothing behind.
-            if fresh:
-                conn.execute(_APPEND_BATCH, {**params, "events": orjson.dumps(fresh)})
-        except sqlite3.IntegrityError:
-            fresh = _without_stored(conn, sid, events)
-            if fresh:
-                conn.execute(_APPEND_BATCH, {**params, "events": orjson.dumps(fresh)})
-        seq = last_seq + len(fresh)
+        return append_in(conn, sid, events)
+
+
+def append_in(
+    conn: sqlite3.Connection, sid: str, events: Sequence[Mapping[str, Any]]
+) -> AppendResult:
+    """``append_events`` inside a transaction the caller holds (orders, commands)."""
+    now = time.time()
+    row = conn.execute("SELECT last_seq, status FROM sessions WHERE id = ?", [sid]).fetchone()
+    if row is None:
+        raise NotFound(f"session {sid!r} not found")
+    last_seq, status = int(row[0]), row[1]
+    fresh = list(events)
+    params = {"sid": sid, "last_seq": last_seq, "now": now}
+    conn.execute("SAVEPOINT append")
+    try:
+        # Fast path: a batch without repeats; the unique index catches any.
         if fresh:
-            conn.execute(
-                "UPDATE sessions SET last_seq = ?, status = ?, "
-                "started_at = coalesce(started_at, ?) WHERE id = ?",
-                [seq, "live" if status == "scheduled" else status, now, sid],
-            )
+            conn.execute(_APPEND_BATCH, {**params, "events": orjson.dumps(fresh)})
+    except sqlite3.IntegrityError:
+        conn.execute("ROLLBACK TO append")
+        fresh = _without_stored(conn, sid, events)
+        if fresh:
+            conn.execute(_APPEND_BATCH, {**params, "events": orjson.dumps(fresh)})
+    conn.execute("RELEASE append")
+    seq = last_seq + len(fresh)
+    if fresh:
+        conn.execute(
+            "UPDATE sessions SET last_seq = ?, status = ?, "
+            "started_at = coalesce(started_at, ?) WHERE id = ?",
+            [seq, "live" if status == "scheduled" else status, now, sid],
+        )
     return AppendResult(len(fresh), len(events) - len(fresh), seq)
 
 

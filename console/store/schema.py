@@ -14,7 +14,7 @@ import sqlite_utils
 
 from console.domain.privacy import mask_name
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -52,6 +52,8 @@ def open_store(path: Path | str) -> sqlite_utils.Database:
         _create_v1(db)
     if version < 2:
         _migrate_v2(db)
+    if version < 3:
+        _migrate_v3(db)
     return db
 
 
@@ -263,3 +265,89 @@ def _migrate_v2(db: sqlite_utils.Database) -> None:
         )
         db.execute("CREATE INDEX IF NOT EXISTS audit_member ON audit_log (member_id, ts)")
         db.execute("PRAGMA user_version = 2")
+
+
+def _migrate_v3(db: sqlite_utils.Database) -> None:
+    """Catalog, tiered offers per session, pickup points, live orders; members' location."""
+    with transaction(db):
+        members = db.table("members")
+        for column in ("lat", "lon"):
+            if column not in members.columns_dict:
+                members.add_column(column, float)
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS products (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                base_price INTEGER NOT NULL CHECK (base_price >= 0),  -- fen
+                stock INTEGER NOT NULL DEFAULT 0 CHECK (stock >= 0),
+                emoji TEXT NOT NULL DEFAULT '',
+                category TEXT NOT NULL DEFAULT '',
+                updated_at REAL NOT NULL
+            )
+            """
+        )
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS session_products (
+                session_id TEXT NOT NULL REFERENCES sessions(id),
+                product_id TEXT NOT NULL REFERENCES products(id),
+                position INTEGER NOT NULL,
+                PRIMARY KEY (session_id, product_id)
+            ) WITHOUT ROWID
+            """
+        )
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS session_offers (
+                session_id TEXT NOT NULL REFERENCES sessions(id),
+                product_id TEXT NOT NULL REFERENCES products(id),
+                segment TEXT NOT NULL,  -- '' for the standard offer
+                price INTEGER NOT NULL CHECK (price >= 0),  -- fen
+                perk TEXT NOT NULL DEFAULT '',
+                member_limit INTEGER NOT NULL DEFAULT 0,
+                visible INTEGER NOT NULL DEFAULT 1,
+                PRIMARY KEY (session_id, product_id, segment)
+            ) WITHOUT ROWID
+            """
+        )
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS pickup_points (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                leader TEXT NOT NULL DEFAULT '',
+                lat REAL NOT NULL,
+                lon REAL NOT NULL,
+                address TEXT NOT NULL DEFAULT ''
+            )
+            """
+        )
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS live_orders (
+                id TEXT PRIMARY KEY,
+                session_id TEXT NOT NULL REFERENCES sessions(id),
+                idempotency_key TEXT NOT NULL,
+                request TEXT NOT NULL,  -- what was asked, to refuse a key reused otherwise
+                member_id TEXT NOT NULL,
+                product_id TEXT NOT NULL,
+                quantity INTEGER NOT NULL,
+                unit_price INTEGER NOT NULL,  -- fen
+                amount INTEGER NOT NULL,  -- fen
+                tier TEXT,
+                pickup_point TEXT NOT NULL,
+                referrer TEXT NOT NULL DEFAULT '',
+                status TEXT NOT NULL DEFAULT 'placed',
+                created_at REAL NOT NULL,
+                seq INTEGER NOT NULL,
+                response TEXT NOT NULL,
+                UNIQUE (session_id, idempotency_key)
+            )
+            """
+        )
+        db.execute(
+            "CREATE INDEX IF NOT EXISTS live_orders_member "
+            "ON live_orders (session_id, member_id, product_id)"
+        )
+        db.execute("PRAGMA user_version = 3")

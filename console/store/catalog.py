@@ -1,0 +1,156 @@
+"""Products, a session's lineup with its tiered offers, and pickup points, in the store."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlite_utils
+
+from console.domain.catalog import Card, Offer, Product, cards_for, price_ladder
+from console.domain.pickup import PickupIndex, PickupPoint
+from console.domain.segments import Segment, parse_segment
+from console.store.repository import NotFound
+from console.store.schema import transaction
+
+Offers = dict[str, dict[Segment | None, Offer]]
+
+
+def upsert_products(db: sqlite_utils.Database, products: Sequence[Mapping[str, Any]]) -> int:
+    now = time.time()
+    with transaction(db) as conn:
+        conn.executemany(
+            "INSERT INTO products (id, name, base_price, stock, emoji, category, updated_at) "
+            "VALUES (:id, :name, :base_price, :stock, :emoji, :category, :now) "
+            "ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
+            "base_price = excluded.base_price, stock = excluded.stock, "
+            "emoji = excluded.emoji, category = excluded.category, "
+            "updated_at = excluded.updated_at",
+            [{"emoji": "", "category": "", **p, "now": now} for p in products],
+        )
+    return len(products)
+
+
+def set_session_catalog(
+    db: sqlite_utils.Database,
+    sid: str,
+    lineup: Sequence[str],
+    offers: Sequence[Mapping[str, Any]],
+) -> None:
+    """Replace a session's lineup (in order) and its offers; every product must exist."""
+    with transaction(db) as conn:
+        if conn.execute("SELECT 1 FROM sessions WHERE id = ?", [sid]).fetchone() is None:
+            raise NotFound(f"session {sid!r} not found")
+        wanted = set(lineup) | {o["product_id"] for o in offers}
+        known = {r[0] for r in conn.execute("SELECT id FROM products")}
+        if missing := sorted(wanted - known):
+            raise NotFound(f"product(s) not in the catalog: {', '.join(missing)}")
+        if stray := sorted({o["product_id"] for o in offers} - set(lineup)):
+            raise ValueError(f"offers for products not in the lineup: {', '.join(stray)}")
+        conn.execute("DELETE FROM session_offers WHERE session_id = ?", [sid])
+        conn.execute("DELETE FROM session_products WHERE session_id = ?", [sid])
+        conn.executemany(
+            "INSERT INTO session_products (session_id, product_id, position) VALUES (?, ?, ?)",
+            [(sid, product, position) for position, product in enumerate(lineup)],
+        )
+        conn.executemany(
+            "INSERT INTO session_offers (session_id, product_id, segment, price, perk, "
+            "member_limit, visible) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    sid,
+                    o["product_id"],
+                    o.get("segment") or "",
+                    o["price"],
+                    o.get("perk", ""),
+                    o.get("limit", 0),
+                    int(o.get("visible", True)),
+                )
+                for o in offers
+            ],
+        )
+
+
+def session_catalog(db: Any, sid: str) -> tuple[list[Product], Offers]:
+    """The session's lineup in order, and each product's offers by circle."""
+    lineup = [
+        Product(r[0], r[1], r[2], r[3], r[4])
+        for r in db.execute(
+            "SELECT p.id, p.name, p.base_price, p.emoji, p.category FROM session_products AS s "
+            "JOIN products AS p ON p.id = s.product_id WHERE s.session_id = ? ORDER BY s.position",
+            [sid],
+        )
+    ]
+    offers: Offers = {}
+    for product, segment, price, perk, limit, visible in db.execute(
+        "SELECT product_id, segment, price, perk, member_limit, visible FROM session_offers "
+        "WHERE session_id = ?",
+        [sid],
+    ):
+        tier = parse_segment(segment)
+        offers.setdefault(product, {})[tier] = Offer(
+            product, tier, price, perk, limit, bool(visible)
+        )
+    return lineup, offers
+
+
+def member_profile(db: Any, member_id: str | None) -> tuple[Segment | None, bool]:
+    """A viewer's circle and opt-out; unknown viewers are (None, False): the standard offer."""
+    if member_id is None:
+        return None, False
+    row = db.execute("SELECT segment, opted_out FROM members WHERE id = ?", [member_id]).fetchone()
+    return (None, False) if row is None else (parse_segment(row[0]), bool(row[1]))
+
+
+def member_cards(db: sqlite_utils.Database, sid: str, member_id: str | None) -> list[Card]:
+    lineup, offers = session_catalog(db, sid)
+    segment, opted_out = member_profile(db, member_id)
+    return cards_for(lineup, offers, segment, opted_out)
+
+
+def session_cards(db: sqlite_utils.Database, sid: str) -> list[dict[str, Any]]:
+    """Every product of the lineup with its price ladder and stock, for the consoles."""
+    lineup, offers = session_catalog(db, sid)
+    stock = dict(db.execute("SELECT id, stock FROM products").fetchall())
+    return [
+        {
+            "product_id": p.id,
+            "name": p.name,
+            "emoji": p.emoji,
+            "base_price": p.base_price / 100,
+            "stock": stock.get(p.id, 0),
+            "ladder": price_ladder(p, offers.get(p.id, {})),
+        }
+        for p in lineup
+    ]
+
+
+def upsert_pickup_points(db: sqlite_utils.Database, points: Sequence[Mapping[str, Any]]) -> int:
+    with transaction(db) as conn:
+        conn.executemany(
+            "INSERT INTO pickup_points (id, name, leader, lat, lon, address) "
+            "VALUES (:id, :name, :leader, :lat, :lon, :address) "
+            "ON CONFLICT (id) DO UPDATE SET name = excluded.name, leader = excluded.leader, "
+            "lat = excluded.lat, lon = excluded.lon, address = excluded.address",
+            [{"leader": "", "address": "", **p} for p in points],
+        )
+    return len(points)
+
+
+def pickup_index(db: Any) -> PickupIndex | None:
+    points = [
+        PickupPoint(*row)
+        for row in db.execute("SELECT id, name, leader, lat, lon FROM pickup_points ORDER BY id")
+    ]
+    return PickupIndex(points) if points else None
+
+
+def nearest_point_for(db: Any, member_id: str) -> dict[str, Any] | None:
+    """The pickup point nearest the member's location, if both are known."""
+    row = db.execute("SELECT lat, lon FROM members WHERE id = ?", [member_id]).fetchone()
+    index = pickup_index(db)
+    if row is None or row[0] is None or row[1] is None or index is None:
+        return None
+    point, km = index.nearest(row[0], row[1])
+    return {"id": point.id, "name": point.name, "leader": point.leader, "km": round(km, 3)}

@@ -1,0 +1,174 @@
+"""Placing an order (下单): priced by the store, stock-safe, idempotent, logged as an event.
+
+Everything happens in one transaction on the writer: the order row, the stock decrement and
+the ``order_placed`` event commit together or not at all. A request repeated with its
+idempotency key gets the first answer back and changes nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlite_utils
+
+from console.domain.catalog import offer_for
+from console.store.catalog import member_profile, nearest_point_for, session_catalog
+from console.store.repository import append_in
+from console.store.schema import transaction
+
+
+class OrderRefused(Exception):
+    """The order is refused; nothing changed. ``status`` is the HTTP status to answer."""
+
+    def __init__(self, status: int, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.status = status
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    member_id: str
+    product_id: str
+    quantity: int
+    pickup_point: str | None
+    idempotency_key: str
+    referrer: str = ""
+
+    def fingerprint(self) -> str:
+        return orjson.dumps(
+            [self.member_id, self.product_id, self.quantity, self.pickup_point, self.referrer]
+        ).decode()
+
+
+def place_order(
+    db: sqlite_utils.Database, sid: str, request: OrderRequest
+) -> tuple[dict[str, Any], bool]:
+    """The order's answer, and whether it is new (False: a replay of the same key)."""
+    now = time.time()
+    with transaction(db) as conn:
+        replay = conn.execute(
+            "SELECT request, response FROM live_orders "
+            "WHERE session_id = ? AND idempotency_key = ?",
+            [sid, request.idempotency_key],
+        ).fetchone()
+        if replay is not None:
+            if replay[0] != request.fingerprint():
+                raise OrderRefused(409, "idempotency_key", "already used for a different order")
+            return dict(orjson.loads(replay[1])), False
+        session = conn.execute("SELECT status FROM sessions WHERE id = ?", [sid]).fetchone()
+        if session is None:
+            raise OrderRefused(404, "sid", f"session {sid!r} not found")
+        if session[0] != "live":
+            raise OrderRefused(409, "sid", f"session is {session[0]}, not live")
+        if (
+            conn.execute("SELECT 1 FROM members WHERE id = ?", [request.member_id]).fetchone()
+            is None
+        ):
+            raise OrderRefused(404, "member_id", f"member {request.member_id!r} not found")
+        lineup, offers = session_catalog(conn, sid)
+        product = next((p for p in lineup if p.id == request.product_id), None)
+        if product is None:
+            raise OrderRefused(404, "product_id", f"{request.product_id!r} is not on sale here")
+        segment, opted_out = member_profile(conn, request.member_id)
+        card = offer_for(product, offers.get(product.id, {}), segment, opted_out)
+        if card is None:
+            raise OrderRefused(403, "product_id", "not offered to this member's circle")
+        point = _pickup_point(conn, request)
+        if card.limit:
+            bought = conn.execute(
+                "SELECT coalesce(sum(quantity), 0) FROM live_orders WHERE session_id = ? "
+                "AND member_id = ? AND product_id = ? AND status = 'placed'",
+                [sid, request.member_id, product.id],
+            ).fetchone()[0]
+            if bought + request.quantity > card.limit:
+                raise OrderRefused(
+                    409,
+                    "quantity",
+                    f"over the limit of {card.limit} per member (already bought {bought})",
+                )
+        left = conn.execute(
+            "UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? RETURNING stock",
+            [request.quantity, product.id, request.quantity],
+        ).fetchone()
+        if left is None:
+            remaining = conn.execute(
+                "SELECT stock FROM products WHERE id = ?", [product.id]
+            ).fetchone()[0]
+            reason = "sold out" if remaining == 0 else f"only {remaining} left"
+            raise OrderRefused(409, "product_id", reason)
+        order_id = "o_" + secrets.token_hex(6)
+        amount = card.price * request.quantity
+        event = {
+            "id": f"order-{order_id}",
+            "type": "order_placed",
+            "ts": now,
+            "member_id": request.member_id,
+            "data": {
+                "order_id": order_id,
+                "product_id": product.id,
+                "quantity": request.quantity,
+                "unit_price": card.price,
+                "amount": amount,
+                "tier": card.tier.value if card.tier else None,
+                "pickup_point": point,
+                "referrer": request.referrer,
+                "stock_left": int(left[0]),
+            },
+        }
+        seq = append_in(conn, sid, [event]).last_seq
+        answer = {
+            "order_id": order_id,
+            "seq": seq,
+            "product_id": product.id,
+            "quantity": request.quantity,
+            "unit_price": card.price / 100,
+            "amount": amount / 100,
+            "perk": card.perk,
+            "tier": card.tier.value if card.tier else None,
+            "pickup_point": point,
+            "stock_left": int(left[0]),
+        }
+        conn.execute(
+            "INSERT INTO live_orders (id, session_id, idempotency_key, request, member_id, "
+            "product_id, quantity, unit_price, amount, tier, pickup_point, referrer, "
+            "created_at, seq, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                order_id,
+                sid,
+                request.idempotency_key,
+                request.fingerprint(),
+                request.member_id,
+                product.id,
+                request.quantity,
+                card.price,
+                amount,
+                answer["tier"],
+                point,
+                request.referrer,
+                now,
+                seq,
+                orjson.dumps(answer).decode(),
+            ],
+        )
+    return answer, True
+
+
+def _pickup_point(conn: Any, request: OrderRequest) -> str:
+    if not request.pickup_point:
+        nearest = nearest_point_for(conn, request.member_id)
+        hint = f"; the nearest is {nearest['id']} ({nearest['name']})" if nearest else ""
+        raise OrderRefused(
+            422, "pickup_point", "required: every order names its pickup point" + hint
+        )
+    if (
+        conn.execute("SELECT 1 FROM pickup_points WHERE id = ?", [request.pickup_point]).fetchone()
+        is None
+    ):
+        raise OrderRefused(404, "pickup_point", f"unknown pickup point {request.pickup_point!r}")
+    return request.pickup_point

@@ -1,0 +1,139 @@
+"""Commerce routes: the catalog, a session's cards and price ladders, pickup points, orders."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, Field
+
+from console.domain.catalog import fen_from_yuan
+from console.domain.segments import Segment
+from console.store import catalog
+from console.store.auth import Permission
+from console.store.deps import Context, Operator, SessionId, json_response, require
+from console.store.errors import problem
+from console.store.orders import OrderRefused, OrderRequest, place_order
+from console.store.repository import NotFound
+
+router = APIRouter(prefix="/api/v1")
+Reader = Depends(require(Permission.READ))
+Seller = Depends(require(Permission.INGEST))  # the shop front (platform, mini-app) places orders
+
+
+class ProductIn(BaseModel):
+    id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=100)
+    base_price: float = Field(ge=0, description="yuan")
+    stock: int = Field(ge=0)
+    emoji: str = Field(default="", max_length=8)
+    category: str = Field(default="", max_length=32)
+
+
+class ProductsIn(BaseModel):
+    products: list[ProductIn] = Field(max_length=10_000)
+
+
+class OfferIn(BaseModel):
+    product_id: str = Field(min_length=1, max_length=64)
+    segment: Segment | None = Field(default=None, description="null: the standard offer")
+    price: float = Field(ge=0, description="yuan")
+    perk: str = Field(default="", max_length=60)
+    limit: int = Field(default=0, ge=0, le=999, description="per member; 0: no limit")
+    visible: bool = True
+
+
+class CatalogIn(BaseModel):
+    lineup: list[str] = Field(max_length=200, description="product ids in presentation order")
+    offers: list[OfferIn] = Field(default_factory=list, max_length=2_000)
+
+
+class PointIn(BaseModel):
+    id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=100)
+    leader: str = Field(default="", max_length=32)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    address: str = Field(default="", max_length=200)
+
+
+class PointsIn(BaseModel):
+    points: list[PointIn] = Field(max_length=100_000)
+
+
+class OrderIn(BaseModel):
+    member_id: str = Field(min_length=1, max_length=64)
+    product_id: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=1, le=99)
+    pickup_point: str | None = Field(default=None, max_length=64)
+    referrer: str = Field(default="", max_length=64)
+    idempotency_key: str = Field(min_length=8, max_length=128)
+
+
+@router.put("/products")
+async def put_products(body: ProductsIn, ctx: Context, _caller: Operator) -> Response:
+    rows = [{**p.model_dump(), "base_price": fen_from_yuan(p.base_price)} for p in body.products]
+    return json_response({"products": await ctx.write(catalog.upsert_products, rows)})
+
+
+@router.put("/sessions/{sid}/catalog")
+async def put_catalog(sid: SessionId, body: CatalogIn, ctx: Context, _caller: Operator) -> Response:
+    offers = [{**o.model_dump(), "price": fen_from_yuan(o.price)} for o in body.offers]
+    try:
+        await ctx.write(catalog.set_session_catalog, sid, body.lineup, offers)
+    except NotFound as exc:
+        raise problem(404, "product_id", str(exc)) from exc
+    except ValueError as exc:
+        raise problem(422, "offers", str(exc)) from exc
+    return json_response(await ctx.read(catalog.session_cards, sid))
+
+
+@router.get("/sessions/{sid}/cards", dependencies=[Reader])
+async def get_cards(sid: SessionId, ctx: Context) -> Response:
+    """Every card of the lineup with its price ladder across the circles and its stock."""
+    return json_response(await ctx.read(catalog.session_cards, sid))
+
+
+@router.get("/sessions/{sid}/offers", dependencies=[Depends(require(Permission.INGEST))])
+async def get_offers(
+    sid: SessionId, ctx: Context, member_id: Annotated[str | None, Query(max_length=64)] = None
+) -> Response:
+    """The cards one viewer sees, at their own price (权益匹配); no member: the standard."""
+    cards = await ctx.read(catalog.member_cards, sid, member_id)
+    return json_response({"member_id": member_id, "cards": [c.to_dict() for c in cards]})
+
+
+@router.put("/pickup-points")
+async def put_points(body: PointsIn, ctx: Context, _caller: Operator) -> Response:
+    rows = [p.model_dump() for p in body.points]
+    return json_response({"points": await ctx.write(catalog.upsert_pickup_points, rows)})
+
+
+@router.get("/pickup-points/nearest", dependencies=[Depends(require(Permission.INGEST))])
+async def nearest_point(ctx: Context, member_id: Annotated[str, Query(max_length=64)]) -> Response:
+    found: dict[str, Any] | None = await ctx.read(catalog.nearest_point_for, member_id)
+    if found is None:
+        raise problem(404, "member_id", "no location for this member, or no pickup points")
+    return json_response(found)
+
+
+@router.post("/sessions/{sid}/orders", status_code=201, dependencies=[Seller])
+async def post_order(sid: str, body: OrderIn, ctx: Context) -> Response:
+    request = OrderRequest(
+        body.member_id,
+        body.product_id,
+        body.quantity,
+        body.pickup_point,
+        body.idempotency_key,
+        body.referrer,
+    )
+    try:
+        answer, new = await ctx.write(place_order, sid, request)
+    except OrderRefused as exc:
+        raise problem(exc.status, exc.field, exc.reason) from exc
+    if new:
+        ctx.notifier.publish(sid, int(answer["seq"]))
+    response = json_response(answer, status=201)
+    if not new:
+        response.headers["Idempotent-Replay"] = "true"
+    return response
