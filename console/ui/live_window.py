@@ -76,6 +76,8 @@ class LiveWindow(QMainWindow):
         self.likes = KpiTile("点赞")
         self.shares = KpiTile("分享")
         self.guests = KpiTile("访客在线")
+        self.orders = KpiTile("订单")
+        self.gmv = KpiTile("GMV (元)")
 
         self.mix = SegmentMixChart(font_family)
         self.trend = OnlineTrendChart(font_family)
@@ -107,11 +109,19 @@ class LiveWindow(QMainWindow):
         grid = QGridLayout(kpis)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addWidget(self.online, 0, 0, 1, 2)
-        for i, tile in enumerate(
-            (self.peak, self.watched, self.comments, self.likes, self.shares, self.guests)
-        ):
+        tiles = (
+            self.peak,
+            self.watched,
+            self.orders,
+            self.gmv,
+            self.comments,
+            self.likes,
+            self.shares,
+            self.guests,
+        )
+        for i, tile in enumerate(tiles):
             grid.addWidget(tile, 1 + i // 2, i % 2)
-        grid.setRowStretch(4, 1)
+        grid.setRowStretch(5, 1)
 
         centre = QVBoxLayout()
         centre.addWidget(_panel("分层构成 · 在线", self.mix), 3)
@@ -146,6 +156,8 @@ class LiveWindow(QMainWindow):
         self.likes.set_value(state.likes)
         self.shares.set_value(state.totals[EventType.SHARE])
         self.guests.set_value(state.online_guests)
+        self.orders.set_value(state.orders)
+        self.gmv.set_value(round(state.gmv / 100))
         self.mix.set_counts(state.online_by_segment)
         self.trend.sample(state)
 

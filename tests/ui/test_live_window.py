@@ -201,3 +201,44 @@ def test_unknown_token_shows_refused(
     task.cancel()
     run(live.stop())
     window.close()
+
+
+def test_orders_and_gmv_tiles_follow_the_store(
+    store: StoreProcess, open_console: Callable[..., Console], qtbot: QtBot
+) -> None:
+    with store.client("operator") as client:
+        client.put(
+            "/products",
+            json={
+                "products": [
+                    {"id": "p-pack", "name": "夏日轻食能量包", "base_price": 298, "stock": 10}
+                ]
+            },
+        )
+        client.put(
+            "/pickup-points",
+            json={"points": [{"id": "pt-1", "name": "西湖店", "lat": 30.24, "lon": 120.15}]},
+        )
+        sid = store.new_session("下单测试")
+        client.put(f"/sessions/{sid}/catalog", json={"lineup": ["p-pack"], "offers": []})
+        client.patch(f"/sessions/{sid}", json={"status": "live"})
+    console = open_console(store)
+    console.follow(sid)
+    qtbot.waitUntil(lambda: console.live.link is LinkStatus.LIVE, timeout=10_000)
+    with store.client("ingest") as client:
+        for member in ("m00001", "m00002"):
+            placed = client.post(
+                f"/sessions/{sid}/orders",
+                json={
+                    "member_id": member,
+                    "product_id": "p-pack",
+                    "quantity": 1,
+                    "pickup_point": "pt-1",
+                    "idempotency_key": f"ui-{member}",
+                },
+            )
+            assert placed.status_code == 201, placed.text
+    qtbot.waitUntil(lambda: console.window.orders.text() == "2", timeout=10_000)
+    expected = store_state(store, sid)
+    assert console.window.gmv.text() == f"{round(expected['gmv']):,}"
+    assert expected["orders"] == 2
