@@ -24,6 +24,11 @@ class EventType(StrEnum):
     LIKE = "like"
     SHARE = "share"
     ORDER_PLACED = "order_placed"  # written by the store itself when it accepts an order
+    ORDER_CANCELLED = "order_cancelled"  # stock returned (a failed chain, a refund)
+    CHAIN_OPENED = "chain_opened"  # 接龙 opened by the floor assistant
+    CHAIN_FORMED = "chain_formed"  # 成团: the threshold was reached
+    CHAIN_CLOSED = "chain_closed"  # no more entries (closed by hand, or formed at its deadline)
+    CHAIN_FAILED = "chain_failed"  # the deadline passed before the threshold; entries cancelled
 
 
 PLATFORM_EVENT_TYPES: frozenset[EventType] = frozenset(

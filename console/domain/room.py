@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from console.domain.chains import ChainProgress, ChainStatus
 from console.domain.events import Event, EventType
 from console.domain.segments import ALL_SEGMENTS, Segment
 
@@ -57,6 +58,8 @@ class RoomState:
     gmv_by_segment: dict[Segment, int] = field(default_factory=_zero_by_segment)
     units_by_product: dict[str, int] = field(default_factory=dict)
     stock_left: dict[str, int] = field(default_factory=dict)  # as the last order reported
+    chains: dict[str, ChainProgress] = field(default_factory=dict)
+    cancelled_orders: int = 0
 
     @property
     def online(self) -> int:
@@ -108,6 +111,8 @@ class RoomState:
             "gmv_by_segment": {s.value: n / 100 for s, n in self.gmv_by_segment.items()},
             "units_by_product": dict(self.units_by_product),
             "stock_left": dict(self.stock_left),
+            "chains": {cid: chain.to_dict() for cid, chain in self.chains.items()},
+            "cancelled_orders": self.cancelled_orders,
         }
 
     # -- per-type folding -------------------------------------------------------------
@@ -156,6 +161,40 @@ class RoomState:
         )
         if "stock_left" in data:
             self.stock_left[product] = int(data["stock_left"])
+        chain = self.chains.get(str(data.get("chain_id") or ""))
+        if chain is not None:
+            chain.add_entry(
+                event.ts, int(data.get("quantity", 0)), str(data.get("pickup_point", ""))
+            )
+
+    def _on_cancelled(self, event: Event) -> None:
+        """A cancelled order no longer counts: orders, GMV, units, its chain entry."""
+        data = event.data
+        amount = int(data.get("amount", 0))
+        product = str(data.get("product_id", ""))
+        quantity = int(data.get("quantity", 0))
+        self.cancelled_orders += 1
+        self.orders -= 1
+        self.gmv -= amount
+        if event.segment is not None:
+            self.orders_by_segment[event.segment] -= 1
+            self.gmv_by_segment[event.segment] -= amount
+        self.units_by_product[product] = self.units_by_product.get(product, 0) - quantity
+        if "stock_left" in data:
+            self.stock_left[product] = int(data["stock_left"])
+        chain = self.chains.get(str(data.get("chain_id") or ""))
+        if chain is not None:
+            chain.remove_entry(quantity, str(data.get("pickup_point", "")))
+
+    def _on_chain_opened(self, event: Event) -> None:
+        chain = ChainProgress.opened(dict(event.data))
+        if chain is not None:  # the store never writes a malformed one; a view never crashes
+            self.chains[chain.id] = chain
+
+    def _on_chain_status(self, event: Event) -> None:
+        chain = self.chains.get(str(event.data.get("chain_id", "")))
+        if chain is not None:
+            chain.status = _CHAIN_STATUS[event.type]
 
     def _on_like(self, event: Event) -> None:
         count = event.data.get("count", 1)
@@ -167,6 +206,16 @@ _HANDLERS = {
     EventType.VIEWER_LEFT: RoomState._on_left,
     EventType.LIKE: RoomState._on_like,
     EventType.ORDER_PLACED: RoomState._on_order,
+    EventType.ORDER_CANCELLED: RoomState._on_cancelled,
+    EventType.CHAIN_OPENED: RoomState._on_chain_opened,
+    EventType.CHAIN_FORMED: RoomState._on_chain_status,
+    EventType.CHAIN_CLOSED: RoomState._on_chain_status,
+    EventType.CHAIN_FAILED: RoomState._on_chain_status,
+}
+_CHAIN_STATUS = {
+    EventType.CHAIN_FORMED: ChainStatus.FORMED,
+    EventType.CHAIN_CLOSED: ChainStatus.CLOSED,
+    EventType.CHAIN_FAILED: ChainStatus.FAILED,
 }
 
 
