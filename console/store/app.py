@@ -30,7 +30,7 @@ from console.store.errors import (
 )
 from console.store.routes_commerce import router as commerce_router
 from console.store.routes_members import router as members_router
-from console.store.schedule import run_schedule
+from console.store.schedule import run_chain_deadlines, run_schedule
 from console.store.validation import BatchError, batch_json_schema, parse_batch
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -185,6 +185,7 @@ def create_app(
         ctx = StoreContext(db_path)
         app.state.store = ctx
         scheduler = asyncio.ensure_future(run_schedule(ctx)) if schedule else None
+        deadlines = asyncio.ensure_future(run_chain_deadlines(ctx))
         if on_ready is not None:
             result = on_ready()
             if result is not None:
@@ -192,10 +193,11 @@ def create_app(
         try:
             yield
         finally:
-            if scheduler is not None:
-                scheduler.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await scheduler
+            for task in (scheduler, deadlines):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             ctx.close()
 
     app = FastAPI(title="直播中控台 store", version=console.__version__, lifespan=lifespan)

@@ -17,6 +17,7 @@ import sqlite_utils
 
 from console.domain.catalog import offer_for
 from console.store.catalog import member_profile, nearest_point_for, session_catalog
+from console.store.chains import CommandRefused, formed_now, join_chain
 from console.store.repository import append_in
 from console.store.schema import transaction
 
@@ -39,11 +40,18 @@ class OrderRequest:
     pickup_point: str | None
     idempotency_key: str
     referrer: str = ""
+    chain_id: str | None = None
 
     def fingerprint(self) -> str:
-        return orjson.dumps(
-            [self.member_id, self.product_id, self.quantity, self.pickup_point, self.referrer]
-        ).decode()
+        fields = [
+            self.member_id,
+            self.product_id,
+            self.quantity,
+            self.pickup_point,
+            self.referrer,
+            self.chain_id,
+        ]
+        return orjson.dumps(fields).decode()
 
 
 def place_order(
@@ -80,28 +88,14 @@ def place_order(
         if card is None:
             raise OrderRefused(403, "product_id", "not offered to this member's circle")
         point = _pickup_point(conn, request)
-        if card.limit:
-            bought = conn.execute(
-                "SELECT coalesce(sum(quantity), 0) FROM live_orders WHERE session_id = ? "
-                "AND member_id = ? AND product_id = ? AND status = 'placed'",
-                [sid, request.member_id, product.id],
-            ).fetchone()[0]
-            if bought + request.quantity > card.limit:
-                raise OrderRefused(
-                    409,
-                    "quantity",
-                    f"over the limit of {card.limit} per member (already bought {bought})",
-                )
-        left = conn.execute(
-            "UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? RETURNING stock",
-            [request.quantity, product.id, request.quantity],
-        ).fetchone()
-        if left is None:
-            remaining = conn.execute(
-                "SELECT stock FROM products WHERE id = ?", [product.id]
-            ).fetchone()[0]
-            reason = "sold out" if remaining == 0 else f"only {remaining} left"
-            raise OrderRefused(409, "product_id", reason)
+        _check_limit(conn, sid, request, card.limit)
+        rank, threshold, gift = 0, 0, ""
+        if request.chain_id:
+            try:
+                rank, threshold, gift = join_chain(conn, sid, request.chain_id, product.id)
+            except CommandRefused as exc:
+                raise OrderRefused(exc.status, exc.field, exc.reason) from exc
+        stock_left = _take_stock(conn, product.id, request.quantity)
         order_id = "o_" + secrets.token_hex(6)
         amount = card.price * request.quantity
         event = {
@@ -118,10 +112,17 @@ def place_order(
                 "tier": card.tier.value if card.tier else None,
                 "pickup_point": point,
                 "referrer": request.referrer,
-                "stock_left": int(left[0]),
+                "stock_left": stock_left,
+                "chain_id": request.chain_id,
+                "entry": rank,
+                "gift": gift,
             },
         }
-        seq = append_in(conn, sid, [event]).last_seq
+        formed = bool(request.chain_id) and rank == threshold
+        events = [event]
+        if formed and request.chain_id:
+            events.append(formed_now(conn, sid, request.chain_id, now))  # 成团
+        seq = append_in(conn, sid, events).last_seq - (len(events) - 1)
         answer = {
             "order_id": order_id,
             "seq": seq,
@@ -132,12 +133,17 @@ def place_order(
             "perk": card.perk,
             "tier": card.tier.value if card.tier else None,
             "pickup_point": point,
-            "stock_left": int(left[0]),
+            "stock_left": stock_left,
+            "chain_id": request.chain_id,
+            "entry": rank,
+            "gift": gift,
+            "chain_formed": formed,
         }
         conn.execute(
             "INSERT INTO live_orders (id, session_id, idempotency_key, request, member_id, "
-            "product_id, quantity, unit_price, amount, tier, pickup_point, referrer, "
-            "created_at, seq, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "product_id, quantity, unit_price, amount, tier, pickup_point, referrer, chain_id, "
+            "gift, created_at, seq, response) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 order_id,
                 sid,
@@ -151,6 +157,8 @@ def place_order(
                 answer["tier"],
                 point,
                 request.referrer,
+                request.chain_id,
+                gift,
                 now,
                 seq,
                 orjson.dumps(answer).decode(),
@@ -172,3 +180,33 @@ def _pickup_point(conn: Any, request: OrderRequest) -> str:
     ):
         raise OrderRefused(404, "pickup_point", f"unknown pickup point {request.pickup_point!r}")
     return request.pickup_point
+
+
+def _check_limit(conn: Any, sid: str, request: OrderRequest, limit: int) -> None:
+    if not limit:
+        return
+    bought = conn.execute(
+        "SELECT coalesce(sum(quantity), 0) FROM live_orders WHERE session_id = ? "
+        "AND member_id = ? AND product_id = ? AND status = 'placed'",
+        [sid, request.member_id, request.product_id],
+    ).fetchone()[0]
+    if bought + request.quantity > limit:
+        raise OrderRefused(
+            409, "quantity", f"over the limit of {limit} per member (already bought {bought})"
+        )
+
+
+def _take_stock(conn: Any, product_id: str, quantity: int) -> int:
+    """Take ``quantity`` from stock in one statement (no oversell); the stock left."""
+    left = conn.execute(
+        "UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? RETURNING stock",
+        [quantity, product_id, quantity],
+    ).fetchone()
+    if left is None:
+        remaining = conn.execute(
+            "SELECT stock FROM products WHERE id = ?", [product_id]
+        ).fetchone()[0]
+        raise OrderRefused(
+            409, "product_id", "sold out" if remaining == 0 else f"only {remaining} left"
+        )
+    return int(left[0])

@@ -7,12 +7,13 @@ import logging
 
 import sqlite_utils
 
-from console.store import repository, segmentation
+from console.store import chains, repository, segmentation
 from console.store.context import StoreContext
 
 log = logging.getLogger(__name__)
 CHECK_EVERY_S = 600.0
 FIRST_CHECK_AFTER_S = 60.0
+CHAIN_CHECK_EVERY_S = 1.0
 
 
 def scheduled_work(db: sqlite_utils.Database) -> str:
@@ -39,3 +40,14 @@ async def run_schedule(
         except Exception:
             log.exception("scheduled work failed")
         await asyncio.sleep(every_s)
+
+
+async def run_chain_deadlines(ctx: StoreContext, every_s: float = CHAIN_CHECK_EVERY_S) -> None:
+    """End 接龙 chains at their deadline (form or fail), about every second, until cancelled."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            for sid, seq in await ctx.write(chains.end_due_chains):
+                ctx.notifier.publish(sid, seq)
+        except Exception:
+            log.exception("ending due chains failed")

@@ -338,6 +338,8 @@ def _migrate_v3(db: sqlite_utils.Database) -> None:
                 tier TEXT,
                 pickup_point TEXT NOT NULL,
                 referrer TEXT NOT NULL DEFAULT '',
+                chain_id TEXT,
+                gift TEXT NOT NULL DEFAULT '',
                 status TEXT NOT NULL DEFAULT 'placed',
                 created_at REAL NOT NULL,
                 seq INTEGER NOT NULL,
@@ -349,5 +351,37 @@ def _migrate_v3(db: sqlite_utils.Database) -> None:
         db.execute(
             "CREATE INDEX IF NOT EXISTS live_orders_member "
             "ON live_orders (session_id, member_id, product_id)"
+        )
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS chains (
+                id TEXT PRIMARY KEY,
+                session_id TEXT NOT NULL REFERENCES sessions(id),
+                product_id TEXT NOT NULL REFERENCES products(id),
+                threshold INTEGER NOT NULL,
+                cap INTEGER NOT NULL,
+                deadline REAL NOT NULL,
+                gift_first INTEGER NOT NULL DEFAULT 0,
+                gift TEXT NOT NULL DEFAULT '',
+                status TEXT NOT NULL DEFAULT 'open',
+                entries INTEGER NOT NULL DEFAULT 0,
+                opened_by TEXT NOT NULL,
+                opened_at REAL NOT NULL
+            )
+            """
+        )
+        db.execute("CREATE INDEX IF NOT EXISTS chains_due ON chains (status, deadline)")
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS commands (
+                session_id TEXT NOT NULL REFERENCES sessions(id),
+                command_id TEXT NOT NULL,
+                request TEXT NOT NULL,
+                response TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                PRIMARY KEY (session_id, command_id)
+            ) WITHOUT ROWID
+            """
         )
         db.execute("PRAGMA user_version = 3")
