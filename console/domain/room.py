@@ -60,6 +60,12 @@ class RoomState:
     stock_left: dict[str, int] = field(default_factory=dict)  # as the last order reported
     chains: dict[str, ChainProgress] = field(default_factory=dict)
     cancelled_orders: int = 0
+    new_customers: set[str] = field(default_factory=set)  # first order ever, in this session
+    new_customer_orders: int = 0
+    new_by_point: dict[str, int] = field(default_factory=dict)  # new neighbours per 团长
+    referral_orders: dict[str, int] = field(default_factory=dict)  # by KOC (referrer)
+    referral_gmv: dict[str, int] = field(default_factory=dict)
+    referral_new_customers: dict[str, int] = field(default_factory=dict)
 
     @property
     def online(self) -> int:
@@ -113,6 +119,17 @@ class RoomState:
             "stock_left": dict(self.stock_left),
             "chains": {cid: chain.to_dict() for cid, chain in self.chains.items()},
             "cancelled_orders": self.cancelled_orders,
+            "new_customers": len(self.new_customers),
+            "new_customer_orders": self.new_customer_orders,
+            "new_by_point": dict(self.new_by_point),
+            "referrals": {
+                koc: {
+                    "orders": n,
+                    "gmv": self.referral_gmv.get(koc, 0) / 100,
+                    "new_customers": self.referral_new_customers.get(koc, 0),
+                }
+                for koc, n in self.referral_orders.items()
+            },
         }
 
     # -- per-type folding -------------------------------------------------------------
@@ -161,11 +178,30 @@ class RoomState:
         )
         if "stock_left" in data:
             self.stock_left[product] = int(data["stock_left"])
+        self._count_referral_and_newcomer(event, amount)
         chain = self.chains.get(str(data.get("chain_id") or ""))
         if chain is not None:
             chain.add_entry(
                 event.ts, int(data.get("quantity", 0)), str(data.get("pickup_point", ""))
             )
+
+    def _count_referral_and_newcomer(self, event: Event, amount: int) -> None:
+        data = event.data
+        new = bool(data.get("new_customer")) and event.member_id is not None
+        if new and event.member_id not in self.new_customers:
+            self.new_customers.add(str(event.member_id))
+            point = str(data.get("pickup_point", ""))
+            self.new_by_point[point] = self.new_by_point.get(point, 0) + 1
+        if new:
+            self.new_customer_orders += 1
+        referrer = str(data.get("referrer") or "")
+        if referrer:
+            self.referral_orders[referrer] = self.referral_orders.get(referrer, 0) + 1
+            self.referral_gmv[referrer] = self.referral_gmv.get(referrer, 0) + amount
+            if new:
+                self.referral_new_customers[referrer] = (
+                    self.referral_new_customers.get(referrer, 0) + 1
+                )
 
     def _on_cancelled(self, event: Event) -> None:
         """A cancelled order no longer counts: orders, GMV, units, its chain entry."""

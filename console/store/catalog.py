@@ -154,3 +154,43 @@ def nearest_point_for(db: Any, member_id: str) -> dict[str, Any] | None:
         return None
     point, km = index.nearest(row[0], row[1])
     return {"id": point.id, "name": point.name, "leader": point.leader, "km": round(km, 3)}
+
+
+def new_neighbours(db: Any, sid: str, reveal: bool = False) -> list[dict[str, Any]]:
+    """Each 团长's new neighbours from this session: first-time buyers who chose their point.
+
+    Read from the event log (``order_placed`` with ``new_customer``), so it always agrees
+    with the room's figures. Names are masked unless ``reveal`` (operator views).
+    """
+    rows = db.execute(
+        """
+        SELECT json_extract(e.data, '$.pickup_point') AS point, p.name, p.leader,
+               e.member_id, m.nick, m.name, m.phone, json_extract(e.data, '$.product_id'), e.ts
+        FROM events AS e
+        LEFT JOIN members AS m ON m.id = e.member_id
+        LEFT JOIN pickup_points AS p ON p.id = json_extract(e.data, '$.pickup_point')
+        WHERE e.session_id = ? AND e.type = 'order_placed'
+          AND json_extract(e.data, '$.new_customer') = 1
+          AND NOT EXISTS (
+              SELECT 1 FROM events AS c WHERE c.session_id = e.session_id
+              AND c.type = 'order_cancelled'
+              AND json_extract(c.data, '$.order_id') = json_extract(e.data, '$.order_id'))
+        ORDER BY point, e.seq
+        """,
+        [sid],
+    ).fetchall()
+    points: dict[str, dict[str, Any]] = {}
+    seen: set[tuple[str, str]] = set()
+    for point, name, leader, member, nick, full_name, phone, product, ts in rows:
+        if (point, member) in seen:
+            continue
+        seen.add((point, member))
+        entry = points.setdefault(
+            point,
+            {"pickup_point": point, "name": name or "", "leader": leader or "", "neighbours": []},
+        )
+        neighbour = {"member_id": member, "nick": nick or "", "product_id": product, "ts": ts}
+        if reveal:
+            neighbour.update({"name": full_name or "", "phone": phone or ""})
+        entry["neighbours"].append(neighbour)
+    return list(points.values())

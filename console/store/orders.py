@@ -96,6 +96,8 @@ def place_order(
             except CommandRefused as exc:
                 raise OrderRefused(exc.status, exc.field, exc.reason) from exc
         stock_left = _take_stock(conn, product.id, request.quantity)
+        new_customer = _first_order(conn, request.member_id)
+        referrer = _referrer(conn, request)
         order_id = "o_" + secrets.token_hex(6)
         amount = card.price * request.quantity
         event = {
@@ -111,7 +113,8 @@ def place_order(
                 "amount": amount,
                 "tier": card.tier.value if card.tier else None,
                 "pickup_point": point,
-                "referrer": request.referrer,
+                "referrer": referrer,
+                "new_customer": new_customer,
                 "stock_left": stock_left,
                 "chain_id": request.chain_id,
                 "entry": rank,
@@ -138,6 +141,8 @@ def place_order(
             "entry": rank,
             "gift": gift,
             "chain_formed": formed,
+            "referrer": referrer,
+            "new_customer": new_customer,
         }
         conn.execute(
             "INSERT INTO live_orders (id, session_id, idempotency_key, request, member_id, "
@@ -156,7 +161,7 @@ def place_order(
                 amount,
                 answer["tier"],
                 point,
-                request.referrer,
+                referrer,
                 request.chain_id,
                 gift,
                 now,
@@ -210,3 +215,25 @@ def _take_stock(conn: Any, product_id: str, quantity: int) -> int:
             409, "product_id", "sold out" if remaining == 0 else f"only {remaining} left"
         )
     return int(left[0])
+
+
+def _first_order(conn: Any, member_id: str) -> bool:
+    """A new customer: no purchase in the imported history and none placed live before."""
+    bought = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM orders WHERE member_id = ? AND amount > 0) "
+        "OR EXISTS (SELECT 1 FROM live_orders WHERE member_id = ? AND status = 'placed')",
+        [member_id, member_id],
+    ).fetchone()[0]
+    return not bought
+
+
+def _referrer(conn: Any, request: OrderRequest) -> str:
+    """The KOC credited with the order: a member's referral code (their id), never oneself."""
+    code = request.referrer.strip()
+    if not code:
+        return ""
+    if code == request.member_id:
+        raise OrderRefused(422, "referrer", "a member cannot refer their own order")
+    if conn.execute("SELECT 1 FROM members WHERE id = ?", [code]).fetchone() is None:
+        raise OrderRefused(404, "referrer", f"unknown referral code {code!r}")
+    return code

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -15,6 +18,7 @@ from console.store.deps import Context, Operator, SessionId, json_response, requ
 from console.store.errors import problem
 from console.store.orders import OrderRefused, OrderRequest, place_order
 from console.store.repository import NotFound
+from console.store.segmentation import CHINA
 
 router = APIRouter(prefix="/api/v1")
 Reader = Depends(require(Permission.READ))
@@ -195,3 +199,50 @@ async def close_chain(
     if new:
         ctx.notifier.publish(sid, int(answer["seq"]))
     return json_response(answer)
+
+
+@router.get("/sessions/{sid}/new-neighbours")
+async def get_new_neighbours(
+    sid: SessionId,
+    ctx: Context,
+    _caller: Operator,
+    reveal: bool = False,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> Response:
+    """每位团长的新邻居: first-time buyers per pickup point, as JSON or CSV."""
+    points = await ctx.read(catalog.new_neighbours, sid, reveal)
+    if format == "json":
+        return json_response({"points": points})
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "pickup_point",
+            "point_name",
+            "leader",
+            "member_id",
+            "nick",
+            *(["name", "phone"] if reveal else []),
+            "product_id",
+            "ordered_at",
+        ]
+    )
+    for point in points:
+        for n in point["neighbours"]:
+            writer.writerow(
+                [
+                    point["pickup_point"],
+                    point["name"],
+                    point["leader"],
+                    n["member_id"],
+                    n["nick"],
+                    *([n["name"], n["phone"]] if reveal else []),
+                    n["product_id"],
+                    datetime.fromtimestamp(n["ts"], CHINA).isoformat(timespec="seconds"),
+                ]
+            )
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="new-neighbours-{sid}.csv"'},
+    )
