@@ -189,6 +189,16 @@ def _end_chain(
     return ended, append_in(conn, sid, events).last_seq
 
 
+def any_due(db: sqlite_utils.Database, now: float | None = None) -> bool:
+    """Whether some chain has reached its deadline (a read, so the check costs no lock)."""
+    now = time.time() if now is None else now
+    row = db.execute(
+        "SELECT EXISTS (SELECT 1 FROM chains WHERE status IN ('open', 'formed') AND deadline <= ?)",
+        [now],
+    ).fetchone()
+    return bool(row[0])
+
+
 def end_due_chains(db: sqlite_utils.Database, now: float | None = None) -> list[tuple[str, int]]:
     """End every chain whose deadline has passed; (session, last seq) for each one ended."""
     now = time.time() if now is None else now

@@ -47,7 +47,8 @@ async def run_chain_deadlines(ctx: StoreContext, every_s: float = CHAIN_CHECK_EV
     while True:
         await asyncio.sleep(every_s)
         try:
-            for sid, seq in await ctx.write(chains.end_due_chains):
-                ctx.notifier.publish(sid, seq)
+            if await ctx.read(chains.any_due):
+                for sid, seq in await ctx.write(chains.end_due_chains):
+                    ctx.notifier.publish(sid, seq)
         except Exception:
             log.exception("ending due chains failed")
