@@ -23,9 +23,11 @@ from console.store.deps import Context, SessionId, json_response, require
 from console.store.errors import (
     ApiError,
     BodyLimitMiddleware,
+    Refused,
     api_error_handler,
     http_error_handler,
     problem,
+    refused_handler,
     validation_error_handler,
 )
 from console.store.routes_commerce import router as commerce_router
@@ -209,6 +211,7 @@ def create_app(
         larger={"/api/v1/imports/": MAX_UPLOAD_BYTES},
     )
     app.add_exception_handler(ApiError, api_error_handler)
+    app.add_exception_handler(Refused, refused_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.include_router(router)

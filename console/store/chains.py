@@ -14,18 +14,11 @@ from typing import Any
 import orjson
 import sqlite_utils
 
+from console.store.errors import Refused
 from console.store.repository import append_in
 from console.store.schema import transaction
 
 MAX_DEADLINE_S = 24 * 3600.0
-
-
-class CommandRefused(Exception):
-    def __init__(self, status: int, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.status = status
-        self.field = field
-        self.reason = reason
 
 
 def _replay(
@@ -38,7 +31,7 @@ def _replay(
     if row is None:
         return None
     if row[0] != request:
-        raise CommandRefused(409, "command_id", "already used for a different command")
+        raise Refused(409, "command_id", "already used for a different command")
     return dict(orjson.loads(row[1]))
 
 
@@ -83,9 +76,9 @@ def open_chain(
             return replay, False
         status = conn.execute("SELECT status FROM sessions WHERE id = ?", [sid]).fetchone()
         if status is None:
-            raise CommandRefused(404, "sid", f"session {sid!r} not found")
+            raise Refused(404, "sid", f"session {sid!r} not found")
         if status[0] != "live":
-            raise CommandRefused(409, "sid", f"session is {status[0]}, not live")
+            raise Refused(409, "sid", f"session is {status[0]}, not live")
         if (
             conn.execute(
                 "SELECT 1 FROM session_products WHERE session_id = ? AND product_id = ?",
@@ -93,15 +86,15 @@ def open_chain(
             ).fetchone()
             is None
         ):
-            raise CommandRefused(404, "product_id", f"{product_id!r} is not in the lineup")
+            raise Refused(404, "product_id", f"{product_id!r} is not in the lineup")
         if cap < threshold:
-            raise CommandRefused(422, "cap", f"cap {cap} is below the threshold {threshold}")
+            raise Refused(422, "cap", f"cap {cap} is below the threshold {threshold}")
         if conn.execute(
             "SELECT 1 FROM chains WHERE session_id = ? AND product_id = ? AND "
             "status IN ('open', 'formed')",
             [sid, product_id],
         ).fetchone():
-            raise CommandRefused(409, "product_id", "a chain on this product is already open")
+            raise Refused(409, "product_id", "a chain on this product is already open")
         chain_id = "c_" + secrets.token_hex(4)
         deadline = now + deadline_s
         conn.execute(
@@ -137,9 +130,9 @@ def close_chain(
             "SELECT status FROM chains WHERE id = ? AND session_id = ?", [chain_id, sid]
         ).fetchone()
         if row is None:
-            raise CommandRefused(404, "chain_id", f"chain {chain_id!r} not found")
+            raise Refused(404, "chain_id", f"chain {chain_id!r} not found")
         if row[0] not in ("open", "formed"):
-            raise CommandRefused(409, "chain_id", f"chain is already {row[0]}")
+            raise Refused(409, "chain_id", f"chain is already {row[0]}")
         status, seq = _end_chain(conn, sid, chain_id, row[0], time.time(), actor)
         response = {"chain_id": chain_id, "status": status, "seq": seq}
         _remember(conn, sid, command_id, request, response, actor)
@@ -225,14 +218,14 @@ def join_chain(
         [chain_id, sid],
     ).fetchone()
     if row is None:
-        raise CommandRefused(404, "chain_id", f"chain {chain_id!r} not found")
+        raise Refused(404, "chain_id", f"chain {chain_id!r} not found")
     product, status, entries, cap, threshold, gift_first, gift = row
     if product != product_id:
-        raise CommandRefused(422, "chain_id", f"that chain is for {product}, not {product_id}")
+        raise Refused(422, "chain_id", f"that chain is for {product}, not {product_id}")
     if status not in ("open", "formed"):
-        raise CommandRefused(409, "chain_id", f"chain is {status}")
+        raise Refused(409, "chain_id", f"chain is {status}")
     if entries >= cap:
-        raise CommandRefused(409, "chain_id", f"chain is full ({cap} entries)")
+        raise Refused(409, "chain_id", f"chain is full ({cap} entries)")
     rank = entries + 1
     conn.execute("UPDATE chains SET entries = ? WHERE id = ?", [rank, chain_id])
     return rank, threshold, gift if rank <= gift_first else ""

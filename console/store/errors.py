@@ -24,6 +24,24 @@ class ApiError(Exception):
         self.problems = list(problems)
 
 
+class Refused(Exception):
+    """The store refuses a request (an order, a command); nothing changed.
+
+    Raised by the store's own logic and answered like ApiError: ``status``, the field, why.
+    """
+
+    def __init__(self, status: int, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.status = status
+        self.field = field
+        self.reason = reason
+
+
+async def refused_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Refused)
+    return JSONResponse(problem_body([Problem(exc.field, exc.reason)]), status_code=exc.status)
+
+
 def problem(status: int, field: str, reason: str) -> ApiError:
     return ApiError(status, [Problem(field, reason)])
 

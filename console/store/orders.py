@@ -17,19 +17,10 @@ import sqlite_utils
 
 from console.domain.catalog import offer_for
 from console.store.catalog import member_profile, nearest_point_for, session_catalog
-from console.store.chains import CommandRefused, formed_now, join_chain
+from console.store.chains import formed_now, join_chain
+from console.store.errors import Refused
 from console.store.repository import append_in
 from console.store.schema import transaction
-
-
-class OrderRefused(Exception):
-    """The order is refused; nothing changed. ``status`` is the HTTP status to answer."""
-
-    def __init__(self, status: int, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.status = status
-        self.field = field
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -67,34 +58,31 @@ def place_order(
         ).fetchone()
         if replay is not None:
             if replay[0] != request.fingerprint():
-                raise OrderRefused(409, "idempotency_key", "already used for a different order")
+                raise Refused(409, "idempotency_key", "already used for a different order")
             return dict(orjson.loads(replay[1])), False
         session = conn.execute("SELECT status FROM sessions WHERE id = ?", [sid]).fetchone()
         if session is None:
-            raise OrderRefused(404, "sid", f"session {sid!r} not found")
+            raise Refused(404, "sid", f"session {sid!r} not found")
         if session[0] != "live":
-            raise OrderRefused(409, "sid", f"session is {session[0]}, not live")
+            raise Refused(409, "sid", f"session is {session[0]}, not live")
         if (
             conn.execute("SELECT 1 FROM members WHERE id = ?", [request.member_id]).fetchone()
             is None
         ):
-            raise OrderRefused(404, "member_id", f"member {request.member_id!r} not found")
+            raise Refused(404, "member_id", f"member {request.member_id!r} not found")
         lineup, offers = session_catalog(conn, sid)
         product = next((p for p in lineup if p.id == request.product_id), None)
         if product is None:
-            raise OrderRefused(404, "product_id", f"{request.product_id!r} is not on sale here")
+            raise Refused(404, "product_id", f"{request.product_id!r} is not on sale here")
         segment, opted_out = member_profile(conn, request.member_id)
         card = offer_for(product, offers.get(product.id, {}), segment, opted_out)
         if card is None:
-            raise OrderRefused(403, "product_id", "not offered to this member's circle")
+            raise Refused(403, "product_id", "not offered to this member's circle")
         point = _pickup_point(conn, request)
         _check_limit(conn, sid, request, card.limit)
         rank, threshold, gift = 0, 0, ""
         if request.chain_id:
-            try:
-                rank, threshold, gift = join_chain(conn, sid, request.chain_id, product.id)
-            except CommandRefused as exc:
-                raise OrderRefused(exc.status, exc.field, exc.reason) from exc
+            rank, threshold, gift = join_chain(conn, sid, request.chain_id, product.id)
         stock_left = _take_stock(conn, product.id, request.quantity)
         new_customer = _first_order(conn, request.member_id)
         referrer = _referrer(conn, request)
@@ -176,14 +164,12 @@ def _pickup_point(conn: Any, request: OrderRequest) -> str:
     if not request.pickup_point:
         nearest = nearest_point_for(conn, request.member_id)
         hint = f"; the nearest is {nearest['id']} ({nearest['name']})" if nearest else ""
-        raise OrderRefused(
-            422, "pickup_point", "required: every order names its pickup point" + hint
-        )
+        raise Refused(422, "pickup_point", "required: every order names its pickup point" + hint)
     if (
         conn.execute("SELECT 1 FROM pickup_points WHERE id = ?", [request.pickup_point]).fetchone()
         is None
     ):
-        raise OrderRefused(404, "pickup_point", f"unknown pickup point {request.pickup_point!r}")
+        raise Refused(404, "pickup_point", f"unknown pickup point {request.pickup_point!r}")
     return request.pickup_point
 
 
@@ -196,7 +182,7 @@ def _check_limit(conn: Any, sid: str, request: OrderRequest, limit: int) -> None
         [sid, request.member_id, request.product_id],
     ).fetchone()[0]
     if bought + request.quantity > limit:
-        raise OrderRefused(
+        raise Refused(
             409, "quantity", f"over the limit of {limit} per member (already bought {bought})"
         )
 
@@ -211,9 +197,7 @@ def _take_stock(conn: Any, product_id: str, quantity: int) -> int:
         remaining = conn.execute(
             "SELECT stock FROM products WHERE id = ?", [product_id]
         ).fetchone()[0]
-        raise OrderRefused(
-            409, "product_id", "sold out" if remaining == 0 else f"only {remaining} left"
-        )
+        raise Refused(409, "product_id", "sold out" if remaining == 0 else f"only {remaining} left")
     return int(left[0])
 
 
@@ -233,7 +217,7 @@ def _referrer(conn: Any, request: OrderRequest) -> str:
     if not code:
         return ""
     if code == request.member_id:
-        raise OrderRefused(422, "referrer", "a member cannot refer their own order")
+        raise Refused(422, "referrer", "a member cannot refer their own order")
     if conn.execute("SELECT 1 FROM members WHERE id = ?", [code]).fetchone() is None:
-        raise OrderRefused(404, "referrer", f"unknown referral code {code!r}")
+        raise Refused(404, "referrer", f"unknown referral code {code!r}")
     return code

@@ -16,7 +16,7 @@ from console.store import catalog, chains
 from console.store.auth import Caller, Permission
 from console.store.deps import Context, Operator, SessionId, json_response, require
 from console.store.errors import problem
-from console.store.orders import OrderRefused, OrderRequest, place_order
+from console.store.orders import OrderRequest, place_order
 from console.store.repository import NotFound
 from console.store.segmentation import CHINA
 
@@ -147,10 +147,7 @@ async def post_order(sid: str, body: OrderIn, ctx: Context) -> Response:
         body.referrer,
         body.chain_id,
     )
-    try:
-        answer, new = await ctx.write(place_order, sid, request)
-    except OrderRefused as exc:
-        raise problem(exc.status, exc.field, exc.reason) from exc
+    answer, new = await ctx.write(place_order, sid, request)
     if new:
         ctx.notifier.publish(sid, int(answer["seq"]))
     response = json_response(answer, status=201)
@@ -165,21 +162,18 @@ Assistant = Annotated[Caller, Depends(require(Permission.COMMAND))]
 @router.post("/sessions/{sid}/chains", status_code=201)
 async def open_chain(sid: str, body: ChainOpenIn, ctx: Context, caller: Assistant) -> Response:
     """Open a 接龙 on a product of the lineup (floor assistant)."""
-    try:
-        answer, new = await ctx.write(
-            chains.open_chain,
-            sid,
-            body.command_id,
-            body.product_id,
-            body.threshold,
-            body.cap,
-            body.deadline_minutes * 60,
-            body.gift_first,
-            body.gift,
-            caller.name,
-        )
-    except chains.CommandRefused as exc:
-        raise problem(exc.status, exc.field, exc.reason) from exc
+    answer, new = await ctx.write(
+        chains.open_chain,
+        sid,
+        body.command_id,
+        body.product_id,
+        body.threshold,
+        body.cap,
+        body.deadline_minutes * 60,
+        body.gift_first,
+        body.gift,
+        caller.name,
+    )
     if new:
         ctx.notifier.publish(sid, int(answer["seq"]))
     return json_response(answer, status=201)
@@ -190,12 +184,7 @@ async def close_chain(
     sid: str, chain_id: str, body: CommandIn, ctx: Context, caller: Assistant
 ) -> Response:
     """Close a 接龙 now: a formed one closes; one short of its threshold fails."""
-    try:
-        answer, new = await ctx.write(
-            chains.close_chain, sid, chain_id, body.command_id, caller.name
-        )
-    except chains.CommandRefused as exc:
-        raise problem(exc.status, exc.field, exc.reason) from exc
+    answer, new = await ctx.write(chains.close_chain, sid, chain_id, body.command_id, caller.name)
     if new:
         ctx.notifier.publish(sid, int(answer["seq"]))
     return json_response(answer)
