@@ -15,7 +15,7 @@ import orjson
 import sqlite_utils
 
 from console.store.errors import Refused
-from console.store.repository import append_in
+from console.store.repository import append_in, require_live
 from console.store.schema import transaction
 
 MAX_DEADLINE_S = 24 * 3600.0
@@ -74,11 +74,7 @@ def open_chain(
     with transaction(db) as conn:
         if (replay := _replay(conn, sid, command_id, request)) is not None:
             return replay, False
-        status = conn.execute("SELECT status FROM sessions WHERE id = ?", [sid]).fetchone()
-        if status is None:
-            raise Refused(404, "sid", f"session {sid!r} not found")
-        if status[0] != "live":
-            raise Refused(409, "sid", f"session is {status[0]}, not live")
+        require_live(conn, sid)
         if (
             conn.execute(
                 "SELECT 1 FROM session_products WHERE session_id = ? AND product_id = ?",

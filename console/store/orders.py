@@ -19,7 +19,7 @@ from console.domain.catalog import offer_for
 from console.store.catalog import member_profile, nearest_point_for, session_catalog
 from console.store.chains import formed_now, join_chain
 from console.store.errors import Refused
-from console.store.repository import append_in
+from console.store.repository import append_in, require_live
 from console.store.schema import transaction
 
 
@@ -60,11 +60,7 @@ def place_order(
             if replay[0] != request.fingerprint():
                 raise Refused(409, "idempotency_key", "already used for a different order")
             return dict(orjson.loads(replay[1])), False
-        session = conn.execute("SELECT status FROM sessions WHERE id = ?", [sid]).fetchone()
-        if session is None:
-            raise Refused(404, "sid", f"session {sid!r} not found")
-        if session[0] != "live":
-            raise Refused(409, "sid", f"session is {session[0]}, not live")
+        require_live(conn, sid)
         if (
             conn.execute("SELECT 1 FROM members WHERE id = ?", [request.member_id]).fetchone()
             is None

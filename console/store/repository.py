@@ -19,6 +19,7 @@ import sqlite_utils
 
 from console.domain.events import Event, EventType
 from console.domain.segments import parse_segment
+from console.store.errors import Refused
 from console.store.schema import transaction
 
 SESSION_STATUSES = ("scheduled", "live", "ended")
@@ -105,6 +106,15 @@ def set_session_status(db: sqlite_utils.Database, sid: str, status: str) -> dict
 
 
 # -- members -----------------------------------------------------------------------------
+
+
+def require_live(conn: sqlite3.Connection, sid: str) -> None:
+    """Orders and commands only go into a live session; Refused says why not."""
+    row = conn.execute("SELECT status FROM sessions WHERE id = ?", [sid]).fetchone()
+    if row is None:
+        raise Refused(404, "sid", f"session {sid!r} not found")
+    if row[0] != "live":
+        raise Refused(409, "sid", f"session is {row[0]}, not live")
 
 
 def live_session_count(db: sqlite_utils.Database) -> int:
