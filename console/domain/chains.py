@@ -40,10 +40,6 @@ class ChainProgress:
         """还差N单成团: entries still needed to form (0 once formed)."""
         return max(0, self.threshold - self.entries)
 
-    @property
-    def accepting(self) -> bool:
-        return self.status in (ChainStatus.OPEN, ChainStatus.FORMED) and self.entries < self.cap
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,

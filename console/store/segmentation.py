@@ -22,7 +22,7 @@ import numpy.typing as npt
 import orjson
 import sqlite_utils
 
-from console.domain.rfm import MemberAggregates, explain, score
+from console.domain.rfm import MemberAggregates, score
 from console.domain.segment_rules import RuleSet, assign, parse_rules
 from console.domain.segments import ALL_SEGMENTS
 from console.resources import resource_path
@@ -409,7 +409,3 @@ def is_due(db: sqlite_utils.Database, now: float | None = None) -> bool:
     now = time.time() if now is None else now
     row = db.execute("SELECT max(finished_at) FROM segment_runs").fetchone()
     return row[0] is None or now - row[0] >= SCHEDULE_EVERY.total_seconds()
-
-
-def member_explanation(row: dict[str, Any]) -> str:
-    return explain(row["rule_segment"], row["r"], row["f"], row["m"], row["x"], bool(row["koc"]))

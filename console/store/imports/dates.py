@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 # Tried in order after ISO 8601; the format that last worked is tried first, so a file in
 # one format costs one strptime per row.
@@ -82,8 +82,3 @@ class TimestampParser:
         if not 0 <= seconds < 4_102_444_800:  # 1970 .. 2100
             raise ValueError(f"epoch time out of range: {number!r}")
         return seconds
-
-
-def format_local(ts: float, utc_offset_hours: float = 8.0) -> str:
-    zone = timezone(timedelta(hours=utc_offset_hours))
-    return datetime.fromtimestamp(ts, UTC).astimezone(zone).isoformat(timespec="seconds")
