@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,11 +58,13 @@ class LiveSession(QObject):
         self.follower: LogFollower | None = None
         self._pending: list[Event] = []
         self._uncached: list[Event] = []
-        self._last_cache_flush = 0.0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timer = QTimer(self)
         self._timer.setInterval(redraw_interval_ms)
         self._timer.timeout.connect(self._on_timer_tick)
+        self._cache_timer = QTimer(self)
+        self._cache_timer.setInterval(int(CACHE_FLUSH_INTERVAL_S * 1000))
+        self._cache_timer.timeout.connect(self._on_cache_timer_tick)
 
     @property
     def session_id(self) -> str | None:
@@ -79,6 +80,7 @@ class LiveSession(QObject):
         (or while it is down); the follower then fetches only what the cache lacks.
         """
         self._timer.start()
+        self._cache_timer.start()
         if session_id is not None:
             await self._show_cached(session_id)
         session = await self._resolve_session(session_id)
@@ -104,12 +106,13 @@ class LiveSession(QObject):
     async def stop(self) -> None:
         """Stop following, write what is not cached yet, close the connection."""
         self._timer.stop()
+        self._cache_timer.stop()
         for task in list(self._tasks):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._on_timer_tick()
-        await self._flush_cache(force=True)
+        await self._flush_cache()
         await self.client.aclose()
 
     async def _resolve_session(self, session_id: str | None) -> dict[str, Any]:
@@ -179,14 +182,11 @@ class LiveSession(QObject):
         self._uncached.clear()
         self.room_changed.emit()
 
-    async def _flush_cache(self, force: bool = False) -> None:
-        now = time.monotonic()
+    async def _flush_cache(self) -> None:
+        """Write what the cache lacks (on the cache timer, and once more at stop)."""
         if self.cache is None or not self._uncached or self.session_id is None:
             return
-        if not force and now - self._last_cache_flush < CACHE_FLUSH_INTERVAL_S:
-            return
         batch, self._uncached = self._uncached, []
-        self._last_cache_flush = now
         try:
             await asyncio.to_thread(self.cache.append, self.client.base_url, self.session_id, batch)
         except Exception:
@@ -215,7 +215,10 @@ class LiveSession(QObject):
             raise
         self.feed.add(batch)
         self._uncached.extend(batch)
-        task = asyncio.ensure_future(self._flush_cache())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
         self.room_changed.emit()
+
+    def _on_cache_timer_tick(self) -> None:
+        if self._uncached:
+            task = asyncio.ensure_future(self._flush_cache())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
