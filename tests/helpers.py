@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import subprocess
 import sys
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -19,6 +22,7 @@ from console.store.server import READY_PREFIX
 ROOT = Path(__file__).resolve().parent.parent
 MAIN_PY = ROOT / "main.py"
 _ids = itertools.count(1)
+T = TypeVar("T")
 
 
 class StoreProcess:
@@ -87,6 +91,16 @@ class StoreProcess:
             response = client.post("/sessions", json={"title": title})
             response.raise_for_status()
             return str(response.json()["id"])
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` on a fresh event loop in a worker thread.
+
+    Not ``asyncio.run`` here: once the Qt tests have started their qasync loop it counts as
+    running for the whole session, and ``asyncio.run`` would refuse.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def event(kind: str, member: str | None = "m00001", **data: Any) -> dict[str, Any]:

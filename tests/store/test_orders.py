@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from console.domain.pickup import haversine_km
-from tests.helpers import StoreProcess
+from tests.helpers import StoreProcess, run_async
 
 PRODUCTS = [
     {"id": "p-pack", "name": "夏日轻食能量包", "base_price": 298, "stock": 50, "emoji": "🥗"},
@@ -99,7 +99,7 @@ def test_200_buyers_for_50_units(store: StoreProcess, shop: dict[str, Any]) -> N
     sid = shop["sid"]
     buyers = [m for members in shop["members"].values() for m in members][:200]
     bodies = [order(member) for member in buyers]
-    answers = asyncio.run(post_all(store, sid, bodies))
+    answers = run_async(post_all(store, sid, bodies))
     won = [a for a in answers if a.status_code == 201]
     lost = [a for a in answers if a.status_code != 201]
     assert len(won) == 50
@@ -107,7 +107,7 @@ def test_200_buyers_for_50_units(store: StoreProcess, shop: dict[str, Any]) -> N
     assert {a.json()["error"] for a in lost} == {"product_id: sold out"}
     assert stock(store, sid)["p-pack"] == 0
     # Everybody retries with the same key: the winners get their order back, nobody a second.
-    again = asyncio.run(post_all(store, sid, bodies))
+    again = run_async(post_all(store, sid, bodies))
     replayed = {a.json()["order_id"] for a in again if a.status_code == 201}
     assert replayed == {a.json()["order_id"] for a in won}
     assert all(a.headers.get("idempotent-replay") == "true" for a in again if a.status_code == 201)
@@ -128,7 +128,7 @@ def test_the_member_limit_holds_under_concurrency(
 ) -> None:
     member = shop["members"]["S4"][0]
     bodies = [order(member, "p-capped", key=f"cap-{n:04d}") for n in range(20)]
-    answers = asyncio.run(post_all(store, shop["sid"], bodies))
+    answers = run_async(post_all(store, shop["sid"], bodies))
     assert sum(a.status_code == 201 for a in answers) == 2
     refused = {a.json()["error"] for a in answers if a.status_code != 201}
     assert refused == {"quantity: over the limit of 2 per member (already bought 2)"}

@@ -13,7 +13,7 @@ from httpx_sse import connect_sse
 from console.domain.events import Event
 from console.sync.client import StoreClient
 from console.sync.follower import LinkStatus, LogFollower
-from tests.helpers import StoreProcess, event, post
+from tests.helpers import StoreProcess, event, post, run_async
 
 
 def read_stream(store: StoreProcess, sid: str, last_event_id: int | None, count: int) -> list[dict]:
@@ -91,7 +91,7 @@ def test_the_follower_survives_a_store_restart_exactly_once(store: StoreProcess)
         await client.aclose()
         assert follower.reconnects >= 1
 
-    asyncio.run(scenario())
+    run_async(scenario())
     assert [e.seq for e in delivered] == list(range(1, 76))
     assert LinkStatus.RECONNECTING in statuses
 

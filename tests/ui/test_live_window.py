@@ -18,7 +18,7 @@ from console.ui.app import build_live, save_screenshot
 from console.ui.fonts import FAMILY
 from console.ui.live_session import LiveSession
 from console.ui.live_window import LiveWindow
-from tests.helpers import StoreProcess, event, post
+from tests.helpers import StoreProcess, event, post, run_async
 
 
 class Console:
@@ -59,9 +59,16 @@ def open_console(
 
 
 def store_state(store: StoreProcess, sid: str) -> dict[str, Any]:
-    # Plain httpx: asyncio.run() here would unset the qasync loop the other tests run on.
-    with store.client("host") as client:
-        return dict(client.get(f"/sessions/{sid}/state").json())
+    """The store's /state, read through the console's own client."""
+
+    async def read() -> dict[str, Any]:
+        client = StoreClient(store.url, store.token("host"))
+        try:
+            return await client.state(sid)
+        finally:
+            await client.aclose()
+
+    return run_async(read())
 
 
 def shown(window: LiveWindow) -> dict[str, Any]:
