@@ -29,6 +29,12 @@ class EventType(StrEnum):
     CHAIN_FORMED = "chain_formed"  # 成团: the threshold was reached
     CHAIN_CLOSED = "chain_closed"  # no more entries (closed by hand, or formed at its deadline)
     CHAIN_FAILED = "chain_failed"  # the deadline passed before the threshold; entries cancelled
+    # Floor-assistant commands (场控指令), written by the store when it accepts one:
+    PRODUCT_PRESENTED = "product_presented"  # 讲解中: the product the host is presenting
+    STOCK_ADJUSTED = "stock_adjusted"  # stock added or taken back by hand
+    NOTICE_POSTED = "notice_posted"  # a notice on the host's screen (公告)
+    SHOUTOUT_ACKNOWLEDGED = "shoutout_acknowledged"  # called out: off the board
+    SHOUTOUT_PINNED = "shoutout_pinned"  # pinned to (or unpinned from) the top of the board
 
 
 PLATFORM_EVENT_TYPES: frozenset[EventType] = frozenset(

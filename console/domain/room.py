@@ -15,6 +15,9 @@ from typing import Any
 from console.domain.chains import ChainProgress, ChainStatus
 from console.domain.events import Event, EventType
 from console.domain.segments import ALL_SEGMENTS, Segment
+from console.domain.shoutouts import ShoutoutBoard
+
+NOTICES_KEPT = 20
 
 
 class SequenceGap(ValueError):
@@ -66,6 +69,11 @@ class RoomState:
     referral_orders: dict[str, int] = field(default_factory=dict)  # by KOC (referrer)
     referral_gmv: dict[str, int] = field(default_factory=dict)
     referral_new_customers: dict[str, int] = field(default_factory=dict)
+    product_names: dict[str, str] = field(default_factory=dict)  # as the store's events name them
+    presenting: str | None = None  # 讲解中: product id
+    presenting_since: float | None = None
+    notices: list[dict[str, Any]] = field(default_factory=list)  # newest last
+    shoutouts: ShoutoutBoard = field(default_factory=ShoutoutBoard)
 
     @property
     def online(self) -> int:
@@ -82,9 +90,13 @@ class RoomState:
         if self.first_ts is None:
             self.first_ts = event.ts
         self.last_ts = event.ts if self.last_ts is None else max(self.last_ts, event.ts)
+        name = event.data.get("product_name")
+        if name and isinstance(name, str):
+            self.product_names[str(event.data.get("product_id", ""))] = name
         handler = _HANDLERS.get(event.type)
         if handler is not None:
             handler(self, event)
+        self.shoutouts.observe(self, event)
         return True
 
     def apply_all(self, events: Iterable[Event]) -> int:
@@ -130,6 +142,10 @@ class RoomState:
                 }
                 for koc, n in self.referral_orders.items()
             },
+            "presenting": self.presenting,
+            "presenting_since": self.presenting_since,
+            "notices": list(self.notices),
+            "shoutouts": self.shoutouts.to_dict(),
         }
 
     # -- per-type folding -------------------------------------------------------------
@@ -232,6 +248,24 @@ class RoomState:
         if chain is not None:
             chain.status = _CHAIN_STATUS[event.type]
 
+    def _on_presented(self, event: Event) -> None:
+        self.presenting = str(event.data.get("product_id") or "") or None
+        self.presenting_since = event.ts if self.presenting else None
+
+    def _on_stock_adjusted(self, event: Event) -> None:
+        if "stock_left" in event.data:
+            self.stock_left[str(event.data.get("product_id", ""))] = int(event.data["stock_left"])
+
+    def _on_notice(self, event: Event) -> None:
+        notice = {"text": str(event.data.get("text", "")), "ts": event.ts, "seq": event.seq}
+        self.notices = [*self.notices[-(NOTICES_KEPT - 1) :], notice]
+
+    def _on_acknowledged(self, event: Event) -> None:
+        self.shoutouts.acknowledge(str(event.data.get("shoutout_id", "")))
+
+    def _on_pinned(self, event: Event) -> None:
+        self.shoutouts.pin(str(event.data.get("shoutout_id", "")), bool(event.data.get("pinned")))
+
     def _on_like(self, event: Event) -> None:
         count = event.data.get("count", 1)
         self.likes += count if isinstance(count, int) and count > 0 else 1
@@ -247,6 +281,11 @@ _HANDLERS = {
     EventType.CHAIN_FORMED: RoomState._on_chain_status,
     EventType.CHAIN_CLOSED: RoomState._on_chain_status,
     EventType.CHAIN_FAILED: RoomState._on_chain_status,
+    EventType.PRODUCT_PRESENTED: RoomState._on_presented,
+    EventType.STOCK_ADJUSTED: RoomState._on_stock_adjusted,
+    EventType.NOTICE_POSTED: RoomState._on_notice,
+    EventType.SHOUTOUT_ACKNOWLEDGED: RoomState._on_acknowledged,
+    EventType.SHOUTOUT_PINNED: RoomState._on_pinned,
 }
 _CHAIN_STATUS = {
     EventType.CHAIN_FORMED: ChainStatus.FORMED,

@@ -30,6 +30,7 @@ from console.store.errors import (
     refused_handler,
     validation_error_handler,
 )
+from console.store.routes_commands import router as commands_router
 from console.store.routes_commerce import router as commerce_router
 from console.store.routes_members import router as members_router
 from console.store.schedule import run_chain_deadlines, run_schedule
@@ -217,4 +218,5 @@ def create_app(
     app.include_router(router)
     app.include_router(members_router)
     app.include_router(commerce_router)
+    app.include_router(commands_router)
     return app

@@ -11,77 +11,36 @@ import sqlite3
 import time
 from typing import Any
 
-import orjson
 import sqlite_utils
 
+from console.store.commands import Applied, Command, cancel_placed, event, run
 from console.store.errors import Refused
-from console.store.repository import append_in, require_live
+from console.store.repository import append_in
 from console.store.schema import transaction
 
 MAX_DEADLINE_S = 24 * 3600.0
 
 
-def _replay(
-    conn: sqlite3.Connection, sid: str, command_id: str, request: str
-) -> dict[str, Any] | None:
-    row = conn.execute(
-        "SELECT request, response FROM commands WHERE session_id = ? AND command_id = ?",
-        [sid, command_id],
-    ).fetchone()
-    if row is None:
-        return None
-    if row[0] != request:
-        raise Refused(409, "command_id", "already used for a different command")
-    return dict(orjson.loads(row[1]))
-
-
-def _remember(
-    conn: sqlite3.Connection,
-    sid: str,
-    command_id: str,
-    request: str,
-    response: dict[str, Any],
-    actor: str,
-) -> None:
-    conn.execute(
-        "INSERT INTO commands (session_id, command_id, request, response, actor, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [sid, command_id, request, orjson.dumps(response).decode(), actor, time.time()],
-    )
-
-
-def _event(kind: str, data: dict[str, Any], ts: float) -> dict[str, Any]:
-    return {"id": f"{kind}-{secrets.token_hex(8)}", "type": kind, "ts": ts, "data": data}
-
-
 def open_chain(
     db: sqlite_utils.Database,
-    sid: str,
-    command_id: str,
+    command: Command,
     product_id: str,
     threshold: int,
     cap: int,
     deadline_s: float,
     gift_first: int,
     gift: str,
-    actor: str,
 ) -> tuple[dict[str, Any], bool]:
     """Open a chain on a product of the session's lineup; its deadline is ``deadline_s`` away."""
-    request = orjson.dumps(
-        ["open", product_id, threshold, cap, deadline_s, gift_first, gift]
-    ).decode()
-    now = time.time()
-    with transaction(db) as conn:
-        if (replay := _replay(conn, sid, command_id, request)) is not None:
-            return replay, False
-        require_live(conn, sid)
-        if (
-            conn.execute(
-                "SELECT 1 FROM session_products WHERE session_id = ? AND product_id = ?",
-                [sid, product_id],
-            ).fetchone()
-            is None
-        ):
+    sid = command.session_id
+
+    def apply(conn: sqlite3.Connection, now: float) -> Applied:
+        row = conn.execute(
+            "SELECT p.name FROM session_products AS s JOIN products AS p ON p.id = s.product_id "
+            "WHERE s.session_id = ? AND s.product_id = ?",
+            [sid, product_id],
+        ).fetchone()
+        if row is None:
             raise Refused(404, "product_id", f"{product_id!r} is not in the lineup")
         if cap < threshold:
             raise Refused(422, "cap", f"cap {cap} is below the threshold {threshold}")
@@ -96,86 +55,76 @@ def open_chain(
         conn.execute(
             "INSERT INTO chains (id, session_id, product_id, threshold, cap, deadline, "
             "gift_first, gift, opened_by, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [chain_id, sid, product_id, threshold, cap, deadline, gift_first, gift, actor, now],
+            [
+                chain_id,
+                sid,
+                product_id,
+                threshold,
+                cap,
+                deadline,
+                gift_first,
+                gift,
+                command.actor,
+                now,
+            ],
         )
         data = {
             "chain_id": chain_id,
             "product_id": product_id,
+            "product_name": row[0],
             "threshold": threshold,
             "cap": cap,
             "deadline": deadline,
             "gift_first": gift_first,
             "gift": gift,
-            "by": actor,
+            "by": command.actor,
         }
-        seq = append_in(conn, sid, [_event("chain_opened", data, now)]).last_seq
-        response = {**data, "status": "open", "seq": seq}
-        _remember(conn, sid, command_id, request, response, actor)
-    return response, True
+        return [event("chain_opened", data, now)], {**data, "status": "open"}
+
+    return run(db, command, apply)
 
 
 def close_chain(
-    db: sqlite_utils.Database, sid: str, chain_id: str, command_id: str, actor: str
+    db: sqlite_utils.Database, command: Command, chain_id: str
 ) -> tuple[dict[str, Any], bool]:
     """Close a chain by hand: a formed one closes; one that has not formed fails."""
-    request = orjson.dumps(["close", chain_id]).decode()
-    with transaction(db) as conn:
-        if (replay := _replay(conn, sid, command_id, request)) is not None:
-            return replay, False
+
+    def apply(conn: sqlite3.Connection, now: float) -> Applied:
         row = conn.execute(
-            "SELECT status FROM chains WHERE id = ? AND session_id = ?", [chain_id, sid]
+            "SELECT status FROM chains WHERE id = ? AND session_id = ?",
+            [chain_id, command.session_id],
         ).fetchone()
         if row is None:
             raise Refused(404, "chain_id", f"chain {chain_id!r} not found")
         if row[0] not in ("open", "formed"):
             raise Refused(409, "chain_id", f"chain is already {row[0]}")
-        status, seq = _end_chain(conn, sid, chain_id, row[0], time.time(), actor)
-        response = {"chain_id": chain_id, "status": status, "seq": seq}
-        _remember(conn, sid, command_id, request, response, actor)
-    return response, True
+        status, events = _end_chain(conn, chain_id, row[0], now, command.actor)
+        return events, {"chain_id": chain_id, "status": status}
+
+    return run(db, command, apply, live_only=False)
 
 
 def _end_chain(
-    conn: sqlite3.Connection, sid: str, chain_id: str, status: str, now: float, actor: str
-) -> tuple[str, int]:
+    conn: sqlite3.Connection, chain_id: str, status: str, now: float, actor: str
+) -> tuple[str, list[dict[str, Any]]]:
     """Close a formed chain, or fail an open one: cancel its entries, return their stock."""
     events = []
     if status == "formed":
         ended = "closed"
     else:
         ended = "failed"
-        entries = conn.execute(
-            "UPDATE live_orders SET status = 'cancelled' WHERE chain_id = ? AND status = 'placed' "
-            "RETURNING id, member_id, product_id, quantity, amount, pickup_point",
-            [chain_id],
-        ).fetchall()
-        for order_id, member, product, quantity, amount, point in entries:
-            left = conn.execute(
-                "UPDATE products SET stock = stock + ? WHERE id = ? RETURNING stock",
-                [quantity, product],
-            ).fetchone()[0]
-            events.append(
-                {
-                    **_event(
-                        "order_cancelled",
-                        {
-                            "order_id": order_id,
-                            "product_id": product,
-                            "quantity": quantity,
-                            "amount": amount,
-                            "chain_id": chain_id,
-                            "pickup_point": point,
-                            "stock_left": left,
-                            "reason": "chain_failed",
-                        },
-                        now,
-                    ),
-                    "member_id": member,
-                }
+        entries = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM live_orders WHERE chain_id = ? AND status = 'placed' "
+                "ORDER BY created_at",
+                [chain_id],
             )
+        ]
+        events = cancel_placed(conn, entries, "chain_failed", now)
     conn.execute("UPDATE chains SET status = ? WHERE id = ?", [ended, chain_id])
-    events.append(_event(f"chain_{ended}", {"chain_id": chain_id, "by": actor}, now))
-    return ended, append_in(conn, sid, events).last_seq
+    events.append(event(f"chain_{ended}", {"chain_id": chain_id, "by": actor}, now))
+    return ended, events
 
 
 def any_due(db: sqlite_utils.Database, now: float | None = None) -> bool:
@@ -199,8 +148,8 @@ def end_due_chains(db: sqlite_utils.Database, now: float | None = None) -> list[
             [now],
         ).fetchall()
         for chain_id, sid, status in due:
-            _, seq = _end_chain(conn, sid, chain_id, status, now, "deadline")
-            ended.append((sid, seq))
+            _, events = _end_chain(conn, chain_id, status, now, "deadline")
+            ended.append((sid, append_in(conn, sid, events).last_seq))
     return ended
 
 
@@ -230,4 +179,4 @@ def join_chain(
 def formed_now(conn: sqlite3.Connection, sid: str, chain_id: str, now: float) -> dict[str, Any]:
     """Mark a chain formed (成团) and return its event."""
     conn.execute("UPDATE chains SET status = 'formed' WHERE id = ? AND status = 'open'", [chain_id])
-    return _event("chain_formed", {"chain_id": chain_id}, now)
+    return event("chain_formed", {"chain_id": chain_id}, now)

@@ -81,12 +81,21 @@ class StoreContext:
         """The reduced room, folding only what arrived since the last call."""
         repository.last_seq(db, sid)  # raises NotFound for an unknown session
         with self._state_lock:
-            state = self._states.setdefault(sid, RoomState())
-            while True:
-                events = repository.read_events(db, sid, state.seq, STATE_FOLD_CHUNK)
-                state.apply_all(events)
-                if len(events) < STATE_FOLD_CHUNK:
-                    return state.to_dict()
+            return self._folded(db, sid).to_dict()
+
+    def waiting_shoutouts(self, db: Any, sid: str) -> set[str]:
+        """Ids of the shout-outs on the session's board as of the end of its log."""
+        with self._state_lock:
+            return set(self._folded(db, sid).shoutouts.active)
+
+    def _folded(self, db: Any, sid: str) -> RoomState:
+        """The cached state brought up to the log's end (call with the lock held)."""
+        state = self._states.setdefault(sid, RoomState())
+        while True:
+            events = repository.read_events(db, sid, state.seq, STATE_FOLD_CHUNK)
+            state.apply_all(events)
+            if len(events) < STATE_FOLD_CHUNK:
+                return state
 
     def close(self) -> None:
         self._writer.shutdown(wait=True)

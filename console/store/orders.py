@@ -92,12 +92,14 @@ def place_order(
             "data": {
                 "order_id": order_id,
                 "product_id": product.id,
+                "product_name": product.name,
                 "quantity": request.quantity,
                 "unit_price": card.price,
                 "amount": amount,
                 "tier": card.tier.value if card.tier else None,
                 "pickup_point": point,
                 "referrer": referrer,
+                "referrer_nick": _nick(conn, referrer),
                 "new_customer": new_customer,
                 "stock_left": stock_left,
                 "chain_id": request.chain_id,
@@ -205,6 +207,14 @@ def _first_order(conn: Any, member_id: str) -> bool:
         [member_id, member_id],
     ).fetchone()[0]
     return not bought
+
+
+def _nick(conn: Any, member_id: str) -> str:
+    """A member's masked nick, for the shout-out thanking them; empty when none."""
+    if not member_id:
+        return ""
+    row = conn.execute("SELECT nick FROM members WHERE id = ?", [member_id]).fetchone()
+    return str(row[0] or "") if row else ""
 
 
 def _referrer(conn: Any, request: OrderRequest) -> str:

@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 
 from console.domain.catalog import fen_from_yuan
 from console.domain.segments import Segment
-from console.store import catalog, chains
-from console.store.auth import Caller, Permission
+from console.store import catalog
+from console.store.auth import Permission
 from console.store.deps import Context, Operator, SessionId, json_response, require
 from console.store.errors import problem
 from console.store.orders import OrderRequest, place_order
@@ -73,20 +73,6 @@ class OrderIn(BaseModel):
     referrer: str = Field(default="", max_length=64)
     idempotency_key: str = Field(min_length=8, max_length=128)
     chain_id: str | None = Field(default=None, max_length=64, description="join this 接龙")
-
-
-class ChainOpenIn(BaseModel):
-    command_id: str = Field(min_length=8, max_length=128)
-    product_id: str = Field(min_length=1, max_length=64)
-    threshold: int = Field(ge=1, le=100_000, description="成团: entries needed")
-    cap: int = Field(ge=1, le=100_000, description="most entries taken")
-    deadline_minutes: float = Field(gt=0, le=24 * 60)
-    gift_first: int = Field(default=0, ge=0, le=100_000, description="the first N get the gift")
-    gift: str = Field(default="", max_length=60)
-
-
-class CommandIn(BaseModel):
-    command_id: str = Field(min_length=8, max_length=128)
 
 
 @router.put("/products")
@@ -154,40 +140,6 @@ async def post_order(sid: str, body: OrderIn, ctx: Context) -> Response:
     if not new:
         response.headers["Idempotent-Replay"] = "true"
     return response
-
-
-Assistant = Annotated[Caller, Depends(require(Permission.COMMAND))]
-
-
-@router.post("/sessions/{sid}/chains", status_code=201)
-async def open_chain(sid: str, body: ChainOpenIn, ctx: Context, caller: Assistant) -> Response:
-    """Open a 接龙 on a product of the lineup (floor assistant)."""
-    answer, new = await ctx.write(
-        chains.open_chain,
-        sid,
-        body.command_id,
-        body.product_id,
-        body.threshold,
-        body.cap,
-        body.deadline_minutes * 60,
-        body.gift_first,
-        body.gift,
-        caller.name,
-    )
-    if new:
-        ctx.notifier.publish(sid, int(answer["seq"]))
-    return json_response(answer, status=201)
-
-
-@router.post("/sessions/{sid}/chains/{chain_id}/close")
-async def close_chain(
-    sid: str, chain_id: str, body: CommandIn, ctx: Context, caller: Assistant
-) -> Response:
-    """Close a 接龙 now: a formed one closes; one short of its threshold fails."""
-    answer, new = await ctx.write(chains.close_chain, sid, chain_id, body.command_id, caller.name)
-    if new:
-        ctx.notifier.publish(sid, int(answer["seq"]))
-    return json_response(answer)
 
 
 @router.get("/sessions/{sid}/new-neighbours")

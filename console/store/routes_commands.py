@@ -1,0 +1,166 @@
+"""Floor-assistant command routes: one ``/commands`` endpoint taking every kind of command
+(the console's outbox sends them all the same way), plus REST-style routes for 接龙."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Response
+from pydantic import BaseModel, Field
+
+from console.store import chains, commands
+from console.store.auth import Caller, Permission
+from console.store.commands import Command
+from console.store.deps import Context, json_response, require
+
+router = APIRouter(prefix="/api/v1")
+Assistant = Annotated[Caller, Depends(require(Permission.COMMAND))]
+CommandId = Annotated[
+    str, Field(min_length=8, max_length=128, description="chosen by the console; a retry reuses it")
+]
+ProductId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class OpenChain(BaseModel):
+    type: Literal["open_chain"] = "open_chain"
+    command_id: CommandId
+    product_id: ProductId
+    threshold: int = Field(ge=1, le=100_000, description="成团: entries needed")
+    cap: int = Field(ge=1, le=100_000, description="most entries taken")
+    deadline_minutes: float = Field(gt=0, le=24 * 60)
+    gift_first: int = Field(default=0, ge=0, le=100_000, description="the first N get the gift")
+    gift: str = Field(default="", max_length=60)
+
+
+class CloseChain(BaseModel):
+    type: Literal["close_chain"] = "close_chain"
+    command_id: CommandId
+    chain_id: str = Field(min_length=1, max_length=64)
+
+
+class PresentProduct(BaseModel):
+    """讲解中: the product the host presents now; null when none."""
+
+    type: Literal["present_product"]
+    command_id: CommandId
+    product_id: ProductId | None
+
+
+class AdjustStock(BaseModel):
+    type: Literal["adjust_stock"]
+    command_id: CommandId
+    product_id: ProductId
+    delta: int = Field(ge=-100_000, le=100_000, description="units added (negative: taken)")
+    reason: str = Field(default="", max_length=60)
+
+
+class PostNotice(BaseModel):
+    type: Literal["post_notice"]
+    command_id: CommandId
+    text: str = Field(min_length=1, max_length=120)
+
+
+class AcknowledgeShoutout(BaseModel):
+    type: Literal["acknowledge_shoutout"]
+    command_id: CommandId
+    shoutout_id: str = Field(min_length=1, max_length=64)
+
+
+class PinShoutout(BaseModel):
+    type: Literal["pin_shoutout"]
+    command_id: CommandId
+    shoutout_id: str = Field(min_length=1, max_length=64)
+    pinned: bool = True
+
+
+class CancelOrder(BaseModel):
+    type: Literal["cancel_order"]
+    command_id: CommandId
+    order_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(default="assistant", max_length=60)
+
+
+AnyCommand = Annotated[
+    OpenChain
+    | CloseChain
+    | PresentProduct
+    | AdjustStock
+    | PostNotice
+    | AcknowledgeShoutout
+    | PinShoutout
+    | CancelOrder,
+    Field(discriminator="type"),
+]
+
+
+async def execute(ctx: Context, sid: str, actor: str, body: Any) -> tuple[dict[str, Any], bool]:
+    """Run one command on the writer; tell the followers when it logged something."""
+    command = Command(sid, body.command_id, actor, tuple(body.model_dump().values()))
+
+    def waiting(conn: Any) -> set[str]:
+        return ctx.waiting_shoutouts(conn, sid)
+
+    match body:
+        case OpenChain():
+            call: tuple[Any, ...] = (
+                chains.open_chain,
+                body.product_id,
+                body.threshold,
+                body.cap,
+                body.deadline_minutes * 60,
+                body.gift_first,
+                body.gift,
+            )
+        case CloseChain():
+            call = (chains.close_chain, body.chain_id)
+        case PresentProduct():
+            call = (commands.present_product, body.product_id)
+        case AdjustStock():
+            call = (commands.adjust_stock, body.product_id, body.delta, body.reason)
+        case PostNotice():
+            call = (commands.post_notice, body.text)
+        case AcknowledgeShoutout():
+            call = (commands.mark_shoutout, body.shoutout_id, waiting)
+        case PinShoutout():
+            call = (commands.mark_shoutout, body.shoutout_id, waiting, body.pinned)
+        case CancelOrder():
+            call = (commands.cancel_order, body.order_id, body.reason)
+    answer, new = await ctx.write(call[0], command, *call[1:])
+    if new and answer.get("seq"):
+        ctx.notifier.publish(sid, int(answer["seq"]))
+    return answer, new
+
+
+def _answer(answer: dict[str, Any], new: bool, status: int = 200) -> Response:
+    response = json_response(answer, status=status)
+    if not new:
+        response.headers["Idempotent-Replay"] = "true"
+    return response
+
+
+@router.post("/sessions/{sid}/commands")
+async def post_command(
+    sid: str, body: Annotated[AnyCommand, Body()], ctx: Context, caller: Assistant
+) -> Response:
+    """A floor-assistant command (场控指令): logged as events; a repeated id is answered
+    with the first answer (header ``Idempotent-Replay``) and changes nothing."""
+    return _answer(*await execute(ctx, sid, caller.name, body))
+
+
+@router.post("/sessions/{sid}/chains", status_code=201)
+async def open_chain(sid: str, body: OpenChain, ctx: Context, caller: Assistant) -> Response:
+    """Open a 接龙 on a product of the lineup (floor assistant)."""
+    return _answer(*await execute(ctx, sid, caller.name, body), status=201)
+
+
+class CommandIdIn(BaseModel):
+    command_id: CommandId
+
+
+@router.post("/sessions/{sid}/chains/{chain_id}/close")
+async def close_chain(
+    sid: str, chain_id: str, body: CommandIdIn, ctx: Context, caller: Assistant
+) -> Response:
+    """Close a 接龙 now: a formed one closes; one short of its threshold fails."""
+    command = CloseChain(command_id=body.command_id, chain_id=chain_id)
+    return _answer(*await execute(ctx, sid, caller.name, command))
