@@ -74,6 +74,10 @@ def _add_store_commands(commands: Any) -> None:
     revoke.add_argument("token")
 
 
+IMPORT_KINDS = ("members", "orders", "social", "products", "points")
+"""Row files (CSV, JSON Lines); ``catalog`` is a session's TOML file (lineup, offers)."""
+
+
 def _add_data_commands(commands: Any) -> None:
     """Sub-commands: seed-demo, import, segment."""
     seed = commands.add_parser(
@@ -82,9 +86,11 @@ def _add_data_commands(commands: Any) -> None:
     seed.add_argument("--db", type=Path, required=True)
 
     importer = commands.add_parser(
-        "import", help="import members, orders or social actions from CSV or JSON Lines"
+        "import",
+        help="import members, orders, social actions, products or pickup points (CSV or JSON "
+        "Lines), or a session's catalog (TOML)",
     )
-    importer.add_argument("kind", choices=("members", "orders", "social"))
+    importer.add_argument("kind", choices=(*IMPORT_KINDS, "catalog"))
     importer.add_argument("file", type=Path)
     importer.add_argument("--db", type=Path, required=True)
     importer.add_argument(
@@ -110,6 +116,9 @@ def _add_data_commands(commands: Any) -> None:
         help="apply the good rows and write the bad ones to a rejects file",
     )
     importer.add_argument("--rejects", type=Path, help="default: FILE.rejected.csv")
+    importer.add_argument(
+        "--session", metavar="SID", help="with catalog: the session whose lineup it sets"
+    )
 
     segment = commands.add_parser("segment", help="score every member and assign circles")
     segment.add_argument("--db", type=Path, required=True)
@@ -265,6 +274,8 @@ def _seed_demo(db_path: Path) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    if args.kind == "catalog":
+        return _import_catalog(args)
     from console.store.imports import (
         ImportOptions,
         MappingError,
@@ -311,8 +322,13 @@ def _import(args: argparse.Namespace) -> int:
     print(
         f"{report.file}: {report.rows} rows, {report.accepted} accepted, {report.rejected} "
         f"rejected; {report.inserted} new, {report.updated} updated, {report.unchanged} "
-        f"unchanged {args.kind}; {report.members_created} members created "
-        f"({report.seconds:.1f} s)"
+        f"unchanged {args.kind}"
+        + (
+            f"; {report.members_created} members created"
+            if args.kind in ("orders", "social")
+            else ""
+        )
+        + f" ({report.seconds:.1f} s)"
     )
     if report.rejects_file:
         print(f"rejected rows written to {report.rejects_file}")
@@ -352,3 +368,25 @@ def _simulate(args: argparse.Namespace) -> int:
         )
     except SimulationError as exc:
         raise CliError(str(exc)) from exc
+
+
+def _import_catalog(args: argparse.Namespace) -> int:
+    from console.store.catalog_file import CatalogFileError, import_catalog
+    from console.store.schema import open_store
+
+    if not args.session:
+        raise CliError("import catalog needs --session SID (the session whose lineup it sets)")
+    db = open_store(args.db)
+    try:
+        summary = import_catalog(db, args.session, args.file)
+    except CatalogFileError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        db.close()
+    reach = summary["audience"]
+    reached = f"; audience reached {reach['reached']} members" if reach else ""
+    print(
+        f"{args.file.name}: session {args.session}: {summary['lineup']} products, "
+        f"{summary['offers']} offers{reached}"
+    )
+    return 0

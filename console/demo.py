@@ -9,6 +9,8 @@ from console.resources import resource_path
 from console.sim.demo_members import (
     DEMO_MEMBERS,
     DEMO_ORDERS,
+    DEMO_POINTS,
+    DEMO_PRODUCTS,
     DEMO_SOCIAL,
     demo_shift_seconds,
 )
@@ -19,7 +21,8 @@ from console.store.segmentation import run_segmentation, today_in_china
 
 
 def seed_demo(db_path: Path) -> dict[str, Any]:
-    """Import the demo files (history moved to end today) and run a segmentation.
+    """Import the demo files (history moved to end today, products, pickup points) and run a
+    segmentation.
 
     Does nothing when the store already has members. Returns the run's summary, or {}.
     """
@@ -32,7 +35,12 @@ def seed_demo(db_path: Path) -> dict[str, Any]:
         import_file(
             db, "members", resource_path(DEMO_MEMBERS), ImportOptions(mapping={"member_id": "id"})
         )
-        for kind, relative in (("orders", DEMO_ORDERS), ("social", DEMO_SOCIAL)):
+        for kind, relative in (
+            ("orders", DEMO_ORDERS),
+            ("social", DEMO_SOCIAL),
+            ("products", DEMO_PRODUCTS),
+            ("points", DEMO_POINTS),
+        ):
             report = import_file(
                 db, kind, resource_path(relative), ImportOptions(shift_seconds=shift)
             )

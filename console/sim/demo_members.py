@@ -25,8 +25,22 @@ from console.resources import resource_path
 DEMO_MEMBERS = "demo/members.csv"
 DEMO_ORDERS = "demo/orders.csv"
 DEMO_SOCIAL = "demo/social.csv"
+DEMO_POINTS = "demo/pickup_points.csv"
+DEMO_PRODUCTS = "demo/products.csv"
 DEMO_AS_OF = date(2025, 6, 30)
-COLUMNS = ("id", "name", "phone", "persona", "influencer", "opted_out", "tags", "city")
+COLUMNS = (
+    "id",
+    "name",
+    "phone",
+    "persona",
+    "influencer",
+    "opted_out",
+    "tags",
+    "city",
+    "lat",
+    "lon",
+)
+POINT_COLUMNS = ("point_id", "name", "leader", "lat", "lon", "address")
 ORDER_COLUMNS = ("order_id", "member_id", "ts", "amount", "items", "channel")
 SOCIAL_COLUMNS = ("member_id", "kind", "ts")
 CHINA = timezone(timedelta(hours=8))
@@ -43,7 +57,37 @@ SURNAMES = (
     "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵"
 )
 GIVEN = "静丽敏婷雪芳娟秀英华玲红梅琳颖倩萍洁燕晓欣悦薇佳怡嘉慧雅蕾彤瑶璐岚萱琪淑桂兰春霞凤伟强军磊"
-CITIES = ("杭州", "上海", "苏州", "南京", "宁波", "成都", "武汉", "长沙")
+CITY_CENTRES = {  # (lat, lon)
+    "杭州": (30.2741, 120.1551),
+    "上海": (31.2304, 121.4737),
+    "苏州": (31.2989, 120.5853),
+    "南京": (32.0603, 118.7969),
+    "宁波": (29.8683, 121.5440),
+    "成都": (30.5728, 104.0668),
+    "武汉": (30.5928, 114.3055),
+    "长沙": (28.2282, 112.9388),
+}
+CITIES = tuple(CITY_CENTRES)
+POINTS_PER_CITY = 12
+NEIGHBOURHOODS = (
+    "东湖",
+    "西溪",
+    "南苑",
+    "北塘",
+    "锦绣",
+    "翠苑",
+    "金沙",
+    "银湖",
+    "和平",
+    "幸福",
+    "阳光",
+    "春晖",
+    "丽景",
+    "嘉园",
+    "云栖",
+    "星河",
+)
+GEO_SEED = 3_1415
 # Persona shares after seed 001: ~15% high value, ~25% growth, ~35% price-sensitive,
 # ~20% dormant, ~5% influencers.
 SEGMENT_WEIGHTS = {"S1": 5, "S2": 11, "S3": 22, "S4": 42, "S5": 5, "S6": 15}
@@ -71,9 +115,40 @@ def generate(seed: int = SEED, count: int = COUNT) -> list[dict[str, Any]]:
             }
         )
     _tag_light_meal_circle(rng, members)
+    geo = random.Random(GEO_SEED)  # its own stream: locations leave the rest unchanged
     for member in members:
         member["tags"] = ";".join(sorted(member["tags"]))
+        member["lat"], member["lon"] = _near(geo, CITY_CENTRES[member["city"]], 0.08)
     return members
+
+
+def _near(rng: random.Random, centre: tuple[float, float], spread: float) -> tuple[float, float]:
+    """A point within about ``spread`` degrees (0.08: ~9 km) of ``centre``, 5 decimals."""
+    return (
+        round(centre[0] + rng.uniform(-spread, spread), 5),
+        round(centre[1] + rng.uniform(-spread, spread), 5),
+    )
+
+
+def generate_points(seed: int = GEO_SEED) -> list[dict[str, Any]]:
+    """Pickup points (自提点) across the demo cities, each run by a 团长."""
+    rng = random.Random(seed + 1)
+    points = []
+    for city, centre in CITY_CENTRES.items():
+        for n, place in enumerate(rng.sample(NEIGHBOURHOODS, POINTS_PER_CITY), start=1):
+            leader = rng.choice(SURNAMES) + "团长"
+            lat, lon = _near(rng, centre, 0.07)
+            points.append(
+                {
+                    "point_id": f"pt-{CITIES.index(city) + 1}{n:02d}",
+                    "name": f"{city}{place}小区自提点",
+                    "leader": leader,
+                    "lat": lat,
+                    "lon": lon,
+                    "address": f"{city}{place}小区{rng.randrange(1, 30)}栋门口",
+                }
+            )
+    return points
 
 
 def _tag_light_meal_circle(rng: random.Random, members: list[dict[str, Any]]) -> None:
@@ -188,6 +263,8 @@ def main() -> int:
     (folder / "members.csv").write_text(to_csv(members), encoding="utf-8")
     (folder / "orders.csv").write_text(to_csv(orders, ORDER_COLUMNS), encoding="utf-8")
     (folder / "social.csv").write_text(to_csv(social, SOCIAL_COLUMNS), encoding="utf-8")
+    points = to_csv(generate_points(), POINT_COLUMNS)
+    (folder / "pickup_points.csv").write_text(points, encoding="utf-8")
     print(
         f"wrote {len(members)} members, {len(orders)} orders, {len(social)} social actions"
         f" to {folder}"

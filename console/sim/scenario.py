@@ -13,6 +13,7 @@ from console.domain.segments import ALL_SEGMENTS, Segment
 from console.resources import RESOURCES
 
 SCENARIO_DIR = RESOURCES / "scenarios"
+CATALOG_DIR = RESOURCES / "catalogs"
 RATE_KINDS = ("comment", "like", "share")
 
 
@@ -35,6 +36,7 @@ class Scenario:
     rates: Mapping[str, Mapping[Segment, float]]
     comment_lines: tuple[str, ...]
     host: str = ""
+    catalog: Mapping[str, Any] | None = None  # resources/catalogs/NAME.toml, as the API takes it
 
 
 def available() -> list[str]:
@@ -80,7 +82,21 @@ def parse(path: Path) -> Scenario:
         rates=rates,
         comment_lines=tuple(reader.get("comments.lines", list)),
         host=str(raw.get("host", "")),
+        catalog=_catalog(path, raw.get("catalog")),
     )
+
+
+def _catalog(path: Path, name: object) -> Mapping[str, Any] | None:
+    """The session's lineup, offers and audience named by the scenario's ``catalog``."""
+    if name is None:
+        return None
+    if not isinstance(name, str):
+        raise ScenarioError(f"{path}: field catalog must be a catalog file's name")
+    catalog_path = CATALOG_DIR / f"{name}.toml"
+    try:
+        return tomllib.loads(catalog_path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ScenarioError(f"{path}: catalog {name!r}: {exc}") from exc
 
 
 class _Reader:

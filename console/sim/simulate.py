@@ -34,6 +34,8 @@ async def simulate(
                 audience={"tag": chosen.audience_tag, "reached": len(invited)},
             )
             session = str(info["id"])
+            if chosen.catalog is not None:
+                await client.put_catalog(session, chosen.catalog)
             await client.set_status(session, "live")
         assert session is not None
         print(f"session {session}", flush=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
 import sqlite_utils
 
 from console.domain.catalog import Card, Offer, Product, cards_for, price_ladder
@@ -37,39 +39,112 @@ def set_session_catalog(
     sid: str,
     lineup: Sequence[str],
     offers: Sequence[Mapping[str, Any]],
-) -> None:
-    """Replace a session's lineup (in order) and its offers; every product must exist."""
+    audience: Mapping[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """Replace a session's lineup (in order) and its offers, and its audience when given.
+
+    All in one transaction: every product must exist, every listed member too, or nothing
+    changes. Returns the audience summary when one was set.
+    """
     with transaction(db) as conn:
         if conn.execute("SELECT 1 FROM sessions WHERE id = ?", [sid]).fetchone() is None:
             raise NotFound(f"session {sid!r} not found")
-        wanted = set(lineup) | {o["product_id"] for o in offers}
-        known = {r[0] for r in conn.execute("SELECT id FROM products")}
-        if missing := sorted(wanted - known):
-            raise NotFound(f"product(s) not in the catalog: {', '.join(missing)}")
-        if stray := sorted({o["product_id"] for o in offers} - set(lineup)):
-            raise ValueError(f"offers for products not in the lineup: {', '.join(stray)}")
-        conn.execute("DELETE FROM session_offers WHERE session_id = ?", [sid])
-        conn.execute("DELETE FROM session_products WHERE session_id = ?", [sid])
-        conn.executemany(
-            "INSERT INTO session_products (session_id, product_id, position) VALUES (?, ?, ?)",
-            [(sid, product, position) for position, product in enumerate(lineup)],
+        _replace_catalog(conn, sid, lineup, offers)
+        return None if audience is None else _replace_audience(conn, sid, audience)
+
+
+def set_session_audience(
+    db: sqlite_utils.Database, sid: str, audience: Mapping[str, Any]
+) -> dict[str, Any]:
+    with transaction(db) as conn:
+        if conn.execute("SELECT 1 FROM sessions WHERE id = ?", [sid]).fetchone() is None:
+            raise NotFound(f"session {sid!r} not found")
+        return _replace_audience(conn, sid, audience)
+
+
+def _replace_catalog(
+    conn: sqlite3.Connection,
+    sid: str,
+    lineup: Sequence[str],
+    offers: Sequence[Mapping[str, Any]],
+) -> None:
+    wanted = set(lineup) | {o["product_id"] for o in offers}
+    known = {r[0] for r in conn.execute("SELECT id FROM products")}
+    if missing := sorted(wanted - known):
+        raise NotFound(f"product(s) not in the catalog: {', '.join(missing)}")
+    if stray := sorted({o["product_id"] for o in offers} - set(lineup)):
+        raise ValueError(f"offers for products not in the lineup: {', '.join(stray)}")
+    conn.execute("DELETE FROM session_offers WHERE session_id = ?", [sid])
+    conn.execute("DELETE FROM session_products WHERE session_id = ?", [sid])
+    conn.executemany(
+        "INSERT INTO session_products (session_id, product_id, position) VALUES (?, ?, ?)",
+        [(sid, product, position) for position, product in enumerate(lineup)],
+    )
+    conn.executemany(
+        "INSERT INTO session_offers (session_id, product_id, segment, price, perk, "
+        "member_limit, visible) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                sid,
+                o["product_id"],
+                o.get("segment") or "",
+                o["price"],
+                o.get("perk", ""),
+                o.get("limit", 0),
+                int(o.get("visible", True)),
+            )
+            for o in offers
+        ],
+    )
+
+
+def _replace_audience(
+    conn: sqlite3.Connection, sid: str, audience: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The session's audience (受众): circles, a tag's members, and/or a member list.
+
+    Members are recorded with their circle at this moment ("reached", for the replay's
+    funnel). Unknown member ids refuse the whole change.
+    """
+    segments = [str(s) for s in audience.get("segments") or []]
+    tag = str(audience.get("tag") or "")
+    listed = [str(m) for m in audience.get("members") or []]
+    listed_json = orjson.dumps(listed).decode()
+    unknown = [
+        r[0]
+        for r in conn.execute(
+            "SELECT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM members)",
+            [listed_json],
         )
-        conn.executemany(
-            "INSERT INTO session_offers (session_id, product_id, segment, price, perk, "
-            "member_limit, visible) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    sid,
-                    o["product_id"],
-                    o.get("segment") or "",
-                    o["price"],
-                    o.get("perk", ""),
-                    o.get("limit", 0),
-                    int(o.get("visible", True)),
-                )
-                for o in offers
-            ],
-        )
+    ]
+    if unknown:
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise NotFound(f"member(s) not found: {', '.join(unknown[:5])}{more}")
+    conn.execute("DELETE FROM session_audience WHERE session_id = ?", [sid])
+    conn.execute(
+        "INSERT INTO session_audience (session_id, member_id, segment) "
+        "SELECT ?, id, segment FROM members WHERE segment IN (SELECT value FROM json_each(?)) "
+        "OR (? != '' AND instr(';' || tags || ';', ';' || ? || ';') > 0) "
+        "OR id IN (SELECT value FROM json_each(?))",
+        [sid, orjson.dumps(segments).decode(), tag, tag, listed_json],
+    )
+    by_segment = dict(
+        conn.execute(
+            "SELECT segment, count(*) FROM session_audience WHERE session_id = ? GROUP BY segment",
+            [sid],
+        ).fetchall()
+    )
+    summary = {
+        "segments": segments,
+        "tag": tag,
+        "members": len(listed),
+        "reached": sum(by_segment.values()),
+        "reached_by_segment": {s.value: by_segment.get(s.value, 0) for s in Segment},
+    }
+    conn.execute(
+        "UPDATE sessions SET audience = ? WHERE id = ?", [orjson.dumps(summary).decode(), sid]
+    )
+    return summary
 
 
 def session_catalog(db: Any, sid: str) -> tuple[list[Product], Offers]:

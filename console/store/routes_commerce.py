@@ -11,11 +11,11 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from console.domain.catalog import fen_from_yuan
-from console.domain.segments import Segment
 from console.store import catalog
 from console.store.auth import Permission
 from console.store.deps import Context, Operator, SessionId, json_response, require
 from console.store.errors import problem
+from console.store.models import AudienceIn, CatalogIn
 from console.store.orders import OrderRequest, place_order
 from console.store.repository import NotFound
 from console.store.segmentation import CHINA
@@ -36,20 +36,6 @@ class ProductIn(BaseModel):
 
 class ProductsIn(BaseModel):
     products: list[ProductIn] = Field(max_length=10_000)
-
-
-class OfferIn(BaseModel):
-    product_id: str = Field(min_length=1, max_length=64)
-    segment: Segment | None = Field(default=None, description="null: the standard offer")
-    price: float = Field(ge=0, description="yuan")
-    perk: str = Field(default="", max_length=60)
-    limit: int = Field(default=0, ge=0, le=999, description="per member; 0: no limit")
-    visible: bool = True
-
-
-class CatalogIn(BaseModel):
-    lineup: list[str] = Field(max_length=200, description="product ids in presentation order")
-    offers: list[OfferIn] = Field(default_factory=list, max_length=2_000)
 
 
 class PointIn(BaseModel):
@@ -83,14 +69,28 @@ async def put_products(body: ProductsIn, ctx: Context, _caller: Operator) -> Res
 
 @router.put("/sessions/{sid}/catalog")
 async def put_catalog(sid: SessionId, body: CatalogIn, ctx: Context, _caller: Operator) -> Response:
-    offers = [{**o.model_dump(), "price": fen_from_yuan(o.price)} for o in body.offers]
+    """The session's lineup and each circle's terms (and its audience, when given)."""
+    audience = body.audience.model_dump() if body.audience else None
     try:
-        await ctx.write(catalog.set_session_catalog, sid, body.lineup, offers)
+        await ctx.write(catalog.set_session_catalog, sid, body.lineup, body.offer_rows(), audience)
     except NotFound as exc:
-        raise problem(404, "product_id", str(exc)) from exc
+        field = "audience.members" if str(exc).startswith("member") else "product_id"
+        raise problem(404, field, str(exc)) from exc
     except ValueError as exc:
         raise problem(422, "offers", str(exc)) from exc
     return json_response(await ctx.read(catalog.session_cards, sid))
+
+
+@router.put("/sessions/{sid}/audience")
+async def put_audience(
+    sid: SessionId, body: AudienceIn, ctx: Context, _caller: Operator
+) -> Response:
+    """Who the session is for: circles, a tag's members and/or a list; returns the reach."""
+    try:
+        summary = await ctx.write(catalog.set_session_audience, sid, body.model_dump())
+    except NotFound as exc:
+        raise problem(404, "members", str(exc)) from exc
+    return json_response(summary)
 
 
 @router.get("/sessions/{sid}/cards", dependencies=[Reader])

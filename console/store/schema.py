@@ -14,7 +14,7 @@ import sqlite_utils
 
 from console.domain.privacy import mask_name
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -54,6 +54,8 @@ def open_store(path: Path | str) -> sqlite_utils.Database:
         _migrate_v2(db)
     if version < 3:
         _migrate_v3(db)
+    if version < 4:
+        _migrate_v4(db)
     return db
 
 
@@ -385,3 +387,19 @@ def _migrate_v3(db: sqlite_utils.Database) -> None:
             """
         )
         db.execute("PRAGMA user_version = 3")
+
+
+def _migrate_v4(db: sqlite_utils.Database) -> None:
+    """A session's audience: who was invited, with their circle at the time (reached)."""
+    with transaction(db):
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS session_audience (
+                session_id TEXT NOT NULL REFERENCES sessions(id),
+                member_id TEXT NOT NULL,
+                segment TEXT,
+                PRIMARY KEY (session_id, member_id)
+            ) WITHOUT ROWID
+            """
+        )
+        db.execute("PRAGMA user_version = 4")

@@ -64,6 +64,13 @@ class StoreClient:
         result: dict[str, Any] = await self._request("POST", "/sessions", json=body)
         return result
 
+    async def put_catalog(self, sid: str, spec: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Set a session's lineup, offers and audience (operator); its cards come back."""
+        result: list[dict[str, Any]] = await self._request(
+            "PUT", f"/sessions/{sid}/catalog", json=dict(spec)
+        )
+        return result
+
     async def list_sessions(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = await self._request("GET", "/sessions")
         return result

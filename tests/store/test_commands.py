@@ -198,3 +198,22 @@ def test_referral_wins_are_coalesced_with_the_kocs_masked_nick(
     assert len(wins) == 1
     assert wins[0]["count"] == 3
     assert wins[0]["text"] == f"恭喜@{nick}，通过你的分享又有3位新朋友下单了"
+
+
+def test_the_audience_is_resolved_by_the_store(store: StoreProcess, shop: dict[str, Any]) -> None:
+    sid = shop["sid"]
+    s1 = shop["members"]["S1"]
+    with store.client("operator") as client:
+        answer = client.put(f"/sessions/{sid}/audience", json={"segments": ["S1"]})
+        unknown = client.put(f"/sessions/{sid}/audience", json={"members": ["nobody"]})
+        host = client.get(f"/sessions/{sid}").json()
+    with sqlite3.connect(store.db_path) as conn:
+        all_s1 = conn.execute("SELECT count(*) FROM members WHERE segment = 'S1'").fetchone()[0]
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["reached"] == all_s1 >= len(s1)
+    assert answer.json()["reached_by_segment"]["S1"] == all_s1
+    assert (unknown.status_code, unknown.json()["error"]) == (
+        404,
+        "members: member(s) not found: nobody",
+    )
+    assert host["audience"]["reached"] == all_s1  # the refused change left it as it was

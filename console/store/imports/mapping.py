@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 FIELDS: dict[str, tuple[str, ...]] = {
-    "members": ("member_id", "name", "phone", "opted_out", "tags", "city"),
+    "members": ("member_id", "name", "phone", "opted_out", "tags", "city", "lat", "lon"),
     "orders": (
         "member_id",
         "order_id",
@@ -20,6 +20,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "referrer",
     ),
     "social": ("member_id", "kind", "ts", "action_id"),
+    "products": ("product_id", "name", "base_price", "stock", "emoji", "category"),
+    "points": ("point_id", "name", "leader", "lat", "lon", "address"),
 }
 
 

@@ -88,10 +88,14 @@ class Fields:
 
 
 def member_record(fields: Fields) -> tuple[Any, ...]:
-    """(id, name, phone, opted_out, tags, city)."""
+    """(id, name, phone, opted_out, tags, city, lat, lon); the location is optional."""
     opted = fields.text("opted_out").lower()
     if opted not in _TRUE | _FALSE:
         raise Refused("opted_out", f"not yes/no: {opted[:20]!r}")
+    lat = fields.number("lat", required=False)
+    lon = fields.number("lon", required=False)
+    if (lat is None) != (lon is None):
+        raise Refused("lat" if lat is None else "lon", "a location needs both lat and lon")
     return (
         fields.identifier("member_id"),
         fields.text("name", limit=64),
@@ -99,7 +103,16 @@ def member_record(fields: Fields) -> tuple[Any, ...]:
         int(opted in _TRUE),
         fields.text("tags", limit=500),
         fields.text("city", limit=64),
+        *_coordinates(lat, lon),
     )
+
+
+def _coordinates(lat: float | None, lon: float | None) -> tuple[float | None, float | None]:
+    if lat is not None and not -90 <= lat <= 90:
+        raise Refused("lat", f"latitude out of range: {lat}")
+    if lon is not None and not -180 <= lon <= 180:
+        raise Refused("lon", f"longitude out of range: {lon}")
+    return lat, lon
 
 
 def order_line(fields: Fields, parse: Callable[[object], float]) -> tuple[Any, ...]:
@@ -138,3 +151,36 @@ def social_record(fields: Fields, parse: Callable[[object], float]) -> tuple[Any
     if not action_id:
         action_id = "h:" + hashlib.sha1(f"{member}|{kind}|{ts:.3f}".encode()).hexdigest()[:24]
     return (action_id, member, kind, ts)
+
+
+def product_record(fields: Fields) -> tuple[Any, ...]:
+    """(id, name, base_price in fen, stock, emoji, category)."""
+    price = fields.number("base_price")
+    assert price is not None
+    if price < 0:
+        raise Refused("base_price", "must not be negative")
+    stock = fields.number("stock")
+    assert stock is not None
+    if stock < 0 or stock != int(stock):
+        raise Refused("stock", f"not a whole number of units >= 0: {fields.raw('stock')!r}")
+    return (
+        fields.identifier("product_id"),
+        fields.text("name", required=True, limit=100),
+        round(price * 100),
+        int(stock),
+        fields.text("emoji", limit=8),
+        fields.text("category", limit=32),
+    )
+
+
+def point_record(fields: Fields) -> tuple[Any, ...]:
+    """(id, name, leader, lat, lon, address): a pickup point and its 团长."""
+    lat, lon = _coordinates(fields.number("lat"), fields.number("lon"))
+    return (
+        fields.identifier("point_id"),
+        fields.text("name", required=True, limit=100),
+        fields.text("leader", limit=32),
+        lat,
+        lon,
+        fields.text("address", limit=200),
+    )

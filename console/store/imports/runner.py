@@ -21,11 +21,13 @@ from console.store.imports.records import (
     Refused,
     member_record,
     order_line,
+    point_record,
+    product_record,
     social_record,
 )
 from console.store.schema import transaction
 
-KINDS = ("members", "orders", "social")
+KINDS = ("members", "orders", "social", "products", "points")
 PROBLEMS_SHOWN = 20
 PROGRESS_EVERY_ROWS = 20_000
 ProgressCallback = Callable[[int, float], None]
@@ -35,6 +37,8 @@ _REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
     "members": (("member_id",),),
     "orders": (("member_id",), ("order_id",), ("ts",), ("amount", "quantity")),
     "social": (("member_id",), ("kind",), ("ts",)),
+    "products": (("product_id",), ("name",), ("base_price",), ("stock",)),
+    "points": (("point_id",), ("name",), ("lat",), ("lon",)),
 }
 
 
@@ -158,6 +162,8 @@ def _check(
         "members": member_record,
         "orders": lambda f: order_line(f, parse),
         "social": lambda f: social_record(f, parse),
+        "products": product_record,
+        "points": point_record,
     }[kind]
     checked = _Checked([], [], [])
     headers_checked = False
@@ -227,16 +233,15 @@ def _apply(
 ) -> None:
     now = time.time()
     with transaction(db) as conn:
-        if kind == "members":
-            key_index, table, key = 0, "members", "id"
-        elif kind == "orders":
-            key_index, table, key = 0, "orders", "order_id"
-        else:
-            key_index, table, key = 0, "social_actions", "action_id"
-        existing = _count_existing(conn, table, key, (r[key_index] for r in records))
+        table, key = _TABLES[kind]
+        existing = _count_existing(conn, table, key, (r[0] for r in records))
         before = conn.total_changes
         if kind == "members":
             conn.executemany(_UPSERT_MEMBER, [(*r, mask_name(r[1]), now) for r in records])
+        elif kind == "products":
+            conn.executemany(_UPSERT_PRODUCT, [(*r, now) for r in records])
+        elif kind == "points":
+            conn.executemany(_UPSERT_POINT, records)
         else:
             members = sorted({r[1] for r in records})
             before_members = conn.total_changes
@@ -261,15 +266,45 @@ def _count_existing(conn: Any, table: str, key: str, keys: Iterable[str]) -> int
     return int(row[0])
 
 
+_TABLES = {
+    "members": ("members", "id"),
+    "orders": ("orders", "order_id"),
+    "social": ("social_actions", "action_id"),
+    "products": ("products", "id"),
+    "points": ("pickup_points", "id"),
+}
+_UPSERT_PRODUCT = """
+INSERT INTO products (id, name, base_price, stock, emoji, category, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+    name = excluded.name, base_price = excluded.base_price, stock = excluded.stock,
+    emoji = excluded.emoji, category = excluded.category, updated_at = excluded.updated_at
+WHERE (products.name, products.base_price, products.stock, products.emoji, products.category)
+      IS NOT (excluded.name, excluded.base_price, excluded.stock, excluded.emoji,
+              excluded.category)
+"""
+_UPSERT_POINT = """
+INSERT INTO pickup_points (id, name, leader, lat, lon, address) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+    name = excluded.name, leader = excluded.leader, lat = excluded.lat, lon = excluded.lon,
+    address = excluded.address
+WHERE (pickup_points.name, pickup_points.leader, pickup_points.lat, pickup_points.lon,
+       pickup_points.address)
+      IS NOT (excluded.name, excluded.leader, excluded.lat, excluded.lon, excluded.address)
+"""
+# A file without a location keeps the one the member has (it may come from another source).
 _UPSERT_MEMBER = """
-INSERT INTO members (id, name, phone, opted_out, tags, city, nick, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO members (id, name, phone, opted_out, tags, city, lat, lon, nick, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
     name = excluded.name, phone = excluded.phone, opted_out = excluded.opted_out,
-    tags = excluded.tags, city = excluded.city, nick = excluded.nick,
+    tags = excluded.tags, city = excluded.city, lat = coalesce(excluded.lat, members.lat),
+    lon = coalesce(excluded.lon, members.lon), nick = excluded.nick,
     updated_at = excluded.updated_at
-WHERE (members.name, members.phone, members.opted_out, members.tags, members.city)
-      IS NOT (excluded.name, excluded.phone, excluded.opted_out, excluded.tags, excluded.city)
+WHERE (members.name, members.phone, members.opted_out, members.tags, members.city,
+       members.lat, members.lon)
+      IS NOT (excluded.name, excluded.phone, excluded.opted_out, excluded.tags, excluded.city,
+              coalesce(excluded.lat, members.lat), coalesce(excluded.lon, members.lon))
 """
 _STUB_MEMBER = "INSERT OR IGNORE INTO members (id, name, nick, updated_at) VALUES (?, '', '', ?)"
 _UPSERT_ORDER = """

@@ -1,0 +1,57 @@
+"""A session's catalog file (TOML): its lineup, each circle's offers, its audience.
+
+The file is checked with the same models as ``PUT /sessions/{sid}/catalog``; a problem names
+the file and the field (``offers[3].price``), and nothing is applied unless all of it is good.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from pydantic import ValidationError
+
+from console.store.catalog import set_session_catalog
+from console.store.models import CatalogIn
+from console.store.repository import NotFound
+
+
+class CatalogFileError(ValueError):
+    """The file cannot be applied; the message says where and why. Nothing changed."""
+
+
+def load_catalog_file(path: Path) -> CatalogIn:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CatalogFileError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise CatalogFileError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogFileError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        return CatalogIn.model_validate(raw)
+    except ValidationError as exc:
+        problems = [f"{path}: {_where(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise CatalogFileError("\n".join(problems)) from exc
+
+
+def import_catalog(db: sqlite_utils.Database, sid: str, path: Path) -> dict[str, Any]:
+    """Apply the file to session ``sid``; a summary of what was set."""
+    spec = load_catalog_file(path)
+    audience = spec.audience.model_dump() if spec.audience else None
+    try:
+        reach = set_session_catalog(db, sid, spec.lineup, spec.offer_rows(), audience)
+    except (NotFound, ValueError) as exc:
+        raise CatalogFileError(f"{path}: {exc}") from exc
+    return {"lineup": len(spec.lineup), "offers": len(spec.offers), "audience": reach}
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    """('offers', 3, 'price') -> 'offers[3].price'."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(file)"
