@@ -221,6 +221,21 @@ def pickup_index(db: Any) -> PickupIndex | None:
     return PickupIndex(points) if points else None
 
 
+def assign_points(
+    db: Any, lat: Sequence[float], lon: Sequence[float]
+) -> list[dict[str, Any]] | None:
+    """The nearest point for each location (id and km), or None without points."""
+    index = pickup_index(db)
+    if index is None:
+        return None
+    chosen, km = index.assign(lat, lon)
+    ids = [p.id for p in index.points]
+    return [
+        {"point_id": ids[i], "km": round(d, 3)}
+        for i, d in zip(chosen.tolist(), km.tolist(), strict=True)
+    ]
+
+
 def nearest_point_for(db: Any, member_id: str) -> dict[str, Any] | None:
     """The pickup point nearest the member's location, if both are known."""
     row = db.execute("SELECT lat, lon FROM members WHERE id = ?", [member_id]).fetchone()

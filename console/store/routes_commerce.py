@@ -122,6 +122,26 @@ async def nearest_point(ctx: Context, member_id: Annotated[str, Query(max_length
     return json_response(found)
 
 
+class Location(BaseModel):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class LocationsIn(BaseModel):
+    locations: list[Location] = Field(min_length=1, max_length=100_000)
+
+
+@router.post("/pickup-points/assign", dependencies=[Depends(require(Permission.INGEST))])
+async def assign_points(body: LocationsIn, ctx: Context) -> Response:
+    """The nearest pickup point for each location, in order (seed 002: orders by address)."""
+    lat = [loc.lat for loc in body.locations]
+    lon = [loc.lon for loc in body.locations]
+    found = await ctx.read(catalog.assign_points, lat, lon)
+    if found is None:
+        raise problem(404, "pickup_points", "no pickup points have been imported")
+    return json_response({"assigned": found})
+
+
 @router.post("/sessions/{sid}/orders", status_code=201, dependencies=[Seller])
 async def post_order(sid: str, body: OrderIn, ctx: Context) -> Response:
     request = OrderRequest(

@@ -31,3 +31,19 @@ def test_segmentation_benchmark_runs_and_prints_its_table(
     out = capsys.readouterr().out
     assert "full run, weekly" in out
     assert "agreement with pandas" in out
+
+
+@pytest.mark.slow
+def test_commerce_benchmark_runs_and_prints_its_table(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.bench import bench_commerce
+
+    figures = bench_commerce.main(
+        ["--members", "200", "--buyers", "40", "--senders", "4", "--orders", "2000"]
+    )
+    assert figures["oversold"] == 0
+    assert figures["hot_sold"] == figures["units"] == 10
+    assert figures["disagree"] == 0
+    assert figures["domain_p99_ms"] > 0
+    out = capsys.readouterr().out
+    assert "offer matching, over HTTP" in out
+    assert "brute-force haversine" in out

@@ -220,3 +220,20 @@ def test_nearest_pickup_point_for_a_member(store: StoreProcess, shop: dict[str, 
         nearest = client.get("/pickup-points/nearest", params={"member_id": member}).json()
     assert (nearest["id"], nearest["leader"]) == ("pt-binjiang", "李团长")
     assert nearest["km"] == pytest.approx(haversine_km(30.236, 120.243, 30.2084, 120.212), abs=1e-3)
+
+
+def test_locations_are_assigned_to_their_nearest_points_in_bulk(
+    store: StoreProcess, shop: dict[str, Any]
+) -> None:
+    # 浙大玉泉 by the West Lake, 钱江世纪城 across the river by 滨江.
+    body = {"locations": [{"lat": 30.2650, "lon": 120.1230}, {"lat": 30.2360, "lon": 120.2430}]}
+    with store.client("ingest") as client:
+        answer = client.post("/pickup-points/assign", json=body)
+        bad = client.post("/pickup-points/assign", json={"locations": [{"lat": 91, "lon": 0}]})
+    assert answer.status_code == 200, answer.text
+    assigned = answer.json()["assigned"]
+    assert [a["point_id"] for a in assigned] == ["pt-xihu", "pt-binjiang"]
+    expected = haversine_km(30.2650, 120.1230, 30.2431, 120.15)
+    assert assigned[0]["km"] == pytest.approx(expected, abs=1e-3)
+    assert bad.status_code == 422
+    assert "lat" in bad.json()["error"]
