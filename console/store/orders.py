@@ -81,7 +81,7 @@ def place_order(
             rank, threshold, gift = join_chain(conn, sid, request.chain_id, product.id)
         stock_left = _take_stock(conn, product.id, request.quantity)
         new_customer = _first_order(conn, request.member_id)
-        referrer = _referrer(conn, request)
+        referrer = _referrer(conn, sid, request)
         order_id = "o_" + secrets.token_hex(6)
         amount = card.price * request.quantity
         event = {
@@ -99,6 +99,7 @@ def place_order(
                 "tier": card.tier.value if card.tier else None,
                 "pickup_point": point,
                 "referrer": referrer,
+                "referral_code": request.referrer.strip() if referrer else "",
                 "referrer_nick": _nick(conn, referrer),
                 "new_customer": new_customer,
                 "stock_left": stock_left,
@@ -217,13 +218,20 @@ def _nick(conn: Any, member_id: str) -> str:
     return str(row[0] or "") if row else ""
 
 
-def _referrer(conn: Any, request: OrderRequest) -> str:
-    """The KOC credited with the order: a member's referral code (their id), never oneself."""
+def _referrer(conn: Any, sid: str, request: OrderRequest) -> str:
+    """The member credited with the order: the owner of the referral code, never oneself.
+
+    A code is issued to a member at their first share in the session (in the share event's
+    ``data.referral_code``); a code from another session does not count here.
+    """
     code = request.referrer.strip()
     if not code:
         return ""
-    if code == request.member_id:
+    row = conn.execute(
+        "SELECT member_id FROM referral_codes WHERE code = ? AND session_id = ?", [code, sid]
+    ).fetchone()
+    if row is None:
+        raise Refused(404, "referrer", f"unknown referral code {code!r} in this session")
+    if row[0] == request.member_id:
         raise Refused(422, "referrer", "a member cannot refer their own order")
-    if conn.execute("SELECT 1 FROM members WHERE id = ?", [code]).fetchone() is None:
-        raise Refused(404, "referrer", f"unknown referral code {code!r}")
-    return code
+    return str(row[0])

@@ -143,11 +143,26 @@ SELECT :sid, :last_seq + e.key + 1,
        m.segment,
        coalesce(m.koc, 0),
        coalesce(m.nick, mask_name(json_extract(e.value, '$.data.nick')), ''),
-       CASE json_type(e.value, '$.data') WHEN 'object' THEN json_extract(e.value, '$.data')
+       CASE WHEN r.code IS NOT NULL
+            THEN json_set(coalesce(json_extract(e.value, '$.data'), '{{}}'),
+                          '$.referral_code', r.code)
+            WHEN json_type(e.value, '$.data') = 'object' THEN json_extract(e.value, '$.data')
             ELSE '{{}}' END,
        :now
 FROM json_each(:events) AS e
 LEFT JOIN members AS m ON m.id = json_extract(e.value, '$.member_id')
+LEFT JOIN referral_codes AS r
+       ON json_extract(e.value, '$.type') = 'share' AND r.session_id = :sid AND r.member_id = m.id
+"""
+
+# A member's first share in a session issues their referral code (推荐码): orders naming it
+# are credited to them. Random, so nobody can guess another member's code.
+_ISSUE_REFERRAL_CODES = """
+INSERT OR IGNORE INTO referral_codes (code, session_id, member_id)
+SELECT 'R' || upper(hex(randomblob(5))), :sid, m.id
+FROM json_each(:events) AS e
+JOIN members AS m ON m.id = json_extract(e.value, '$.member_id')
+WHERE json_extract(e.value, '$.type') = 'share'
 """
 
 
@@ -179,12 +194,12 @@ def append_in(
     try:
         # Fast path: a batch without repeats; the unique index catches any.
         if fresh:
-            conn.execute(_APPEND_BATCH, {**params, "events": orjson.dumps(fresh)})
+            _append_batch(conn, params, orjson.dumps(fresh))
     except sqlite3.IntegrityError:
         conn.execute("ROLLBACK TO append")
         fresh = _without_stored(conn, sid, events)
         if fresh:
-            conn.execute(_APPEND_BATCH, {**params, "events": orjson.dumps(fresh)})
+            _append_batch(conn, params, orjson.dumps(fresh))
     conn.execute("RELEASE append")
     seq = last_seq + len(fresh)
     if fresh:
@@ -194,6 +209,12 @@ def append_in(
             [seq, "live" if status == "scheduled" else status, now, sid],
         )
     return AppendResult(len(fresh), len(events) - len(fresh), seq)
+
+
+def _append_batch(conn: sqlite3.Connection, params: dict[str, Any], batch: bytes) -> None:
+    if b'"share"' in batch:
+        conn.execute(_ISSUE_REFERRAL_CODES, {"sid": params["sid"], "events": batch})
+    conn.execute(_APPEND_BATCH, {**params, "events": batch})
 
 
 def _without_stored(

@@ -56,7 +56,9 @@ class OrderIn(BaseModel):
     product_id: str = Field(min_length=1, max_length=64)
     quantity: int = Field(ge=1, le=99)
     pickup_point: str | None = Field(default=None, max_length=64)
-    referrer: str = Field(default="", max_length=64)
+    referrer: str = Field(
+        default="", max_length=64, description="a referral code from a share in this session"
+    )
     idempotency_key: str = Field(min_length=8, max_length=128)
     chain_id: str | None = Field(default=None, max_length=64, description="join this 接龙")
 

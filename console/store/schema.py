@@ -390,7 +390,7 @@ def _migrate_v3(db: sqlite_utils.Database) -> None:
 
 
 def _migrate_v4(db: sqlite_utils.Database) -> None:
-    """A session's audience: who was invited, with their circle at the time (reached)."""
+    """A session's audience (who was invited, with their circle then) and referral codes."""
     with transaction(db):
         db.execute(
             """
@@ -400,6 +400,16 @@ def _migrate_v4(db: sqlite_utils.Database) -> None:
                 segment TEXT,
                 PRIMARY KEY (session_id, member_id)
             ) WITHOUT ROWID
+            """
+        )
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS referral_codes (
+                code TEXT PRIMARY KEY,  -- random, issued at a member's first share in a session
+                session_id TEXT NOT NULL REFERENCES sessions(id),
+                member_id TEXT NOT NULL,
+                UNIQUE (session_id, member_id)
+            )
             """
         )
         db.execute("PRAGMA user_version = 4")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import StoreProcess, event, post
-from tests.store.test_orders import order, shop, state, stock
+from tests.store.test_orders import order, referral_code, shop, state, stock
 
 __all__ = ["shop"]
 
@@ -192,8 +192,9 @@ def test_referral_wins_are_coalesced_with_the_kocs_masked_nick(
                 [koc],
             )
         ]
+    code = referral_code(store, sid, koc)
     for buyer in fresh:
-        place(store, sid, {**order(buyer), "referrer": koc})
+        place(store, sid, {**order(buyer), "referrer": code})
     wins = [s for s in state(store, sid)["shoutouts"]["active"] if s["kind"] == "referral_win"]
     assert len(wins) == 1
     assert wins[0]["count"] == 3

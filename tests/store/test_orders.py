@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from console.domain.pickup import haversine_km
-from tests.helpers import StoreProcess, run_async
+from tests.helpers import StoreProcess, event, post, run_async
 
 PRODUCTS = [
     {"id": "p-pack", "name": "夏日轻食能量包", "base_price": 298, "stock": 50, "emoji": "🥗"},
@@ -237,3 +237,18 @@ def test_locations_are_assigned_to_their_nearest_points_in_bulk(
     assert assigned[0]["km"] == pytest.approx(expected, abs=1e-3)
     assert bad.status_code == 422
     assert "lat" in bad.json()["error"]
+
+
+def referral_code(store: StoreProcess, sid: str, member: str) -> str:
+    """Share the room as ``member``; the store's code for them (from the share event)."""
+    post(store, sid, [event("share", member, channel="wechat_group")])
+    with store.client("host") as client:
+        log = client.get(f"/sessions/{sid}/events", params={"after": 0, "limit": 5000}).json()
+    codes = [
+        e["data"]["referral_code"]
+        for e in log["events"]
+        if e["type"] == "share" and e["member_id"] == member
+    ]
+    assert codes, log
+    assert len(set(codes)) == 1  # one code per member and session, however often they share
+    return str(codes[0])

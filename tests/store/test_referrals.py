@@ -8,7 +8,7 @@ import sqlite3
 from typing import Any
 
 from tests.helpers import StoreProcess
-from tests.store.test_orders import order, shop, state
+from tests.store.test_orders import order, referral_code, shop, state
 
 __all__ = ["shop"]
 
@@ -35,12 +35,16 @@ def test_referrals_and_new_neighbours(store: StoreProcess, shop: dict[str, Any])
     sid = shop["sid"]
     (first, second, _), koc = newcomers_and_koc(store)
     regular = shop["members"]["S2"][0]
-    a = buy(store, sid, {**order(first, key="ref-a-0001"), "referrer": koc}).json()
+    referral_code(store, sid, koc)
+    code = referral_code(store, sid, koc)  # sharing again keeps the code
+    a = buy(store, sid, {**order(first, key="ref-a-0001"), "referrer": code}).json()
     b = buy(
-        store, sid, {**order(second, key="ref-b-0001", point="pt-binjiang"), "referrer": koc}
+        store, sid, {**order(second, key="ref-b-0001", point="pt-binjiang"), "referrer": code}
     ).json()
-    again = buy(store, sid, {**order(first, "p-capped", key="ref-a-0002"), "referrer": koc}).json()
-    c = buy(store, sid, {**order(regular, key="ref-c-0001"), "referrer": koc}).json()
+    again = buy(store, sid, {**order(first, "p-capped", key="ref-a-0002"), "referrer": code})
+    again = again.json()
+    c = buy(store, sid, {**order(regular, key="ref-c-0001"), "referrer": code}).json()
+    assert a["referrer"] == koc
     assert (a["new_customer"], b["new_customer"]) == (True, True)
     assert (again["new_customer"], c["new_customer"]) == (False, False)  # not new any more
     room = state(store, sid)
@@ -71,9 +75,19 @@ def test_referrals_and_new_neighbours(store: StoreProcess, shop: dict[str, Any])
 
 
 def test_bad_referral_codes(store: StoreProcess, shop: dict[str, Any]) -> None:
-    member = shop["members"]["S4"][0]
-    own = buy(store, shop["sid"], {**order(member, key="ref-own-01"), "referrer": member})
-    unknown = buy(store, shop["sid"], {**order(member, key="ref-unk-01"), "referrer": "m-ghost"})
+    sid = shop["sid"]
+    member, other = shop["members"]["S4"][:2]
+    own_code = referral_code(store, sid, member)
+    own = buy(store, sid, {**order(member, key="ref-own-01"), "referrer": own_code})
+    unknown = buy(store, sid, {**order(member, key="ref-unk-01"), "referrer": "R0000000000"})
+    # A member id is not a code, and a code only counts in the session it was issued in.
+    not_code = buy(store, sid, {**order(member, key="ref-id-01"), "referrer": other})
+    elsewhere = store.new_session("另一场")
+    with store.client("operator") as client:
+        client.put(f"/sessions/{elsewhere}/catalog", json={"lineup": ["p-pack"]})
+        client.patch(f"/sessions/{elsewhere}", json={"status": "live"})
+    foreign = buy(store, elsewhere, {**order(other, key="ref-far-01"), "referrer": own_code})
     assert (own.status_code, own.json()["problems"][0]["field"]) == (422, "referrer")
-    assert (unknown.status_code, unknown.json()["problems"][0]["field"]) == (404, "referrer")
-    assert state(store, shop["sid"])["orders"] == 0
+    for refused in (unknown, not_code, foreign):
+        assert (refused.status_code, refused.json()["problems"][0]["field"]) == (404, "referrer")
+    assert state(store, sid)["orders"] == 0
