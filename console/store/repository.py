@@ -143,26 +143,18 @@ SELECT :sid, :last_seq + e.key + 1,
        m.segment,
        coalesce(m.koc, 0),
        coalesce(m.nick, mask_name(json_extract(e.value, '$.data.nick')), ''),
-       CASE WHEN r.code IS NOT NULL
-            THEN json_set(coalesce(json_extract(e.value, '$.data'), '{{}}'),
-                          '$.referral_code', r.code)
-            WHEN json_type(e.value, '$.data') = 'object' THEN json_extract(e.value, '$.data')
+       CASE json_type(e.value, '$.data') WHEN 'object' THEN json_extract(e.value, '$.data')
             ELSE '{{}}' END,
        :now
 FROM json_each(:events) AS e
 LEFT JOIN members AS m ON m.id = json_extract(e.value, '$.member_id')
-LEFT JOIN referral_codes AS r
-       ON json_extract(e.value, '$.type') = 'share' AND r.session_id = :sid AND r.member_id = m.id
 """
 
 # A member's first share in a session issues their referral code (推荐码): orders naming it
 # are credited to them. Random, so nobody can guess another member's code.
-_ISSUE_REFERRAL_CODES = """
+_ISSUE_REFERRAL_CODE = """
 INSERT OR IGNORE INTO referral_codes (code, session_id, member_id)
-SELECT 'R' || upper(hex(randomblob(5))), :sid, m.id
-FROM json_each(:events) AS e
-JOIN members AS m ON m.id = json_extract(e.value, '$.member_id')
-WHERE json_extract(e.value, '$.type') = 'share'
+SELECT ?, ?, id FROM members WHERE id = ?
 """
 
 
@@ -194,12 +186,12 @@ def append_in(
     try:
         # Fast path: a batch without repeats; the unique index catches any.
         if fresh:
-            _append_batch(conn, params, orjson.dumps(fresh))
+            _append_batch(conn, params, fresh)
     except sqlite3.IntegrityError:
         conn.execute("ROLLBACK TO append")
         fresh = _without_stored(conn, sid, events)
         if fresh:
-            _append_batch(conn, params, orjson.dumps(fresh))
+            _append_batch(conn, params, fresh)
     conn.execute("RELEASE append")
     seq = last_seq + len(fresh)
     if fresh:
@@ -211,10 +203,16 @@ def append_in(
     return AppendResult(len(fresh), len(events) - len(fresh), seq)
 
 
-def _append_batch(conn: sqlite3.Connection, params: dict[str, Any], batch: bytes) -> None:
-    if b'"share"' in batch:
-        conn.execute(_ISSUE_REFERRAL_CODES, {"sid": params["sid"], "events": batch})
-    conn.execute(_APPEND_BATCH, {**params, "events": batch})
+def _append_batch(
+    conn: sqlite3.Connection, params: dict[str, Any], events: Sequence[Mapping[str, Any]]
+) -> None:
+    sharers = {str(e["member_id"]) for e in events if e.get("type") == "share"}
+    if sharers:
+        conn.executemany(
+            _ISSUE_REFERRAL_CODE,
+            [("R" + secrets.token_hex(5).upper(), params["sid"], m) for m in sorted(sharers)],
+        )
+    conn.execute(_APPEND_BATCH, {**params, "events": orjson.dumps(events)})
 
 
 def _without_stored(
@@ -278,6 +276,14 @@ def read_events(db: sqlite_utils.Database, sid: str, after: int, limit: int) -> 
             [sid, after, limit],
         )
     ]
+
+
+def referral_code(db: Any, sid: str, member_id: str) -> str | None:
+    """The code a member was issued at their first share in the session, if they shared."""
+    row = db.execute(
+        "SELECT code FROM referral_codes WHERE session_id = ? AND member_id = ?", [sid, member_id]
+    ).fetchone()
+    return None if row is None else str(row[0])
 
 
 def last_seq(db: sqlite_utils.Database, sid: str) -> int:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from console.domain.catalog import fen_from_yuan
-from console.store import catalog
+from console.store import catalog, repository
 from console.store.auth import Permission
 from console.store.deps import Context, Operator, SessionId, json_response, require
 from console.store.errors import problem
@@ -142,6 +142,18 @@ async def assign_points(body: LocationsIn, ctx: Context) -> Response:
     if found is None:
         raise problem(404, "pickup_points", "no pickup points have been imported")
     return json_response({"assigned": found})
+
+
+@router.get(
+    "/sessions/{sid}/referral-codes/{member_id}",
+    dependencies=[Depends(require(Permission.INGEST))],
+)
+async def get_referral_code(sid: SessionId, member_id: str, ctx: Context) -> Response:
+    """A member's referral code (推荐码) for the share link, issued at their first share."""
+    code = ctx.read_inline(repository.referral_code, sid, member_id)
+    if code is None:
+        raise problem(404, "member_id", "this member has not shared this session")
+    return json_response({"member_id": member_id, "code": code})
 
 
 @router.post("/sessions/{sid}/orders", status_code=201, dependencies=[Seller])

@@ -241,14 +241,13 @@ def test_locations_are_assigned_to_their_nearest_points_in_bulk(
 
 def referral_code(store: StoreProcess, sid: str, member: str) -> str:
     """Share the room as ``member``; the store's code for them (from the share event)."""
-    post(store, sid, [event("share", member, channel="wechat_group")])
-    with store.client("host") as client:
-        log = client.get(f"/sessions/{sid}/events", params={"after": 0, "limit": 5000}).json()
-    codes = [
-        e["data"]["referral_code"]
-        for e in log["events"]
-        if e["type"] == "share" and e["member_id"] == member
-    ]
-    assert codes, log
-    assert len(set(codes)) == 1  # one code per member and session, however often they share
-    return str(codes[0])
+    with store.client("ingest") as client:
+        before = client.get(f"/sessions/{sid}/referral-codes/{member}")
+        post(store, sid, [event("share", member, channel="wechat_group")])
+        first = client.get(f"/sessions/{sid}/referral-codes/{member}")
+        post(store, sid, [event("share", member, channel="moments")])
+        again = client.get(f"/sessions/{sid}/referral-codes/{member}")
+    assert before.status_code == 404  # no share, no code
+    assert first.status_code == 200, first.text
+    assert again.json() == first.json()  # one code per member and session
+    return str(first.json()["code"])
