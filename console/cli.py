@@ -51,6 +51,9 @@ def _add_window_options(parser: argparse.ArgumentParser) -> None:
         help="close after this many seconds (taking the screenshot first)",
     )
     parser.add_argument("--cache", type=Path, metavar="PATH", help="the console's local cache file")
+    parser.add_argument(
+        "--outbox", type=Path, metavar="PATH", help="the console's outbox of unsent commands"
+    )
 
 
 def _add_store_commands(commands: Any) -> None:
@@ -168,6 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--speed", type=_positive_float, default=10.0, help="demo speed factor (embedded mode)"
     )
     parser.add_argument("--db", type=Path, help="store database (embedded mode; default: data dir)")
+    parser.add_argument(
+        "--as",
+        dest="role",
+        choices=("assistant", "host"),
+        default="assistant",
+        help="embedded mode: the console's role (assistant: host view plus the commands)",
+    )
     _add_window_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -217,6 +227,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             token=args.token,
             session=args.session,
             cache_path=args.cache,
+            outbox_path=args.outbox,
             screenshot=args.screenshot,
             exit_after=args.exit_after,
         )

@@ -21,31 +21,36 @@ from console.store.segmentation import run_segmentation, today_in_china
 
 
 def seed_demo(db_path: Path) -> dict[str, Any]:
-    """Import the demo files (history moved to end today, products, pickup points) and run a
-    segmentation.
+    """Import the demo files (history moved to end today) and run a segmentation; add the
+    demo products and pickup points (and member locations) where the store has none.
 
-    Does nothing when the store already has members. Returns the run's summary, or {}.
+    Members are left alone when the store already has some. Returns the run's summary, or {}.
     """
     db = open_store(db_path)
     try:
+        _seed_catalog(db)
         if repository.count_members(db) > 0:
             return {}
         today = today_in_china()
         shift = demo_shift_seconds(today)
-        import_file(
-            db, "members", resource_path(DEMO_MEMBERS), ImportOptions(mapping={"member_id": "id"})
-        )
-        for kind, relative in (
-            ("orders", DEMO_ORDERS),
-            ("social", DEMO_SOCIAL),
-            ("products", DEMO_PRODUCTS),
-            ("points", DEMO_POINTS),
-        ):
-            report = import_file(
-                db, kind, resource_path(relative), ImportOptions(shift_seconds=shift)
-            )
-            if not report.applied:
-                raise RuntimeError(f"demo {kind} did not import: {report.problems[:3]}")
+        _import(db, "members", DEMO_MEMBERS, ImportOptions(mapping={"member_id": "id"}))
+        for kind, relative in (("orders", DEMO_ORDERS), ("social", DEMO_SOCIAL)):
+            _import(db, kind, relative, ImportOptions(shift_seconds=shift))
         return run_segmentation(db, today, trigger="demo", actor="demo seed")
     finally:
         db.close()
+
+
+def _seed_catalog(db: Any) -> None:
+    for kind, relative, table in (
+        ("products", DEMO_PRODUCTS, "products"),
+        ("points", DEMO_POINTS, "pickup_points"),
+    ):
+        if db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0:
+            _import(db, kind, relative, ImportOptions())
+
+
+def _import(db: Any, kind: str, relative: str, options: ImportOptions) -> None:
+    report = import_file(db, kind, resource_path(relative), options)
+    if not report.applied:
+        raise RuntimeError(f"demo {kind} did not import: {report.problems[:3]}")

@@ -84,16 +84,16 @@ class Child:
                 self.process.wait()
 
 
-def prepare_store(db_path: Path) -> tuple[str, str]:
-    """Seed the demo brand if the store has no members; make the run's operator and host tokens."""
+def prepare_store(db_path: Path, role: str = "assistant") -> tuple[str, str]:
+    """Seed the demo brand if the store has no members; the run's operator and console tokens."""
     seed_demo(db_path)
     db = open_store(db_path)
     try:
         operator = auth.create_token(db, auth.Role.OPERATOR, "embedded demo: simulator")
-        host = auth.create_token(db, auth.Role.HOST, "embedded demo: console")
+        console = auth.create_token(db, auth.Role(role), "embedded demo: console")
     finally:
         db.close()
-    return operator, host
+    return operator, console
 
 
 def revoke(db_path: Path, *tokens: str) -> None:
@@ -109,7 +109,7 @@ def run_embedded(args: argparse.Namespace) -> int:
     from console.ui.app import run_console
 
     db_path: Path = args.db or default_db_path()
-    operator, host = prepare_store(db_path)
+    operator, host = prepare_store(db_path, getattr(args, "role", "assistant"))
     children: list[Child] = []
     try:
         store = Child("store", ["serve", "--db", str(db_path), "--port", "0"])
@@ -137,6 +137,7 @@ def run_embedded(args: argparse.Namespace) -> int:
             token=host,
             session=session,
             cache_path=args.cache,
+            outbox_path=args.outbox,
             screenshot=args.screenshot,
             exit_after=args.exit_after,
         )

@@ -34,6 +34,7 @@ class ChainProgress:
     units: int = 0
     by_point: dict[str, int] = field(default_factory=dict)
     entry_ts: list[float] = field(default_factory=list)  # for the progress chart
+    opened_ts: float = 0.0  # the chain_opened event's time
 
     @property
     def missing(self) -> int:

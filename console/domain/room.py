@@ -241,6 +241,7 @@ class RoomState:
     def _on_chain_opened(self, event: Event) -> None:
         chain = ChainProgress.opened(dict(event.data))
         if chain is not None:  # the store never writes a malformed one; a view never crashes
+            chain.opened_ts = event.ts
             self.chains[chain.id] = chain
 
     def _on_chain_status(self, event: Event) -> None:

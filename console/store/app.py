@@ -17,9 +17,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import console
 from console.store import repository
-from console.store.auth import Permission
+from console.store.auth import GRANTS, Caller, Permission
 from console.store.context import StoreContext
-from console.store.deps import Context, SessionId, json_response, require
+from console.store.deps import Context, SessionId, authenticated, json_response, require
 from console.store.errors import (
     ApiError,
     BodyLimitMiddleware,
@@ -75,6 +75,16 @@ router = APIRouter(prefix="/api/v1")
 @router.get("/health")
 async def health() -> dict[str, str]:
     return {"status": "ok", "version": console.__version__}
+
+
+@router.get("/me")
+async def me(caller: Annotated[Caller, Depends(authenticated)]) -> dict[str, Any]:
+    """Who this token is: its role, its label and what it may do (the console's mode)."""
+    return {
+        "role": caller.role.value,
+        "name": caller.name,
+        "permissions": sorted(p.value for p in GRANTS[caller.role]),
+    }
 
 
 @router.post("/sessions", status_code=201, dependencies=[Depends(require(Permission.MANAGE))])

@@ -213,6 +213,13 @@ def upsert_pickup_points(db: sqlite_utils.Database, points: Sequence[Mapping[str
     return len(points)
 
 
+def list_points(db: Any) -> list[dict[str, Any]]:
+    return [
+        {"id": r[0], "name": r[1], "leader": r[2]}
+        for r in db.execute("SELECT id, name, leader FROM pickup_points ORDER BY id")
+    ]
+
+
 def pickup_index(db: Any) -> PickupIndex | None:
     points = [
         PickupPoint(*row)

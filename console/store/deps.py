@@ -22,16 +22,23 @@ def _context(request: Request) -> StoreContext:
 Context = Annotated[StoreContext, Depends(_context)]
 
 
+async def authenticated(
+    ctx: Context, authorization: Annotated[str | None, Header()] = None
+) -> Caller:
+    """A dependency: the caller of a valid bearer token; 401 otherwise."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise problem(401, "authorization", "a bearer token is required")
+    caller = ctx.read_inline(auth.caller_of, token.strip())
+    if caller is None:
+        raise problem(401, "authorization", "unknown or revoked token")
+    return caller
+
+
 def require(permission: Permission) -> Callable[..., Awaitable[Caller]]:
     """A dependency: 401 without a valid token, 403 when its role lacks ``permission``."""
 
-    async def check(ctx: Context, authorization: Annotated[str | None, Header()] = None) -> Caller:
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise problem(401, "authorization", "a bearer token is required")
-        caller = ctx.read_inline(auth.caller_of, token.strip())
-        if caller is None:
-            raise problem(401, "authorization", "unknown or revoked token")
+    async def check(caller: Annotated[Caller, Depends(authenticated)]) -> Caller:
         if permission not in auth.GRANTS[caller.role]:
             raise problem(
                 403, "authorization", f"role {caller.role.value} may not {permission.value}"

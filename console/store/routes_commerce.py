@@ -116,6 +116,12 @@ async def put_points(body: PointsIn, ctx: Context, _caller: Operator) -> Respons
     return json_response({"points": await ctx.write(catalog.upsert_pickup_points, rows)})
 
 
+@router.get("/pickup-points", dependencies=[Reader])
+async def list_points(ctx: Context) -> Response:
+    """Every pickup point with its 团长 (no addresses: consoles may be on stream)."""
+    return json_response({"points": await ctx.read(catalog.list_points)})
+
+
 @router.get("/pickup-points/nearest", dependencies=[Depends(require(Permission.INGEST))])
 async def nearest_point(ctx: Context, member_id: Annotated[str, Query(max_length=64)]) -> Response:
     found: dict[str, Any] | None = await ctx.read(catalog.nearest_point_for, member_id)

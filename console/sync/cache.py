@@ -40,6 +40,11 @@ class LocalCache:
             pk=("store", "session_id"),
             if_not_exists=True,
         )
+        self._db.table("cards").create(
+            {"store": str, "session_id": str, "cards": str},
+            pk=("store", "session_id"),
+            if_not_exists=True,
+        )
 
     def load_session(self, store: str, session_id: str) -> dict[str, Any] | None:
         """The session's metadata as last seen (title, status, times), if any."""
@@ -54,6 +59,21 @@ class LocalCache:
             self._db.conn.execute(
                 "INSERT OR REPLACE INTO sessions (store, session_id, info) VALUES (?, ?, ?)",
                 [store, session_id, orjson.dumps(dict(info)).decode()],
+            )
+
+    def load_cards(self, store: str, session_id: str) -> list[dict[str, Any]]:
+        """The session's cards (lineup, price ladders) as last seen; [] if none."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT cards FROM cards WHERE store = ? AND session_id = ?", [store, session_id]
+            ).fetchone()
+        return list(orjson.loads(row[0])) if row else []
+
+    def save_cards(self, store: str, session_id: str, cards: Sequence[Mapping[str, Any]]) -> None:
+        with self._lock, self._db.conn:
+            self._db.conn.execute(
+                "INSERT OR REPLACE INTO cards (store, session_id, cards) VALUES (?, ?, ?)",
+                [store, session_id, orjson.dumps(list(cards)).decode()],
             )
 
     def load(self, store: str, session_id: str) -> list[Event]:
@@ -80,7 +100,7 @@ class LocalCache:
 
     def forget(self, store: str, session_id: str) -> None:
         with self._lock, self._db.conn:
-            for table in ("events", "sessions"):
+            for table in ("events", "sessions", "cards"):
                 self._db.conn.execute(
                     f"DELETE FROM {table} WHERE store = ? AND session_id = ?", [store, session_id]
                 )

@@ -102,6 +102,28 @@ class StoreClient:
         )
         return [Event.from_dict(raw) for raw in page["events"]], int(page["last_seq"])
 
+    async def me(self) -> dict[str, Any]:
+        """This token's role, name and permissions."""
+        result: dict[str, Any] = await self._request("GET", "/me")
+        return result
+
+    async def cards(self, sid: str) -> list[dict[str, Any]]:
+        """The session's lineup: each card with its price ladder across the circles."""
+        result: list[dict[str, Any]] = await self._request("GET", f"/sessions/{sid}/cards")
+        return result
+
+    async def pickup_points(self) -> list[dict[str, Any]]:
+        """Every pickup point: id, name, 团长."""
+        result: list[dict[str, Any]] = (await self._request("GET", "/pickup-points"))["points"]
+        return result
+
+    async def command(self, sid: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Send one floor-assistant command (``type``, ``command_id``, fields)."""
+        result: dict[str, Any] = await self._request(
+            "POST", f"/sessions/{sid}/commands", json=dict(body)
+        )
+        return result
+
     async def state(self, sid: str) -> dict[str, Any]:
         result: dict[str, Any] = await self._request("GET", f"/sessions/{sid}/state")
         return result

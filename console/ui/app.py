@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from console.sync.cache import LocalCache
 from console.sync.client import StoreClient
+from console.sync.outbox import Outbox
 from console.ui.fonts import install_app_font
 from console.ui.live_session import LiveSession
 from console.ui.live_window import LiveWindow
@@ -31,6 +32,11 @@ log = logging.getLogger(__name__)
 
 def default_cache_path() -> Path:
     return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "console-cache.db"
+
+
+def default_outbox_path() -> Path:
+    """Unsent commands are data, not cache: they live in the user's data directory."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "console-outbox.db"
 
 
 def make_application() -> tuple[QApplication, str]:
@@ -47,11 +53,16 @@ def make_application() -> tuple[QApplication, str]:
 
 
 def build_live(
-    store_url: str, token: str, cache_path: Path | None, font_family: str
+    store_url: str,
+    token: str,
+    cache_path: Path | None,
+    font_family: str,
+    outbox_path: Path | None = None,
 ) -> tuple[LiveSession, LiveWindow]:
     client = StoreClient(store_url, token)
     cache = LocalCache(cache_path or default_cache_path())
-    live = LiveSession(client, cache)
+    outbox = Outbox(outbox_path or default_outbox_path())
+    live = LiveSession(client, cache, outbox=outbox)
     window = LiveWindow(live, font_family)
     return live, window
 
@@ -109,15 +120,18 @@ def run_console(
     cache_path: Path | None = None,
     screenshot: Path | None = None,
     exit_after: float | None = None,
+    outbox_path: Path | None = None,
 ) -> int:
     """Open the live console on a store; returns the process exit status."""
     _app, family = make_application()
-    live, window = build_live(store_url, token, cache_path, family)
+    live, window = build_live(store_url, token, cache_path, family, outbox_path)
 
     async def shutdown() -> None:
         await live.stop()
         if live.cache is not None:
             live.cache.close()
+        if live.outbox is not None:
+            live.outbox.close()
 
     return run_window(window, live.run(session), shutdown, screenshot, exit_after)
 

@@ -8,7 +8,12 @@ from PySide6.QtWidgets import QApplication
 from console.resources import resource_path
 
 FAMILY = "LiveConsole Sans SC"
-FONT_FILES = ("fonts/LiveConsoleSansSC-Regular.otf", "fonts/LiveConsoleSansSC-Bold.otf")
+EMOJI_FAMILY = "LiveConsole Emoji"
+FONT_FILES = (
+    "fonts/LiveConsoleSansSC-Regular.otf",
+    "fonts/LiveConsoleSansSC-Bold.otf",
+    "fonts/LiveConsoleEmoji.ttf",  # product emoji (🥗 🍒 🥛) where the system has none
+)
 
 
 def load_bundled_fonts() -> str:
@@ -18,14 +23,26 @@ def load_bundled_fonts() -> str:
         font_id = QFontDatabase.addApplicationFont(str(resource_path(relative)))
         if font_id >= 0:
             families.update(QFontDatabase.applicationFontFamilies(font_id))
-    if FAMILY not in families:
-        raise RuntimeError(f"the bundled font {FAMILY!r} did not load from resources/fonts")
+    for family in (FAMILY, EMOJI_FAMILY):
+        if family not in families:
+            raise RuntimeError(f"the bundled font {family!r} did not load from resources/fonts")
     return FAMILY
+
+
+def ui_font(family: str, pixel_size: int | None = None, bold: bool = False) -> QFont:
+    """The UI's font with the bundled emoji as fallback, for widgets that paint text."""
+    font = QFont()
+    font.setFamilies([family, EMOJI_FAMILY])
+    if pixel_size is not None:
+        font.setPixelSize(pixel_size)
+    font.setBold(bold)
+    return font
 
 
 def install_app_font(app: QApplication, point_size: int = 11) -> QFont:
     family = load_bundled_fonts()
-    font = QFont(family, point_size)
+    font = ui_font(family)
+    font.setPointSize(point_size)
     font.setStyleStrategy(QFont.StyleStrategy.PreferAntialias)
     app.setFont(font)
     return font

@@ -19,6 +19,7 @@ from console.domain.room import RoomState, SequenceGap
 from console.sync.cache import LocalCache
 from console.sync.client import StoreClient, StoreError
 from console.sync.follower import LinkStatus, LogFollower
+from console.sync.outbox import Outbox, OutboxSender, OutboxStatus
 from console.ui.feed_model import FeedModel
 
 log = logging.getLogger(__name__)
@@ -35,21 +36,36 @@ class LiveSession(QObject):
         room_changed: the room state or the feed changed (at most once per redraw tick).
         link_changed(str, str): the link status (a ``LinkStatus`` value) and a detail.
         session_changed(dict): the session's metadata (title, status, started_at) arrived.
+        cards_changed: the lineup's cards (price ladders) arrived or changed.
+        role_changed(str): the token's role is known (host, assistant, operator).
+        outbox_changed(object): an ``OutboxStatus`` after a command was queued or answered.
     """
 
     room_changed = Signal()
     link_changed = Signal(str, str)
     session_changed = Signal(dict)
+    cards_changed = Signal()
+    role_changed = Signal(str)
+    outbox_changed = Signal(object)
 
     def __init__(
         self,
         client: StoreClient,
         cache: LocalCache | None = None,
         redraw_interval_ms: int = REDRAW_INTERVAL_MS,
+        outbox: Outbox | None = None,
     ) -> None:
         super().__init__()
         self.client = client
         self.cache = cache
+        self.outbox = outbox
+        self.outbox_sender = (
+            OutboxSender(client, outbox, self._on_command_settled) if outbox is not None else None
+        )
+        self.outbox_status = OutboxStatus()
+        self.role = ""
+        self.cards: list[dict[str, Any]] = []
+        self.point_names: dict[str, str] = {}
         self.state = RoomState()
         self.feed = FeedModel()
         self.session: dict[str, Any] = {}
@@ -94,13 +110,18 @@ class LiveSession(QObject):
         self.follower = LogFollower(
             self.client, sid, self.state.seq, self._on_follower_events, self._on_follower_status
         )
-        follow = asyncio.ensure_future(self.follower.run())
-        refresh = asyncio.ensure_future(self._refresh_session_periodically(sid))
-        self._tasks |= {follow, refresh}
+        jobs = [
+            asyncio.ensure_future(self.follower.run()),
+            asyncio.ensure_future(self._refresh_session_periodically(sid)),
+        ]
+        if self.outbox_sender is not None:
+            jobs.append(asyncio.ensure_future(self.outbox_sender.run()))
+            self._update_outbox_status()
+        self._tasks |= set(jobs)
         try:
-            await asyncio.gather(follow, refresh)
+            await asyncio.gather(*jobs)
         finally:
-            for task in (follow, refresh):
+            for task in jobs:
                 task.cancel()
 
     async def stop(self) -> None:
@@ -118,6 +139,9 @@ class LiveSession(QObject):
     async def _resolve_session(self, session_id: str | None) -> dict[str, Any]:
         while True:
             try:
+                if not self.role:
+                    self.role = str((await self.client.me())["role"])
+                    self.role_changed.emit(self.role)
                 if session_id is not None:
                     return await self.client.get_session(session_id)
                 sessions = await self.client.list_sessions()
@@ -137,10 +161,73 @@ class LiveSession(QObject):
             await asyncio.sleep(SESSION_POLL_S)
 
     async def _refresh_session_periodically(self, sid: str) -> None:
+        while not self.point_names:
+            with contextlib.suppress(Exception):
+                points = await self.client.pickup_points()
+                self.point_names = {p["id"]: p["name"] for p in points} or {"": ""}
+            if not self.point_names:
+                await asyncio.sleep(SESSION_POLL_S)
         while True:
+            with contextlib.suppress(Exception):
+                self._on_cards(await self.client.cards(sid))
             await asyncio.sleep(SESSION_POLL_S * 2)
             with contextlib.suppress(Exception):
                 self._on_session_info(await self.client.get_session(sid))
+
+    def _on_cards(self, cards: list[dict[str, Any]]) -> None:
+        if cards == self.cards:
+            return
+        self.cards = cards
+        self.cards_changed.emit()
+        if self.cache is not None and self.session_id is not None:
+            self._spawn(
+                asyncio.to_thread(
+                    self.cache.save_cards, self.client.base_url, self.session_id, cards
+                )
+            )
+
+    def card(self, product_id: str | None) -> dict[str, Any] | None:
+        return next((c for c in self.cards if c["product_id"] == product_id), None)
+
+    def stock_of(self, card: dict[str, Any]) -> int:
+        """Stock as the log last reported it (orders, cancellations, adjustments)."""
+        return int(self.state.stock_left.get(card["product_id"], card.get("stock", 0)))
+
+    # -- commands (floor assistant) ----------------------------------------------------
+
+    def send(self, kind: str, **fields: Any) -> None:
+        """Queue a command for this session in the outbox; the sender delivers it."""
+        if self.outbox is None or self.session_id is None:
+            log.warning("no outbox or no session: command %s dropped", kind)
+            return
+        outbox, store, sid = self.outbox, self.client.base_url, self.session_id
+
+        async def queue() -> None:
+            await asyncio.to_thread(outbox.add, store, sid, {"type": kind, **fields})
+            if self.outbox_sender is not None:
+                self.outbox_sender.wake()
+            await self._refresh_outbox_status()
+
+        self._spawn(queue())
+
+    def _on_command_settled(self, _command_id: str, _state: str, _answer: dict[str, Any]) -> None:
+        self._update_outbox_status()
+
+    def _update_outbox_status(self) -> None:
+        self._spawn(self._refresh_outbox_status())
+
+    async def _refresh_outbox_status(self) -> None:
+        if self.outbox is None:
+            return
+        status = await asyncio.to_thread(self.outbox.status, self.client.base_url)
+        if status != self.outbox_status:
+            self.outbox_status = status
+            self.outbox_changed.emit(status)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _on_session_info(self, info: dict[str, Any]) -> None:
         if info == self.session:
@@ -148,31 +235,38 @@ class LiveSession(QObject):
         self.session = info
         self.session_changed.emit(info)
         if self.cache is not None and self.session_id is not None:
-            task = asyncio.ensure_future(
+            self._spawn(
                 asyncio.to_thread(
                     self.cache.save_session, self.client.base_url, self.session_id, info
                 )
             )
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
 
     # -- the cache ---------------------------------------------------------------------
 
     async def _show_cached(self, sid: str) -> None:
         if self.cache is None:
             return
-        info, events = await asyncio.to_thread(self._read_cache, sid)
+        info, events, cards = await asyncio.to_thread(self._read_cache, sid)
         if info is not None and not self.session:
             self.session = info
             self.session_changed.emit(info)
+        if cards and not self.cards:
+            self.cards = cards
+            self.cards_changed.emit()
         self._on_follower_events(events)
         self._on_timer_tick()
         self._uncached.clear()  # they came from the cache
 
-    def _read_cache(self, sid: str) -> tuple[dict[str, Any] | None, list[Event]]:
+    def _read_cache(
+        self, sid: str
+    ) -> tuple[dict[str, Any] | None, list[Event], list[dict[str, Any]]]:
         assert self.cache is not None
         base = self.client.base_url
-        return self.cache.load_session(base, sid), self.cache.load(base, sid)
+        return (
+            self.cache.load_session(base, sid),
+            self.cache.load(base, sid),
+            self.cache.load_cards(base, sid),
+        )
 
     async def _forget_cached(self, sid: str) -> None:
         if self.cache is not None:
@@ -219,6 +313,4 @@ class LiveSession(QObject):
 
     def _on_cache_timer_tick(self) -> None:
         if self._uncached:
-            task = asyncio.ensure_future(self._flush_cache())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self._flush_cache())

@@ -1,4 +1,10 @@
-"""The live console window (直播中控台): who is in the room and what they are doing."""
+"""The live console window (直播中控台): the host's screen, plus the floor assistant's controls.
+
+Host view: the room's circles now and its trend, the big figures, the 讲解中 card with its
+price ladder (the circles most present highlighted), the next cards, the shout-outs to call
+out, and the 接龙 charts. Assistant mode (assistant or operator token) adds a row of commands
+with their shortcuts; every command goes through the store, so every console shows it.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +12,35 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QListView,
     QMainWindow,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from console.domain.events import EventType
+from console.domain.metrics import chain_conversion, tiers_to_address
+from console.domain.segments import Segment, parse_segment
+from console.domain.shoutouts import ShoutoutKind
 from console.domain.text import display_text
 from console.sync.follower import LinkStatus
+from console.sync.outbox import OutboxStatus
+from console.ui.command_dialogs import ChainDialog, CommandDialog, NoticeDialog, StockDialog
 from console.ui.live_session import LiveSession
+from console.ui.shoutout_model import ShoutoutModel
+from console.ui.widgets.chain_chart import ChainPanel
 from console.ui.widgets.kpi import KpiTile
 from console.ui.widgets.online_trend import OnlineTrendChart
+from console.ui.widgets.product_card import NextCards, PresentingCard
 from console.ui.widgets.segment_mix import SegmentMixChart
+from console.ui.widgets.shoutout_view import ShoutoutView
 
 LINK_TEXT = {
     LinkStatus.CONNECTING: "连接中…",
@@ -32,6 +48,21 @@ LINK_TEXT = {
     LinkStatus.RECONNECTING: "正在重连…",
     LinkStatus.REFUSED: "连接被拒绝",
 }
+OFFLINE_AFTER_RECONNECTS = 3
+COMMAND_ROLES = frozenset({"assistant", "operator"})
+# (name, button text, shortcut): the assistant's commands in toolbar order.
+ASSISTANT_ACTIONS = (
+    ("present_next", "下一个商品", "N"),
+    ("present_pick", "选择商品", "P"),
+    ("present_none", "停止讲解", "X"),
+    ("open_chain", "开接龙", "J"),
+    ("close_chain", "结束接龙", "K"),
+    ("adjust_stock", "调库存", "S"),
+    ("post_notice", "发公告", "G"),
+    ("acknowledge", "已口播", "Space"),
+    ("pin", "置顶", "T"),
+    ("pick_question", "选VIP问题", "Q"),
+)
 
 
 def format_duration(seconds: float) -> str:
@@ -39,14 +70,18 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-def _panel(title: str, body: QWidget) -> QFrame:
+def _panel(title: str, body: QWidget, extra: QWidget | None = None) -> QFrame:
     frame = QFrame()
     frame.setObjectName("panel")
     caption = QLabel(title)
     caption.setObjectName("panelTitle")
+    head = QHBoxLayout()
+    head.addWidget(caption, 1)
+    if extra is not None:
+        head.addWidget(extra)
     layout = QVBoxLayout(frame)
-    layout.setContentsMargins(12, 8, 12, 12)
-    layout.addWidget(caption)
+    layout.setContentsMargins(14, 8, 14, 12)
+    layout.addLayout(head)
     layout.addWidget(body, 1)
     return frame
 
@@ -61,119 +96,358 @@ class LiveWindow(QMainWindow):
     def __init__(self, live: LiveSession, font_family: str) -> None:
         super().__init__()
         self.live = live
+        self.assistant_mode = False
         self.setWindowTitle("直播中控台")
-        self.title_label = QLabel("正在连接直播间…")
-        self.title_label.setObjectName("sessionTitle")
-        self.elapsed_label = QLabel("")
-        self.elapsed_label.setObjectName("elapsed")
-        self.link_banner = QLabel()
-        self.link_banner.setObjectName("linkBanner")
-
-        self.online = KpiTile("在线观众", primary=True)
-        self.peak = KpiTile("峰值在线")
-        self.watched = KpiTile("累计观看")
-        self.comments = KpiTile("评论")
-        self.likes = KpiTile("点赞")
-        self.shares = KpiTile("分享")
-        self.guests = KpiTile("访客在线")
-        self.orders = KpiTile("订单")
-        self.gmv = KpiTile("GMV (元)")
-
-        self.mix = SegmentMixChart(font_family)
-        self.trend = OnlineTrendChart(font_family)
-        self.feed_view = QListView()
-        self.feed_view.setObjectName("feed")
-        self.feed_view.setModel(live.feed)
-        self.feed_view.setUniformItemSizes(True)
-        self.feed_view.setWordWrap(False)
-        self.feed_view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.feed_view.setIconSize(QSize(10, 10))
-        self.feed_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-
+        self._build_header_widgets()
+        self._build_room_widgets(font_family)
+        self.commands: dict[str, QAction] = {}
+        self.toolbar = self._build_actions()
+        self.dialog: CommandDialog | None = None
         self._build_layout()
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
         self._connect_signals()
         self._clock.start()
         self._on_live_link_changed(live.link.value, live.link_detail)
-        self.resize(1440, 860)
+        self._on_live_role_changed(live.role)
+        self.resize(1920, 1080)
+
+    # -- building ----------------------------------------------------------------------
+
+    def _build_header_widgets(self) -> None:
+        self.title_label = QLabel("正在连接直播间…")
+        self.title_label.setObjectName("sessionTitle")
+        self.notice_label = QLabel("")
+        self.notice_label.setObjectName("notice")
+        self.notice_label.setVisible(False)
+        self.elapsed_label = QLabel("")
+        self.elapsed_label.setObjectName("elapsed")
+        self.mode_label = QLabel("主播视图")
+        self.mode_label.setObjectName("modeTag")
+        self.outbox_label = QLabel("")
+        self.outbox_label.setObjectName("outbox")
+        self.link_banner = QLabel()
+        self.link_banner.setObjectName("linkBanner")
+
+    def _build_room_widgets(self, font_family: str) -> None:
+        self.online = KpiTile("在线观众", primary=True)
+        self.orders = KpiTile("订单")
+        self.gmv = KpiTile("GMV (元)")
+        self.conversion = KpiTile("接龙转化率")
+        self.watched = KpiTile("累计观看")
+        self.peak = KpiTile("峰值在线")
+
+        self.mix = SegmentMixChart(font_family)
+        self.trend = OnlineTrendChart(font_family)
+        self.card = PresentingCard()
+        self.next_cards = NextCards()
+        self.shoutout_model = ShoutoutModel()
+        self.shoutouts = ShoutoutView(self.shoutout_model, font_family)
+        self.chains = ChainPanel(font_family)
+        self.points_toggle = QToolButton()
+        self.points_toggle.setObjectName("toggle")
+        self.points_toggle.setText("按自提点 (D)")
+        self.points_toggle.setCheckable(True)
+        self.points_toggle.setShortcut(QKeySequence("D"))
+        self.feed_view = QListView()
+        self.feed_view.setObjectName("feed")
+        self.feed_view.setModel(self.live.feed)
+        self.feed_view.setUniformItemSizes(True)
+        self.feed_view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.feed_view.setIconSize(QSize(10, 10))
+        self.feed_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+    def _build_actions(self) -> QWidget:
+        bar = QWidget()
+        bar.setObjectName("assistantBar")
+        layout = QHBoxLayout(bar)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        handlers = {
+            "present_next": self.present_next,
+            "present_pick": self.present_pick,
+            "present_none": self.present_none,
+            "open_chain": self.open_chain_dialog,
+            "close_chain": self.close_chain,
+            "adjust_stock": self.stock_dialog,
+            "post_notice": self.notice_dialog,
+            "acknowledge": self.acknowledge,
+            "pin": self.toggle_pin,
+            "pick_question": self.pick_question,
+        }
+        for name, text, key in ASSISTANT_ACTIONS:
+            action = QAction(text, self)
+            action.setIconText(f"{text}  {'空格' if key == 'Space' else key}")
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setEnabled(False)
+            action.triggered.connect(handlers[name])
+            self.addAction(action)
+            self.commands[name] = action
+            button = QToolButton()
+            button.setObjectName("command")
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            layout.addWidget(button)
+        layout.addStretch(1)
+        layout.addWidget(self.outbox_label)
+        bar.setVisible(False)
+        return bar
 
     def _build_layout(self) -> None:
         header = QHBoxLayout()
-        header.addWidget(self.title_label, 1)
+        header.addWidget(self.title_label)
+        header.addSpacing(20)
+        header.addWidget(self.notice_label)
+        header.addStretch(1)
         header.addWidget(self.elapsed_label)
-        header.addSpacing(16)
+        header.addSpacing(12)
+        header.addWidget(self.mode_label)
+        header.addSpacing(8)
         header.addWidget(self.link_banner)
 
         kpis = QWidget()
         grid = QGridLayout(kpis)
         grid.setContentsMargins(0, 0, 0, 0)
+        grid.setVerticalSpacing(4)
         grid.addWidget(self.online, 0, 0, 1, 2)
-        tiles = (
-            self.peak,
-            self.watched,
-            self.orders,
-            self.gmv,
-            self.comments,
-            self.likes,
-            self.shares,
-            self.guests,
-        )
-        for i, tile in enumerate(tiles):
-            grid.addWidget(tile, 1 + i // 2, i % 2)
-        grid.setRowStretch(5, 1)
+        for n, tile in enumerate((self.orders, self.gmv, self.conversion, self.watched, self.peak)):
+            grid.addWidget(tile, 1 + n // 2, n % 2)
 
-        centre = QVBoxLayout()
-        centre.addWidget(_panel("分层构成 · 在线", self.mix), 3)
-        centre.addWidget(_panel("在线趋势", self.trend), 2)
+        left = QVBoxLayout()
+        left.addWidget(_panel("直播间", kpis), 4)
+        left.addWidget(_panel("分层构成 · 在线", self.mix), 5)
 
-        body = QHBoxLayout()
-        body.addWidget(_panel("直播间", kpis), 2)
-        body.addLayout(centre, 5)
-        body.addWidget(_panel("互动流", self.feed_view), 3)
+        card_box = QWidget()
+        card_layout = QVBoxLayout(card_box)
+        card_layout.setContentsMargins(0, 0, 0, 0)
+        card_layout.addWidget(self.card, 1)
+        caption = QLabel("接下来")
+        caption.setObjectName("panelTitle")
+        card_layout.addWidget(caption)
+        card_layout.addWidget(self.next_cards)
+
+        right = QVBoxLayout()
+        right.addWidget(_panel("口播提醒", self.shoutouts), 3)
+        self.feed_panel = _panel("互动流", self.feed_view)
+        self.feed_panel.setVisible(False)
+        right.addWidget(self.feed_panel, 2)
+
+        main = QHBoxLayout()
+        main.addLayout(left, 5)
+        main.addWidget(_panel("讲解中", card_box), 8)
+        main.addLayout(right, 6)
+
+        bottom = QHBoxLayout()
+        bottom.addWidget(_panel("在线趋势", self.trend), 5)
+        bottom.addWidget(_panel("接龙进度", self.chains, self.points_toggle), 14)
+        self.trend.setMinimumHeight(200)
+        self.chains.setMinimumHeight(200)
 
         root = QWidget()
         layout = QVBoxLayout(root)
-        layout.setContentsMargins(16, 12, 16, 16)
+        layout.setContentsMargins(16, 10, 16, 14)
+        layout.setSpacing(10)
         layout.addLayout(header)
-        layout.addLayout(body, 1)
+        layout.addWidget(self.toolbar)
+        layout.addLayout(main, 13)
+        layout.addLayout(bottom, 6)
         self.setCentralWidget(root)
 
     def _connect_signals(self) -> None:
         self.live.room_changed.connect(self._on_live_room_changed)
+        self.live.cards_changed.connect(self._on_live_room_changed)
         self.live.link_changed.connect(self._on_live_link_changed)
         self.live.session_changed.connect(self._on_live_session_changed)
+        self.live.role_changed.connect(self._on_live_role_changed)
+        self.live.outbox_changed.connect(self._on_live_outbox_changed)
+        self.points_toggle.toggled.connect(self._on_points_toggled)
         self._clock.timeout.connect(self._on_clock_tick)
+
+    # -- what is presented -------------------------------------------------------------
+
+    def presenting_id(self) -> str | None:
+        return self.live.state.presenting
+
+    def _lineup_after_presenting(self) -> list[dict[str, Any]]:
+        cards = self.live.cards
+        ids = [c["product_id"] for c in cards]
+        current = self.presenting_id()
+        start = ids.index(current) + 1 if current in ids else 0
+        return cards[start:] + cards[:start]
+
+    # -- assistant commands ------------------------------------------------------------
+
+    def present_next(self) -> None:
+        upcoming = [
+            c for c in self._lineup_after_presenting() if c["product_id"] != self.presenting_id()
+        ]
+        if upcoming:
+            self.live.send("present_product", product_id=upcoming[0]["product_id"])
+
+    def present_pick(self) -> None:
+        """Present any product of the lineup, picked from a list."""
+        cards = self.live.cards
+        if not cards:
+            return
+        names = [f"{c.get('emoji', '')} {display_text(str(c['name']), 30)}" for c in cards]
+        name, ok = QInputDialog.getItem(self, "选择讲解商品", "商品", names, 0, False)
+        if ok:
+            self.live.send("present_product", product_id=cards[names.index(name)]["product_id"])
+
+    def present_none(self) -> None:
+        if self.presenting_id() is not None:
+            self.live.send("present_product", product_id=None)
+
+    def open_chain_dialog(self) -> None:
+        self._open_dialog(ChainDialog(self.live.cards, self.presenting_id(), self), "open_chain")
+
+    def stock_dialog(self) -> None:
+        self._open_dialog(StockDialog(self.live.cards, self.presenting_id(), self), "adjust_stock")
+
+    def notice_dialog(self) -> None:
+        self._open_dialog(NoticeDialog(self), "post_notice")
+
+    def _open_dialog(self, dialog: CommandDialog, kind: str) -> None:
+        if self.dialog is not None:
+            self.dialog.close()
+        self.dialog = dialog
+        dialog.submitted.connect(lambda fields: self.live.send(kind, **fields))
+        dialog.finished.connect(lambda _result: self._forget_dialog(dialog))
+        dialog.open()
+
+    def _forget_dialog(self, dialog: CommandDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+        dialog.deleteLater()
+
+    def close_chain(self) -> None:
+        """End the newest chain still taking entries (formed: closes; else it fails)."""
+        live = [c for c in self.live.state.chains.values() if c.status.value in ("open", "formed")]
+        if live:
+            newest = max(live, key=lambda c: c.opened_ts)
+            self.live.send("close_chain", chain_id=newest.id)
+
+    def _target_shoutout(self) -> str | None:
+        """The selected shout-out still waiting, else the first on the board."""
+        waiting = self.shoutout_model.waiting()
+        selected = self.shoutouts.selected_id()
+        if selected is not None and any(r.id == selected for r in waiting):
+            return selected
+        return waiting[0].id if waiting else None
+
+    def acknowledge(self) -> None:
+        target = self._target_shoutout()
+        if target is not None:
+            self.live.send("acknowledge_shoutout", shoutout_id=target)
+
+    def toggle_pin(self) -> None:
+        target = self._target_shoutout()
+        row = next((r for r in self.shoutout_model.waiting() if r.id == target), None)
+        if row is not None:
+            self.live.send("pin_shoutout", shoutout_id=row.id, pinned=not row.pinned)
+
+    def pick_question(self) -> None:
+        """选给主播: pin the oldest waiting VIP question so it heads the host's list."""
+        questions = [
+            r
+            for r in self.shoutout_model.waiting()
+            if r.kind is ShoutoutKind.VIP_QUESTION and not r.pinned
+        ]
+        if questions:
+            self.live.send("pin_shoutout", shoutout_id=questions[0].id, pinned=True)
 
     # -- slots -------------------------------------------------------------------------
 
     def _on_live_room_changed(self) -> None:
         state = self.live.state
         self.online.set_value(state.online)
-        self.peak.set_value(state.peak_online)
-        self.watched.set_value(len(state.watched_members))
-        self.comments.set_value(state.totals[EventType.COMMENT])
-        self.likes.set_value(state.likes)
-        self.shares.set_value(state.totals[EventType.SHARE])
-        self.guests.set_value(state.online_guests)
         self.orders.set_value(state.orders)
         self.gmv.set_value(round(state.gmv / 100))
+        rate = chain_conversion(state)
+        self.conversion.set_text("—" if rate is None else f"{rate:.0%}")
+        self.watched.set_value(len(state.watched_members))
+        self.peak.set_value(state.peak_online)
         self.mix.set_counts(state.online_by_segment)
         self.trend.sample(state)
+        self._show_cards()
+        self._show_chains()
+        self.shoutout_model.sync(state.shoutouts)
+        self._show_notice()
+
+    def _show_cards(self) -> None:
+        state = self.live.state
+        card = self.live.card(state.presenting)
+        focus: list[Segment] = []
+        if card is not None:
+            visible = {
+                parse_segment(step.get("segment"))
+                for step in card.get("ladder", [])
+                if step.get("visible")
+            }
+            room = {s: n for s, n in state.online_by_segment.items() if s in visible}
+            focus = tiers_to_address(room)
+        self.card.show_card(card, self.live.stock_of(card) if card else None, focus)
+        upcoming = [c for c in self._lineup_after_presenting() if c is not card][:4]
+        self.next_cards.show_cards(upcoming, [self.live.stock_of(c) for c in upcoming])
+
+    def _show_chains(self) -> None:
+        state = self.live.state
+
+        def product_name(product_id: str) -> str:
+            card = self.live.card(product_id)
+            return str(card["name"]) if card else state.product_names.get(product_id, product_id)
+
+        self.chains.show_chains(state.chains, product_name, time.time(), self.live.point_names)
+
+    def _show_notice(self) -> None:
+        notices = self.live.state.notices
+        if notices:
+            self.notice_label.setText("📢 " + display_text(str(notices[-1]["text"]), 60))
+        self.notice_label.setVisible(bool(notices))
+
+    def _on_points_toggled(self, on: bool) -> None:
+        self.chains.by_point = on
+        self._show_chains()
+
+    def _on_live_role_changed(self, role: str) -> None:
+        self.assistant_mode = role in COMMAND_ROLES
+        self.mode_label.setText("场控模式" if self.assistant_mode else "主播视图")
+        self.toolbar.setVisible(self.assistant_mode)
+        self.feed_panel.setVisible(self.assistant_mode)
+        for action in self.commands.values():
+            action.setEnabled(self.assistant_mode)
+
+    def _on_live_outbox_changed(self, status: OutboxStatus) -> None:
+        parts = []
+        if status.pending:
+            parts.append(f"{status.pending} 条指令待发送")
+        if status.last_refusal:
+            parts.append(f"被拒绝：{display_text(status.last_refusal, 40)}")
+        self.outbox_label.setText("  ·  ".join(parts))
+        self.outbox_label.setProperty("pending", bool(status.pending))
+        self.outbox_label.style().unpolish(self.outbox_label)
+        self.outbox_label.style().polish(self.outbox_label)
 
     def _on_live_link_changed(self, status: str, detail: str) -> None:
         link = LinkStatus(status)
         text = LINK_TEXT[link]
-        if link is LinkStatus.RECONNECTING and self.live.follower is not None:
-            text = f"正在重连… (第{max(1, self.live.follower.reconnects)}次)"
+        shown = link.value
+        follower = self.live.follower
+        if link is LinkStatus.RECONNECTING and follower is not None:
+            if follower.reconnects >= OFFLINE_AFTER_RECONNECTS:
+                text, shown = "离线 · 指令将在恢复后发送", "offline"
+            else:
+                text = f"正在重连… (第{max(1, follower.reconnects)}次)"
         self.link_banner.setText(text)
         self.link_banner.setToolTip(display_text(detail))
-        self.link_banner.setProperty("link", link.value)
+        self.link_banner.setProperty("link", shown)
         self.link_banner.style().unpolish(self.link_banner)
         self.link_banner.style().polish(self.link_banner)
 
     def _on_live_session_changed(self, session: dict[str, Any]) -> None:
-        self.title_label.setText(display_text(str(session.get("title", "")), 60))
+        self.title_label.setText(display_text(str(session.get("title", "")), 40))
         self.setWindowTitle(f"直播中控台 · {display_text(str(session.get('title', '')), 60)}")
         self._on_clock_tick()
 
@@ -188,8 +462,12 @@ class LiveWindow(QMainWindow):
             )
         else:
             self.elapsed_label.setText(f"已开播 {format_duration(time.time() - started)}")
+        self._show_chains()  # time left
+        self.shoutout_model.sync(self.live.state.shoutouts)  # acknowledged ones fade out
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         self._clock.stop()
+        if self.dialog is not None:
+            self.dialog.close()
         self.closed.emit()
         super().closeEvent(event)

@@ -9,6 +9,7 @@ from console.resources import RESOURCES, resource_path
 from console.sim import demo_members
 
 FONT_FILES = ("fonts/LiveConsoleSansSC-Regular.otf", "fonts/LiveConsoleSansSC-Bold.otf")
+EMOJI_FONT = "fonts/LiveConsoleEmoji.ttf"
 
 
 def ui_characters() -> set[str]:
@@ -24,14 +25,23 @@ def ui_characters() -> set[str]:
             chars.update(path.read_text(encoding="utf-8"))
     for member in demo_members.load_demo_members():
         chars.update(member["name"])
-    # Product emoji (U+1F000 and up) are not CJK text; the font subset leaves them out.
-    return {c for c in chars if 0x7F < ord(c) < 0x1F000}
+    return {c for c in chars if ord(c) > 0x7F}
+
+
+def is_emoji(char: str) -> bool:
+    return ord(char) >= 0x1F000
+
+
+def test_bundled_emoji_font_covers_the_products_emoji() -> None:
+    cmap = TTFont(resource_path(EMOJI_FONT)).getBestCmap()
+    missing = sorted(c for c in ui_characters() if is_emoji(c) and ord(c) not in cmap)
+    assert not missing, f"re-run tools/subset_emoji.py; missing: {''.join(missing)}"
 
 
 @pytest.mark.parametrize("relative", FONT_FILES)
 def test_bundled_font_covers_the_ui(relative: str) -> None:
     cmap = TTFont(resource_path(relative)).getBestCmap()
-    missing = sorted(c for c in ui_characters() if ord(c) not in cmap)
+    missing = sorted(c for c in ui_characters() if not is_emoji(c) and ord(c) not in cmap)
     assert not missing, f"re-run tools/subset_font.py; missing: {''.join(missing)}"
 
 
@@ -52,3 +62,9 @@ def test_font_licence_ships_beside_the_font() -> None:
     licence = resource_path("fonts/OFL.txt").read_text(encoding="utf-8")
     assert "SIL OPEN FONT LICENSE Version 1.1" in licence
     assert "Adobe" in licence
+
+
+def test_emoji_font_licence_ships_beside_it() -> None:
+    licence = resource_path("fonts/OFL-emoji.txt").read_text(encoding="utf-8")
+    assert "SIL OPEN FONT LICENSE Version 1.1" in licence
+    assert "Google" in licence

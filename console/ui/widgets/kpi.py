@@ -22,7 +22,9 @@ class KpiTile(QWidget):
         layout.addWidget(self.value_label)
 
     def set_value(self, value: int) -> None:
-        text = f"{value:,}"
+        self.set_text(f"{value:,}")
+
+    def set_text(self, text: str) -> None:
         if self.value_label.text() != text:
             self.value_label.setText(text)
 

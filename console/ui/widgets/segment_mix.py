@@ -74,5 +74,5 @@ class SegmentMixChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is unty
 
     def _set_range(self, largest: int) -> None:
         # Room for the value labels to the right of the longest bar.
-        self.setXRange(0, max(largest, 5) * 1.3, padding=0)
+        self.setXRange(0, max(largest, 5) * 1.5, padding=0)
         self.setYRange(-0.6, len(ALL_SEGMENTS) - 0.4, padding=0)

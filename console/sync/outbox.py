@@ -1,0 +1,189 @@
+"""The console's outbox (发件箱): floor-assistant commands waiting for the store.
+
+Every command is written here first (local SQLite via sqlite-utils), then sent. A command
+stays until the store has answered it, so commands made while offline, or while the console
+was closed, go out when the store is back. Each carries its ``command_id``: the store applies
+a command once however often it is sent, so a retry after a lost answer is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import sqlite_utils
+
+from console.sync.client import StoreClient, StoreError
+
+log = logging.getLogger(__name__)
+
+RETRY_MIN_S = 0.5
+RETRY_MAX_S = 10.0
+
+
+@dataclass(frozen=True)
+class Pending:
+    command_id: str
+    session_id: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OutboxStatus:
+    """What the assistant sees: how many wait, and the latest refusal (if any)."""
+
+    pending: int = 0
+    refused: int = 0
+    last_refusal: str = ""
+
+
+class Outbox:
+    """Thread-safe; used from worker threads (``asyncio.to_thread``), never the UI thread."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite_utils.Database(
+            sqlite3.connect(path, check_same_thread=False), execute_plugins=False
+        )
+        # FULL: a command the assistant made must survive a power cut, not just a crash.
+        self._db.conn.execute("PRAGMA synchronous = FULL")
+        self._db.enable_wal()
+        self._db.table("outbox").create(
+            {
+                "id": int,
+                "store": str,
+                "session_id": str,
+                "command_id": str,
+                "body": str,
+                "created_at": float,
+                "state": str,  # pending | sent | refused
+                "answer": str,
+                "answered_at": float,
+            },
+            pk="id",
+            not_null={"store", "session_id", "command_id", "body", "created_at", "state"},
+            defaults={"state": "pending"},
+            if_not_exists=True,
+        )
+        self._db.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS outbox_command ON outbox (store, command_id)"
+        )
+
+    def add(self, store: str, session_id: str, body: Mapping[str, Any]) -> str:
+        """Queue a command; returns its ``command_id`` (new, unless the body carries one)."""
+        command_id = str(body.get("command_id") or f"cmd-{uuid.uuid4().hex}")
+        payload = orjson.dumps({**body, "command_id": command_id}).decode()
+        with self._lock, self._db.conn:
+            self._db.conn.execute(
+                "INSERT OR IGNORE INTO outbox (store, session_id, command_id, body, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [store, session_id, command_id, payload, time.time()],
+            )
+        return command_id
+
+    def pending(self, store: str) -> list[Pending]:
+        """Waiting commands for ``store``, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT command_id, session_id, body FROM outbox "
+                "WHERE store = ? AND state = 'pending' ORDER BY id",
+                [store],
+            ).fetchall()
+        return [Pending(r[0], r[1], orjson.loads(r[2])) for r in rows]
+
+    def settle(self, store: str, command_id: str, state: str, answer: Mapping[str, Any]) -> None:
+        """Record the store's answer: ``sent`` (applied, or applied before) or ``refused``."""
+        with self._lock, self._db.conn:
+            self._db.conn.execute(
+                "UPDATE outbox SET state = ?, answer = ?, answered_at = ? "
+                "WHERE store = ? AND command_id = ?",
+                [state, orjson.dumps(dict(answer)).decode(), time.time(), store, command_id],
+            )
+
+    def status(self, store: str) -> OutboxStatus:
+        with self._lock:
+            pending, refused = self._db.execute(
+                "SELECT count(*) FILTER (WHERE state = 'pending'), "
+                "count(*) FILTER (WHERE state = 'refused') FROM outbox WHERE store = ?",
+                [store],
+            ).fetchone()
+            last = self._db.execute(
+                "SELECT answer FROM outbox WHERE store = ? AND state = 'refused' "
+                "ORDER BY answered_at DESC LIMIT 1",
+                [store],
+            ).fetchone()
+        reason = str(orjson.loads(last[0]).get("error", "")) if last else ""
+        return OutboxStatus(int(pending), int(refused), reason)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class OutboxSender:
+    """Sends the outbox's commands in order whenever woken, retrying while the store is away.
+
+    ``on_settled(command_id, state, answer)`` is called after each answer; a refusal (a 4xx
+    other than 401/408/429) is final, a transport error or a 5xx is retried with back-off.
+    """
+
+    def __init__(
+        self,
+        client: StoreClient,
+        outbox: Outbox,
+        on_settled: Callable[[str, str, dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.outbox = outbox
+        self.on_settled = on_settled
+        self._wake = asyncio.Event()
+        self.sent = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        delay = RETRY_MIN_S
+        while True:
+            self._wake.clear()
+            try:
+                await self._send_pending()
+                delay = RETRY_MIN_S
+                await self._wake.wait()
+            except (httpx.TransportError, _Retry) as exc:
+                log.info("outbox: store unavailable (%s); retrying in %.1f s", exc, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+                delay = min(RETRY_MAX_S, delay * 2)
+
+    async def _send_pending(self) -> None:
+        store = self.client.base_url
+        for item in await asyncio.to_thread(self.outbox.pending, store):
+            try:
+                answer = await self.client.command(item.session_id, item.body)
+                state = "sent"
+            except StoreError as exc:
+                if exc.status >= 500 or exc.status in (401, 408, 429):
+                    raise _Retry(exc.reason) from exc
+                answer, state = {"error": exc.reason, "status": exc.status}, "refused"
+            await asyncio.to_thread(self.outbox.settle, store, item.command_id, state, answer)
+            self.sent += state == "sent"
+            if self.on_settled is not None:
+                self.on_settled(item.command_id, state, answer)
+
+
+class _Retry(Exception):
+    """The store could not take the command now; try again later."""

@@ -1,0 +1,148 @@
+"""Small forms for the floor assistant's commands: open a 接龙, adjust stock, post a notice.
+
+Each is opened non-modally (``open()``), so the room keeps updating behind it, and emits
+``submitted`` with the command's fields when accepted; nothing is sent from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
+
+from console.domain.text import display_text
+
+
+class CommandDialog(QDialog):
+    """Signals:
+    submitted(dict): the command's fields, when the assistant confirms.
+    """
+
+    submitted = Signal(dict)
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.form = QFormLayout(self)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("确定")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+    def finish_form(self) -> None:
+        self.form.addRow(self.buttons)
+
+    def fields(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def accept(self) -> None:
+        self.submitted.emit(self.fields())
+        super().accept()
+
+
+def _product_box(cards: Sequence[dict[str, Any]], current: str | None) -> QComboBox:
+    box = QComboBox()
+    for card in cards:
+        name = display_text(str(card.get("name", "")), 30)
+        box.addItem(f"{card.get('emoji', '')} {name}", card["product_id"])
+    if current is not None and (index := box.findData(current)) >= 0:
+        box.setCurrentIndex(index)
+    return box
+
+
+class ChainDialog(CommandDialog):
+    """开接龙: product, 成团 threshold, cap, deadline, first-N gift."""
+
+    def __init__(
+        self, cards: Sequence[dict[str, Any]], current: str | None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__("开接龙", parent)
+        self.product = _product_box(cards, current)
+        self.threshold = QSpinBox(minimum=1, maximum=100_000, value=20)
+        self.cap = QSpinBox(minimum=1, maximum=100_000, value=100)
+        self.minutes = QDoubleSpinBox(minimum=1, maximum=24 * 60, value=10, decimals=0)
+        self.minutes.setSuffix(" 分钟")
+        self.gift_first = QSpinBox(minimum=0, maximum=100_000, value=0)
+        self.gift = QLineEdit()
+        self.gift.setMaxLength(60)
+        self.gift.setPlaceholderText("如：《7天轻食食谱》")
+        self.form.addRow("商品", self.product)
+        self.form.addRow("成团人数", self.threshold)
+        self.form.addRow("上限", self.cap)
+        self.form.addRow("截止", self.minutes)
+        self.form.addRow("前N名有礼", self.gift_first)
+        self.form.addRow("赠品", self.gift)
+        self.threshold.valueChanged.connect(self.cap.setMinimum)
+        self.cap.setMinimum(self.threshold.value())
+        self.finish_form()
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "product_id": self.product.currentData(),
+            "threshold": self.threshold.value(),
+            "cap": self.cap.value(),
+            "deadline_minutes": self.minutes.value(),
+            "gift_first": self.gift_first.value(),
+            "gift": self.gift.text().strip(),
+        }
+
+
+class StockDialog(CommandDialog):
+    """调库存: add units (a new batch) or take them back (damaged)."""
+
+    def __init__(
+        self, cards: Sequence[dict[str, Any]], current: str | None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__("调整库存", parent)
+        self.product = _product_box(cards, current)
+        self.delta = QSpinBox(minimum=-100_000, maximum=100_000, value=10)
+        self.delta.setPrefix("+ ")
+        self.delta.valueChanged.connect(lambda v: self.delta.setPrefix("+ " if v >= 0 else ""))
+        self.reason = QLineEdit()
+        self.reason.setMaxLength(60)
+        self.reason.setPlaceholderText("如：补货 / 破损")
+        self.form.addRow("商品", self.product)
+        self.form.addRow("数量", self.delta)
+        self.form.addRow("原因", self.reason)
+        self.finish_form()
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "product_id": self.product.currentData(),
+            "delta": self.delta.value(),
+            "reason": self.reason.text().strip(),
+        }
+
+
+class NoticeDialog(CommandDialog):
+    """发公告: one line on every console (e.g. 20:30 抽3位送定制冰杯)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("发公告", parent)
+        self.text = QLineEdit()
+        self.text.setMaxLength(120)
+        self.text.setMinimumWidth(420)
+        self.text.setPlaceholderText("如：20:30 抽3位送定制冰杯")
+        self.form.addRow("公告", self.text)
+        self.finish_form()
+
+    def fields(self) -> dict[str, Any]:
+        return {"text": self.text.text().strip()}
+
+    def accept(self) -> None:
+        if self.text.text().strip():
+            super().accept()

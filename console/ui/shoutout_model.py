@@ -1,0 +1,106 @@
+"""The shout-out board (口播提醒) as a Qt list model: what the host should call out, in order.
+
+Rows come from ``RoomState.shoutouts`` (pinned first, then by priority, oldest first). A
+shout-out that leaves the board (acknowledged) stays a moment, drawn faded, so the host
+sees it go rather than the list jumping.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+
+from console.domain.shoutouts import Shoutout, ShoutoutBoard, ShoutoutKind
+
+Index = QModelIndex | QPersistentModelIndex
+FADE_S = 1.5
+
+KIND_LABELS: dict[ShoutoutKind, str] = {
+    ShoutoutKind.CHAIN_FORMED: "成团",
+    ShoutoutKind.CHAIN_PROGRESS: "接龙",
+    ShoutoutKind.VIP_QUESTION: "VIP提问",
+    ShoutoutKind.VIP_ORDER: "VIP下单",
+    ShoutoutKind.REFERRAL_WIN: "分享战报",
+    ShoutoutKind.COMEBACK: "老友回归",
+    ShoutoutKind.VIP_ARRIVAL: "VIP进场",
+    ShoutoutKind.QUESTION: "提问",
+}
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    id: str
+    kind: ShoutoutKind
+    text: str
+    priority: int
+    pinned: bool
+    fading_since: float | None = None  # set once it left the board
+
+    @classmethod
+    def of(cls, shoutout: Shoutout) -> BoardRow:
+        return cls(shoutout.id, shoutout.kind, shoutout.text, shoutout.priority, shoutout.pinned)
+
+
+class ShoutoutModel(QAbstractListModel):
+    IdRole = Qt.ItemDataRole.UserRole + 1
+    KindRole = Qt.ItemDataRole.UserRole + 2
+    PriorityRole = Qt.ItemDataRole.UserRole + 3
+    PinnedRole = Qt.ItemDataRole.UserRole + 4
+    FadingRole = Qt.ItemDataRole.UserRole + 5
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[BoardRow] = []
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt API
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row.text
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{KIND_LABELS[row.kind]} · 优先级 {row.priority}"
+        return {
+            self.IdRole: row.id,
+            self.KindRole: row.kind,
+            self.PriorityRole: row.priority,
+            self.PinnedRole: row.pinned,
+            self.FadingRole: row.fading_since is not None,
+        }.get(role)
+
+    def rows(self) -> list[BoardRow]:
+        return list(self._rows)
+
+    def waiting(self) -> list[BoardRow]:
+        return [r for r in self._rows if r.fading_since is None]
+
+    def row_of(self, shoutout_id: str) -> int:
+        return next((n for n, r in enumerate(self._rows) if r.id == shoutout_id), -1)
+
+    def sync(self, board: ShoutoutBoard, now: float | None = None) -> bool:
+        """Match the board; rows that left it fade for ``FADE_S``. True if anything changed."""
+        now = time.monotonic() if now is None else now
+        fresh = [BoardRow.of(s) for s in board.ordered()]
+        ids = {r.id for r in fresh}
+        fading = [
+            r if r.fading_since is not None else _fade(r, now)
+            for r in self._rows
+            if r.id not in ids and (r.fading_since is None or now - r.fading_since < FADE_S)
+        ]
+        rows = fresh + fading
+        if rows == self._rows:
+            return False
+        self.beginResetModel()
+        self._rows = rows
+        self.endResetModel()
+        return True
+
+
+def _fade(row: BoardRow, now: float) -> BoardRow:
+    return BoardRow(row.id, row.kind, row.text, row.priority, row.pinned, now)

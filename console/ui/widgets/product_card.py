@@ -1,0 +1,160 @@
+"""The 讲解中 card: the product being presented, its price ladder across the circles, stock.
+
+The circles most present in the room are highlighted, so the host knows whom to talk to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from console.domain.segments import ALL_SEGMENTS, Segment, parse_segment
+from console.domain.text import display_text
+from console.ui.theme import SEGMENT_COLORS
+
+STANDARD = "标准价"
+
+
+def price_text(price: float | None) -> str:
+    if price is None:
+        return "—"
+    return f"¥{price:,.2f}".rstrip("0").rstrip(".") if price % 1 else f"¥{price:,.0f}"
+
+
+class LadderRow(QWidget):
+    """One circle's terms: name, price, perk; highlighted when the circle fills the room."""
+
+    def __init__(self, segment: Segment | None) -> None:
+        super().__init__()
+        self.segment = segment
+        self.setObjectName("ladderRow")
+        self.name = QLabel(f"{segment.value} {segment.label}" if segment else STANDARD)
+        self.name.setObjectName("ladderTier")
+        if segment is not None:
+            self.name.setStyleSheet(f"color: {SEGMENT_COLORS[segment]};")
+        self.price = QLabel("—")
+        self.price.setObjectName("ladderPrice")
+        self.price.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.perk = QLabel("")
+        self.perk.setObjectName("ladderPerk")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 4, 10, 4)
+        layout.addWidget(self.name, 3)
+        layout.addWidget(self.price, 2)
+        layout.addSpacing(16)
+        layout.addWidget(self.perk, 5)
+
+    def show_terms(self, step: dict[str, Any] | None, focus: bool) -> None:
+        visible = bool(step and step.get("visible"))
+        self.price.setText(price_text(step.get("price")) if visible and step else "不可见")
+        perk = str(step.get("perk", "")) if step else ""
+        self.perk.setText(display_text(perk, 30) if visible else "")
+        self.setProperty("focus", focus)
+        self.setProperty("hidden", not visible)
+        for widget in (self, self.price, self.perk, self.name):
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
+
+
+class PresentingCard(QFrame):
+    """The big card. ``show_card(None, ...)`` shows that nothing is being presented."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("presentingCard")
+        self.badge = QLabel("讲解中")
+        self.badge.setObjectName("presentingBadge")
+        self.emoji = QLabel("")
+        self.emoji.setObjectName("cardEmoji")
+        self.name = QLabel("暂无讲解商品")
+        self.name.setObjectName("cardName")
+        self.name.setWordWrap(True)
+        self.stock = QLabel("")
+        self.stock.setObjectName("cardStock")
+        self.stock.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.rows = [LadderRow(segment) for segment in (*ALL_SEGMENTS, None)]
+        top = QHBoxLayout()
+        top.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
+        top.addWidget(self.emoji, 0)
+        top.addWidget(self.name, 1)
+        top.addWidget(self.stock, 0)
+        ladder = QVBoxLayout()
+        ladder.setSpacing(2)
+        for row in self.rows:
+            ladder.addWidget(row)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 14, 18, 14)
+        layout.addLayout(top)
+        layout.addSpacing(6)
+        layout.addLayout(ladder)
+
+    def show_card(
+        self, card: dict[str, Any] | None, stock: int | None, focus: Sequence[Segment]
+    ) -> None:
+        if card is None:
+            self.badge.setVisible(False)
+            self.emoji.setText("")
+            self.name.setText("暂无讲解商品")
+            self.stock.setText("")
+            for row in self.rows:
+                row.setVisible(False)
+            return
+        self.badge.setVisible(True)
+        for row in self.rows:
+            row.setVisible(True)
+        self.emoji.setText(str(card.get("emoji", "")))
+        self.name.setText(display_text(str(card.get("name", "")), 40))
+        self.stock.setText(_stock_text(stock))
+        self.stock.setProperty("low", stock is not None and stock <= 10)
+        self.stock.style().unpolish(self.stock)
+        self.stock.style().polish(self.stock)
+        ladder = {parse_segment(step.get("segment")): step for step in card.get("ladder", [])}
+        for row in self.rows:
+            row.show_terms(ladder.get(row.segment), row.segment in focus)
+
+    def ladder_texts(self) -> list[str]:
+        return [f"{r.name.text()} {r.price.text()} {r.perk.text()}".strip() for r in self.rows]
+
+
+def _stock_text(stock: int | None) -> str:
+    if stock is None:
+        return ""
+    return "已售罄" if stock <= 0 else f"库存 {stock:,}"
+
+
+class NextCards(QWidget):
+    """The next products of the lineup, small, in order after the one presented."""
+
+    def __init__(self, shown: int = 4) -> None:
+        super().__init__()
+        self.tiles: list[QLabel] = []
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        for column in range(shown):
+            tile = QLabel("")
+            tile.setObjectName("nextCard")
+            tile.setWordWrap(True)
+            tile.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            layout.addWidget(tile, 0, column)
+            self.tiles.append(tile)
+
+    def show_cards(self, cards: Sequence[dict[str, Any]], stocks: Sequence[int]) -> None:
+        for n, tile in enumerate(self.tiles):
+            if n < len(cards):
+                card = cards[n]
+                name = display_text(str(card.get("name", "")), 16)
+                tile.setText(
+                    f"{card.get('emoji', '')} {name}\n"
+                    f"{price_text(card.get('base_price'))} · {_stock_text(stocks[n])}"
+                )
+                tile.setVisible(True)
+            else:
+                tile.setText("")
+                tile.setVisible(False)
+
+    def texts(self) -> list[str]:
+        return [t.text() for t in self.tiles if t.isVisible()]
