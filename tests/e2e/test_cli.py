@@ -65,7 +65,7 @@ def test_embedded_demo_runs_shows_the_room_and_leaves_no_process(tmp_path: Path)
     assert result.returncode == 0, result.stderr
     assert shot.exists()
     image = QImage(str(shot))
-    assert (image.width(), image.height()) == (1440, 860)
+    assert (image.width(), image.height()) == (1920, 1080)
     assert non_background_share(shot) > 0.2  # panels, bars and text were drawn
     data_dir = tmp_path / "xdg_data_home" / "zhibo-console"
     assert (data_dir / "store.db").exists()  # the store lives in the user's data dir
@@ -92,7 +92,7 @@ def test_console_mode_screenshot(tmp_path: Path, shared_store: StoreProcess) -> 
         env_home=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert QImage(str(shot)).width() == 1440
+    assert QImage(str(shot)).width() == 1920
 
 
 @pytest.mark.parametrize(

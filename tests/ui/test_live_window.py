@@ -24,9 +24,19 @@ from tests.helpers import StoreProcess, event, post, run_async
 class Console:
     """A live window with its session task, closed at the end of the test."""
 
-    def __init__(self, store: StoreProcess, cache: Path, family: str, qtbot: QtBot) -> None:
+    def __init__(
+        self,
+        store: StoreProcess,
+        cache: Path,
+        family: str,
+        qtbot: QtBot,
+        role: str = "host",
+        outbox: Path | None = None,
+    ) -> None:
         # Not qtbot.addWidget: pytest-qt would delete the window before this closes it.
-        self.live, self.window = build_live(store.url, store.token("host"), cache, family)
+        self.live, self.window = build_live(
+            store.url, store.token(role), cache, family, outbox or cache.with_suffix(".outbox")
+        )
         self.window.show()
         self.task: asyncio.Future[None] | None = None
 
@@ -40,6 +50,8 @@ class Console:
         self.window.close()
         if self.live.cache is not None:
             self.live.cache.close()
+        if self.live.outbox is not None:
+            self.live.outbox.close()
 
 
 @pytest.fixture
@@ -48,8 +60,14 @@ def open_console(
 ) -> Iterator[Callable[[StoreProcess], Console]]:
     opened: list[Console] = []
 
-    def opener(store: StoreProcess, cache: Path | None = None) -> Console:
-        console = Console(store, cache or tmp_path / "cache.db", font_family, qtbot)
+    def opener(
+        store: StoreProcess,
+        cache: Path | None = None,
+        role: str = "host",
+        outbox: Path | None = None,
+    ) -> Console:
+        cache = cache or tmp_path / f"cache-{len(opened)}.db"
+        console = Console(store, cache, font_family, qtbot, role, outbox)
         opened.append(console)
         return console
 

@@ -31,6 +31,7 @@ class LadderRow(QWidget):
         super().__init__()
         self.segment = segment
         self.setObjectName("ladderRow")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)  # the spotlight's frame
         self.name = QLabel(f"{segment.value} {segment.label}" if segment else STANDARD)
         self.name.setObjectName("ladderTier")
         if segment is not None:
@@ -52,8 +53,8 @@ class LadderRow(QWidget):
         self.price.setText(price_text(step.get("price")) if visible and step else "不可见")
         perk = str(step.get("perk", "")) if step else ""
         self.perk.setText(display_text(perk, 30) if visible else "")
-        self.setProperty("focus", focus)
-        self.setProperty("hidden", not visible)
+        self.setProperty("spotlight", focus)
+        self.setProperty("unseen", not visible)
         for widget in (self, self.price, self.perk, self.name):
             widget.style().unpolish(widget)
             widget.style().polish(widget)
