@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from console.domain.pickup import PickupPoint
 from console.resources import resource_path
 
 DEMO_MEMBERS = "demo/members.csv"
@@ -249,6 +250,15 @@ def load_demo_members() -> list[dict[str, Any]]:
         row["influencer"] = int(row["influencer"])
         row["opted_out"] = int(row["opted_out"])
     return rows
+
+
+def load_demo_points() -> list[PickupPoint]:
+    """The shipped demo pickup points (the simulator's buyers pick the nearest)."""
+    with resource_path(DEMO_POINTS).open(encoding="utf-8", newline="") as handle:
+        return [
+            PickupPoint(r["point_id"], r["name"], r["leader"], float(r["lat"]), float(r["lon"]))
+            for r in csv.DictReader(handle)
+        ]
 
 
 def demo_shift_seconds(today: date) -> float:

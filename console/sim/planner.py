@@ -8,16 +8,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from console.domain.pickup import PickupIndex, PickupPoint
 from console.domain.segments import Segment, parse_segment
 from console.sim.scenario import RATE_KINDS, Scenario, ScenarioError
 
 
 @dataclass(frozen=True, slots=True)
 class PlannedEvent:
-    """An event to send ``offset_s`` seconds (scenario time) after the broadcast starts."""
+    """Something to send ``offset_s`` seconds (scenario time) after the broadcast starts.
+
+    ``kind`` is ``event`` (a room event for the ingest endpoint), ``command`` (a floor-
+    assistant command, with its ``command_id``) or ``order`` (an order, with its idempotency
+    key; ``chain_product`` asks to join the chain open on that product, ``referrer_member``
+    to name that KOC's referral code).
+    """
 
     offset_s: float
     event: dict[str, Any]
+    kind: str = "event"
 
 
 def audience(scenario: Scenario, members: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -25,8 +33,13 @@ def audience(scenario: Scenario, members: Sequence[Mapping[str, Any]]) -> list[M
     return [m for m in members if scenario.audience_tag in str(m.get("tags", "")).split(";")]
 
 
-def plan(scenario: Scenario, members: Sequence[Mapping[str, Any]]) -> list[PlannedEvent]:
-    """Every room event of the broadcast, ordered by time; the same input gives the same plan."""
+def plan(
+    scenario: Scenario,
+    members: Sequence[Mapping[str, Any]],
+    points: Sequence[PickupPoint] = (),
+) -> list[PlannedEvent]:
+    """Every room event, command and order of the broadcast, ordered by time; the same input
+    gives the same plan. Orders need ``points`` (each buyer picks up at the nearest)."""
     rng = random.Random(scenario.seed)
     invited = audience(scenario, members)
     if len(invited) < scenario.watchers:
@@ -58,10 +71,129 @@ def plan(scenario: Scenario, members: Sequence[Mapping[str, Any]]) -> list[Plann
             start = leave + rng.uniform(30.0, 300.0)
 
     timeline.sort(key=lambda item: (item[0], item[1]))
-    return [
+    planned = [
         PlannedEvent(offset, {"id": f"{scenario.name}-{n:07d}", **event})
         for n, (offset, _, event) in enumerate(timeline, start=1)
     ]
+    actions = _script_actions(scenario)
+    if points and any(scenario.order_rates.values()):
+        actions += _orders(scenario, rng, watchers, planned, points)
+    merged = sorted(
+        [(p.offset_s, 0, n, p) for n, p in enumerate(planned)]
+        + [(p.offset_s, 1, n, p) for n, p in enumerate(actions)],
+        key=lambda item: item[:3],
+    )
+    return [item[3] for item in merged]
+
+
+def _script_actions(scenario: Scenario) -> list[PlannedEvent]:
+    return [
+        PlannedEvent(
+            step.at_minute * 60.0,
+            {**step.command, "command_id": f"{scenario.name}-cmd-{n:03d}"},
+            "command",
+        )
+        for n, step in enumerate(scenario.script, start=1)
+    ]
+
+
+def _presented_at(scenario: Scenario) -> list[tuple[float, str | None]]:
+    """(from second, product presented) as the script changes it."""
+    return [
+        (step.at_minute * 60.0, step.command.get("product_id"))
+        for step in scenario.script
+        if step.command["type"] == "present_product"
+    ]
+
+
+def _chains(scenario: Scenario) -> list[tuple[float, float, str]]:
+    """(opened, deadline, product) of each chain the script opens."""
+    chains = []
+    for step in scenario.script:
+        if step.command["type"] == "open_chain":
+            opened = step.at_minute * 60.0
+            deadline = opened + float(step.command["deadline_minutes"]) * 60.0
+            chains.append((opened, deadline, str(step.command["product_id"])))
+    return chains
+
+
+def _orders(
+    scenario: Scenario,
+    rng: random.Random,
+    watchers: Sequence[Mapping[str, Any]],
+    planned: Sequence[PlannedEvent],
+    points: Sequence[PickupPoint],
+) -> list[PlannedEvent]:
+    """Watchers in the room buy the product being presented, at their circle's rate."""
+    presented = _presented_at(scenario)
+    if not presented:
+        return []
+    chains = _chains(scenario)
+    index = PickupIndex(points)
+    by_id = {str(m["id"]): m for m in watchers}
+    kocs = [str(m["id"]) for m in watchers if int(m.get("influencer") or 0)]
+    stays: dict[str, list[list[float]]] = {}
+    for item in planned:
+        member = str(item.event.get("member_id", ""))
+        if member not in by_id:
+            continue
+        if item.event["type"] == "viewer_joined":
+            stays.setdefault(member, []).append([item.offset_s, scenario.duration_minutes * 60])
+        elif item.event["type"] == "viewer_left" and stays.get(member):
+            stays[member][-1][1] = item.offset_s
+    orders: list[PlannedEvent] = []
+    for member, intervals in stays.items():
+        profile = by_id[member]
+        segment = parse_segment(profile.get("persona"))
+        rate = scenario.order_rates.get(segment, 0.0) if segment else 0.0
+        if rate <= 0:
+            continue
+        bought: set[str] = set()
+        point = _nearest_point(index, profile)
+        for start, leave in intervals:
+            at = start + rng.expovariate(rate / 60.0)
+            while at < leave:
+                product = _product_at(presented, at)
+                if product is not None and product not in bought:
+                    bought.add(product)
+                    body: dict[str, Any] = {
+                        "member_id": member,
+                        "product_id": product,
+                        "quantity": 1,
+                        "pickup_point": point,
+                        "idempotency_key": f"{scenario.name}-order-{member}-{product}",
+                    }
+                    if any(o <= at < d and p == product for o, d, p in chains) and (
+                        rng.random() < scenario.chain_join
+                    ):
+                        body["chain_product"] = product
+                    others = [k for k in kocs if k != member]
+                    if (
+                        segment in (Segment.S4, Segment.S6)
+                        and others
+                        and rng.random() < scenario.referred
+                    ):
+                        body["referrer_member"] = rng.choice(others)
+                    orders.append(PlannedEvent(at, body, "order"))
+                at += rng.expovariate(rate / 60.0)
+    return orders
+
+
+def _product_at(presented: Sequence[tuple[float, str | None]], at: float) -> str | None:
+    current = None
+    for since, product in presented:
+        if since > at:
+            break
+        current = product
+    return current
+
+
+def _nearest_point(index: PickupIndex, member: Mapping[str, Any]) -> str:
+    try:
+        lat, lon = float(member["lat"]), float(member["lon"])
+    except (KeyError, TypeError, ValueError):
+        return index.points[0].id
+    return index.nearest(lat, lon)[0].id
 
 
 def _arrival_seconds(scenario: Scenario, u: float) -> float:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 import httpx
 
 from console.sim.planner import PlannedEvent
 from console.sync.client import StoreClient, StoreError
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 BATCH_WINDOW_S = 0.05  # events due within this window go out in one request
 MAX_BATCH = 1_000
 RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 5.0)
@@ -23,12 +27,14 @@ async def play(
     speed: float,
     clock: Callable[[], float] = time.monotonic,
 ) -> int:
-    """Send ``events`` on schedule (``speed`` x real time; 0 = as fast as possible).
+    """Send the plan on schedule (``speed`` x real time; 0 = as fast as possible).
 
-    Each event is stamped with the wall-clock time it is sent. A failed request is retried
-    with the same event ids, which the store deduplicates, so a store restart mid-broadcast
-    loses and doubles nothing. Returns the number of events sent.
+    Room events are stamped with the wall-clock time they are sent and go out in batches;
+    commands and orders go one by one. Every request is retried with the same ids (event
+    ids, command ids, idempotency keys), which the store deduplicates, so a store restart
+    mid-broadcast loses and doubles nothing. Returns the number of items sent.
     """
+    player = _Player(client, sid, speed)
     start = clock()
     index = 0
     while index < len(events):
@@ -37,25 +43,86 @@ async def play(
         if delay > 0:
             await asyncio.sleep(delay)
         horizon = (clock() - start + BATCH_WINDOW_S) * speed if speed > 0 else float("inf")
+        if events[index].kind != "event":
+            await player.act(events[index])
+            index += 1
+            continue
         batch: list[dict[str, object]] = []
-        while index < len(events) and len(batch) < MAX_BATCH and events[index].offset_s <= horizon:
+        while (
+            index < len(events)
+            and events[index].kind == "event"
+            and len(batch) < MAX_BATCH
+            and events[index].offset_s <= horizon
+        ):
             batch.append({**events[index].event, "ts": time.time()})
             index += 1
-        await _send_with_retry(client, sid, batch)
+        await _send_with_retry(client.post_events, sid, batch)
     return index
 
 
-async def _send_with_retry(
-    client: StoreClient, sid: str, batch: list[dict[str, object]], give_up_after_s: float = 60.0
-) -> None:
-    """Post ``batch``, retrying transport errors and 5xx (a store restart) with back-off."""
-    deadline = time.monotonic() + give_up_after_s
-    for attempt in range(1_000_000):
+class _Player:
+    """Sends the plan's commands and orders; remembers the chains it opened."""
+
+    def __init__(self, client: StoreClient, sid: str, speed: float) -> None:
+        self.client = client
+        self.sid = sid
+        self.speed = speed
+        self.chains: dict[str, str] = {}  # product -> chain id
+        self.codes: dict[str, str | None] = {}
+        self.refused = 0
+
+    async def act(self, item: PlannedEvent) -> None:
         try:
-            await client.post_events(sid, batch)
-            return
+            if item.kind == "command":
+                command = dict(item.event)
+                if "deadline_minutes" in command and self.speed > 0:
+                    # A chain's deadline runs in the broadcast's (compressed) time.
+                    command["deadline_minutes"] = command["deadline_minutes"] / self.speed
+                answer = await _send_with_retry(self.client.command, self.sid, command)
+                if item.event["type"] == "open_chain":
+                    self.chains[str(item.event["product_id"])] = str(answer["chain_id"])
+            else:
+                await _send_with_retry(self.client.place_order, self.sid, await self._order(item))
+        except StoreError as exc:
+            # A refusal is part of a broadcast (sold out, over the limit, chain full).
+            self.refused += 1
+            log.info("simulated %s refused: %s", item.kind, exc.reason)
+
+    async def _order(self, item: PlannedEvent) -> dict[str, Any]:
+        body = {
+            k: v for k, v in item.event.items() if k not in ("chain_product", "referrer_member")
+        }
+        chain = self.chains.get(str(item.event.get("chain_product", "")))
+        if chain is not None:
+            body["chain_id"] = chain
+        koc = item.event.get("referrer_member")
+        if koc:
+            code = await self._code(str(koc))
+            if code:
+                body["referrer"] = code
+        return body
+
+    async def _code(self, member: str) -> str | None:
+        if member not in self.codes or self.codes[member] is None:
+            try:
+                self.codes[member] = await self.client.referral_code(self.sid, member)
+            except StoreError:
+                self.codes[member] = None  # has not shared yet
+        return self.codes[member]
+
+
+async def _send_with_retry(
+    send: Callable[[str, Any], Awaitable[T]], sid: str, body: Any, give_up_after_s: float = 60.0
+) -> T:
+    """``send(sid, body)``, retrying transport errors and 5xx (a store restart) with back-off."""
+    deadline = time.monotonic() + give_up_after_s
+    attempt = 0
+    while True:
+        try:
+            return await send(sid, body)
         except (httpx.TransportError, StoreError) as exc:
             transient = isinstance(exc, httpx.TransportError) or exc.status >= 500
             if not transient or time.monotonic() > deadline:
                 raise
             await asyncio.sleep(RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S) - 1)])
+            attempt += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,18 @@ class Scenario:
     comment_lines: tuple[str, ...]
     host: str = ""
     catalog: Mapping[str, Any] | None = None  # resources/catalogs/NAME.toml, as the API takes it
+    script: tuple[ScriptStep, ...] = ()  # the floor assistant's moves
+    order_rates: Mapping[Segment, float] = field(default_factory=dict)  # per watcher-minute
+    chain_join: float = 0.0  # of orders for a product with an open chain: share that join it
+    referred: float = 0.0  # of orders by S4/S6 members: share naming a KOC watcher's code
+
+
+@dataclass(frozen=True)
+class ScriptStep:
+    """A command the floor assistant gives ``at_minute`` into the broadcast."""
+
+    at_minute: float
+    command: Mapping[str, Any]  # as POST /commands takes it, without command_id
 
 
 def available() -> list[str]:
@@ -83,7 +95,29 @@ def parse(path: Path) -> Scenario:
         comment_lines=tuple(reader.get("comments.lines", list)),
         host=str(raw.get("host", "")),
         catalog=_catalog(path, raw.get("catalog")),
+        script=_script(path, raw.get("script", [])),
+        order_rates={seg: float(raw.get("orders", {}).get(seg.value, 0.0)) for seg in ALL_SEGMENTS},
+        chain_join=float(raw.get("orders", {}).get("chain_join", 0.0)),
+        referred=float(raw.get("orders", {}).get("referred", 0.0)),
     )
+
+
+SCRIPT_COMMANDS = frozenset({"present_product", "open_chain", "close_chain", "post_notice"})
+
+
+def _script(path: Path, raw: object) -> tuple[ScriptStep, ...]:
+    if not isinstance(raw, list):
+        raise ScenarioError(f"{path}: script must be a list of [[script]] tables")
+    steps = []
+    for n, step in enumerate(raw):
+        if not isinstance(step, Mapping) or not isinstance(step.get("at"), int | float):
+            raise ScenarioError(f"{path}: script[{n}].at must be a number of minutes")
+        if step.get("type") not in SCRIPT_COMMANDS:
+            kinds = ", ".join(sorted(SCRIPT_COMMANDS))
+            raise ScenarioError(f"{path}: script[{n}].type must be one of {kinds}")
+        command = {k: v for k, v in step.items() if k != "at"}
+        steps.append(ScriptStep(float(step["at"]), command))
+    return tuple(sorted(steps, key=lambda s: s.at_minute))
 
 
 def _catalog(path: Path, name: object) -> Mapping[str, Any] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from console.sim import planner, scenario
-from console.sim.demo_members import load_demo_members
+from console.sim.demo_members import load_demo_members, load_demo_points
 from console.sim.runner import play
 from console.sync.client import StoreClient, StoreError
 
@@ -19,7 +19,7 @@ async def simulate(
 ) -> int:
     try:
         chosen = scenario.load(scenario_name)
-        events = planner.plan(chosen, load_demo_members())
+        events = planner.plan(chosen, load_demo_members(), load_demo_points())
     except scenario.ScenarioError as exc:
         raise SimulationError(str(exc)) from exc
 

@@ -112,6 +112,18 @@ class StoreClient:
         result: list[dict[str, Any]] = await self._request("GET", f"/sessions/{sid}/cards")
         return result
 
+    async def place_order(self, sid: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Place an order (shop front); the store prices it."""
+        result: dict[str, Any] = await self._request(
+            "POST", f"/sessions/{sid}/orders", json=dict(body)
+        )
+        return result
+
+    async def referral_code(self, sid: str, member_id: str) -> str:
+        """The member's referral code; StoreError 404 if they have not shared yet."""
+        answer = await self._request("GET", f"/sessions/{sid}/referral-codes/{member_id}")
+        return str(answer["code"])
+
     async def pickup_points(self) -> list[dict[str, Any]]:
         """Every pickup point: id, name, 团长."""
         result: list[dict[str, Any]] = (await self._request("GET", "/pickup-points"))["points"]

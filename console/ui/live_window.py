@@ -217,7 +217,7 @@ class LiveWindow(QMainWindow):
 
         left = QVBoxLayout()
         left.addWidget(_panel("直播间", kpis), 4)
-        left.addWidget(_panel("分层构成 · 在线", self.mix), 5)
+        left.addWidget(_panel("分层构成 · 在线", self.mix), 7)
 
         card_box = QWidget()
         card_layout = QVBoxLayout(card_box)

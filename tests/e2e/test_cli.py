@@ -155,6 +155,14 @@ def test_simulate_with_an_operator_token_prints_the_session(
     assert state["watched"] == 105
     assert session["status"] == "ended"
     assert session["audience"]["reached"] == 120
+    # The scenario's floor assistant and buyers: products presented, a 接龙, orders.
+    assert state["presenting"] == "xzd-pack"
+    assert [n["text"] for n in state["notices"]][-1] == "接龙链接已发到群里，最后5分钟！"
+    assert state["orders"] > 50
+    (chain,) = state["chains"].values()
+    assert chain["product_id"] == "xzd-pack"
+    assert chain["entries"] > 0
+    assert sum(chain["by_point"].values()) == chain["entries"]
 
 
 def test_simulate_with_an_ingest_token_sends_into_a_given_session(

@@ -36,9 +36,17 @@ def test_plan_is_deterministic_and_matches_the_scenario() -> None:
     offsets = [p.offset_s for p in first]
     assert offsets == sorted(offsets)
     assert offsets[-1] <= chosen.duration_minutes * 60
-    ids = [p.event["id"] for p in first]
+    ids = [p.event["id"] for p in first if p.kind == "event"]
     assert len(set(ids)) == len(ids)
-    joined = {p.event["member_id"] for p in first if p.event["type"] == "viewer_joined"}
+    commands = [p.event for p in first if p.kind == "command"]
+    assert [c["type"] for c in commands[:3]] == ["present_product", "post_notice", "open_chain"]
+    assert len({c["command_id"] for c in commands}) == len(commands)
+    assert not [p for p in first if p.kind == "order"]  # no pickup points, no orders
+    joined = {
+        p.event["member_id"]
+        for p in first
+        if p.kind == "event" and p.event["type"] == "viewer_joined"
+    }
     assert len(joined) == chosen.watchers == 105
     circle = {m["id"] for m in planner.audience(chosen, members)}
     assert joined <= circle
@@ -75,3 +83,33 @@ def test_a_broken_scenario_names_file_and_field(tmp_path: Path) -> None:
 def test_unknown_scenario_lists_the_available_ones() -> None:
     with pytest.raises(scenario.ScenarioError, match="xianzhida-summer-light"):
         scenario.load("no-such-show")
+
+
+def test_watchers_buy_what_is_presented_while_they_are_in_the_room() -> None:
+    chosen = scenario.load("xianzhida-summer-light")
+    members = demo_members.load_demo_members()
+    points = demo_members.load_demo_points()
+    plan = planner.plan(chosen, members, points)
+    orders = [p for p in plan if p.kind == "order"]
+    assert orders
+    keys = [o.event["idempotency_key"] for o in orders]
+    assert len(set(keys)) == len(keys)  # one order per member and product
+    presented = [
+        (p.offset_s, p.event["product_id"])
+        for p in plan
+        if p.kind == "command" and p.event["type"] == "present_product"
+    ]
+    point_ids = {p.id for p in points}
+    present: dict[str, bool] = {}
+    for item in plan:
+        if item.kind == "event" and item.event["type"] in ("viewer_joined", "viewer_left"):
+            present[item.event["member_id"]] = item.event["type"] == "viewer_joined"
+        if item.kind != "order":
+            continue
+        body = item.event
+        assert present.get(body["member_id"]), "only watchers in the room order"
+        on_show = [product for at, product in presented if at <= item.offset_s][-1]
+        assert body["product_id"] == on_show
+        assert body["pickup_point"] in point_ids
+        assert body.get("referrer_member") != body["member_id"]
+    assert any("chain_product" in o.event for o in orders)

@@ -60,7 +60,9 @@ class ChainCard(QFrame):
         item.showGrid(x=False, y=True, alpha=0.15)
         for side in ("left", "bottom"):
             item.getAxis(side).setStyle(tickFont=QFont(font_family, 10))
-        item.getAxis("bottom").setLabel("开团后分钟")
+        self._bottom = item.getAxis("bottom")
+        self._bottom.enableAutoSIPrefix(False)
+        self._in_minutes: bool | None = None
         self._curve = item.plot(pen=pg.mkPen(PALETTE["accent"], width=3), stepMode="right")
         self._threshold = pg.InfiniteLine(
             angle=0, pen=pg.mkPen(PALETTE["ok"], width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
@@ -79,11 +81,17 @@ class ChainCard(QFrame):
         self.title.setProperty("status", chain.status.value)
         self.title.style().unpolish(self.title)
         self.title.style().polish(self.title)
-        minutes = [(ts - chain.opened_ts) / 60 for ts in chain.entry_ts]
-        end = max((now - chain.opened_ts) / 60, minutes[-1] if minutes else 0.0)
-        x = np.array([0.0, *minutes, end])
+        elapsed = [ts - chain.opened_ts for ts in chain.entry_ts]
+        end = max(now - chain.opened_ts, elapsed[-1] if elapsed else 0.0)
+        # Seconds while the chain is young, minutes after that (no "x0.001" ticks).
+        in_minutes = end >= 120
+        if in_minutes != self._in_minutes:
+            self._in_minutes = in_minutes
+            self._bottom.setLabel("开团后分钟" if in_minutes else "开团后秒数")
+        unit = 60.0 if in_minutes else 1.0
+        x = np.array([0.0, *elapsed, end]) / unit
         # One step per entry; cancelled entries lower the count: the end shows the true total.
-        y = np.array([*range(len(minutes) + 1), chain.entries], dtype=float)
+        y = np.array([*range(len(elapsed) + 1), chain.entries], dtype=float)
         self._curve.setData(x, y)
         self._threshold.setValue(chain.threshold)
         self.plot.setYRange(0, max(chain.threshold, chain.entries) * 1.15, padding=0)
