@@ -91,7 +91,10 @@ class LocalCache:
         return events
 
     def append(self, store: str, session_id: str, events: Sequence[Event]) -> None:
-        rows = [(store, session_id, e.seq, orjson.dumps(e.to_dict()).decode()) for e in events]
+        # orjson writes the dataclass itself (the shape of Event.to_dict) in C: a busy room's
+        # second of events is serialised in a millisecond or two, not tens, while holding the
+        # GIL the UI thread needs.
+        rows = [(store, session_id, e.seq, orjson.dumps(e).decode()) for e in events]
         with self._lock, self._db.conn:
             self._db.conn.executemany(
                 "INSERT OR IGNORE INTO events (store, session_id, seq, event) VALUES (?, ?, ?, ?)",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QPixmap
 
 from console.domain.events import Event
 from console.domain.feed import FEED_TYPES, describe
@@ -43,7 +45,7 @@ class FeedModel(QAbstractListModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return row.text
         if role == Qt.ItemDataRole.DecorationRole:
-            return segment_color(row.segment)
+            return _swatch(row.segment)
         if role == self.SeqRole:
             return row.seq
         return None
@@ -68,3 +70,11 @@ class FeedModel(QAbstractListModel):
         self.beginResetModel()
         self._rows.clear()
         self.endResetModel()
+
+
+@functools.cache
+def _swatch(segment: Segment | None) -> QPixmap:
+    """The circle's colour square, made once (a QColor would be rendered on every paint)."""
+    pixmap = QPixmap(10, 10)
+    pixmap.fill(segment_color(segment))
+    return pixmap

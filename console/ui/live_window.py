@@ -370,7 +370,6 @@ class LiveWindow(QMainWindow):
         self.watched.set_value(len(state.watched_members))
         self.peak.set_value(state.peak_online)
         self.mix.set_counts(state.online_by_segment)
-        self.trend.sample(state)
         self._show_cards()
         self._show_chains()
         self.shoutout_model.sync(state.shoutouts)
@@ -464,6 +463,7 @@ class LiveWindow(QMainWindow):
             self.elapsed_label.setText(f"已开播 {format_duration(time.time() - started)}")
         self._show_chains()  # time left
         self.shoutout_model.sync(self.live.state.shoutouts)  # acknowledged ones fade out
+        self.trend.sample(self.live.state)  # once a second: a trend needs no more
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         self._clock.stop()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from tests.bench import bench_ingest
+from tests.helpers import ROOT
 
 
 @pytest.mark.slow
@@ -47,3 +53,27 @@ def test_commerce_benchmark_runs_and_prints_its_table(capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert "offer matching, over HTTP" in out
     assert "brute-force haversine" in out
+
+
+@pytest.mark.slow
+def test_console_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
+    """In its own process: it runs its own Qt application and event loop."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.bench.bench_console", "--rate", "200", "--seconds", "3"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "event-to-screen latency p95" in result.stdout
+    assert "longest UI stall" in result.stdout
+    sent, shown = (
+        line.split()[-2 if "rate" in line else -3]
+        for line in result.stdout.splitlines()
+        if line.startswith(("events sent", "events shown"))
+    )
+    assert sent == shown

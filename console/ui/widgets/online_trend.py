@@ -32,8 +32,15 @@ class OnlineTrendChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is unt
         self._size = 0
         self._minutes = np.zeros(INITIAL_CAPACITY)
         self._values = np.zeros((len(ALL_SEGMENTS) + 1, INITIAL_CAPACITY))
-        self._curves = [plot.plot(pen=pg.mkPen(SEGMENT_COLORS[s], width=1)) for s in ALL_SEGMENTS]
+        # Thin per-circle lines without antialiasing (most of a repaint's cost otherwise);
+        # long broadcasts are drawn downsampled to the plot's width.
+        self._curves = [
+            plot.plot(pen=pg.mkPen(SEGMENT_COLORS[s], width=1), antialias=False)
+            for s in ALL_SEGMENTS
+        ]
         self._curves.append(plot.plot(pen=pg.mkPen(PALETTE["accent"], width=2)))
+        plot.setDownsampling(auto=True, mode="peak")
+        plot.setClipToView(True)
 
     @property
     def samples(self) -> int:

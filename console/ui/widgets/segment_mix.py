@@ -20,6 +20,7 @@ class SegmentMixChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is unty
     def __init__(self, font_family: str) -> None:
         super().__init__()
         self._counts: dict[Segment, int] = dict.fromkeys(ALL_SEGMENTS, 0)
+        self._width = 0.0
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
@@ -30,8 +31,8 @@ class SegmentMixChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is unty
         left.setTicks([[(i, f"{s.value} {s.label}") for i, s in enumerate(ALL_SEGMENTS)]])
         left.setStyle(tickFont=tick_font, tickLength=0)
         left.setTextPen(pg.mkPen(PALETTE["text"]))
-        bottom = plot.getAxis("bottom")
-        bottom.setStyle(tickFont=QFont(font_family, 11))
+        # Each bar carries its count and share: no value axis to re-lay out on every change.
+        plot.hideAxis("bottom")
         plot.invertY(True)
         self._bars = pg.BarGraphItem(
             x0=np.zeros(len(ALL_SEGMENTS)),
@@ -73,6 +74,10 @@ class SegmentMixChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is unty
         self._set_range(max(values))
 
     def _set_range(self, largest: int) -> None:
-        # Room for the value labels to the right of the longest bar.
-        self.setXRange(0, max(largest, 5) * 1.5, padding=0)
+        """Room for the labels right of the longest bar; the scale moves only in steps (grows
+        past 2/3 of the width, shrinks below 1/4) so a busy room does not rescale each frame."""
+        if self._width and self._width / 4 <= largest <= self._width * 2 / 3:
+            return
+        self._width = max(largest, 5) * 1.5
+        self.setXRange(0, self._width, padding=0)
         self.setYRange(-0.6, len(ALL_SEGMENTS) - 0.4, padding=0)
