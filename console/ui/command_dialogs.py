@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QSpinBox,
     QWidget,
 )
@@ -145,4 +147,33 @@ class NoticeDialog(CommandDialog):
 
     def accept(self) -> None:
         if self.text.text().strip():
+            super().accept()
+
+
+class ProductPicker(CommandDialog):
+    """选择商品: the lineup as a list; arrows and Enter present the chosen one."""
+
+    def __init__(
+        self, cards: Sequence[dict[str, Any]], current: str | None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__("选择讲解商品", parent)
+        self.products = QListWidget()
+        self.products.setMinimumWidth(420)
+        for card in cards:
+            name = display_text(str(card.get("name", "")), 30)
+            item = QListWidgetItem(f"{card.get('emoji', '')} {name}")
+            item.setData(Qt.ItemDataRole.UserRole, card["product_id"])
+            self.products.addItem(item)
+        ids = [c["product_id"] for c in cards]
+        self.products.setCurrentRow(ids.index(current) if current in ids else 0)
+        self.products.itemActivated.connect(lambda _item: self.accept())
+        self.form.addRow(self.products)
+        self.finish_form()
+
+    def fields(self) -> dict[str, Any]:
+        item = self.products.currentItem()
+        return {"product_id": item.data(Qt.ItemDataRole.UserRole) if item else None}
+
+    def accept(self) -> None:
+        if self.products.currentItem() is not None:
             super().accept()

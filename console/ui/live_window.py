@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QListView,
     QMainWindow,
@@ -32,7 +31,13 @@ from console.domain.shoutouts import ShoutoutKind
 from console.domain.text import display_text
 from console.sync.follower import LinkStatus
 from console.sync.outbox import OutboxStatus
-from console.ui.command_dialogs import ChainDialog, CommandDialog, NoticeDialog, StockDialog
+from console.ui.command_dialogs import (
+    ChainDialog,
+    CommandDialog,
+    NoticeDialog,
+    ProductPicker,
+    StockDialog,
+)
 from console.ui.live_session import LiveSession
 from console.ui.shoutout_model import ShoutoutModel
 from console.ui.widgets.chain_chart import ChainPanel
@@ -288,13 +293,9 @@ class LiveWindow(QMainWindow):
 
     def present_pick(self) -> None:
         """Present any product of the lineup, picked from a list."""
-        cards = self.live.cards
-        if not cards:
-            return
-        names = [f"{c.get('emoji', '')} {display_text(str(c['name']), 30)}" for c in cards]
-        name, ok = QInputDialog.getItem(self, "选择讲解商品", "商品", names, 0, False)
-        if ok:
-            self.live.send("present_product", product_id=cards[names.index(name)]["product_id"])
+        if self.live.cards:
+            picker = ProductPicker(self.live.cards, self.presenting_id(), self)
+            self._open_dialog(picker, "present_product")
 
     def present_none(self) -> None:
         if self.presenting_id() is not None:

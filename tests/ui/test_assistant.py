@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from console.resources import resource_path
 from console.sync.follower import LinkStatus
-from console.ui.command_dialogs import ChainDialog, NoticeDialog
+from console.ui.command_dialogs import ChainDialog, NoticeDialog, ProductPicker, StockDialog
 from tests.helpers import StoreProcess, event, post
 from tests.ui.test_live_window import Console, open_console, store_state
 
@@ -246,3 +246,34 @@ def test_the_screen_matches_the_store_during_a_broadcast(
         assert window.gmv.text() == f"{round(expected['gmv']):,}"
         entries = expected["chains"][opened["chain_id"]]["entries"]
         assert window.chains.captions()[0].startswith(f"夏日轻食能量包 · {entries}/50单")
+
+
+def test_picking_a_product_and_adjusting_its_stock(
+    store: StoreProcess, show: str, open_console: Callable[..., Console], qtbot: QtBot
+) -> None:
+    assistant, host = pair(store, show, open_console, qtbot)
+    press(assistant, qtbot, Qt.Key.Key_P)  # 选择商品
+    picker = assistant.window.dialog
+    assert isinstance(picker, ProductPicker)
+    picker.products.setCurrentRow(3)  # 车厘子 2斤
+    qtbot.keyClick(picker.products, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: host.window.card.name.text() == "车厘子 2斤", timeout=3_000)
+    assert host.window.card.stock.text() == "库存 80"
+    press(assistant, qtbot, Qt.Key.Key_S)  # 调库存: the presented product by default
+    stock = assistant.window.dialog
+    assert isinstance(stock, StockDialog)
+    assert stock.product.currentData() == "xzd-cherry"
+    stock.delta.setValue(-75)
+    stock.reason.setText("破损")
+    qtbot.mouseClick(stock.buttons.buttons()[0], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: host.window.card.stock.text() == "库存 5", timeout=3_000)
+    assert host.window.card.stock.property("low")  # shown in red
+    # Taking more than there is: refused by the store, reported to the assistant, no change.
+    press(assistant, qtbot, Qt.Key.Key_S)
+    again = assistant.window.dialog
+    assert isinstance(again, StockDialog)
+    again.delta.setValue(-6)
+    qtbot.mouseClick(again.buttons.buttons()[0], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "被拒绝" in assistant.window.outbox_label.text(), timeout=3_000)
+    assert "only 5 in stock" in assistant.window.outbox_label.text()
+    assert host.window.card.stock.text() == "库存 5"
