@@ -113,17 +113,19 @@ class Outbox:
                 [state, orjson.dumps(dict(answer)).decode(), time.time(), store, command_id],
             )
 
-    def status(self, store: str) -> OutboxStatus:
+    def status(self, store: str, refusals_since: float = 0.0) -> OutboxStatus:
+        """Pending commands, and refusals answered after ``refusals_since`` (epoch s)."""
         with self._lock:
             pending, refused = self._db.execute(
                 "SELECT count(*) FILTER (WHERE state = 'pending'), "
-                "count(*) FILTER (WHERE state = 'refused') FROM outbox WHERE store = ?",
-                [store],
+                "count(*) FILTER (WHERE state = 'refused' AND answered_at > ?) "
+                "FROM outbox WHERE store = ?",
+                [refusals_since, store],
             ).fetchone()
             last = self._db.execute(
                 "SELECT answer FROM outbox WHERE store = ? AND state = 'refused' "
-                "ORDER BY answered_at DESC LIMIT 1",
-                [store],
+                "AND answered_at > ? ORDER BY answered_at DESC LIMIT 1",
+                [store, refusals_since],
             ).fetchone()
         reason = str(orjson.loads(last[0]).get("error", "")) if last else ""
         return OutboxStatus(int(pending), int(refused), reason)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 REDRAW_INTERVAL_MS = 100
 CACHE_FLUSH_INTERVAL_S = 1.0
+REFUSAL_SHOWN_S = 60.0  # how long a refused command stays reported in the header
 SESSION_POLL_S = 2.0
 
 
@@ -161,13 +163,13 @@ class LiveSession(QObject):
             await asyncio.sleep(SESSION_POLL_S)
 
     async def _refresh_session_periodically(self, sid: str) -> None:
-        while not self.point_names:
-            with contextlib.suppress(Exception):
-                points = await self.client.pickup_points()
-                self.point_names = {p["id"]: p["name"] for p in points} or {"": ""}
-            if not self.point_names:
-                await asyncio.sleep(SESSION_POLL_S)
+        points_loaded = False
         while True:
+            if not points_loaded:
+                with contextlib.suppress(Exception):
+                    points = await self.client.pickup_points()
+                    self.point_names = {p["id"]: p["name"] for p in points}
+                    points_loaded = True
             with contextlib.suppress(Exception):
                 self._on_cards(await self.client.cards(sid))
             await asyncio.sleep(SESSION_POLL_S * 2)
@@ -219,7 +221,8 @@ class LiveSession(QObject):
     async def _refresh_outbox_status(self) -> None:
         if self.outbox is None:
             return
-        status = await asyncio.to_thread(self.outbox.status, self.client.base_url)
+        since = time.time() - REFUSAL_SHOWN_S
+        status = await asyncio.to_thread(self.outbox.status, self.client.base_url, since)
         if status != self.outbox_status:
             self.outbox_status = status
             self.outbox_changed.emit(status)
@@ -314,3 +317,5 @@ class LiveSession(QObject):
     def _on_cache_timer_tick(self) -> None:
         if self._uncached:
             self._spawn(self._flush_cache())
+        if self.outbox_status.last_refusal:
+            self._update_outbox_status()  # a refusal leaves the header after a minute
