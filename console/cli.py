@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--scenario", default="xianzhida-summer-light", help="demo scenario (embedded mode)"
     )
     parser.add_argument(
-        "--speed", type=_positive_float, default=10.0, help="demo speed factor (embedded mode)"
+        "--speed", type=_positive_float, default=20.0, help="demo speed factor (embedded mode)"
     )
     parser.add_argument("--db", type=Path, help="store database (embedded mode; default: data dir)")
     parser.add_argument(

@@ -10,7 +10,7 @@ from typing import Any
 
 from console.domain.pickup import PickupIndex, PickupPoint
 from console.domain.segments import Segment, parse_segment
-from console.sim.scenario import RATE_KINDS, Scenario, ScenarioError
+from console.sim.scenario import RATE_KINDS, ChainEntries, Scenario, ScenarioError
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ def plan(
             f"scenario {scenario.name}: {scenario.watchers} watchers wanted but only "
             f"{len(invited)} members carry the tag {scenario.audience_tag!r}"
         )
-    watchers = rng.sample(invited, scenario.watchers)
+    watchers = _watchers(scenario, rng, invited)
     viewers: list[tuple[str, Segment | None, str]] = [
         (str(m["id"]), parse_segment(m.get("persona")), "") for m in watchers
     ]
@@ -78,12 +78,65 @@ def plan(
     actions = _script_actions(scenario)
     if points and any(scenario.order_rates.values()):
         actions += _orders(scenario, rng, watchers, planned, points)
+    if points and scenario.chain_entries is not None:
+        actions += _chain_entries(scenario, scenario.chain_entries, rng, watchers, points)
     merged = sorted(
         [(p.offset_s, 0, n, p) for n, p in enumerate(planned)]
         + [(p.offset_s, 1, n, p) for n, p in enumerate(actions)],
         key=lambda item: item[:3],
     )
     return [item[3] for item in merged]
+
+
+def _watchers(
+    scenario: Scenario, rng: random.Random, invited: list[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """Who of the invited watch; with KOCs ordering first (seed 003) they all watch."""
+    entries = scenario.chain_entries
+    if entries is None or not entries.kocs_first:
+        return rng.sample(invited, scenario.watchers)
+    kocs = [m for m in invited if _is_koc(m)][: scenario.watchers]
+    others = [m for m in invited if not _is_koc(m)]
+    return kocs + rng.sample(others, scenario.watchers - len(kocs))
+
+
+def _is_koc(member: Mapping[str, Any]) -> bool:
+    return bool(int(member.get("influencer") or 0))
+
+
+def _chain_entries(
+    scenario: Scenario,
+    entries: ChainEntries,
+    rng: random.Random,
+    watchers: Sequence[Mapping[str, Any]],
+    points: Sequence[PickupPoint],
+) -> list[PlannedEvent]:
+    """Exactly ``entries.count`` watchers join the chain (from the group link), KOCs first."""
+    members = [m for m in watchers if not str(m["id"]).startswith("guest-")]
+    if entries.count > len(members):
+        raise ScenarioError(
+            f"scenario {scenario.name}: {entries.count} chain entries wanted but only "
+            f"{len(members)} member watchers"
+        )
+    kocs = [m for m in members if _is_koc(m)] if entries.kocs_first else []
+    rest = [m for m in members if m not in kocs]
+    chosen = kocs[: entries.count] + rng.sample(rest, entries.count - len(kocs[: entries.count]))
+    start, end = entries.from_minute * 60.0, entries.to_minute * 60.0
+    first_window = start + (end - start) * 0.1
+    index = PickupIndex(points)
+    actions = []
+    for n, member in enumerate(chosen):
+        at = rng.uniform(start, first_window) if n < len(kocs) else rng.uniform(first_window, end)
+        body = {
+            "member_id": str(member["id"]),
+            "product_id": entries.product_id,
+            "quantity": 1,
+            "pickup_point": _nearest_point(index, member),
+            "idempotency_key": f"{scenario.name}-chain-{member['id']}",
+            "chain_product": entries.product_id,
+        }
+        actions.append(PlannedEvent(at, body, "order"))
+    return actions
 
 
 def _script_actions(scenario: Scenario) -> list[PlannedEvent]:

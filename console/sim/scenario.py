@@ -41,6 +41,19 @@ class Scenario:
     order_rates: Mapping[Segment, float] = field(default_factory=dict)  # per watcher-minute
     chain_join: float = 0.0  # of orders for a product with an open chain: share that join it
     referred: float = 0.0  # of orders by S4/S6 members: share naming a KOC watcher's code
+    chain_entries: ChainEntries | None = None  # a fixed number of watchers join the 接龙
+
+
+@dataclass(frozen=True)
+class ChainEntries:
+    """Seed 003's shape: the chain link goes to the group and exactly ``count`` watchers join
+    between ``from_minute`` and ``to_minute``, the audience's KOCs first."""
+
+    product_id: str
+    count: int
+    from_minute: float
+    to_minute: float
+    kocs_first: bool = True
 
 
 @dataclass(frozen=True)
@@ -99,7 +112,26 @@ def parse(path: Path) -> Scenario:
         order_rates={seg: float(raw.get("orders", {}).get(seg.value, 0.0)) for seg in ALL_SEGMENTS},
         chain_join=float(raw.get("orders", {}).get("chain_join", 0.0)),
         referred=float(raw.get("orders", {}).get("referred", 0.0)),
+        chain_entries=_chain_entries(path, raw.get("chain_entries")),
     )
+
+
+def _chain_entries(path: Path, raw: object) -> ChainEntries | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise ScenarioError(f"{path}: chain_entries must be a table")
+    reader = _Reader(path, {"chain_entries": raw})
+    entries = ChainEntries(
+        product_id=reader.get("chain_entries.product_id", str),
+        count=reader.get("chain_entries.count", int),
+        from_minute=float(reader.get("chain_entries.from_minute", (int, float))),
+        to_minute=float(reader.get("chain_entries.to_minute", (int, float))),
+        kocs_first=bool(raw.get("kocs_first", True)),
+    )
+    if entries.to_minute <= entries.from_minute:
+        raise ScenarioError(f"{path}: chain_entries.to_minute must be after from_minute")
+    return entries
 
 
 SCRIPT_COMMANDS = frozenset({"present_product", "open_chain", "close_chain", "post_notice"})

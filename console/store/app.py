@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import console
-from console.store import repository
+from console.store import repository, stats
 from console.store.auth import GRANTS, Caller, Permission
 from console.store.context import StoreContext
 from console.store.deps import Context, SessionId, authenticated, json_response, require
@@ -175,6 +175,12 @@ async def stream_events(
             seq = row_seq
         if len(rows) < STREAM_CHUNK:
             await ctx.notifier.wait_beyond(sid, seq, STREAM_IDLE_RECHECK_S)
+
+
+@router.get("/sessions/{sid}/stats", dependencies=[Depends(require(Permission.READ))])
+async def session_stats(sid: SessionId, ctx: Context) -> Response:
+    """复盘: the session's funnel, money and rates, in total and per circle (DOMAIN.md)."""
+    return json_response(await ctx.read(stats.stats_for, sid))
 
 
 @router.get("/sessions/{sid}/state", dependencies=[Depends(require(Permission.READ))])

@@ -101,6 +101,7 @@ def place_order(
                 "referrer": referrer,
                 "referral_code": request.referrer.strip() if referrer else "",
                 "referrer_nick": _nick(conn, referrer),
+                "referrer_koc": _is_koc(conn, referrer),
                 "new_customer": new_customer,
                 "stock_left": stock_left,
                 "chain_id": request.chain_id,
@@ -216,6 +217,13 @@ def _nick(conn: Any, member_id: str) -> str:
         return ""
     row = conn.execute("SELECT nick FROM members WHERE id = ?", [member_id]).fetchone()
     return str(row[0] or "") if row else ""
+
+
+def _is_koc(conn: Any, member_id: str) -> bool:
+    if not member_id:
+        return False
+    row = conn.execute("SELECT koc FROM members WHERE id = ?", [member_id]).fetchone()
+    return bool(row and row[0])
 
 
 def _referrer(conn: Any, sid: str, request: OrderRequest) -> str:

@@ -106,7 +106,9 @@ def test_the_demo_catalog_file_sets_lineup_offers_and_audience(demo) -> None:  #
     s4 = db.execute("SELECT id FROM members WHERE segment = 'S4' AND opted_out = 0").fetchone()[0]
     s1_cards = {c.product.id: c for c in member_cards(db, sid, s1)}
     s4_cards = {c.product.id: c for c in member_cards(db, sid, s4)}
-    assert (s1_cards["xzd-pack"].price, s1_cards["xzd-pack"].perk) == (25330, "定制冰杯 + 优先发货")
+    assert (s1_cards["xzd-pack"].price, s1_cards["xzd-pack"].perk) == (29800, "定制冰杯 + 优先发货")
+    assert s1_cards["xzd-chicken"].price == 5940  # S1's own price
+    assert s4_cards["xzd-chicken"].price == 6990  # the base price
     assert "xzd-recipe-box" in s1_cards
     assert "xzd-recipe-box" not in s4_cards  # S1-only limited edition
     assert s4_cards["xzd-pack"].price == 29800  # the standard offer

@@ -95,7 +95,7 @@ def test_presenting_a_product_shows_on_the_host_card_with_its_ladder(
     press(assistant, qtbot, Qt.Key.Key_N)  # 下一个商品: the first of the lineup
     qtbot.waitUntil(lambda: host.window.card.name.text() == "夏日轻食能量包", timeout=3_000)
     ladder = host.window.card.ladder_texts()
-    assert ladder[0] == "S1 钻石核心 ¥253.3 定制冰杯 + 优先发货"
+    assert ladder[0] == "S1 钻石核心 ¥298 定制冰杯 + 优先发货"  # one price, a perk per circle
     assert ladder[-1] == "标准价 ¥298 前30名送《7天轻食食谱》"
     assert host.window.card.stock.text() == "库存 150"
     assert host.window.next_cards.texts()[0].startswith("🍗 即食鸡胸肉 10袋")
@@ -110,6 +110,10 @@ def test_presenting_a_product_shows_on_the_host_card_with_its_ladder(
     qtbot.waitUntil(lambda: focused() == ["S1", "S4"], timeout=3_000)
     press(assistant, qtbot, Qt.Key.Key_N)
     qtbot.waitUntil(lambda: host.window.card.name.text() == "即食鸡胸肉 10袋", timeout=3_000)
+    assert host.window.card.ladder_texts()[:2] == [
+        "S1 钻石核心 ¥59.4 定制冰杯",
+        "S2 忠诚复购 ¥69.9",
+    ]
     press(assistant, qtbot, Qt.Key.Key_X)  # 停止讲解
     qtbot.waitUntil(lambda: host.window.card.name.text() == "暂无讲解商品", timeout=3_000)
 

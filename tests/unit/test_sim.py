@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from console.domain.segments import Segment
 from console.resources import resource_path
 from console.sim import demo_members, planner, scenario
 
@@ -39,7 +41,11 @@ def test_plan_is_deterministic_and_matches_the_scenario() -> None:
     ids = [p.event["id"] for p in first if p.kind == "event"]
     assert len(set(ids)) == len(ids)
     commands = [p.event for p in first if p.kind == "command"]
-    assert [c["type"] for c in commands[:3]] == ["present_product", "post_notice", "open_chain"]
+    assert [c["type"] for c in commands[:3]] == [
+        "present_product",
+        "post_notice",
+        "present_product",
+    ]
     assert len({c["command_id"] for c in commands}) == len(commands)
     assert not [p for p in first if p.kind == "order"]  # no pickup points, no orders
     joined = {
@@ -86,7 +92,13 @@ def test_unknown_scenario_lists_the_available_ones() -> None:
 
 
 def test_watchers_buy_what_is_presented_while_they_are_in_the_room() -> None:
-    chosen = scenario.load("xianzhida-summer-light")
+    chosen = dataclasses.replace(
+        scenario.load("xianzhida-summer-light"),
+        order_rates=dict.fromkeys(Segment, 0.1),
+        chain_join=0.9,
+        referred=0.5,
+        chain_entries=None,
+    )
     members = demo_members.load_demo_members()
     points = demo_members.load_demo_points()
     plan = planner.plan(chosen, members, points)
@@ -113,3 +125,26 @@ def test_watchers_buy_what_is_presented_while_they_are_in_the_room() -> None:
         assert body["pickup_point"] in point_ids
         assert body.get("referrer_member") != body["member_id"]
     assert any("chain_product" in o.event for o in orders)
+
+
+def test_seed_003_chain_entries_kocs_first() -> None:
+    chosen = scenario.load("xianzhida-summer-light")
+    members = demo_members.load_demo_members()
+    plan = planner.plan(chosen, members, demo_members.load_demo_points())
+    orders = [p for p in plan if p.kind == "order"]
+    assert len(orders) == 82
+    assert len({o.event["member_id"] for o in orders}) == 82
+    assert all(o.event["chain_product"] == "xzd-pack" for o in orders)
+    assert all(55 * 60 <= o.offset_s <= 60 * 60 for o in orders)
+    influencer = {m["id"] for m in members if m["influencer"]}
+    circle_kocs = {m["id"] for m in planner.audience(chosen, members)} & influencer
+    assert len(circle_kocs) == 5
+    assert {o.event["member_id"] for o in orders[:5]} == circle_kocs  # the KOCs order first
+    watched = {
+        p.event["member_id"]
+        for p in plan
+        if p.kind == "event" and p.event["type"] == "viewer_joined"
+    }
+    assert {o.event["member_id"] for o in orders} <= watched
+    opened = [p for p in plan if p.kind == "command" and p.event["type"] == "open_chain"]
+    assert opened[0].offset_s == 55 * 60  # 20:55
