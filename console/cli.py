@@ -129,7 +129,7 @@ def _add_data_commands(commands: Any) -> None:
 
 
 def _add_live_commands(commands: Any) -> None:
-    """Sub-commands: simulate, segments, console."""
+    """Sub-commands: simulate, segments, report, console."""
     simulate = commands.add_parser("simulate", help="drive a scenario against a running store")
     simulate.add_argument("--store", required=True, metavar="URL")
     simulate.add_argument("--token", required=True)
@@ -149,6 +149,14 @@ def _add_live_commands(commands: Any) -> None:
     segments.add_argument("--store", required=True, metavar="URL")
     segments.add_argument("--token", required=True)
     _add_window_options(segments)
+
+    report = commands.add_parser(
+        "report", help="write a session's review: stats.json, CSVs, PNG charts, report.html"
+    )
+    report.add_argument("--store", required=True, metavar="URL")
+    report.add_argument("--token", required=True)
+    report.add_argument("--session", required=True, metavar="SID")
+    report.add_argument("--out", required=True, type=Path, metavar="DIR")
 
     live = commands.add_parser("console", help="open the live console against a running store")
     live.add_argument("--store", required=True, metavar="URL")
@@ -240,7 +248,26 @@ def _dispatch(args: argparse.Namespace) -> int:
             screenshot=args.screenshot,
             exit_after=args.exit_after,
         )
+    if command == "report":
+        return _report(args)
     raise CliError(f"unknown command {command!r}")
+
+
+def _report(args: argparse.Namespace) -> int:
+    import httpx
+
+    from console.sync.client import StoreError
+    from console.ui.report import run_report
+
+    try:
+        written = run_report(args.store, args.token, args.session, args.out)
+    except StoreError as exc:
+        raise CliError(f"store refused: {exc.reason}") from exc
+    except httpx.TransportError as exc:
+        raise CliError(f"cannot reach the store at {args.store}: {exc}") from exc
+    for path in written:
+        print(path)
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -136,6 +136,11 @@ class StoreClient:
         )
         return result
 
+    async def stats(self, sid: str) -> dict[str, Any]:
+        """The session's review figures (``GET /stats``)."""
+        result: dict[str, Any] = await self._request("GET", f"/sessions/{sid}/stats", timeout=120.0)
+        return result
+
     async def state(self, sid: str) -> dict[str, Any]:
         result: dict[str, Any] = await self._request("GET", f"/sessions/{sid}/state")
         return result

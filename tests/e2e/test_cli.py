@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import subprocess
 import sys
@@ -239,3 +241,46 @@ def test_import_and_segment_from_the_command_line(tmp_path: Path) -> None:
     )
     assert bad_map.returncode == 2
     assert "'price' is not a orders field" in bad_map.stderr
+
+
+def test_report_writes_the_review_files(shared_store: StoreProcess, tmp_path: Path) -> None:
+    result = simulate(shared_store, "operator", tmp_path, "--speed", "0")
+    sid = result.stdout.splitlines()[0].removeprefix("session ")
+    out = tmp_path / "report"
+    made = run_main(
+        "report",
+        "--store",
+        shared_store.url,
+        "--token",
+        shared_store.token("operator"),
+        "--session",
+        sid,
+        "--out",
+        str(out),
+        env_home=tmp_path,
+    )
+    assert made.returncode == 0, made.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "gmv.png",
+        "gmv_by_segment.png",
+        "koc_leaderboard.csv",
+        "new_neighbours.csv",
+        "report.html",
+        "segments.csv",
+        "stats.json",
+        "timeline.csv",
+        "viewers.png",
+    ]
+    with shared_store.client("operator") as client:
+        expected = client.get(f"/sessions/{sid}/stats").json()
+    assert json.loads((out / "stats.json").read_text(encoding="utf-8")) == expected
+    with (out / "segments.csv").open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows[0]["segment"] == "total"
+    assert (rows[0]["reached"], rows[0]["watched"], rows[0]["aov"]) == ("120", "105", "298.0")
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "复盘报告 · 鲜直达《夏日轻食计划》" in page
+    assert "87.5%" in page  # watch conversion
+    assert "78.1%" in page  # chain conversion
+    assert QImage(str(out / "viewers.png")).width() == 1200

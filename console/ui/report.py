@@ -1,0 +1,291 @@
+"""The post-broadcast report (复盘报告), made headless: ``python main.py report ... --out DIR``.
+
+Writes ``stats.json`` (exactly ``GET /stats``), a CSV per table, PNG charts drawn with the
+console's own pyqtgraph widgets (offscreen), and ``report.html``, one page an operator can send
+to the brand. Every figure comes from the store's log through the stats code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import html
+import os
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import orjson
+import pyqtgraph as pg
+
+from console.domain.events import Event, EventType
+from console.domain.segments import ALL_SEGMENTS
+from console.domain.timeline import Marker, Sample, sample_timeline
+from console.resources import resource_path
+from console.sync.client import StoreClient
+from console.ui.app import make_application
+from console.ui.theme import PALETTE, SEGMENT_COLORS
+
+CHINA = timezone(timedelta(hours=8))
+CHART_POINTS = 240  # samples over the session for the charts and timeline.csv
+METRICS = (
+    ("reached", "触达", "int"),
+    ("watched", "观看", "int"),
+    ("watch_conversion", "观看转化率", "rate"),
+    ("interacted", "互动人数", "int"),
+    ("interaction_rate", "互动率", "rate"),
+    ("chain_entrants", "下单/接龙人数", "int"),
+    ("chain_conversion", "接龙转化率", "rate"),
+    ("orders", "订单", "int"),
+    ("buyers", "买家", "int"),
+    ("gmv", "GMV (元)", "money"),
+    ("aov", "客单价 (元)", "money"),
+)
+SESSION_WIDE = (
+    ("new_customers", "新客", "int"),
+    ("new_customer_retention", "新客沉淀率", "rate"),
+    ("wakeup_rate", "S6唤醒率", "rate"),
+    ("koc_share", "KOC带新占比", "rate"),
+    ("chains_opened", "开接龙", "int"),
+    ("chains_formed", "成团率", "rate"),
+)
+
+
+def fmt(value: Any, kind: str) -> str:
+    if value is None:
+        return "—"
+    if kind == "rate":
+        return f"{value:.1%}"
+    if kind == "money":
+        return f"{value:,.2f}"
+    return f"{value:,}"
+
+
+async def fetch(
+    client: StoreClient, sid: str
+) -> tuple[dict[str, Any], dict[str, Any], list[Event]]:
+    """The session, its stats and its whole log."""
+    session = await client.get_session(sid)
+    stats = await client.stats(sid)
+    events: list[Event] = []
+    while True:
+        page, last = await client.read_events(sid, events[-1].seq if events else 0, 5000)
+        events.extend(page)
+        if not page or events[-1].seq >= last:
+            return session, stats, events
+
+
+def write_csvs(out: Path, stats: dict[str, Any], samples: Sequence[Sample]) -> list[Path]:
+    written = []
+    rows = [("total", stats["total"])] + [(s, stats["by_segment"][s]) for s in stats["by_segment"]]
+    path = out / "segments.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["segment", *(key for key, _, _ in METRICS)])
+        for name, figures in rows:
+            writer.writerow(
+                [name, *("" if figures[k] is None else figures[k] for k, _, _ in METRICS)]
+            )
+    written.append(path)
+    for name, table in (
+        ("koc_leaderboard", stats["koc_leaderboard"]),
+        ("new_neighbours", stats["new_neighbours"]),
+    ):
+        path = out / f"{name}.csv"
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            columns = list(table[0]) if table else []
+            writer.writerow(columns)
+            writer.writerows([row[c] for c in columns] for row in table)
+        written.append(path)
+    path = out / "timeline.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "minute",
+                "seq",
+                "online",
+                *(s.value for s in ALL_SEGMENTS),
+                "orders",
+                "gmv",
+                "chain_entries",
+            ]
+        )
+        for s in samples:
+            writer.writerow(
+                [
+                    round(s.minute, 2),
+                    s.seq,
+                    s.online,
+                    *(s.online_by_segment[g] for g in ALL_SEGMENTS),
+                    s.orders,
+                    s.gmv / 100,
+                    s.chain_entries,
+                ]
+            )
+    written.append(path)
+    return written
+
+
+def draw_charts(
+    out: Path, stats: dict[str, Any], samples: Sequence[Sample], markers: Sequence[Marker]
+) -> list[Path]:
+    """PNG charts drawn by the console's own plotting library (a QApplication must exist)."""
+    written = []
+    minutes = [s.minute for s in samples]
+
+    viewers = pg.PlotWidget(title="在线观众 · 分层")
+    viewers.addLegend(offset=(-10, 10))
+    viewers.getPlotItem().setLabel("bottom", "开播后分钟")
+    for segment in ALL_SEGMENTS:
+        viewers.plot(
+            minutes,
+            [s.online_by_segment[segment] for s in samples],
+            pen=pg.mkPen(SEGMENT_COLORS[segment], width=2),
+            name=f"{segment.value} {segment.label}",
+        )
+    viewers.plot(
+        minutes,
+        [s.online for s in samples],
+        pen=pg.mkPen(PALETTE["accent"], width=3),
+        name="在线合计",
+    )
+    _mark(viewers, markers)
+    written.append(_save(viewers, out / "viewers.png"))
+
+    money = pg.PlotWidget(title="订单与 GMV")
+    money.plot(
+        minutes,
+        [s.gmv / 100 for s in samples],
+        pen=pg.mkPen(PALETTE["accent"], width=3),
+        name="GMV (元)",
+    )
+    money.getPlotItem().setLabel("bottom", "开播后分钟")
+    money.getPlotItem().setLabel("left", "GMV (元)")
+    _mark(money, markers)
+    written.append(_save(money, out / "gmv.png"))
+
+    tiers = pg.PlotWidget(title="各分层 GMV (元)")
+    values = [stats["by_segment"][s.value]["gmv"] for s in ALL_SEGMENTS]
+    tiers.addItem(
+        pg.BarGraphItem(
+            x=list(range(6)),
+            height=values,
+            width=0.7,
+            brushes=[SEGMENT_COLORS[s] for s in ALL_SEGMENTS],
+        )
+    )
+    tiers.getPlotItem().getAxis("bottom").setTicks(
+        [[(i, f"{s.value} {s.label}") for i, s in enumerate(ALL_SEGMENTS)]]
+    )
+    written.append(_save(tiers, out / "gmv_by_segment.png"))
+    return written
+
+
+def _mark(plot: Any, markers: Sequence[Marker]) -> None:
+    """Presentations and 接龙 milestones as labelled dashed lines (notices would clutter)."""
+    for marker in markers:
+        if marker.kind is EventType.NOTICE_POSTED:
+            continue
+        plot.addItem(
+            pg.InfiniteLine(
+                marker.minute,
+                angle=90,
+                pen=pg.mkPen("#5b6470", style=pg.QtCore.Qt.PenStyle.DashLine),
+                label=marker.label[:12],
+                labelOpts={"position": 0.9, "color": "#8b96a5", "rotateAxis": (1, 0)},
+            )
+        )
+
+
+def _save(widget: Any, path: Path) -> Path:
+    widget.resize(1200, 520)
+    widget.grab().save(str(path), "PNG")
+    widget.close()
+    return path
+
+
+def _cells(values: Sequence[object], tag: str = "td") -> str:
+    return "".join(f"<{tag}>{html.escape(str(v))}</{tag}>" for v in values)
+
+
+def write_html(
+    out: Path, session: dict[str, Any], stats: dict[str, Any], charts: Sequence[Path]
+) -> Path:
+    started = session.get("started_at")
+    total = stats["total"]
+    headline_keys = (*METRICS[1:3], METRICS[6], *METRICS[9:11], *SESSION_WIDE[1:4])
+    headline = "".join(
+        "<div class='tile'><div class='label'>"
+        f"{html.escape(label)}</div><div class='value'>{fmt(total[key], kind)}</div></div>"
+        for key, label, kind in headline_keys
+    )
+    columns = [("合计", total)] + [
+        (f"{s.value} {s.label}", stats["by_segment"][s.value]) for s in ALL_SEGMENTS
+    ]
+    metric_rows = "".join(
+        "<tr>" + _cells([name, *(fmt(figures[k], kind) for k, _, kind in METRICS)]) + "</tr>"
+        for name, figures in columns
+    )
+    kocs = "".join(
+        "<tr>"
+        + _cells(
+            [
+                r["nick"] or r["member_id"],
+                "是" if r["koc"] else "否",
+                r["orders"],
+                f"{r['gmv']:,.2f}",
+                r["new_customers"],
+            ]
+        )
+        + "</tr>"
+        for r in stats["koc_leaderboard"][:20]
+    )
+    points = "".join(
+        "<tr>" + _cells([r["pickup_point"], r["leader"], r["new_neighbours"]]) + "</tr>"
+        for r in stats["new_neighbours"][:30]
+    )
+    page = Template(resource_path("report/report.html").read_text(encoding="utf-8")).substitute(
+        title=html.escape(str(session.get("title", ""))),
+        started=datetime.fromtimestamp(started, CHINA).strftime("%Y-%m-%d %H:%M")
+        if started
+        else "未开播",
+        session_id=html.escape(str(session.get("id", ""))),
+        seq=stats.get("seq", ""),
+        headline=headline,
+        metric_headers=_cells([label for _, label, _ in METRICS], "th"),
+        metric_rows=metric_rows,
+        charts="".join(
+            f"<img src='{html.escape(p.name)}' alt='{html.escape(p.stem)}'>" for p in charts
+        ),
+        kocs=kocs or "<tr><td colspan='5'>本场没有带来订单的分享</td></tr>",
+        points=points or "<tr><td colspan='3'>本场没有新客</td></tr>",
+    )
+    path = out / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+async def fetch_all(store_url: str, token: str, sid: str) -> tuple[Any, Any, list[Event]]:
+    client = StoreClient(store_url, token)
+    try:
+        return await fetch(client, sid)
+    finally:
+        await client.aclose()
+
+
+def run_report(store_url: str, token: str, sid: str, out: Path) -> list[Path]:
+    """Fetch, then write every file (charts in an offscreen Qt application)."""
+    session, stats, events = asyncio.run(fetch_all(store_url, token, sid))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "stats.json").write_bytes(orjson.dumps(stats, option=orjson.OPT_INDENT_2))
+    duration = events[-1].ts - events[0].ts if events else 0.0
+    samples, markers = sample_timeline(events, step_s=max(duration / CHART_POINTS, 0.5))
+    written = [out / "stats.json", *write_csvs(out, stats, samples)]
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    make_application()
+    charts = draw_charts(out, stats, samples, markers)
+    return [*written, *charts, write_html(out, session, stats, charts)]
