@@ -8,7 +8,7 @@ its entries reach the threshold; at the deadline a formed chain closes, an unfor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -72,6 +72,9 @@ class ChainProgress:
             )
         except (KeyError, TypeError, ValueError):
             return None
+
+    def copy(self) -> ChainProgress:
+        return replace(self, by_point=dict(self.by_point), entry_ts=list(self.entry_ts))
 
     def add_entry(self, ts: float, quantity: int, point: str) -> None:
         self.entries += 1

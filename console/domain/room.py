@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from console.domain.chains import ChainProgress, ChainStatus
@@ -104,8 +104,20 @@ class RoomState:
         return sum(1 for event in events if self.apply(event))
 
     def snapshot(self) -> RoomState:
-        """An independent copy (for checkpoints and for handing to views)."""
-        return copy.deepcopy(self)
+        """An independent copy (for checkpoints and for handing to views).
+
+        Containers are copied one level deep (their members are immutable: ids, circles,
+        numbers), chains and the shout-out board by their own ``copy``: several times faster
+        than ``copy.deepcopy``, which matters for replay checkpoints of a big room.
+        """
+        clone = copy.copy(self)
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, dict | set | list):
+                setattr(clone, item.name, type(value)(value))
+        clone.chains = {cid: chain.copy() for cid, chain in self.chains.items()}
+        clone.shoutouts = self.shoutouts.copy()
+        return clone
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``GET /sessions/{sid}/state``."""

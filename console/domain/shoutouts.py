@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +89,9 @@ class Shoutout:
     pinned: bool = False
     contributors: set[str] = field(default_factory=set)
     fields: dict[str, Any] = field(default_factory=dict)
+
+    def copy(self) -> Shoutout:
+        return replace(self, contributors=set(self.contributors), fields=dict(self.fields))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -268,6 +271,17 @@ class ShoutoutBoard:
     _last_by_subject: dict[tuple[ShoutoutKind, str], float] = field(default_factory=dict)
     _last_by_kind: dict[ShoutoutKind, float] = field(default_factory=dict)
     _open_by_subject: dict[tuple[ShoutoutKind, str], str] = field(default_factory=dict)
+
+    def copy(self) -> ShoutoutBoard:
+        """An independent copy (replay checkpoints)."""
+        return replace(
+            self,
+            active={sid: shoutout.copy() for sid, shoutout in self.active.items()},
+            raised_by_kind=dict(self.raised_by_kind),
+            _last_by_subject=dict(self._last_by_subject),
+            _last_by_kind=dict(self._last_by_kind),
+            _open_by_subject=dict(self._open_by_subject),
+        )
 
     def observe(self, state: RoomState, event: Event) -> None:
         """Apply every rule listening to ``event.type`` (after the reducer folded it)."""
