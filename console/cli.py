@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -129,7 +130,7 @@ def _add_data_commands(commands: Any) -> None:
 
 
 def _add_live_commands(commands: Any) -> None:
-    """Sub-commands: simulate, segments, report, console."""
+    """Sub-commands: simulate, segments, replay, report, console."""
     simulate = commands.add_parser("simulate", help="drive a scenario against a running store")
     simulate.add_argument("--store", required=True, metavar="URL")
     simulate.add_argument("--token", required=True)
@@ -149,6 +150,14 @@ def _add_live_commands(commands: Any) -> None:
     segments.add_argument("--store", required=True, metavar="URL")
     segments.add_argument("--token", required=True)
     _add_window_options(segments)
+
+    replay = commands.add_parser(
+        "replay", help="open the replay and review window of a session (operator token)"
+    )
+    replay.add_argument("--store", required=True, metavar="URL")
+    replay.add_argument("--token", required=True)
+    replay.add_argument("--session", required=True, metavar="SID")
+    _add_window_options(replay)
 
     report = commands.add_parser(
         "report", help="write a session's review: stats.json, CSVs, PNG charts, report.html"
@@ -250,6 +259,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
     if command == "report":
         return _report(args)
+    if command == "replay":
+        from console.ui.app import run_replay
+
+        return run_replay(
+            store_url=args.store,
+            token=args.token,
+            session=args.session,
+            screenshot=args.screenshot,
+            exit_after=args.exit_after,
+        )
     raise CliError(f"unknown command {command!r}")
 
 
@@ -257,8 +276,11 @@ def _report(args: argparse.Namespace) -> int:
     import httpx
 
     from console.sync.client import StoreError
+    from console.ui.app import make_application
     from console.ui.report import run_report
 
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # headless: charts only
+    make_application()
     try:
         written = run_report(args.store, args.token, args.session, args.out)
     except StoreError as exc:

@@ -42,6 +42,7 @@ class Scenario:
     chain_join: float = 0.0  # of orders for a product with an open chain: share that join it
     referred: float = 0.0  # of orders by S4/S6 members: share naming a KOC watcher's code
     chain_entries: ChainEntries | None = None  # a fixed number of watchers join the 接龙
+    restock: Mapping[str, int] = field(default_factory=dict)  # product -> units at the start
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,16 @@ def parse(path: Path) -> Scenario:
         chain_join=float(raw.get("orders", {}).get("chain_join", 0.0)),
         referred=float(raw.get("orders", {}).get("referred", 0.0)),
         chain_entries=_chain_entries(path, raw.get("chain_entries")),
+        restock=_restock(path, raw.get("restock", {})),
     )
+
+
+def _restock(path: Path, raw: object) -> dict[str, int]:
+    if not isinstance(raw, Mapping) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in raw.values()
+    ):
+        raise ScenarioError(f"{path}: restock must map product ids to whole numbers of units")
+    return {str(k): int(v) for k, v in raw.items()}
 
 
 def _chain_entries(path: Path, raw: object) -> ChainEntries | None:

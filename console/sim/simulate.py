@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import httpx
 
 from console.sim import planner, scenario
@@ -37,6 +39,7 @@ async def simulate(
             if chosen.catalog is not None:
                 await client.put_catalog(session, chosen.catalog)
             await client.set_status(session, "live")
+            await _restock(client, session, chosen.restock)
         assert session is not None
         print(f"session {session}", flush=True)
         sent = await play(client, session, events, speed)
@@ -55,3 +58,23 @@ async def simulate(
         raise SimulationError(f"cannot reach the store at {store_url}: {exc}") from exc
     finally:
         await client.aclose()
+
+
+async def _restock(client: StoreClient, sid: str, targets: Mapping[str, int]) -> None:
+    """Bring the scenario's products to their starting stock (a demo store is reused, and
+    earlier runs sold from it); logged in the session as the assistant's stock commands."""
+    if not targets:
+        return
+    for card in await client.cards(sid):
+        target = targets.get(card["product_id"])
+        if target is not None and target != card["stock"]:
+            await client.command(
+                sid,
+                {
+                    "type": "adjust_stock",
+                    "command_id": f"restock-{sid}-{card['product_id']}",
+                    "product_id": card["product_id"],
+                    "delta": target - int(card["stock"]),
+                    "reason": "开播备货",
+                },
+            )

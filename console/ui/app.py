@@ -23,6 +23,7 @@ from console.sync.outbox import Outbox
 from console.ui.fonts import install_app_font
 from console.ui.live_session import LiveSession
 from console.ui.live_window import LiveWindow
+from console.ui.replay_window import ReplayController, ReplayWindow
 from console.ui.segments_controller import SegmentsController
 from console.ui.segments_window import SegmentsWindow
 from console.ui.theme import PALETTE, stylesheet
@@ -161,3 +162,18 @@ def run_segments(
     controller = SegmentsController(client)
     window = SegmentsWindow(controller)
     return run_window(window, controller.reload(), client.aclose, screenshot, exit_after)
+
+
+def run_replay(
+    store_url: str,
+    token: str,
+    session: str,
+    screenshot: Path | None = None,
+    exit_after: float | None = None,
+) -> int:
+    """Open the operator's replay and review window on one session."""
+    _app, family = make_application()
+    client = StoreClient(store_url, token)
+    controller = ReplayController(client, session)
+    window = ReplayWindow(controller, family)
+    return run_window(window, controller.load(), client.aclose, screenshot, exit_after)

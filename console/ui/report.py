@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import html
-import os
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -25,7 +24,6 @@ from console.domain.segments import ALL_SEGMENTS
 from console.domain.timeline import Marker, Sample, sample_timeline
 from console.resources import resource_path
 from console.sync.client import StoreClient
-from console.ui.app import make_application
 from console.ui.theme import PALETTE, SEGMENT_COLORS
 
 CHINA = timezone(timedelta(hours=8))
@@ -278,14 +276,19 @@ async def fetch_all(store_url: str, token: str, sid: str) -> tuple[Any, Any, lis
 
 
 def run_report(store_url: str, token: str, sid: str, out: Path) -> list[Path]:
-    """Fetch, then write every file (charts in an offscreen Qt application)."""
+    """Fetch, then write every file (the caller made the QApplication for the charts)."""
     session, stats, events = asyncio.run(fetch_all(store_url, token, sid))
+    return write_report(out, session, stats, events)
+
+
+def write_report(
+    out: Path, session: dict[str, Any], stats: dict[str, Any], events: Sequence[Event]
+) -> list[Path]:
+    """Every file of the report from what is already loaded (a QApplication must exist)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "stats.json").write_bytes(orjson.dumps(stats, option=orjson.OPT_INDENT_2))
     duration = events[-1].ts - events[0].ts if events else 0.0
     samples, markers = sample_timeline(events, step_s=max(duration / CHART_POINTS, 0.5))
     written = [out / "stats.json", *write_csvs(out, stats, samples)]
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    make_application()
     charts = draw_charts(out, stats, samples, markers)
     return [*written, *charts, write_html(out, session, stats, charts)]

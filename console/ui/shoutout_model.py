@@ -83,15 +83,18 @@ class ShoutoutModel(QAbstractListModel):
     def row_of(self, shoutout_id: str) -> int:
         return next((n for n, r in enumerate(self._rows) if r.id == shoutout_id), -1)
 
-    def sync(self, board: ShoutoutBoard, now: float | None = None) -> bool:
-        """Match the board; rows that left it fade for ``FADE_S``. True if anything changed."""
+    def sync(self, board: ShoutoutBoard, now: float | None = None, fade: bool = True) -> bool:
+        """Match the board; rows that left it fade for ``FADE_S`` (unless ``fade`` is off, as
+        when scrubbing a replay). True if anything changed."""
         now = time.monotonic() if now is None else now
         fresh = [BoardRow.of(s) for s in board.ordered()]
         ids = {r.id for r in fresh}
         fading = [
             r if r.fading_since is not None else _fade(r, now)
             for r in self._rows
-            if r.id not in ids and (r.fading_since is None or now - r.fading_since < FADE_S)
+            if fade
+            and r.id not in ids
+            and (r.fading_since is None or now - r.fading_since < FADE_S)
         ]
         rows = fresh + fading
         if rows == self._rows:

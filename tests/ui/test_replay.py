@@ -1,0 +1,102 @@
+"""The replay and review window on a real simulated broadcast (real store, real window)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from console.domain.events import EventType
+from console.domain.room import fold
+from console.sync.client import StoreClient
+from console.ui.replay_window import ReplayController, ReplayWindow
+from tests.e2e.test_cli import run_main
+from tests.helpers import StoreProcess
+
+
+@pytest.fixture(scope="module")
+def broadcast(shared_store: StoreProcess, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The 鲜直达 scenario played into a new session (as fast as it goes)."""
+    tmp_path = tmp_path_factory.mktemp("broadcast")
+    result = run_main(
+        "simulate",
+        "--store",
+        shared_store.url,
+        "--token",
+        shared_store.token("operator"),
+        "--scenario",
+        "xianzhida-summer-light",
+        "--speed",
+        "0",
+        env_home=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()[0].removeprefix("session ")
+
+
+@pytest.fixture
+def replay(
+    shared_store: StoreProcess, broadcast: str, font_family: str, run: Callable[..., Any]
+) -> Iterator[ReplayWindow]:
+    client = StoreClient(shared_store.url, shared_store.token("operator"))
+    window = ReplayWindow(ReplayController(client, broadcast), font_family)
+    window.show()
+    run(window.controller.load(), timeout=60)
+    yield window
+    window.close()
+    run(client.aclose())
+
+
+def test_scrubbing_shows_the_room_as_it_was(replay: ReplayWindow, qtbot: QtBot) -> None:
+    controller = replay.controller
+    events = controller.events
+    assert replay.slider.maximum() == len(events)
+    assert replay.orders.text() == "82"  # the end of the broadcast
+    for seq in (1, len(events) // 3, len(events) // 2, len(events) - 1):
+        replay.show_seq(seq)
+        room = fold(events[:seq])
+        assert replay.online.text() == f"{room.online:,}"
+        assert replay.orders.text() == f"{room.orders:,}"
+        assert replay.mix.counts() == room.online_by_segment
+        assert [r.id for r in replay.shoutout_model.rows()] == [
+            s.id for s in room.shoutouts.ordered()
+        ]
+        assert replay.last_render_ms < 100
+
+
+def test_markers_jump_to_the_moment(replay: ReplayWindow, qtbot: QtBot) -> None:
+    labels = [replay.marker_list.item(n).text() for n in range(replay.marker_list.count())]
+    opened = next(n for n, label in enumerate(labels) if "开接龙" in label)
+    qtbot.mouseClick(
+        replay.marker_list.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=replay.marker_list.visualItemRect(replay.marker_list.item(opened)).center(),
+    )
+    seq = replay.slider.value()
+    assert replay.controller.events[seq - 1].type is EventType.CHAIN_OPENED
+    assert replay.chains.captions()[0].startswith("夏日轻食能量包 · 0/50单 · 还差50单成团")
+    assert replay.card.name.text() == "夏日轻食能量包"  # presented since minute 40
+
+
+def test_review_tabs_compare_and_export(replay: ReplayWindow, qtbot: QtBot, tmp_path: Path) -> None:
+    table = replay.stats_table
+    assert table.item(0, 0).text() == "合计"
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    reached = headers.index("触达")
+    assert table.item(0, reached).text() == "120"
+    assert table.item(0, headers.index("观看转化率")).text() == "87.5%"
+    assert table.item(0, headers.index("客单价 (元)")).text() == "298.00"
+    # One row per pickup point that got new neighbours (none if earlier tests' broadcasts in
+    # this store already made these members customers).
+    assert replay.points_table.rowCount() == len(replay.controller.stats["new_neighbours"])
+    assert replay.controller.session_id in replay.checked_sessions()
+    with qtbot.waitSignal(replay.controller.compared, timeout=10_000):
+        replay.compare_button.click()
+    assert replay.compare_table.item(0, 0).text() == "触达"
+    assert replay.compare_table.item(0, 1).text() == "120"
+    written = replay.export_report(tmp_path / "export")
+    assert {p.name for p in written} >= {"stats.json", "report.html", "viewers.png"}
