@@ -12,7 +12,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from console.domain.segments import Segment, parse_segment
+from console.domain.segments import Segment
 
 
 class EventType(StrEnum):
@@ -127,18 +127,26 @@ class Event:
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Event:
-        """Rebuild a stored event (as served by the store); raises ValueError if malformed."""
+        """Rebuild a stored event (as served by the store); raises ValueError if malformed.
+
+        Called for every event a console or a replay reads (a million for a big replay), so
+        the enums are looked up in dicts rather than constructed.
+        """
         try:
             return cls(
-                seq=int(raw["seq"]),
-                id=str(raw["id"]),
-                type=EventType(raw["type"]),
-                ts=float(raw["ts"]),
-                member_id=raw.get("member_id"),
-                segment=parse_segment(raw.get("segment")),
-                koc=bool(raw.get("koc", False)),
-                nick=str(raw.get("nick") or ""),
-                data=dict(raw.get("data") or {}),
+                int(raw["seq"]),
+                str(raw["id"]),
+                _EVENT_TYPES[raw["type"]],
+                float(raw["ts"]),
+                raw.get("member_id"),
+                _SEGMENTS.get(raw.get("segment")),
+                bool(raw.get("koc", False)),
+                raw.get("nick") or "",
+                raw.get("data") or {},
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"malformed stored event {raw!r}: {exc}") from exc
+
+
+_EVENT_TYPES: dict[str, EventType] = {t.value: t for t in EventType}
+_SEGMENTS: dict[object, Segment] = {s.value: s for s in Segment}

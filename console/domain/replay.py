@@ -8,12 +8,13 @@ in, so any moment costs at most ``every`` events of work, never a fold from the 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from console.domain.events import Event
 from console.domain.room import RoomState
+from console.domain.timeline import TimelineSampler
 
-CHECKPOINT_EVERY = 10_000
+CHECKPOINT_EVERY = 2_000
 
 
 class Replay:
@@ -21,22 +22,28 @@ class Replay:
         self,
         events: Sequence[Event],
         every: int = CHECKPOINT_EVERY,
-        progress: Callable[[int, int], None] | None = None,
+        timeline_step_s: float | None = None,
     ) -> None:
-        """``events``: the whole log in ``seq`` order, gapless from 1."""
+        """``events``: the whole log in ``seq`` order, gapless from 1. With
+        ``timeline_step_s`` the same fold also samples the timeline (``samples``,
+        ``markers``)."""
         self.events = events
         self.every = every
         self._seqs: list[int] = [0]
         self._states: list[RoomState] = [RoomState()]
+        sampler = TimelineSampler(timeline_step_s) if timeline_step_s else None
         state = RoomState()
-        for start in range(0, len(events), every):
-            state.apply_all(events[start : start + every])
-            if start + every < len(events):
+        for n, event in enumerate(events, start=1):
+            if sampler is not None:
+                sampler.before(state, event)
+            state.apply(event)
+            if sampler is not None:
+                sampler.after(state, event)
+            if n % every == 0 and n < len(events):
                 self._seqs.append(state.seq)
                 self._states.append(state.snapshot())
-            if progress is not None:
-                progress(min(start + every, len(events)), len(events))
         self.final = state
+        self.samples, self.markers = sampler.finish(state) if sampler else ([], [])
 
     @property
     def last_seq(self) -> int:

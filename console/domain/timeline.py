@@ -41,29 +41,48 @@ class Marker:
     label: str
 
 
+class TimelineSampler:
+    """Samples a room as it is folded: call ``before`` each event, ``after`` it, then
+    ``finish``. Lets one fold (the replay's) also produce the timeline."""
+
+    def __init__(self, step_s: float) -> None:
+        self.step_s = step_s
+        self.samples: list[Sample] = []
+        self.markers: list[Marker] = []
+        self._start: float | None = None
+        self._next_at = 0.0
+
+    def before(self, state: RoomState, event: Event) -> None:
+        if self._start is None:
+            self._start = event.ts
+        elapsed = event.ts - self._start
+        while elapsed >= self._next_at + self.step_s:
+            self._next_at += self.step_s
+            self.samples.append(_sample(state, self._next_at))
+
+    def after(self, state: RoomState, event: Event) -> None:
+        if event.type in MARKER_TYPES and self._start is not None:
+            minute = (event.ts - self._start) / 60
+            self.markers.append(Marker(minute, event.seq, event.type, _label(state, event)))
+
+    def finish(self, state: RoomState) -> tuple[list[Sample], list[Marker]]:
+        if self._start is not None and state.last_ts is not None:
+            self.samples.append(_sample(state, state.last_ts - self._start))
+        return self.samples, self.markers
+
+
 def sample_timeline(
     events: Iterable[Event], step_s: float = 60.0
 ) -> tuple[list[Sample], list[Marker]]:
     """Samples every ``step_s`` seconds of event time (and at the end), plus markers for
     presentations, 接龙 milestones and notices."""
     state = RoomState()
-    samples: list[Sample] = []
-    markers: list[Marker] = []
-    start: float | None = None
-    next_at = 0.0
+    sampler = TimelineSampler(step_s)
     for event in events:
-        if start is None:
-            start = event.ts
-        elapsed = event.ts - start
-        while elapsed >= next_at + step_s:
-            next_at += step_s
-            samples.append(_sample(state, next_at))
+        sampler.before(state, event)
         state.apply(event)
-        if event.type in MARKER_TYPES:
-            markers.append(Marker(elapsed / 60, event.seq, event.type, _label(state, event)))
-    if start is not None and state.last_ts is not None:
-        samples.append(_sample(state, state.last_ts - start))
-    return samples, markers
+        sampler.after(state, event)
+    return sampler.finish(state)
 
 
 def _sample(state: RoomState, elapsed_s: float) -> Sample:

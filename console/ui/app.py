@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
@@ -23,6 +22,7 @@ from console.sync.outbox import Outbox
 from console.ui.fonts import install_app_font
 from console.ui.live_session import LiveSession
 from console.ui.live_window import LiveWindow
+from console.ui.memory import freeze_long_lived_objects
 from console.ui.replay_window import ReplayController, ReplayWindow
 from console.ui.segments_controller import SegmentsController
 from console.ui.segments_window import SegmentsWindow
@@ -69,17 +69,6 @@ def build_live(
     return live, window
 
 
-def freeze_startup_objects() -> None:
-    """Keep the garbage collector's full passes short while on air.
-
-    Everything built at startup (Qt wrappers, pyqtgraph items, modules) lives as long as the
-    window: moved out of the collector's reach, a full collection no longer walks it, so it
-    cannot stall the UI for tens of milliseconds in the middle of a broadcast.
-    """
-    gc.collect()
-    gc.freeze()
-
-
 def save_screenshot(window: QWidget, path: Path) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     saved = window.grab().save(str(path), "PNG")
@@ -106,7 +95,7 @@ def run_window(
         closed = asyncio.Event()
         window.closed.connect(closed.set)  # type: ignore[attr-defined]
         window.show()
-        freeze_startup_objects()
+        freeze_long_lived_objects()
         task = asyncio.ensure_future(work)
 
         def finish() -> None:

@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFrame,
+    QGraphicsItem,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -39,12 +40,13 @@ from PySide6.QtWidgets import (
 
 from console.domain.events import Event
 from console.domain.metrics import chain_conversion
-from console.domain.replay import Replay
+from console.domain.replay import CHECKPOINT_EVERY, Replay
 from console.domain.room import RoomState
 from console.domain.segments import ALL_SEGMENTS
 from console.domain.text import display_text
-from console.domain.timeline import Marker, Sample, sample_timeline
+from console.domain.timeline import Marker, Sample
 from console.sync.client import StoreClient
+from console.ui.memory import freeze_long_lived_objects
 from console.ui.report import METRICS, SESSION_WIDE, fmt, write_report
 from console.ui.shoutout_model import ShoutoutModel
 from console.ui.theme import PALETTE, SEGMENT_COLORS
@@ -86,13 +88,15 @@ class ReplayController(QObject):
         self.replay: Replay | None = None
         self.samples: list[Sample] = []
         self.markers: list[Marker] = []
-        self.load_seconds = 0.0
+        self.timings: dict[str, float] = {}
 
     async def load(self) -> None:
         started = time.perf_counter()
         try:
             sid = self.session_id
             self.session = await self.client.get_session(sid)
+            # The store works out the stats (its own process) while the log comes over.
+            stats = asyncio.ensure_future(self.client.stats(sid))
             last = int(self.session.get("last_seq") or 0)
             while len(self.events) < last:
                 page, last = await self.client.read_events(sid, len(self.events), PAGE)
@@ -100,19 +104,25 @@ class ReplayController(QObject):
                     break
                 self.events.extend(page)
                 self.progress.emit("读取事件", len(self.events), last)
+            self.timings["fetch"] = time.perf_counter() - started
             self.progress.emit("建立回放", 0, len(self.events))
-            self.replay = await asyncio.to_thread(Replay, self.events)
+            folding = time.perf_counter()
             duration = self.events[-1].ts - self.events[0].ts if self.events else 0.0
             step = max(duration / TIMELINE_POINTS, 0.5)
-            self.samples, self.markers = await asyncio.to_thread(sample_timeline, self.events, step)
+            self.replay = await asyncio.to_thread(Replay, self.events, CHECKPOINT_EVERY, step)
+            self.samples, self.markers = self.replay.samples, self.replay.markers
+            self.timings["fold"] = time.perf_counter() - folding
             self.cards = await self.client.cards(sid)
             self.point_names = {p["id"]: p["name"] for p in await self.client.pickup_points()}
-            self.stats = await self.client.stats(sid)
             self.sessions = await self.client.list_sessions()
+            waited = time.perf_counter()
+            self.stats = await stats
+            self.timings["stats"] = time.perf_counter() - waited
         except Exception as exc:
             self.failed.emit(str(exc) or type(exc).__name__)
             return
-        self.load_seconds = time.perf_counter() - started
+        freeze_long_lived_objects()  # the log and the checkpoints stay for the window's life
+        self.timings["load"] = time.perf_counter() - started
         self.loaded.emit()
 
     def state_at(self, seq: int) -> RoomState:
@@ -189,7 +199,7 @@ class ReplayWindow(QMainWindow):
         self.shoutouts = ShoutoutView(self.shoutout_model, font_family)
         self.chains = ChainPanel(font_family)
         self.viewers_plot = _plot("在线观众 · 分层", font_family)
-        self.money_plot = _plot("GMV (元) · 接龙人数", font_family)
+        self.money_plot = _plot("订单 (橙) · 接龙人数 (绿)", font_family)
         self.cursors = [
             pg.InfiniteLine(0, angle=90, movable=True, pen=pg.mkPen(PALETTE["accent"], width=2))
             for _ in range(2)
@@ -396,6 +406,8 @@ class ReplayWindow(QMainWindow):
         self.show_seq(last)
 
     def _draw_timeline(self) -> None:
+        """The whole session's curves, drawn once: they are cached as pixmaps, so moving the
+        cursor repaints a line, not every curve."""
         samples = self.controller.samples
         minutes = [s.minute for s in samples]
         viewers = self.viewers_plot
@@ -404,27 +416,15 @@ class ReplayWindow(QMainWindow):
                 minutes,
                 [s.online_by_segment[segment] for s in samples],
                 pen=pg.mkPen(SEGMENT_COLORS[segment], width=1),
+                antialias=False,
             )
         viewers.plot(minutes, [s.online for s in samples], pen=pg.mkPen(PALETTE["accent"], width=2))
         money = self.money_plot
+        money.plot(minutes, [s.orders for s in samples], pen=pg.mkPen(PALETTE["accent"], width=2))
         money.plot(
-            minutes, [s.gmv / 100 for s in samples], pen=pg.mkPen(PALETTE["accent"], width=2)
-        )
-        entries = pg.ViewBox()
-        money.getPlotItem().showAxis("right")
-        money.getPlotItem().scene().addItem(entries)
-        money.getPlotItem().getAxis("right").linkToView(entries)
-        entries.setXLink(money.getPlotItem())
-        entries.addItem(
-            pg.PlotCurveItem(
-                minutes, [s.chain_entries for s in samples], pen=pg.mkPen(PALETTE["ok"], width=2)
-            )
-        )
-        money.getPlotItem().vb.sigResized.connect(
-            lambda: entries.setGeometry(money.getPlotItem().vb.sceneBoundingRect())
+            minutes, [s.chain_entries for s in samples], pen=pg.mkPen(PALETTE["ok"], width=2)
         )
         for plot, cursor in zip((viewers, money), self.cursors, strict=True):
-            plot.addItem(cursor)
             for marker in self.controller.markers:
                 plot.addItem(
                     pg.InfiniteLine(
@@ -433,6 +433,9 @@ class ReplayWindow(QMainWindow):
                         pen=pg.mkPen("#5b6470", style=Qt.PenStyle.DashLine),
                     )
                 )
+            for item in plot.getPlotItem().items:
+                item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            plot.addItem(cursor)
         self.marker_list.clear()
         for marker in self.controller.markers:
             item = QListWidgetItem(

@@ -39,7 +39,8 @@ import qasync
 from PySide6.QtCore import QEvent, QObject, QTimer
 
 from console.sync.follower import LinkStatus
-from console.ui.app import build_live, freeze_startup_objects, make_application
+from console.ui.app import build_live, make_application
+from console.ui.memory import freeze_long_lived_objects
 from tests.helpers import StoreProcess
 
 BATCH_EVERY_S = 0.05
@@ -167,7 +168,7 @@ def run(rate: int, seconds: float) -> dict[str, float]:
             heartbeat.setInterval(HEARTBEAT_MS)
             heartbeat.timeout.connect(beat)
             window.show()
-            freeze_startup_objects()  # as run_window does
+            freeze_long_lived_objects()  # as run_window does
 
             async def scenario() -> dict[str, float]:
                 nonlocal last_beat

@@ -77,3 +77,20 @@ def test_console_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
         if line.startswith(("events sent", "events shown"))
     )
     assert sent == shown
+
+
+@pytest.mark.slow
+def test_replay_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.bench.bench_replay", "--events", "5000", "--jumps", "5"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "replay of one session with 5,000 events" in result.stdout
+    assert "show a moment p95" in result.stdout
