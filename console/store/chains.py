@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
-from console.store.commands import Applied, Command, cancel_placed, event, run
+from console.store.commands import Applied, Command, cancel_placed, event, lineup_product, run
 from console.store.errors import Refused
 from console.store.repository import append_in
 from console.store.schema import transaction
@@ -35,13 +35,7 @@ def open_chain(
     sid = command.session_id
 
     def apply(conn: sqlite3.Connection, now: float) -> Applied:
-        row = conn.execute(
-            "SELECT p.name FROM session_products AS s JOIN products AS p ON p.id = s.product_id "
-            "WHERE s.session_id = ? AND s.product_id = ?",
-            [sid, product_id],
-        ).fetchone()
-        if row is None:
-            raise Refused(404, "product_id", f"{product_id!r} is not in the lineup")
+        name, _stock = lineup_product(conn, sid, product_id)
         if cap < threshold:
             raise Refused(422, "cap", f"cap {cap} is below the threshold {threshold}")
         if conn.execute(
@@ -71,7 +65,7 @@ def open_chain(
         data = {
             "chain_id": chain_id,
             "product_id": product_id,
-            "product_name": row[0],
+            "product_name": name,
             "threshold": threshold,
             "cap": cap,
             "deadline": deadline,

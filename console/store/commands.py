@@ -90,7 +90,7 @@ def run(
 # -- the commands ---------------------------------------------------------------------------
 
 
-def _lineup_product(conn: sqlite3.Connection, sid: str, product_id: str) -> tuple[str, int]:
+def lineup_product(conn: sqlite3.Connection, sid: str, product_id: str) -> tuple[str, int]:
     """(name, stock) of a product in the session's lineup; Refused 404 otherwise."""
     row = conn.execute(
         "SELECT p.name, p.stock FROM session_products AS s JOIN products AS p "
@@ -110,7 +110,7 @@ def present_product(
     def apply(conn: sqlite3.Connection, now: float) -> Applied:
         data: dict[str, Any] = {"product_id": product_id, "by": command.actor}
         if product_id is not None:
-            data["product_name"] = _lineup_product(conn, command.session_id, product_id)[0]
+            data["product_name"] = lineup_product(conn, command.session_id, product_id)[0]
         return [event("product_presented", data, now)], dict(data)
 
     return run(db, command, apply)
@@ -122,7 +122,7 @@ def adjust_stock(
     """Add stock (a new batch arrived) or take it back (damaged); never below zero."""
 
     def apply(conn: sqlite3.Connection, now: float) -> Applied:
-        name, stock = _lineup_product(conn, command.session_id, product_id)
+        name, stock = lineup_product(conn, command.session_id, product_id)
         if stock + delta < 0:
             raise Refused(409, "delta", f"only {stock} in stock; cannot take {-delta}")
         left = conn.execute(

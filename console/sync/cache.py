@@ -6,30 +6,24 @@ holds events as the store serves them: masked nicks, no phone numbers, no addres
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
-import sqlite_utils
 
 from console.domain.events import Event
+from console.sync.local_db import open_local_db
 
 
 class LocalCache:
     """Thread-safe; meant to be used from a worker thread, never the UI thread."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite_utils.Database(
-            sqlite3.connect(path, check_same_thread=False), execute_plugins=False
-        )
-        self._db.conn.execute("PRAGMA synchronous = NORMAL")
-        self._db.enable_wal()
+        self._db = open_local_db(path)
         self._db.table("events").create(
             {"store": str, "session_id": str, "seq": int, "event": str},
             pk=("store", "session_id", "seq"),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import threading
 import time
 import uuid
@@ -22,9 +21,9 @@ from typing import Any
 
 import httpx
 import orjson
-import sqlite_utils
 
 from console.sync.client import StoreClient, StoreError
+from console.sync.local_db import open_local_db
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +51,10 @@ class Outbox:
     """Thread-safe; used from worker threads (``asyncio.to_thread``), never the UI thread."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite_utils.Database(
-            sqlite3.connect(path, check_same_thread=False), execute_plugins=False
-        )
         # FULL: a command the assistant made must survive a power cut, not just a crash.
-        self._db.conn.execute("PRAGMA synchronous = FULL")
-        self._db.enable_wal()
+        self._db = open_local_db(path, synchronous="FULL")
         self._db.table("outbox").create(
             {
                 "id": int,

@@ -14,7 +14,6 @@ from typing import Any
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -43,6 +42,7 @@ from console.ui.shoutout_model import ShoutoutModel
 from console.ui.widgets.chain_chart import ChainPanel
 from console.ui.widgets.kpi import KpiTile
 from console.ui.widgets.online_trend import OnlineTrendChart
+from console.ui.widgets.panel import panel
 from console.ui.widgets.product_card import NextCards, PresentingCard
 from console.ui.widgets.segment_mix import SegmentMixChart
 from console.ui.widgets.shoutout_view import ShoutoutView
@@ -73,22 +73,6 @@ ASSISTANT_ACTIONS = (
 def format_duration(seconds: float) -> str:
     seconds = max(0, int(seconds))
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
-def _panel(title: str, body: QWidget, extra: QWidget | None = None) -> QFrame:
-    frame = QFrame()
-    frame.setObjectName("panel")
-    caption = QLabel(title)
-    caption.setObjectName("panelTitle")
-    head = QHBoxLayout()
-    head.addWidget(caption, 1)
-    if extra is not None:
-        head.addWidget(extra)
-    layout = QVBoxLayout(frame)
-    layout.setContentsMargins(14, 8, 14, 12)
-    layout.addLayout(head)
-    layout.addWidget(body, 1)
-    return frame
 
 
 class LiveWindow(QMainWindow):
@@ -221,8 +205,8 @@ class LiveWindow(QMainWindow):
             grid.addWidget(tile, 1 + n // 2, n % 2)
 
         left = QVBoxLayout()
-        left.addWidget(_panel("直播间", kpis), 4)
-        left.addWidget(_panel("分层构成 · 在线", self.mix), 7)
+        left.addWidget(panel("直播间", kpis), 4)
+        left.addWidget(panel("分层构成 · 在线", self.mix), 7)
 
         card_box = QWidget()
         card_layout = QVBoxLayout(card_box)
@@ -234,19 +218,19 @@ class LiveWindow(QMainWindow):
         card_layout.addWidget(self.next_cards)
 
         right = QVBoxLayout()
-        right.addWidget(_panel("口播提醒", self.shoutouts), 3)
-        self.feed_panel = _panel("互动流", self.feed_view)
+        right.addWidget(panel("口播提醒", self.shoutouts), 3)
+        self.feed_panel = panel("互动流", self.feed_view)
         self.feed_panel.setVisible(False)
         right.addWidget(self.feed_panel, 2)
 
         main = QHBoxLayout()
         main.addLayout(left, 5)
-        main.addWidget(_panel("讲解中", card_box), 8)
+        main.addWidget(panel("讲解中", card_box), 8)
         main.addLayout(right, 6)
 
         bottom = QHBoxLayout()
-        bottom.addWidget(_panel("在线趋势", self.trend), 5)
-        bottom.addWidget(_panel("接龙进度", self.chains, self.points_toggle), 14)
+        bottom.addWidget(panel("在线趋势", self.trend), 5)
+        bottom.addWidget(panel("接龙进度", self.chains, self.points_toggle), 14)
         self.trend.setMinimumHeight(200)
         self.chains.setMinimumHeight(200)
 

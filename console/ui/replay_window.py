@@ -20,7 +20,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QFrame,
     QGraphicsItem,
     QGridLayout,
     QHBoxLayout,
@@ -52,6 +51,7 @@ from console.ui.shoutout_model import ShoutoutModel
 from console.ui.theme import PALETTE, SEGMENT_COLORS
 from console.ui.widgets.chain_chart import ChainPanel
 from console.ui.widgets.kpi import KpiTile
+from console.ui.widgets.panel import panel
 from console.ui.widgets.product_card import PresentingCard
 from console.ui.widgets.segment_mix import SegmentMixChart
 from console.ui.widgets.shoutout_view import ShoutoutView
@@ -253,14 +253,14 @@ class ReplayWindow(QMainWindow):
         for n, tile in enumerate((self.orders, self.gmv, self.conversion, self.watched)):
             grid.addWidget(tile, 1 + n // 2, n % 2)
         left = QVBoxLayout()
-        left.addWidget(_frame("那一刻的直播间", kpis), 4)
-        left.addWidget(_frame("分层构成 · 在线", self.mix), 5)
+        left.addWidget(panel("那一刻的直播间", kpis), 4)
+        left.addWidget(panel("分层构成 · 在线", self.mix), 5)
         centre = QVBoxLayout()
-        centre.addWidget(_frame("讲解中", self.card), 5)
-        centre.addWidget(_frame("接龙进度", self.chains), 4)
+        centre.addWidget(panel("讲解中", self.card), 5)
+        centre.addWidget(panel("接龙进度", self.chains), 4)
         right = QVBoxLayout()
-        right.addWidget(_frame("口播提醒", self.shoutouts), 3)
-        right.addWidget(_frame("时间点 (点击跳转)", self.marker_list), 2)
+        right.addWidget(panel("口播提醒", self.shoutouts), 3)
+        right.addWidget(panel("时间点 (点击跳转)", self.marker_list), 2)
         room = QHBoxLayout()
         room.addLayout(left, 5)
         room.addLayout(centre, 8)
@@ -282,10 +282,10 @@ class ReplayWindow(QMainWindow):
     def _stats_tab(self) -> QWidget:
         tab = QWidget()
         layout = QVBoxLayout(tab)
-        layout.addWidget(_frame("分层漏斗与成交", self.stats_table), 3)
+        layout.addWidget(panel("分层漏斗与成交", self.stats_table), 3)
         lower = QHBoxLayout()
-        lower.addWidget(_frame("KOC 排行", self.koc_table), 1)
-        lower.addWidget(_frame("团长新邻居", self.points_table), 1)
+        lower.addWidget(panel("KOC 排行", self.koc_table), 1)
+        lower.addWidget(panel("团长新邻居", self.points_table), 1)
         layout.addLayout(lower, 2)
         return tab
 
@@ -296,7 +296,7 @@ class ReplayWindow(QMainWindow):
         picker.addWidget(self.session_list, 1)
         picker.addWidget(self.compare_button)
         layout.addLayout(picker, 1)
-        layout.addWidget(_frame("各场次指标", self.compare_table), 3)
+        layout.addWidget(panel("各场次指标", self.compare_table), 3)
         return tab
 
     def _connect_signals(self) -> None:
@@ -521,18 +521,6 @@ class ReplayWindow(QMainWindow):
         self._render_timer.stop()
         self.closed.emit()
         super().closeEvent(event)
-
-
-def _frame(title: str, body: QWidget) -> QFrame:
-    frame = QFrame()
-    frame.setObjectName("panel")
-    caption = QLabel(title)
-    caption.setObjectName("panelTitle")
-    layout = QVBoxLayout(frame)
-    layout.setContentsMargins(14, 8, 14, 12)
-    layout.addWidget(caption)
-    layout.addWidget(body, 1)
-    return frame
 
 
 def _fill(table: QTableWidget, headers: list[str], rows: list[list[Any]]) -> None:

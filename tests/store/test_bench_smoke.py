@@ -55,12 +55,11 @@ def test_commerce_benchmark_runs_and_prints_its_table(capsys: pytest.CaptureFixt
     assert "brute-force haversine" in out
 
 
-@pytest.mark.slow
-def test_console_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
-    """In its own process: it runs its own Qt application and event loop."""
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)}
+def run_bench(module: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """A Qt benchmark in its own process: it runs its own application and event loop."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(home)}
     result = subprocess.run(
-        [sys.executable, "-m", "tests.bench.bench_console", "--rate", "200", "--seconds", "3"],
+        [sys.executable, "-m", f"tests.bench.{module}", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -69,6 +68,12 @@ def test_console_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.mark.slow
+def test_console_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
+    result = run_bench("bench_console", tmp_path, "--rate", "200", "--seconds", "3")
     assert "event-to-screen latency p95" in result.stdout
     assert "longest UI stall" in result.stdout
     sent, shown = (
@@ -81,16 +86,6 @@ def test_console_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_replay_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.bench.bench_replay", "--events", "5000", "--jumps", "5"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_bench("bench_replay", tmp_path, "--events", "5000", "--jumps", "5")
     assert "replay of one session with 5,000 events" in result.stdout
     assert "show a moment p95" in result.stdout
