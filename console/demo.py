@@ -42,12 +42,11 @@ def seed_demo(db_path: Path) -> dict[str, Any]:
 
 
 def _seed_catalog(db: Any) -> None:
-    for kind, relative, table in (
-        ("products", DEMO_PRODUCTS, "products"),
-        ("points", DEMO_POINTS, "pickup_points"),
-    ):
-        if db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0:
-            _import(db, kind, relative, ImportOptions())
+    """The demo products are brought up to date on every start (a new version may add some;
+    scenarios restock what they sell); pickup points only into a store that has none."""
+    _import(db, "products", DEMO_PRODUCTS, ImportOptions())
+    if db.execute("SELECT count(*) FROM pickup_points").fetchone()[0] == 0:
+        _import(db, "points", DEMO_POINTS, ImportOptions())
 
 
 def _import(db: Any, kind: str, relative: str, options: ImportOptions) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from console.domain.pickup import PickupIndex, PickupPoint
 from console.domain.segments import Segment, parse_segment
-from console.sim.scenario import RATE_KINDS, ChainEntries, Scenario, ScenarioError
+from console.sim.scenario import RATE_KINDS, Buyers, Scenario, ScenarioError
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,10 @@ class PlannedEvent:
 
 
 def audience(scenario: Scenario, members: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The members invited to the session: those tagged with the scenario's circle."""
+    """The members invited: those of the scenario's circles, or tagged with its tag."""
+    if scenario.audience_segments:
+        circles = {s.value for s in scenario.audience_segments}
+        return [m for m in members if m.get("persona") in circles]
     return [m for m in members if scenario.audience_tag in str(m.get("tags", "")).split(";")]
 
 
@@ -78,8 +81,8 @@ def plan(
     actions = _script_actions(scenario)
     if points and any(scenario.order_rates.values()):
         actions += _orders(scenario, rng, watchers, planned, points)
-    if points and scenario.chain_entries is not None:
-        actions += _chain_entries(scenario, scenario.chain_entries, rng, watchers, points)
+    if points and scenario.buyers is not None:
+        actions += _buyers(scenario, scenario.buyers, rng, watchers, points)
     merged = sorted(
         [(p.offset_s, 0, n, p) for n, p in enumerate(planned)]
         + [(p.offset_s, 1, n, p) for n, p in enumerate(actions)],
@@ -92,8 +95,8 @@ def _watchers(
     scenario: Scenario, rng: random.Random, invited: list[Mapping[str, Any]]
 ) -> list[Mapping[str, Any]]:
     """Who of the invited watch; with KOCs ordering first (seed 003) they all watch."""
-    entries = scenario.chain_entries
-    if entries is None or not entries.kocs_first:
+    buyers = scenario.buyers
+    if buyers is None or not buyers.kocs_first:
         return rng.sample(invited, scenario.watchers)
     kocs = [m for m in invited if _is_koc(m)][: scenario.watchers]
     others = [m for m in invited if not _is_koc(m)]
@@ -104,37 +107,41 @@ def _is_koc(member: Mapping[str, Any]) -> bool:
     return bool(int(member.get("influencer") or 0))
 
 
-def _chain_entries(
+def _buyers(
     scenario: Scenario,
-    entries: ChainEntries,
+    buyers: Buyers,
     rng: random.Random,
     watchers: Sequence[Mapping[str, Any]],
     points: Sequence[PickupPoint],
 ) -> list[PlannedEvent]:
-    """Exactly ``entries.count`` watchers join the chain (from the group link), KOCs first."""
+    """Exactly ``buyers.count`` watchers order once (KOCs first when asked); each picks up at
+    the nearest point; ``cancel_share`` of them are cancelled later (never picked up)."""
     members = [m for m in watchers if not str(m["id"]).startswith("guest-")]
-    if entries.count > len(members):
+    if buyers.count > len(members):
         raise ScenarioError(
-            f"scenario {scenario.name}: {entries.count} chain entries wanted but only "
+            f"scenario {scenario.name}: {buyers.count} buyers wanted but only "
             f"{len(members)} member watchers"
         )
-    kocs = [m for m in members if _is_koc(m)] if entries.kocs_first else []
-    rest = [m for m in members if m not in kocs]
-    chosen = kocs[: entries.count] + rng.sample(rest, entries.count - len(kocs[: entries.count]))
-    start, end = entries.from_minute * 60.0, entries.to_minute * 60.0
+    kocs = [m for m in members if _is_koc(m)][: buyers.count] if buyers.kocs_first else []
+    rest = [m for m in members if not (buyers.kocs_first and _is_koc(m))]
+    chosen = kocs + rng.sample(rest, buyers.count - len(kocs))
+    start, end = buyers.from_minute * 60.0, buyers.to_minute * 60.0
     first_window = start + (end - start) * 0.1
     index = PickupIndex(points)
     actions = []
     for n, member in enumerate(chosen):
         at = rng.uniform(start, first_window) if n < len(kocs) else rng.uniform(first_window, end)
-        body = {
+        body: dict[str, Any] = {
             "member_id": str(member["id"]),
-            "product_id": entries.product_id,
+            "product_id": buyers.product_id,
             "quantity": 1,
             "pickup_point": _nearest_point(index, member),
-            "idempotency_key": f"{scenario.name}-chain-{member['id']}",
-            "chain_product": entries.product_id,
+            "idempotency_key": f"{scenario.name}-buy-{member['id']}",
         }
+        if buyers.join_chain:
+            body["chain_product"] = buyers.product_id
+        if rng.random() < buyers.cancel_share:
+            body["cancel_later"] = True
         actions.append(PlannedEvent(at, body, "order"))
     return actions
 

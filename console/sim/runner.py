@@ -15,7 +15,8 @@ from console.sync.client import StoreClient, StoreError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-BATCH_WINDOW_S = 0.05  # events due within this window go out in one request
+BATCH_WINDOW_S = 0.05
+MAX_ORDERS_IN_FLIGHT = 16  # events due within this window go out in one request
 MAX_BATCH = 1_000
 RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 5.0)
 
@@ -43,6 +44,19 @@ async def play(
         if delay > 0:
             await asyncio.sleep(delay)
         horizon = (clock() - start + BATCH_WINDOW_S) * speed if speed > 0 else float("inf")
+        if events[index].kind == "order":
+            # Orders due together go out together (shoppers do not queue behind each other).
+            due_orders: list[PlannedEvent] = []
+            while (
+                index < len(events)
+                and events[index].kind == "order"
+                and len(due_orders) < MAX_ORDERS_IN_FLIGHT
+                and events[index].offset_s <= horizon
+            ):
+                due_orders.append(events[index])
+                index += 1
+            await asyncio.gather(*(player.act(item) for item in due_orders))
+            continue
         if events[index].kind != "event":
             await player.act(events[index])
             index += 1
@@ -82,16 +96,29 @@ class _Player:
                 if item.event["type"] == "open_chain":
                     self.chains[str(item.event["product_id"])] = str(answer["chain_id"])
             else:
-                await _send_with_retry(self.client.place_order, self.sid, await self._order(item))
+                answer = await _send_with_retry(
+                    self.client.place_order, self.sid, await self._order(item)
+                )
+                if item.event.get("cancel_later"):
+                    await self._cancel(item, str(answer["order_id"]))
         except StoreError as exc:
             # A refusal is part of a broadcast (sold out, over the limit, chain full).
             self.refused += 1
             log.info("simulated %s refused: %s", item.kind, exc.reason)
 
-    async def _order(self, item: PlannedEvent) -> dict[str, Any]:
-        body = {
-            k: v for k, v in item.event.items() if k not in ("chain_product", "referrer_member")
+    async def _cancel(self, item: PlannedEvent, order_id: str) -> None:
+        """The buyer never picks it up: the floor assistant cancels it (stock returns)."""
+        command = {
+            "type": "cancel_order",
+            "command_id": f"cancel-{item.event['idempotency_key']}",
+            "order_id": order_id,
+            "reason": "未自提",
         }
+        await _send_with_retry(self.client.command, self.sid, command)
+
+    async def _order(self, item: PlannedEvent) -> dict[str, Any]:
+        planned_only = ("chain_product", "referrer_member", "cancel_later")
+        body = {k: v for k, v in item.event.items() if k not in planned_only}
         chain = self.chains.get(str(item.event.get("chain_product", "")))
         if chain is not None:
             body["chain_id"] = chain

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import httpx
 
-from console.sim import planner, scenario
+from console.domain.pickup import PickupPoint
+from console.sim import planner, population, scenario
 from console.sim.demo_members import load_demo_members, load_demo_points
 from console.sim.runner import play
 from console.sync.client import StoreClient, StoreError
@@ -21,31 +23,31 @@ async def simulate(
 ) -> int:
     try:
         chosen = scenario.load(scenario_name)
-        events = planner.plan(chosen, load_demo_members(), load_demo_points())
+        if chosen.population is not None:
+            members = population.members(chosen, chosen.population)
+            points = population.points(chosen, chosen.population)
+        else:
+            members, points = load_demo_members(), load_demo_points()
     except scenario.ScenarioError as exc:
         raise SimulationError(str(exc)) from exc
-
+    series = chosen.sessions or (chosen,)
+    if session is not None and len(series) > 1:
+        raise SimulationError(
+            f"scenario {chosen.name} is a series of {len(series)} sessions; "
+            "run it with an operator token (no --session)"
+        )
     client = StoreClient(store_url, token)
     try:
-        created = session is None
-        if created:
-            invited = planner.audience(chosen, load_demo_members())
-            info = await client.create_session(
-                chosen.title,
-                scenario=chosen.name,
-                audience={"tag": chosen.audience_tag, "reached": len(invited)},
-            )
-            session = str(info["id"])
-            if chosen.catalog is not None:
-                await client.put_catalog(session, chosen.catalog)
-            await client.set_status(session, "live")
-            await _restock(client, session, chosen.restock)
-        assert session is not None
-        print(f"session {session}", flush=True)
-        sent = await play(client, session, events, speed)
-        if created:
-            await client.set_status(session, "ended")
-        print(f"sent {sent} events to session {session}", flush=True)
+        if session is None and chosen.population is not None:
+            await _bring_population(client, members, points)
+        if any(s.audience_segments for s in series):
+            members = await _with_store_circles(client, members)
+        for one in series:
+            try:
+                events = planner.plan(one, members, points)
+            except scenario.ScenarioError as exc:
+                raise SimulationError(str(exc)) from exc
+            await _broadcast(client, one, members, events, speed, session)
         return 0
     except StoreError as exc:
         hint = (
@@ -58,6 +60,54 @@ async def simulate(
         raise SimulationError(f"cannot reach the store at {store_url}: {exc}") from exc
     finally:
         await client.aclose()
+
+
+async def _broadcast(
+    client: StoreClient,
+    chosen: scenario.Scenario,
+    members: list[dict[str, Any]],
+    events: list[planner.PlannedEvent],
+    speed: float,
+    session: str | None,
+) -> None:
+    """One session: create and set it up (operator) or use the given one, then play it."""
+    created = session is None
+    if session is None:
+        invited = planner.audience(chosen, members)
+        audience = (
+            {"segments": [s.value for s in chosen.audience_segments]}
+            if chosen.audience_segments
+            else {"tag": chosen.audience_tag}
+        )
+        info = await client.create_session(
+            chosen.title, scenario=chosen.name, audience={**audience, "reached": len(invited)}
+        )
+        session = str(info["id"])
+        if chosen.catalog is not None:
+            await client.put_catalog(session, chosen.catalog)
+        await client.set_status(session, "live")
+        await _restock(client, session, chosen.restock)
+    print(f"session {session}", flush=True)
+    sent = await play(client, session, events, speed)
+    if created:
+        await client.set_status(session, "ended")
+    print(f"sent {sent} events to session {session}", flush=True)
+
+
+async def _with_store_circles(
+    client: StoreClient, members: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Members with the circle the store's segmentation gave them (who is invited where)."""
+    circles: dict[str, str] = {}
+    for segment in ("S1", "S2", "S3", "S4", "S5", "S6"):
+        offset = 0
+        while True:
+            page = await client.list_members(segment, limit=500, offset=offset)
+            circles.update({m["id"]: segment for m in page["members"]})
+            offset += len(page["members"])
+            if not page["members"] or offset >= page["total"]:
+                break
+    return [{**m, "persona": circles.get(str(m["id"]), m.get("persona"))} for m in members]
 
 
 async def _restock(client: StoreClient, sid: str, targets: Mapping[str, int]) -> None:
@@ -78,3 +128,17 @@ async def _restock(client: StoreClient, sid: str, targets: Mapping[str, int]) ->
                     "reason": "开播备货",
                 },
             )
+
+
+async def _bring_population(
+    client: StoreClient, members: list[dict[str, Any]], points: list[PickupPoint]
+) -> None:
+    """Import the scenario's own members and pickup points, as an operator would."""
+    body = population.members_csv(members).encode("utf-8")
+    await client.import_file("members", body, mapping="member_id=id", filename="members.csv")
+    await client.put_pickup_points(
+        [
+            {"id": p.id, "name": p.name, "leader": p.leader, "lat": p.lat, "lon": p.lon}
+            for p in points
+        ]
+    )

@@ -14,7 +14,7 @@ import sqlite_utils
 
 from console.domain.privacy import mask_name
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -56,6 +56,8 @@ def open_store(path: Path | str) -> sqlite_utils.Database:
         _migrate_v3(db)
     if version < 4:
         _migrate_v4(db)
+    if version < 5:
+        _migrate_v5(db)
     return db
 
 
@@ -413,3 +415,11 @@ def _migrate_v4(db: sqlite_utils.Database) -> None:
             """
         )
         db.execute("PRAGMA user_version = 4")
+
+
+def _migrate_v5(db: sqlite_utils.Database) -> None:
+    """A member's live orders across sessions (is this their first order ever?): without it
+    every order scanned all live orders, quadratic in a big broadcast."""
+    with transaction(db):
+        db.execute("CREATE INDEX IF NOT EXISTS live_orders_buyer ON live_orders (member_id)")
+        db.execute("PRAGMA user_version = 5")

@@ -112,6 +112,24 @@ class StoreClient:
         result: list[dict[str, Any]] = await self._request("GET", f"/sessions/{sid}/cards")
         return result
 
+    async def import_file(
+        self, kind: str, body: bytes, mapping: str = "", filename: str = "upload.csv"
+    ) -> dict[str, Any]:
+        """Import a CSV file (operator): members, orders, social, products or points."""
+        result: dict[str, Any] = await self._request(
+            "POST",
+            f"/imports/{kind}",
+            params={"map": mapping, "filename": filename},
+            content=body,
+            headers={"Content-Type": "text/csv"},
+            timeout=300.0,
+        )
+        return result
+
+    async def put_pickup_points(self, points: Sequence[Mapping[str, Any]]) -> int:
+        result = await self._request("PUT", "/pickup-points", json={"points": list(points)})
+        return int(result["points"])
+
     async def place_order(self, sid: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Place an order (shop front); the store prices it."""
         result: dict[str, Any] = await self._request(

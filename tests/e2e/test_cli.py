@@ -284,3 +284,104 @@ def test_report_writes_the_review_files(shared_store: StoreProcess, tmp_path: Pa
     assert "87.5%" in page  # watch conversion
     assert "78.1%" in page  # chain conversion
     assert QImage(str(out / "viewers.png")).width() == 1200
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # 21,000 orders over HTTP take about four minutes on 2 cores
+def test_yuanmu_assigns_20000_orders_to_800_leaders(tmp_path: Path) -> None:
+    """Seed 002 end to end in its own store: the scenario brings its 24,000 members and 800
+    团长, 21,000 watchers order at the nearest point, 3% never pick up."""
+    store = StoreProcess(tmp_path / "yuanmu.db")
+    store.start()
+    try:
+        result = run_main(
+            "simulate",
+            "--store",
+            store.url,
+            "--token",
+            store.token("operator"),
+            "--scenario",
+            "yuanmu-spring-milk",
+            "--speed",
+            "0",
+            env_home=tmp_path,
+            timeout=900,
+        )
+        assert result.returncode == 0, result.stderr
+        sid = result.stdout.splitlines()[0].removeprefix("session ")
+        with store.client("operator") as client:
+            stats = client.get(f"/sessions/{sid}/stats", timeout=120).json()
+    finally:
+        store.stop()
+    total = stats["total"]
+    assert total["reached"] == 24_000
+    assert total["watched"] == 22_000
+    assert total["orders"] > 20_000  # 21,000 placed, the never-picked-up ones cancelled
+    assert total["aov"] == 76.8  # 自提价: 96 less 20%
+    points = stats["new_neighbours"]
+    assert {p["pickup_point"][:5] for p in points} == {"ym-pt"}  # the brand's own 团长
+    assert len(points) <= 800
+    assert all(p["leader"].endswith("团长") for p in points)
+    assigned = sum(p["new_neighbours"] for p in points)
+    assert assigned == total["orders"]  # every standing order at one of the 800 points
+    assert total["new_customers"] == 21_000
+    assert total["new_customer_retention"] == round(assigned / 21_000, 4)
+    assert 0.96 <= total["new_customer_retention"] <= 0.98  # seed 002: 97%
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_zhenchun_runs_four_tiered_sessions_and_s1_spends_most(tmp_path: Path) -> None:
+    """Seed 000: one segmentation, four rooms; per circle, S1 spends the most per member."""
+    store = StoreProcess(tmp_path / "zhenchun.db")
+    store.start()
+    try:
+        result = run_main(
+            "simulate",
+            "--store",
+            store.url,
+            "--token",
+            store.token("operator"),
+            "--scenario",
+            "zhenchun-summer-ice",
+            "--speed",
+            "0",
+            env_home=tmp_path,
+            timeout=600,
+        )
+        assert result.returncode == 0, result.stderr
+        sids = [
+            line.removeprefix("session ")
+            for line in result.stdout.splitlines()
+            if line.startswith("session ")
+        ]
+        assert len(sids) == 4
+        with store.client("operator") as client:
+            sessions = [client.get(f"/sessions/{sid}").json() for sid in sids]
+            stats = [client.get(f"/sessions/{sid}/stats").json() for sid in sids]
+    finally:
+        store.stop()
+    assert [s["title"] for s in sessions] == [
+        "臻纯牧场 · 冰爽私享会",
+        "臻纯牧场 · 家庭健康冰饮指南",
+        "臻纯牧场 · 一起赚个冰凉夏天",
+        "臻纯牧场 · 9.9元清凉一夏",
+    ]
+    # Each room reached only its own circles.
+    for session_stats, circles in zip(
+        stats, (["S1"], ["S2", "S3"], ["S5"], ["S4", "S6"]), strict=True
+    ):
+        reached = {s for s, f in session_stats["by_segment"].items() if f["reached"]}
+        assert reached == set(circles)
+    gmv = {
+        s: sum(st["by_segment"][s]["gmv"] for st in stats)
+        for s in ("S1", "S2", "S3", "S4", "S5", "S6")
+    }
+    buyers = {s: sum(st["by_segment"][s]["buyers"] for st in stats) for s in gmv}
+    reached = {s: sum(st["by_segment"][s]["reached"] for st in stats) for s in gmv}
+    assert all(buyers[s] > 0 for s in gmv)
+    per_buyer = {s: gmv[s] / buyers[s] for s in gmv}
+    per_reached = {s: gmv[s] / reached[s] for s in gmv}
+    for other in ("S2", "S3", "S4", "S5", "S6"):
+        assert per_buyer["S1"] > per_buyer[other]
+        assert per_reached["S1"] > per_reached[other]

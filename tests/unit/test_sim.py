@@ -97,7 +97,7 @@ def test_watchers_buy_what_is_presented_while_they_are_in_the_room() -> None:
         order_rates=dict.fromkeys(Segment, 0.1),
         chain_join=0.9,
         referred=0.5,
-        chain_entries=None,
+        buyers=None,
     )
     members = demo_members.load_demo_members()
     points = demo_members.load_demo_points()
@@ -127,7 +127,7 @@ def test_watchers_buy_what_is_presented_while_they_are_in_the_room() -> None:
     assert any("chain_product" in o.event for o in orders)
 
 
-def test_seed_003_chain_entries_kocs_first() -> None:
+def test_seed_003_buyers_join_the_chain_kocs_first() -> None:
     chosen = scenario.load("xianzhida-summer-light")
     members = demo_members.load_demo_members()
     plan = planner.plan(chosen, members, demo_members.load_demo_points())
@@ -148,3 +148,23 @@ def test_seed_003_chain_entries_kocs_first() -> None:
     assert {o.event["member_id"] for o in orders} <= watched
     opened = [p for p in plan if p.kind == "command" and p.event["type"] == "open_chain"]
     assert opened[0].offset_s == 55 * 60  # 20:55
+
+
+def test_seed_002_population_and_buyers() -> None:
+    from console.sim import population
+
+    chosen = scenario.load("yuanmu-spring-milk")
+    assert chosen.population is not None
+    members = population.members(chosen, chosen.population)
+    points = population.points(chosen, chosen.population)
+    assert members == population.members(chosen, chosen.population)  # deterministic
+    assert len(members) == 24_000
+    assert len({p.id for p in points}) == 800
+    assert all(m["tags"] == "春日鲜奶节" for m in members)
+    plan = planner.plan(chosen, members, points)
+    orders = [p.event for p in plan if p.kind == "order"]
+    assert len(orders) == 21_000
+    assert len({o["member_id"] for o in orders}) == 21_000
+    assert {o["pickup_point"] for o in orders} <= {p.id for p in points}
+    cancelled = sum(1 for o in orders if o.get("cancel_later"))
+    assert 0.025 < cancelled / len(orders) < 0.035
