@@ -177,3 +177,32 @@ class ProductPicker(CommandDialog):
     def accept(self) -> None:
         if self.products.currentItem() is not None:
             super().accept()
+
+
+class SessionPicker(CommandDialog):
+    """复盘: the store's sessions, newest first; Enter opens the chosen one's replay."""
+
+    def __init__(self, sessions: Sequence[dict[str, Any]], parent: QWidget | None = None) -> None:
+        super().__init__("选择要复盘的场次", parent)
+        self.sessions = QListWidget()
+        self.sessions.setMinimumWidth(520)
+        status_text = {"live": "直播中", "ended": "已结束", "scheduled": "未开播"}
+        newest = sorted(sessions, key=lambda s: -(s.get("created_at") or 0))
+        for session in newest:
+            title = display_text(str(session.get("title", "")), 36)
+            status = status_text.get(str(session.get("status")), "")
+            item = QListWidgetItem(f"{title}  ·  {status}  ·  {session.get('last_seq', 0)} 条事件")
+            item.setData(Qt.ItemDataRole.UserRole, session["id"])
+            self.sessions.addItem(item)
+        self.sessions.setCurrentRow(0)
+        self.sessions.itemActivated.connect(lambda _item: self.accept())
+        self.form.addRow(self.sessions)
+        self.finish_form()
+
+    def fields(self) -> dict[str, Any]:
+        item = self.sessions.currentItem()
+        return {"session_id": item.data(Qt.ItemDataRole.UserRole) if item else None}
+
+    def accept(self) -> None:
+        if self.sessions.currentItem() is not None:
+            super().accept()

@@ -8,6 +8,7 @@ with their shortcuts; every command goes through the store, so every console sho
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -35,9 +36,11 @@ from console.ui.command_dialogs import (
     CommandDialog,
     NoticeDialog,
     ProductPicker,
+    SessionPicker,
     StockDialog,
 )
 from console.ui.live_session import LiveSession
+from console.ui.replay_window import ReplayController, ReplayWindow
 from console.ui.shoutout_model import ShoutoutModel
 from console.ui.widgets.chain_chart import ChainPanel
 from console.ui.widgets.kpi import KpiTile
@@ -55,6 +58,7 @@ LINK_TEXT = {
 }
 OFFLINE_AFTER_RECONNECTS = 3
 COMMAND_ROLES = frozenset({"assistant", "operator"})
+REVIEW_ROLES = frozenset({"operator"})
 # (name, button text, shortcut): the assistant's commands in toolbar order.
 ASSISTANT_ACTIONS = (
     ("present_next", "下一个商品", "N"),
@@ -85,7 +89,10 @@ class LiveWindow(QMainWindow):
     def __init__(self, live: LiveSession, font_family: str) -> None:
         super().__init__()
         self.live = live
+        self.font_family = font_family
         self.assistant_mode = False
+        self.replays: list[ReplayWindow] = []
+        self._review_task: asyncio.Future[None] | None = None
         self.setWindowTitle("直播中控台")
         self._build_header_widgets()
         self._build_room_widgets(font_family)
@@ -181,6 +188,19 @@ class LiveWindow(QMainWindow):
             layout.addWidget(button)
         layout.addStretch(1)
         layout.addWidget(self.outbox_label)
+        review = QAction("复盘", self)
+        review.setIconText("复盘  R")
+        review.setShortcut(QKeySequence("R"))
+        review.setEnabled(False)
+        review.triggered.connect(self.open_review)
+        self.addAction(review)
+        self.review_action = review
+        self.review_button = QToolButton()
+        self.review_button.setObjectName("command")
+        self.review_button.setDefaultAction(review)
+        self.review_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.review_button.setVisible(False)
+        layout.addWidget(self.review_button)
         bar.setVisible(False)
         return bar
 
@@ -343,6 +363,30 @@ class LiveWindow(QMainWindow):
         if questions:
             self.live.send("pin_shoutout", shoutout_id=questions[0].id, pinned=True)
 
+    # -- review (operator) -------------------------------------------------------------
+
+    def open_review(self) -> None:
+        """复盘: pick a session of the store and open its replay beside the live window."""
+        self._review_task = asyncio.ensure_future(self._pick_session())
+
+    async def _pick_session(self) -> None:
+        sessions = await self.live.client.list_sessions()
+        picker = SessionPicker(sessions, self)
+        picker.submitted.connect(lambda fields: self.open_replay(str(fields["session_id"])))
+        if self.dialog is not None:
+            self.dialog.close()
+        self.dialog = picker
+        picker.finished.connect(lambda _result: self._forget_dialog(picker))
+        picker.open()
+
+    def open_replay(self, session_id: str) -> ReplayWindow:
+        replay = ReplayWindow(ReplayController(self.live.client, session_id), self.font_family)
+        replay.closed.connect(lambda: self.replays.remove(replay))
+        self.replays.append(replay)
+        replay.show()
+        replay.loading = asyncio.ensure_future(replay.controller.load())
+        return replay
+
     # -- slots -------------------------------------------------------------------------
 
     def _on_live_room_changed(self) -> None:
@@ -402,6 +446,9 @@ class LiveWindow(QMainWindow):
         self.feed_panel.setVisible(self.assistant_mode)
         for action in self.commands.values():
             action.setEnabled(self.assistant_mode)
+        reviewer = role in REVIEW_ROLES
+        self.review_action.setEnabled(reviewer)
+        self.review_button.setVisible(reviewer)
 
     def _on_live_outbox_changed(self, status: OutboxStatus) -> None:
         parts = []
@@ -454,5 +501,7 @@ class LiveWindow(QMainWindow):
         self._clock.stop()
         if self.dialog is not None:
             self.dialog.close()
+        for replay in list(self.replays):
+            replay.close()
         self.closed.emit()
         super().closeEvent(event)

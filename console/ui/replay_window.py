@@ -173,6 +173,7 @@ class ReplayWindow(QMainWindow):
         self.seq = 0
         self.last_render_ms = 0.0
         self._comparing: asyncio.Future[None] | None = None
+        self.loading: asyncio.Future[None] | None = None  # set by whoever starts the load
         self.title_label = QLabel("正在载入…")
         self.title_label.setObjectName("sessionTitle")
         self.moment_label = QLabel("")

@@ -13,9 +13,13 @@ from pytestqt.qtbot import QtBot
 from console.domain.events import EventType
 from console.domain.room import fold
 from console.sync.client import StoreClient
+from console.ui.command_dialogs import SessionPicker
 from console.ui.replay_window import ReplayController, ReplayWindow
 from tests.e2e.test_cli import run_main
 from tests.helpers import StoreProcess
+from tests.ui.test_live_window import Console, open_console
+
+__all__ = ["open_console"]
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +104,35 @@ def test_review_tabs_compare_and_export(replay: ReplayWindow, qtbot: QtBot, tmp_
     assert replay.compare_table.item(0, 1).text() == "120"
     written = replay.export_report(tmp_path / "export")
     assert {p.name for p in written} >= {"stats.json", "report.html", "viewers.png"}
+
+
+def test_the_operator_opens_a_replay_from_the_live_console(
+    shared_store: StoreProcess,
+    broadcast: str,
+    open_console: Callable[..., Console],
+    qtbot: QtBot,
+) -> None:
+    console = open_console(shared_store, role="operator")
+    console.follow(broadcast)
+    qtbot.waitUntil(lambda: console.live.role == "operator", timeout=10_000)
+    window = console.window
+    assert window.review_button.isVisible()
+    with qtbot.waitActive(window, timeout=2_000):
+        window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_R)  # 复盘
+    qtbot.waitUntil(lambda: isinstance(window.dialog, SessionPicker), timeout=5_000)
+    picker = window.dialog
+    assert isinstance(picker, SessionPicker)
+    ids = [
+        picker.sessions.item(n).data(Qt.ItemDataRole.UserRole)
+        for n in range(picker.sessions.count())
+    ]
+    picker.sessions.setCurrentRow(ids.index(broadcast))
+    qtbot.keyClick(picker.sessions, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: len(window.replays) == 1, timeout=2_000)
+    replay = window.replays[0]
+    qtbot.waitUntil(replay.slider.isEnabled, timeout=30_000)
+    assert replay.title_label.text() == "复盘 · 鲜直达《夏日轻食计划》"
+    assert replay.orders.text() == "82"
+    window.close()  # closes the replay with it
+    assert not window.replays
