@@ -11,21 +11,8 @@ import random
 from typing import Any
 
 from console.domain.pickup import PickupPoint
-from console.sim.demo_members import GIVEN, SEGMENT_WEIGHTS, SURNAMES, to_csv
+from console.sim.demo_members import COLUMNS, GIVEN, SEGMENT_WEIGHTS, SURNAMES, to_csv
 from console.sim.scenario import Population, Scenario
-
-MEMBER_COLUMNS = (
-    "id",
-    "name",
-    "phone",
-    "persona",
-    "influencer",
-    "opted_out",
-    "tags",
-    "city",
-    "lat",
-    "lon",
-)
 
 
 def members(scenario: Scenario, population: Population) -> list[dict[str, Any]]:
@@ -69,4 +56,5 @@ def points(scenario: Scenario, population: Population) -> list[PickupPoint]:
 
 
 def members_csv(rows: list[dict[str, Any]]) -> str:
-    return to_csv(rows, MEMBER_COLUMNS)
+    """The same columns as the demo members' file (the same import mapping reads both)."""
+    return to_csv(rows, COLUMNS)

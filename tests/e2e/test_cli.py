@@ -286,12 +286,11 @@ def test_report_writes_the_review_files(shared_store: StoreProcess, tmp_path: Pa
     assert QImage(str(out / "viewers.png")).width() == 1200
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(900)  # 21,000 orders over HTTP take about four minutes on 2 cores
-def test_yuanmu_assigns_20000_orders_to_800_leaders(tmp_path: Path) -> None:
-    """Seed 002 end to end in its own store: the scenario brings its 24,000 members and 800
-    团长, 21,000 watchers order at the nearest point, 3% never pick up."""
-    store = StoreProcess(tmp_path / "yuanmu.db")
+def simulate_in_own_store(
+    tmp_path: Path, name: str, timeout: float
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Play a scenario (as fast as it goes) into a fresh store; each session and its stats."""
+    store = StoreProcess(tmp_path / f"{name}.db")
     store.start()
     try:
         result = run_main(
@@ -301,18 +300,36 @@ def test_yuanmu_assigns_20000_orders_to_800_leaders(tmp_path: Path) -> None:
             "--token",
             store.token("operator"),
             "--scenario",
-            "yuanmu-spring-milk",
+            name,
             "--speed",
             "0",
             env_home=tmp_path,
-            timeout=900,
+            timeout=timeout,
         )
         assert result.returncode == 0, result.stderr
-        sid = result.stdout.splitlines()[0].removeprefix("session ")
+        sids = [
+            line.removeprefix("session ")
+            for line in result.stdout.splitlines()
+            if line.startswith("session ")
+        ]
         with store.client("operator") as client:
-            stats = client.get(f"/sessions/{sid}/stats", timeout=120).json()
+            return [
+                (
+                    client.get(f"/sessions/{sid}").json(),
+                    client.get(f"/sessions/{sid}/stats", timeout=120).json(),
+                )
+                for sid in sids
+            ]
     finally:
         store.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # 21,000 orders over HTTP take about four minutes on 2 cores
+def test_yuanmu_assigns_20000_orders_to_800_leaders(tmp_path: Path) -> None:
+    """Seed 002 end to end in its own store: the scenario brings its 24,000 members and 800
+    团长, 21,000 watchers order at the nearest point, 3% never pick up."""
+    ((_, stats),) = simulate_in_own_store(tmp_path, "yuanmu-spring-milk", timeout=900)
     total = stats["total"]
     assert total["reached"] == 24_000
     assert total["watched"] == 22_000
@@ -333,34 +350,10 @@ def test_yuanmu_assigns_20000_orders_to_800_leaders(tmp_path: Path) -> None:
 @pytest.mark.timeout(600)
 def test_zhenchun_runs_four_tiered_sessions_and_s1_spends_most(tmp_path: Path) -> None:
     """Seed 000: one segmentation, four rooms; per circle, S1 spends the most per member."""
-    store = StoreProcess(tmp_path / "zhenchun.db")
-    store.start()
-    try:
-        result = run_main(
-            "simulate",
-            "--store",
-            store.url,
-            "--token",
-            store.token("operator"),
-            "--scenario",
-            "zhenchun-summer-ice",
-            "--speed",
-            "0",
-            env_home=tmp_path,
-            timeout=600,
-        )
-        assert result.returncode == 0, result.stderr
-        sids = [
-            line.removeprefix("session ")
-            for line in result.stdout.splitlines()
-            if line.startswith("session ")
-        ]
-        assert len(sids) == 4
-        with store.client("operator") as client:
-            sessions = [client.get(f"/sessions/{sid}").json() for sid in sids]
-            stats = [client.get(f"/sessions/{sid}/stats").json() for sid in sids]
-    finally:
-        store.stop()
+    played = simulate_in_own_store(tmp_path, "zhenchun-summer-ice", timeout=600)
+    assert len(played) == 4
+    sessions = [session for session, _ in played]
+    stats = [session_stats for _, session_stats in played]
     assert [s["title"] for s in sessions] == [
         "臻纯牧场 · 冰爽私享会",
         "臻纯牧场 · 家庭健康冰饮指南",
