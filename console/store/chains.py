@@ -18,8 +18,6 @@ from console.store.errors import Refused
 from console.store.repository import append_in
 from console.store.schema import transaction
 
-MAX_DEADLINE_S = 24 * 3600.0
-
 
 def open_chain(
     db: sqlite_utils.Database,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -13,6 +13,7 @@ from httpx_sse import EventSource, aconnect_sse
 from console.domain.events import Event
 
 API = "/api/v1"
+LOG_PAGE = 5_000  # the store's largest page of /events
 # The store sends an SSE keep-alive comment every 15 s; silence for longer means a dead link.
 STREAM_READ_TIMEOUT_S = 40.0
 
@@ -101,6 +102,19 @@ class StoreClient:
             "GET", f"/sessions/{sid}/events", params={"after": after, "limit": limit}
         )
         return [Event.from_dict(raw) for raw in page["events"]], int(page["last_seq"])
+
+    async def read_log(
+        self, sid: str, progress: Callable[[int, int], None] | None = None
+    ) -> list[Event]:
+        """The session's whole log, page by page (``progress(read, last_seq)`` after each)."""
+        events: list[Event] = []
+        while True:
+            page, last = await self.read_events(sid, len(events), LOG_PAGE)
+            events.extend(page)
+            if progress is not None:
+                progress(len(events), last)
+            if not page or len(events) >= last:
+                return events
 
     async def me(self) -> dict[str, Any]:
         """This token's role, name and permissions."""

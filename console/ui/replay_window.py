@@ -56,7 +56,6 @@ from console.ui.widgets.product_card import PresentingCard
 from console.ui.widgets.segment_mix import SegmentMixChart
 from console.ui.widgets.shoutout_view import ShoutoutView
 
-PAGE = 5_000
 TIMELINE_POINTS = 400
 
 
@@ -97,13 +96,9 @@ class ReplayController(QObject):
             self.session = await self.client.get_session(sid)
             # The store works out the stats (its own process) while the log comes over.
             stats = asyncio.ensure_future(self.client.stats(sid))
-            last = int(self.session.get("last_seq") or 0)
-            while len(self.events) < last:
-                page, last = await self.client.read_events(sid, len(self.events), PAGE)
-                if not page:
-                    break
-                self.events.extend(page)
-                self.progress.emit("读取事件", len(self.events), last)
+            self.events = await self.client.read_log(
+                sid, lambda read, last: self.progress.emit("读取事件", read, last)
+            )
             self.timings["fetch"] = time.perf_counter() - started
             self.progress.emit("建立回放", 0, len(self.events))
             folding = time.perf_counter()

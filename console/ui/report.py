@@ -67,12 +67,7 @@ async def fetch(
     """The session, its stats and its whole log."""
     session = await client.get_session(sid)
     stats = await client.stats(sid)
-    events: list[Event] = []
-    while True:
-        page, last = await client.read_events(sid, events[-1].seq if events else 0, 5000)
-        events.extend(page)
-        if not page or events[-1].seq >= last:
-            return session, stats, events
+    return session, stats, await client.read_log(sid)
 
 
 def write_csvs(out: Path, stats: dict[str, Any], samples: Sequence[Sample]) -> list[Path]:

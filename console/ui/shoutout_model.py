@@ -80,9 +80,6 @@ class ShoutoutModel(QAbstractListModel):
     def waiting(self) -> list[BoardRow]:
         return [r for r in self._rows if r.fading_since is None]
 
-    def row_of(self, shoutout_id: str) -> int:
-        return next((n for n, r in enumerate(self._rows) if r.id == shoutout_id), -1)
-
     def sync(self, board: ShoutoutBoard, now: float | None = None, fade: bool = True) -> bool:
         """Match the board; rows that left it fade for ``FADE_S`` (unless ``fade`` is off, as
         when scrubbing a replay). True if anything changed."""
