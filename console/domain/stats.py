@@ -82,8 +82,9 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 @dataclass
-class _Facts:
-    """What the log says, gathered in one pass."""
+class StatsFacts:
+    """What the log says, gathered in one pass; ``add`` events as they come, then
+    ``stats_from_facts`` at any time (the store keeps one per session as its log grows)."""
 
     segment_of: dict[str, Segment | None] = field(default_factory=dict)
     joined: set[str] = field(default_factory=set)
@@ -136,9 +137,19 @@ def session_stats(
     ``audience``: each reached member's circle when the audience was set; ``leaders``: each
     pickup point's 团长 ('' for none); ``nicks``: masked names for the KOC leaderboard.
     """
-    facts = _Facts()
+    facts = StatsFacts()
     for event in events:
         facts.add(event)
+    return stats_from_facts(facts, audience, leaders, nicks)
+
+
+def stats_from_facts(
+    facts: StatsFacts,
+    audience: Mapping[str, Segment | None],
+    leaders: Mapping[str, str],
+    nicks: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """``session_stats`` from facts already gathered (read only: the facts may go on)."""
     segment_of, joined, interacted, orders = (
         facts.segment_of,
         facts.joined,
@@ -195,11 +206,9 @@ def _session_wide(
             first_orders.setdefault(order.member, order)
     new_customers = set(first_orders)
     retained = {
-        member
-        for member, order in first_orders.items()
-        if any(
-            o.member == member and not o.cancelled and leaders.get(o.point) for o in orders.values()
-        )
+        o.member
+        for o in orders.values()
+        if o.member in new_customers and not o.cancelled and leaders.get(o.point)
     }
     new_orders = [o for o in orders.values() if o.new_customer and not o.cancelled]
     s6_reached = {m for m, s in audience.items() if s is Segment.S6}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from console.domain.events import Event, EventType
 from console.domain.room import RoomState
@@ -43,10 +44,16 @@ class Marker:
 
 class TimelineSampler:
     """Samples a room as it is folded: call ``before`` each event, ``after`` it, then
-    ``finish``. Lets one fold (the replay's) also produce the timeline."""
+    ``finish``. Lets one fold (the replay's) also produce the timeline.
 
-    def __init__(self, step_s: float) -> None:
+    With ``max_samples`` the step adapts to a broadcast of any length: when the samples
+    outgrow it, every other one is dropped and the step doubles, so the timeline stays
+    between half and all of ``max_samples`` points, each still the room at its exact time.
+    """
+
+    def __init__(self, step_s: float, max_samples: int | None = None) -> None:
         self.step_s = step_s
+        self.max_samples = max_samples
         self.samples: list[Sample] = []
         self.markers: list[Marker] = []
         self._start: float | None = None
@@ -59,6 +66,11 @@ class TimelineSampler:
         while elapsed >= self._next_at + self.step_s:
             self._next_at += self.step_s
             self.samples.append(_sample(state, self._next_at))
+            if self.max_samples is not None and len(self.samples) > self.max_samples:
+                # Sample k (from 1) is at k steps: keeping the even ones keeps k * 2 steps.
+                self.samples = self.samples[1::2]
+                self.step_s *= 2
+                self._next_at = len(self.samples) * self.step_s
 
     def after(self, state: RoomState, event: Event) -> None:
         if event.type in MARKER_TYPES and self._start is not None:
@@ -66,9 +78,12 @@ class TimelineSampler:
             self.markers.append(Marker(minute, event.seq, event.type, _label(state, event)))
 
     def finish(self, state: RoomState) -> tuple[list[Sample], list[Marker]]:
+        """The samples so far plus one at the last event, and the markers (copies: the
+        sampler may go on)."""
+        samples = list(self.samples)
         if self._start is not None and state.last_ts is not None:
-            self.samples.append(_sample(state, state.last_ts - self._start))
-        return self.samples, self.markers
+            samples.append(_sample(state, state.last_ts - self._start))
+        return samples, list(self.markers)
 
 
 def sample_timeline(
@@ -83,6 +98,68 @@ def sample_timeline(
         state.apply(event)
         sampler.after(state, event)
     return sampler.finish(state)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A whole session over time, as the store's replay index keeps it."""
+
+    last_seq: int
+    first_ts: float | None
+    last_ts: float | None
+    step_s: float
+    samples: list[Sample]
+    markers: list[Marker]
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> Timeline:
+        return cls(
+            last_seq=int(value["last_seq"]),
+            first_ts=value["first_ts"],
+            last_ts=value["last_ts"],
+            step_s=float(value["step_s"]),
+            samples=[sample_from_json(s) for s in value["samples"]],
+            markers=[marker_from_json(m) for m in value["markers"]],
+        )
+
+
+def sample_to_json(sample: Sample) -> dict[str, Any]:
+    return {
+        "minute": sample.minute,
+        "seq": sample.seq,
+        "online": sample.online,
+        "online_by_segment": {s.value: n for s, n in sample.online_by_segment.items()},
+        "orders": sample.orders,
+        "gmv": sample.gmv,
+        "chain_entries": sample.chain_entries,
+    }
+
+
+def sample_from_json(value: dict[str, Any]) -> Sample:
+    return Sample(
+        minute=float(value["minute"]),
+        seq=int(value["seq"]),
+        online=int(value["online"]),
+        online_by_segment={Segment(s): int(n) for s, n in value["online_by_segment"].items()},
+        orders=int(value["orders"]),
+        gmv=int(value["gmv"]),
+        chain_entries=int(value["chain_entries"]),
+    )
+
+
+def marker_to_json(marker: Marker) -> dict[str, Any]:
+    return {
+        "minute": marker.minute,
+        "seq": marker.seq,
+        "kind": marker.kind.value,
+        "label": marker.label,
+    }
+
+
+def marker_from_json(value: dict[str, Any]) -> Marker:
+    return Marker(
+        float(value["minute"]), int(value["seq"]), EventType(value["kind"]), str(value["label"])
+    )
 
 
 def _sample(state: RoomState, elapsed_s: float) -> Sample:

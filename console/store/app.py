@@ -33,7 +33,8 @@ from console.store.errors import (
 from console.store.routes_commands import router as commands_router
 from console.store.routes_commerce import router as commerce_router
 from console.store.routes_members import router as members_router
-from console.store.schedule import run_chain_deadlines, run_schedule
+from console.store.routes_replay import router as replay_router
+from console.store.schedule import follow_logs, run_chain_deadlines, run_schedule
 from console.store.validation import BatchError, batch_json_schema, parse_batch
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -180,7 +181,7 @@ async def stream_events(
 @router.get("/sessions/{sid}/stats", dependencies=[Depends(require(Permission.READ))])
 async def session_stats(sid: SessionId, ctx: Context) -> Response:
     """复盘: the session's funnel, money and rates, in total and per circle (DOMAIN.md)."""
-    return json_response(await ctx.read(stats.stats_for, sid))
+    return json_response(await ctx.read(stats.stats_for, sid, ctx.indexes))
 
 
 @router.get("/sessions/{sid}/state", dependencies=[Depends(require(Permission.READ))])
@@ -205,6 +206,7 @@ def create_app(
         app.state.store = ctx
         scheduler = asyncio.ensure_future(run_schedule(ctx)) if schedule else None
         deadlines = asyncio.ensure_future(run_chain_deadlines(ctx))
+        indexing = asyncio.ensure_future(follow_logs(ctx))
         if on_ready is not None:
             result = on_ready()
             if result is not None:
@@ -212,7 +214,7 @@ def create_app(
         try:
             yield
         finally:
-            for task in (scheduler, deadlines):
+            for task in (scheduler, deadlines, indexing):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -235,4 +237,5 @@ def create_app(
     app.include_router(members_router)
     app.include_router(commerce_router)
     app.include_router(commands_router)
+    app.include_router(replay_router)
     return app

@@ -12,13 +12,11 @@ from typing import Any, TypeVar
 import sqlite_utils
 from starlette.concurrency import run_in_threadpool
 
-from console.domain.room import RoomState
-from console.store import repository
 from console.store.notifier import LogNotifier
+from console.store.replay_index import ReplayIndexes
 from console.store.schema import connect, open_store
 
 T = TypeVar("T")
-STATE_FOLD_CHUNK = 10_000
 
 
 class StoreContext:
@@ -39,8 +37,7 @@ class StoreContext:
         self._reader_dbs: list[sqlite_utils.Database] = []
         self._reader_lock = threading.Lock()
         self._inline_db = connect(db_path)
-        self._states: dict[str, RoomState] = {}
-        self._state_lock = threading.Lock()
+        self.indexes = ReplayIndexes()
 
     # -- running work ------------------------------------------------------------------
 
@@ -79,23 +76,11 @@ class StoreContext:
 
     def room_state(self, db: sqlite_utils.Database, sid: str) -> dict[str, Any]:
         """The reduced room, folding only what arrived since the last call."""
-        repository.last_seq(db, sid)  # raises NotFound for an unknown session
-        with self._state_lock:
-            return self._folded(db, sid).to_dict()
+        return self.indexes.room(db, sid)
 
     def waiting_shoutouts(self, db: Any, sid: str) -> set[str]:
         """Ids of the shout-outs on the session's board as of the end of its log."""
-        with self._state_lock:
-            return set(self._folded(db, sid).shoutouts.active)
-
-    def _folded(self, db: Any, sid: str) -> RoomState:
-        """The cached state brought up to the log's end (call with the lock held)."""
-        state = self._states.setdefault(sid, RoomState())
-        while True:
-            events = repository.read_events(db, sid, state.seq, STATE_FOLD_CHUNK)
-            state.apply_all(events)
-            if len(events) < STATE_FOLD_CHUNK:
-                return state
+        return self.indexes.waiting_shoutouts(db, sid)
 
     def close(self) -> None:
         self._writer.shutdown(wait=True)

@@ -20,6 +20,10 @@ class LogNotifier:
         if changed is not None:
             changed.set()
 
+    def published(self) -> dict[str, int]:
+        """The last ``seq`` published for each session."""
+        return dict(self._last)
+
     async def wait_beyond(self, sid: str, seq: int, timeout: float) -> bool:
         """Wait until the log is known to be past ``seq``; False on timeout."""
         if self._last.get(sid, 0) > seq:

@@ -1,4 +1,5 @@
-"""The store's own clock-driven jobs: the weekly segmentation and override expiry."""
+"""The store's own clock-driven jobs: the weekly segmentation and override expiry, 接龙
+deadlines, and the replay indexes following the logs."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ log = logging.getLogger(__name__)
 CHECK_EVERY_S = 600.0
 FIRST_CHECK_AFTER_S = 60.0
 CHAIN_CHECK_EVERY_S = 1.0
+INDEX_FOLLOW_EVERY_S = 0.5
 
 
 def scheduled_work(db: sqlite_utils.Database) -> str:
@@ -52,3 +54,16 @@ async def run_chain_deadlines(ctx: StoreContext, every_s: float = CHAIN_CHECK_EV
                     ctx.notifier.publish(sid, seq)
         except Exception:
             log.exception("ending due chains failed")
+
+
+async def follow_logs(ctx: StoreContext, every_s: float = INDEX_FOLLOW_EVERY_S) -> None:
+    """Keep each session's replay index (``replay_index``) at the end of its log as it
+    grows, so a replay or the stats after a broadcast start from a fold already done."""
+    while True:
+        await asyncio.sleep(every_s)
+        for sid, seq in ctx.notifier.published().items():
+            try:
+                if ctx.indexes.get(sid).last_seq < seq:
+                    await ctx.read(ctx.indexes.caught_up, sid)
+            except Exception:
+                log.exception("indexing session %s failed", sid)

@@ -7,25 +7,14 @@ from typing import Any
 import orjson
 
 from console.domain.segments import parse_segment
-from console.domain.stats import session_stats
-from console.store import repository
-
-READ_CHUNK = 50_000
+from console.domain.stats import stats_from_facts
+from console.store.replay_index import ReplayIndexes
 
 
-def stats_for(db: Any, sid: str) -> dict[str, Any]:
-    """Fold the whole log with the audience, the pickup points' 团长 and KOC nicks."""
-    repository.last_seq(db, sid)  # NotFound for an unknown session
-
-    def events() -> Any:
-        after = 0
-        while True:
-            chunk = repository.read_events(db, sid, after, READ_CHUNK)
-            yield from chunk
-            if len(chunk) < READ_CHUNK:
-                return
-            after = chunk[-1].seq
-
+def stats_for(db: Any, sid: str, indexes: ReplayIndexes) -> dict[str, Any]:
+    """The stats from the session's index (its facts follow the log), with the audience,
+    the pickup points' 团长 and KOC nicks."""
+    index = indexes.caught_up(db, sid)  # NotFound for an unknown session
     audience = {
         r[0]: parse_segment(r[1])
         for r in db.execute(
@@ -33,7 +22,9 @@ def stats_for(db: Any, sid: str) -> dict[str, Any]:
         )
     }
     leaders = dict(db.execute("SELECT id, leader FROM pickup_points").fetchall())
-    result = session_stats(events(), audience, leaders)
+    with index.lock:
+        result = stats_from_facts(index.facts, audience, leaders)
+        seq = index.state.seq
     referrers = [row["member_id"] for row in result["koc_leaderboard"]]
     if referrers:
         nicks = dict(
@@ -45,7 +36,7 @@ def stats_for(db: Any, sid: str) -> dict[str, Any]:
         for row in result["koc_leaderboard"]:
             row["nick"] = nicks.get(row["member_id"]) or ""
     result["session_id"] = sid
-    result["seq"] = repository.last_seq(db, sid)
+    result["seq"] = seq
     return result
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -11,9 +11,11 @@ import orjson
 from httpx_sse import EventSource, aconnect_sse
 
 from console.domain.events import Event
+from console.domain.room import RoomState
+from console.domain.snapshot import from_snapshot
+from console.domain.timeline import Timeline
 
 API = "/api/v1"
-LOG_PAGE = 5_000  # the store's largest page of /events
 # The store sends an SSE keep-alive comment every 15 s; silence for longer means a dead link.
 STREAM_READ_TIMEOUT_S = 40.0
 
@@ -103,18 +105,20 @@ class StoreClient:
         )
         return [Event.from_dict(raw) for raw in page["events"]], int(page["last_seq"])
 
-    async def read_log(
-        self, sid: str, progress: Callable[[int, int], None] | None = None
-    ) -> list[Event]:
-        """The session's whole log, page by page (``progress(read, last_seq)`` after each)."""
-        events: list[Event] = []
-        while True:
-            page, last = await self.read_events(sid, len(events), LOG_PAGE)
-            events.extend(page)
-            if progress is not None:
-                progress(len(events), last)
-            if not page or len(events) >= last:
-                return events
+    async def replay(self, sid: str) -> Timeline:
+        """The session over time, from the store's replay index (``GET /replay``)."""
+        return Timeline.from_json(
+            await self._request("GET", f"/sessions/{sid}/replay", timeout=120.0)
+        )
+
+    async def moment(
+        self, sid: str, seq: int | None = None, at: float | None = None
+    ) -> tuple[RoomState, float | None]:
+        """The room right after event ``seq`` (or as it was at epoch time ``at``), folded by
+        the store from its nearest checkpoint; with the time of that event."""
+        params = {"seq": seq} if at is None else {"at": at}
+        answer = await self._request("GET", f"/sessions/{sid}/replay/moment", params=params)
+        return from_snapshot(answer["state"]), answer["ts"]
 
     async def me(self) -> dict[str, Any]:
         """This token's role, name and permissions."""

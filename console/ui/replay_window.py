@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -37,15 +38,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.domain.events import Event
 from console.domain.metrics import chain_conversion
-from console.domain.replay import CHECKPOINT_EVERY, Replay
 from console.domain.room import RoomState
 from console.domain.segments import ALL_SEGMENTS
 from console.domain.text import display_text
-from console.domain.timeline import Marker, Sample
+from console.domain.timeline import Marker, Sample, Timeline
 from console.sync.client import StoreClient
-from console.ui.memory import freeze_long_lived_objects
 from console.ui.report import METRICS, SESSION_WIDE, fmt, write_report
 from console.ui.shoutout_model import ShoutoutModel
 from console.ui.theme import PALETTE, SEGMENT_COLORS
@@ -56,20 +54,22 @@ from console.ui.widgets.product_card import PresentingCard
 from console.ui.widgets.segment_mix import SegmentMixChart
 from console.ui.widgets.shoutout_view import ShoutoutView
 
-TIMELINE_POINTS = 400
+MOMENTS_KEPT = 32
 
 
 class ReplayController(QObject):
-    """Loads a session (log, cards, stats) and answers "the room at seq N".
+    """Loads a session (timeline, cards, stats) and asks the store for "the room at seq N".
+
+    The store keeps the session's fold as its log grows (its replay index), so loading reads
+    a few hundred timeline samples and the stats, never the log; a moment is the store's
+    nearest checkpoint plus the events after it, folded by the same reducer as live.
 
     Signals:
-        progress(str, int, int): what is loading, done, of.
         loaded: the replay is ready.
         failed(str): loading failed; the reason.
         compared(list): stats of the sessions to compare, ``[(session, stats), ...]``.
     """
 
-    progress = Signal(str, int, int)
     loaded = Signal()
     failed = Signal(str)
     compared = Signal(list)
@@ -83,53 +83,55 @@ class ReplayController(QObject):
         self.cards: list[dict[str, Any]] = []
         self.point_names: dict[str, str] = {}
         self.sessions: list[dict[str, Any]] = []
-        self.events: list[Event] = []
-        self.replay: Replay | None = None
+        self.timeline: Timeline | None = None
         self.samples: list[Sample] = []
         self.markers: list[Marker] = []
         self.timings: dict[str, float] = {}
+        self._moments: OrderedDict[int, tuple[RoomState, float | None]] = OrderedDict()
 
     async def load(self) -> None:
         started = time.perf_counter()
+        client, sid = self.client, self.session_id
         try:
-            sid = self.session_id
-            self.session = await self.client.get_session(sid)
-            # The store works out the stats (its own process) while the log comes over.
-            stats = asyncio.ensure_future(self.client.stats(sid))
-            self.events = await self.client.read_log(
-                sid, lambda read, last: self.progress.emit("读取事件", read, last)
+            session, timeline, stats, cards, points, sessions = await asyncio.gather(
+                client.get_session(sid),
+                client.replay(sid),
+                client.stats(sid),
+                client.cards(sid),
+                client.pickup_points(),
+                client.list_sessions(),
             )
-            self.timings["fetch"] = time.perf_counter() - started
-            self.progress.emit("建立回放", 0, len(self.events))
-            folding = time.perf_counter()
-            duration = self.events[-1].ts - self.events[0].ts if self.events else 0.0
-            step = max(duration / TIMELINE_POINTS, 0.5)
-            self.replay = await asyncio.to_thread(Replay, self.events, CHECKPOINT_EVERY, step)
-            self.samples, self.markers = self.replay.samples, self.replay.markers
-            self.timings["fold"] = time.perf_counter() - folding
-            self.cards = await self.client.cards(sid)
-            self.point_names = {p["id"]: p["name"] for p in await self.client.pickup_points()}
-            self.sessions = await self.client.list_sessions()
-            waited = time.perf_counter()
-            self.stats = await stats
-            self.timings["stats"] = time.perf_counter() - waited
         except Exception as exc:
             self.failed.emit(str(exc) or type(exc).__name__)
             return
-        freeze_long_lived_objects()  # the log and the checkpoints stay for the window's life
+        self.session, self.timeline, self.stats, self.cards = session, timeline, stats, cards
+        self.samples, self.markers = timeline.samples, timeline.markers
+        self.point_names = {p["id"]: p["name"] for p in points}
+        self.sessions = sessions
         self.timings["load"] = time.perf_counter() - started
         self.loaded.emit()
 
-    def state_at(self, seq: int) -> RoomState:
-        return self.replay.state_at(seq) if self.replay is not None else RoomState()
+    @property
+    def last_seq(self) -> int:
+        return self.timeline.last_seq if self.timeline is not None else 0
 
     def first_ts(self) -> float:
-        return self.events[0].ts if self.events else 0.0
+        first = self.timeline.first_ts if self.timeline is not None else None
+        return first or 0.0
 
-    def ts_of(self, seq: int) -> float:
-        if not self.events:
-            return 0.0
-        return self.events[max(0, min(seq, len(self.events)) - 1)].ts
+    async def moment(
+        self, seq: int | None = None, at: float | None = None
+    ) -> tuple[RoomState, float | None]:
+        """The room after event ``seq`` (or at epoch time ``at``) and that event's time;
+        the last few moments are kept, so going back and forth asks the store once."""
+        if seq is not None and seq in self._moments:
+            self._moments.move_to_end(seq)
+            return self._moments[seq]
+        state, ts = await self.client.moment(self.session_id, seq=seq, at=at)
+        self._moments[state.seq] = (state, ts)
+        while len(self._moments) > MOMENTS_KEPT:
+            self._moments.popitem(last=False)
+        return state, ts
 
     async def compare(self, session_ids: list[str]) -> None:
         rows = []
@@ -156,9 +158,11 @@ def _plot(title: str, font_family: str) -> pg.PlotWidget:
 class ReplayWindow(QMainWindow):
     """Signals:
     closed: the window was closed.
+    shown(int): the moment after this event is on screen.
     """
 
     closed = Signal()
+    shown = Signal(int)
 
     def __init__(self, controller: ReplayController, font_family: str) -> None:
         super().__init__()
@@ -166,15 +170,18 @@ class ReplayWindow(QMainWindow):
         self.font_family = font_family
         self.setWindowTitle("直播复盘")
         self.seq = 0
-        self.last_render_ms = 0.0
+        self.state = RoomState()
+        # Building the widgets for a moment; asking the store for it and building.
+        self.last_render_ms = self.last_jump_ms = 0.0
+        self._wanted: tuple[int | None, float | None] | None = None  # the latest request
+        self._fetching: asyncio.Future[None] | None = None
         self._comparing: asyncio.Future[None] | None = None
         self.loading: asyncio.Future[None] | None = None  # set by whoever starts the load
         self.title_label = QLabel("正在载入…")
         self.title_label.setObjectName("sessionTitle")
         self.moment_label = QLabel("")
         self.moment_label.setObjectName("elapsed")
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(360)
+        self.progress = QProgressBar(maximumWidth=360, minimum=0, maximum=0)  # busy: loading
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("scrubber")
         self.slider.setEnabled(False)
@@ -210,9 +217,6 @@ class ReplayWindow(QMainWindow):
         self.compare_button = QPushButton("对比所选场次")
         self.compare_button.setObjectName("command")
         self._build_layout()
-        self._render_timer = QTimer(self)
-        self._render_timer.setSingleShot(True)
-        self._render_timer.setInterval(0)
         self._connect_signals()
         self.resize(1920, 1080)
 
@@ -296,12 +300,10 @@ class ReplayWindow(QMainWindow):
         return tab
 
     def _connect_signals(self) -> None:
-        self.controller.progress.connect(self._on_controller_progress)
         self.controller.loaded.connect(self._on_controller_loaded)
         self.controller.failed.connect(self._on_controller_failed)
         self.controller.compared.connect(self._on_controller_compared)
         self.slider.valueChanged.connect(self._on_slider_moved)
-        self._render_timer.timeout.connect(self._render)
         for cursor in self.cursors:
             cursor.sigPositionChangeFinished.connect(self._on_cursor_dragged)
         for plot in (self.viewers_plot, self.money_plot):
@@ -315,31 +317,56 @@ class ReplayWindow(QMainWindow):
 
     # -- scrubbing ---------------------------------------------------------------------
 
-    def show_seq(self, seq: int) -> None:
-        """Jump to the moment right after event ``seq``."""
-        self.slider.setValue(seq)
-        self._render()
+    def show_seq(self, seq: int) -> asyncio.Future[None]:
+        """Jump to the moment right after event ``seq``; done once it is on screen."""
+        self._set_slider(seq)
+        return self._request(seq=seq)
 
-    def show_minute(self, minute: float) -> None:
-        ts = self.controller.first_ts() + minute * 60
-        replay = self.controller.replay
-        if replay is not None:
-            self.show_seq(replay.seq_at_time(ts))
+    def show_minute(self, minute: float) -> asyncio.Future[None]:
+        """Jump to ``minute`` after the first event."""
+        return self._request(at=self.controller.first_ts() + minute * 60)
+
+    def _set_slider(self, seq: int) -> None:
+        self.slider.blockSignals(True)
+        self.slider.setValue(seq)
+        self.slider.blockSignals(False)
 
     def _on_slider_moved(self, value: int) -> None:
-        self.seq = value
-        self._render_timer.start()  # one render per event-loop pass, however fast it moves
+        self._request(seq=value)
 
-    def _render(self) -> None:
+    def _request(self, seq: int | None = None, at: float | None = None) -> asyncio.Future[None]:
+        """Ask for a moment. While one is on its way, only the latest request waits behind
+        it, so dragging the scrubber never queues up a backlog of moments."""
+        self._wanted = (seq, at)
+        if self._fetching is None or self._fetching.done():
+            self._fetching = asyncio.ensure_future(self._fetch_wanted())
+        return self._fetching
+
+    async def _fetch_wanted(self) -> None:
+        while self._wanted is not None:
+            seq, at = self._wanted
+            self._wanted = None
+            started = time.perf_counter()
+            try:
+                state, ts = await self.controller.moment(seq=seq, at=at)
+            except Exception as exc:
+                self.moment_label.setText(display_text(f"无法载入该时刻：{exc}", 80))
+                continue
+            if self._wanted is not None:
+                continue  # the scrubber moved on while this one came
+            self._render(state, ts)
+            self.last_jump_ms = (time.perf_counter() - started) * 1000
+        self.shown.emit(self.seq)
+
+    def _render(self, state: RoomState, ts: float | None) -> None:
         started = time.perf_counter()
-        seq = self.slider.value()
+        seq = state.seq
         self.seq = seq
-        state = self.controller.state_at(seq)
-        ts = self.controller.ts_of(seq)
-        minute = (ts - self.controller.first_ts()) / 60 if seq else 0.0
+        self._set_slider(seq)
+        minute = ((ts or 0.0) - self.controller.first_ts()) / 60 if seq else 0.0
         self.moment_label.setText(
             f"开播后 {int(minute):02d}:{int(minute * 60) % 60:02d} · 事件 #{seq:,} / "
-            f"{self.controller.replay.last_seq if self.controller.replay else 0:,}"
+            f"{self.controller.last_seq:,}"
         )
         self.online.set_value(state.online)
         self.orders.set_value(state.orders)
@@ -355,7 +382,7 @@ class ReplayWindow(QMainWindow):
         self.chains.show_chains(
             state.chains,
             lambda pid: cards.get(pid) or state.product_names.get(pid, pid),
-            ts,
+            ts or 0.0,
             self.controller.point_names,
         )
         self.shoutout_model.sync(state.shoutouts, fade=False)
@@ -363,6 +390,7 @@ class ReplayWindow(QMainWindow):
             cursor.blockSignals(True)
             cursor.setValue(minute)
             cursor.blockSignals(False)
+        self.state = state
         self.last_render_ms = (time.perf_counter() - started) * 1000
 
     def _on_cursor_dragged(self, line: pg.InfiniteLine) -> None:
@@ -377,11 +405,6 @@ class ReplayWindow(QMainWindow):
 
     # -- loading -----------------------------------------------------------------------
 
-    def _on_controller_progress(self, what: str, done: int, total: int) -> None:
-        self.progress.setFormat(f"{what} %v / %m")
-        self.progress.setMaximum(max(total, 1))
-        self.progress.setValue(done)
-
     def _on_controller_failed(self, reason: str) -> None:
         self.title_label.setText("载入失败")
         self.moment_label.setText(display_text(reason, 80))
@@ -392,14 +415,14 @@ class ReplayWindow(QMainWindow):
         self.title_label.setText(f"复盘 · {title}")
         self.setWindowTitle(f"直播复盘 · {title}")
         self.progress.setVisible(False)
-        last = controller.replay.last_seq if controller.replay else 0
+        last = controller.last_seq
         self.slider.setRange(0, last)
         self.slider.setEnabled(True)
         self.export_button.setEnabled(True)
         self._draw_timeline()
         self._fill_stats()
         self._fill_sessions()
-        self.show_seq(last)
+        self.show_seq(last)  # the end of the broadcast first
 
     def _draw_timeline(self) -> None:
         """The whole session's curves, drawn once: they are cached as pixmaps, so moving the
@@ -509,12 +532,17 @@ class ReplayWindow(QMainWindow):
         """Write the report files for this session (default: the user's documents)."""
         controller = self.controller
         folder = out or Path(platformdirs.user_documents_dir()) / "直播复盘" / controller.session_id
-        written = write_report(folder, controller.session, controller.stats, controller.events)
+        timeline = controller.timeline
+        if timeline is None:
+            return []
+        written = write_report(folder, controller.session, controller.stats, timeline)
         self.export_label.setText(f"已导出到 {folder}")
         return written
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
-        self._render_timer.stop()
+        for pending in (self._fetching, self._comparing):
+            if pending is not None and not pending.done():
+                pending.cancel()
         self.closed.emit()
         super().closeEvent(event)
 

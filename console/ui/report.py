@@ -19,15 +19,14 @@ from typing import Any
 import orjson
 import pyqtgraph as pg
 
-from console.domain.events import Event, EventType
+from console.domain.events import EventType
 from console.domain.segments import ALL_SEGMENTS
-from console.domain.timeline import Marker, Sample, sample_timeline
+from console.domain.timeline import Marker, Sample, Timeline
 from console.resources import resource_path
 from console.sync.client import StoreClient
 from console.ui.theme import PALETTE, SEGMENT_COLORS
 
 CHINA = timezone(timedelta(hours=8))
-CHART_POINTS = 240  # samples over the session for the charts and timeline.csv
 METRICS = (
     ("reached", "触达", "int"),
     ("watched", "观看", "int"),
@@ -61,13 +60,12 @@ def fmt(value: Any, kind: str) -> str:
     return f"{value:,}"
 
 
-async def fetch(
-    client: StoreClient, sid: str
-) -> tuple[dict[str, Any], dict[str, Any], list[Event]]:
-    """The session, its stats and its whole log."""
-    session = await client.get_session(sid)
-    stats = await client.stats(sid)
-    return session, stats, await client.read_log(sid)
+async def fetch(client: StoreClient, sid: str) -> tuple[dict[str, Any], dict[str, Any], Timeline]:
+    """The session, its stats and its timeline (the store's replay index)."""
+    session, stats, timeline = await asyncio.gather(
+        client.get_session(sid), client.stats(sid), client.replay(sid)
+    )
+    return session, stats, timeline
 
 
 def write_csvs(out: Path, stats: dict[str, Any], samples: Sequence[Sample]) -> list[Path]:
@@ -262,7 +260,7 @@ def write_html(
     return path
 
 
-async def fetch_all(store_url: str, token: str, sid: str) -> tuple[Any, Any, list[Event]]:
+async def fetch_all(store_url: str, token: str, sid: str) -> tuple[Any, Any, Timeline]:
     client = StoreClient(store_url, token)
     try:
         return await fetch(client, sid)
@@ -272,18 +270,17 @@ async def fetch_all(store_url: str, token: str, sid: str) -> tuple[Any, Any, lis
 
 def run_report(store_url: str, token: str, sid: str, out: Path) -> list[Path]:
     """Fetch, then write every file (the caller made the QApplication for the charts)."""
-    session, stats, events = asyncio.run(fetch_all(store_url, token, sid))
-    return write_report(out, session, stats, events)
+    session, stats, timeline = asyncio.run(fetch_all(store_url, token, sid))
+    return write_report(out, session, stats, timeline)
 
 
 def write_report(
-    out: Path, session: dict[str, Any], stats: dict[str, Any], events: Sequence[Event]
+    out: Path, session: dict[str, Any], stats: dict[str, Any], timeline: Timeline
 ) -> list[Path]:
     """Every file of the report from what is already loaded (a QApplication must exist)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "stats.json").write_bytes(orjson.dumps(stats, option=orjson.OPT_INDENT_2))
-    duration = events[-1].ts - events[0].ts if events else 0.0
-    samples, markers = sample_timeline(events, step_s=max(duration / CHART_POINTS, 0.5))
+    samples, markers = timeline.samples, timeline.markers
     written = [out / "stats.json", *write_csvs(out, stats, samples)]
     charts = draw_charts(out, stats, samples, markers)
     return [*written, *charts, write_html(out, session, stats, charts)]

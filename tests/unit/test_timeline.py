@@ -1,4 +1,4 @@
-"""Replay: any moment equals folding the log up to it; snapshots are independent."""
+"""The timeline: adaptive sampling equals fixed sampling; snapshots are independent."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from console.domain.events import Event, EventType
-from console.domain.replay import Replay
 from console.domain.room import RoomState, fold
 from console.domain.segments import Segment
+from console.domain.timeline import TimelineSampler, sample_timeline
 
 _kinds = st.sampled_from(
     [
@@ -44,16 +44,6 @@ def build(specs: list[Any]) -> list[Event]:
     return events
 
 
-@settings(max_examples=80)
-@given(_specs, st.integers(1, 30))
-def test_any_moment_equals_folding_up_to_it(specs: list[Any], every: int) -> None:
-    events = build(specs)
-    replay = Replay(events, every=every)
-    assert replay.last_seq == len(events)
-    for seq in range(len(events) + 1):
-        assert replay.state_at(seq).to_dict() == fold(events[:seq]).to_dict()
-
-
 @settings(max_examples=40)
 @given(_specs)
 def test_a_snapshot_does_not_move_with_its_original(specs: list[Any]) -> None:
@@ -67,10 +57,23 @@ def test_a_snapshot_does_not_move_with_its_original(specs: list[Any]) -> None:
     assert frozen.to_dict() == before
 
 
-def test_scrubbing_by_time() -> None:
-    events = build([(EventType.LIKE, 1, Segment.S1, 10.0)] * 5)  # at 1010, 1020, ... 1050
-    replay = Replay(events, every=2)
-    assert replay.seq_at_time(1000.0) == 0
-    assert replay.seq_at_time(1025.0) == 2
-    assert replay.seq_at_time(9999.0) == 5
-    assert replay.checkpoints == 3  # before the first, after 2, after 4
+@settings(max_examples=60)
+@given(_specs, st.integers(2, 12))
+def test_an_adaptive_timeline_equals_a_fixed_one_at_its_final_step(
+    specs: list[Any], max_samples: int
+) -> None:
+    events = build(specs)
+    adaptive = TimelineSampler(0.5, max_samples=max_samples)
+    state = RoomState()
+    for event in events:
+        adaptive.before(state, event)
+        state.apply(event)
+        adaptive.after(state, event)
+    samples, markers = adaptive.finish(state)
+    assert len(samples) <= max_samples + 1  # the end sample comes on top
+    fixed, fixed_markers = sample_timeline(events, step_s=adaptive.step_s)
+    assert samples == fixed
+    assert markers == fixed_markers
+    for sample in samples[:-1]:
+        assert sample.online == fold(events[: sample.seq]).online
+    assert adaptive.finish(state) == (samples, markers)  # finishing twice changes nothing

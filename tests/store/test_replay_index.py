@@ -1,0 +1,77 @@
+"""The store's replay index on a real SQLite file: any moment equals folding the log up to
+it, however the log arrived, and a fresh index (a restarted store) agrees."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from console.domain.events import Event, EventType
+from console.domain.room import fold
+from console.domain.segments import Segment
+from console.domain.snapshot import to_snapshot
+from console.store import repository
+from console.store.replay_index import SessionIndex
+from console.store.schema import connect, open_store
+from tests.unit.test_snapshot import _specs, build
+
+
+def as_incoming(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "type": event.type.value,
+        "ts": event.ts,
+        "member_id": event.member_id,
+        "data": dict(event.data),
+    }
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_specs, st.integers(1, 25), st.integers(1, 4))
+def test_any_moment_equals_folding_up_to_it(specs: list[Any], every: int, pieces: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "store.db"
+        open_store(path).close()
+        db = connect(path)
+        try:
+            sid = repository.create_session(db, "回放索引")["id"]
+            incoming = [as_incoming(e) for e in build(specs)]
+            index = SessionIndex(sid, every=every)
+            step = max(1, len(incoming) // pieces)
+            for first in range(0, len(incoming), step):  # the index follows as the log grows
+                repository.append_events(db, sid, incoming[first : first + step])
+                index.catch_up(db)
+            log = repository.read_events(db, sid, 0, len(incoming) + 1)
+            assert index.last_seq == len(log)
+            for seq in range(len(log) + 1):
+                assert to_snapshot(index.moment(db, seq)) == to_snapshot(fold(log[:seq]))
+            restarted = SessionIndex(sid, every=every)
+            restarted.catch_up(db)  # folded from scratch in one go
+            assert to_snapshot(restarted.state) == to_snapshot(index.state)
+            assert restarted.timeline() == index.timeline()
+        finally:
+            db.close()
+
+
+def test_moments_by_time_and_the_timeline(tmp_path: Path) -> None:
+    open_store(tmp_path / "store.db").close()
+    db = connect(tmp_path / "store.db")
+    specs = [(EventType.VIEWER_JOINED, n, Segment.S1, 10.0) for n in range(5)]
+    sid = repository.create_session(db, "按时间")["id"]
+    repository.append_events(db, sid, [as_incoming(e) for e in build(specs)])  # 1010 ... 1050
+    index = SessionIndex(sid, every=2)
+    index.catch_up(db)
+    assert [index.seq_at(t) for t in (1000.0, 1010.0, 1025.0, 9999.0)] == [0, 1, 2, 5]
+    assert index.ts_of(3) == 1030.0
+    assert index.ts_of(0) is None
+    assert index.checkpoint_seqs == [0, 2, 4]
+    timeline = index.timeline()
+    assert timeline["last_seq"] == 5
+    assert (timeline["first_ts"], timeline["last_ts"]) == (1010.0, 1050.0)
+    assert [s["online"] for s in timeline["samples"]][-1] == 5
+    assert index.moment(db, 99).seq == 5  # clamped to the log
+    db.close()
