@@ -43,6 +43,7 @@ from console.ui.live_session import LiveSession
 from console.ui.replay_window import ReplayController, ReplayWindow
 from console.ui.shoutout_model import ShoutoutModel
 from console.ui.widgets.chain_chart import ChainPanel
+from console.ui.widgets.figure_label import FigureLabel
 from console.ui.widgets.kpi import KpiTile
 from console.ui.widgets.online_trend import OnlineTrendChart
 from console.ui.widgets.panel import panel
@@ -116,7 +117,7 @@ class LiveWindow(QMainWindow):
         self.notice_label = QLabel("")
         self.notice_label.setObjectName("notice")
         self.notice_label.setVisible(False)
-        self.elapsed_label = QLabel("")
+        self.elapsed_label = FigureLabel("", min_chars=12)
         self.elapsed_label.setObjectName("elapsed")
         self.mode_label = QLabel("主播视图")
         self.mode_label.setObjectName("modeTag")

@@ -48,6 +48,7 @@ from console.ui.report import METRICS, SESSION_WIDE, fmt, write_report
 from console.ui.shoutout_model import ShoutoutModel
 from console.ui.theme import PALETTE, SEGMENT_COLORS
 from console.ui.widgets.chain_chart import ChainPanel
+from console.ui.widgets.figure_label import FigureLabel
 from console.ui.widgets.kpi import KpiTile
 from console.ui.widgets.panel import panel
 from console.ui.widgets.product_card import PresentingCard
@@ -179,7 +180,7 @@ class ReplayWindow(QMainWindow):
         self.loading: asyncio.Future[None] | None = None  # set by whoever starts the load
         self.title_label = QLabel("正在载入…")
         self.title_label.setObjectName("sessionTitle")
-        self.moment_label = QLabel("")
+        self.moment_label = FigureLabel("", min_chars=20)
         self.moment_label.setObjectName("elapsed")
         self.progress = QProgressBar(maximumWidth=360, minimum=0, maximum=0)  # busy: loading
         self.slider = QSlider(Qt.Orientation.Horizontal)
@@ -450,11 +451,16 @@ class ReplayWindow(QMainWindow):
                         marker.minute,
                         angle=90,
                         pen=pg.mkPen("#5b6470", style=Qt.PenStyle.DashLine),
-                    )
+                    ),
+                    ignoreBounds=True,
                 )
             for item in plot.getPlotItem().items:
                 item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-            plot.addItem(cursor)
+            plot.addItem(cursor, ignoreBounds=True)
+            # The curves are drawn once: fix the axes to them, so moving the cursor repaints
+            # two thin strips instead of re-ranging (and repainting) the whole chart.
+            plot.getPlotItem().vb.autoRange(padding=0.02)
+            plot.getPlotItem().vb.disableAutoRange()
         self.marker_list.clear()
         for marker in self.controller.markers:
             item = QListWidgetItem(

@@ -49,8 +49,9 @@ KINDS = ("viewer_joined", "comment", "like", "like", "like", "share", "viewer_le
 LINES = ("樱桃是车厘子吗？", "鸡胸肉是冷链配送吗？", "已经在群里接龙了", "小林老师讲得好清楚")
 
 
-def resident_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
+def resident_mb(pid: int | str = "self") -> float:
+    """Resident memory of a process (this one by default), in MB."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
         for line in status:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024

@@ -6,11 +6,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from console.domain.events import EventType
+from console.domain.events import Event, EventType
 from console.domain.room import fold
 from console.sync.client import StoreClient
 from console.ui.command_dialogs import SessionPicker
@@ -44,25 +45,48 @@ def broadcast(shared_store: StoreProcess, tmp_path_factory: pytest.TempPathFacto
 
 @pytest.fixture
 def replay(
-    shared_store: StoreProcess, broadcast: str, font_family: str, run: Callable[..., Any]
+    shared_store: StoreProcess,
+    broadcast: str,
+    font_family: str,
+    run: Callable[..., Any],
+    qtbot: QtBot,
 ) -> Iterator[ReplayWindow]:
     client = StoreClient(shared_store.url, shared_store.token("operator"))
     window = ReplayWindow(ReplayController(client, broadcast), font_family)
     window.show()
-    run(window.controller.load(), timeout=60)
+    with qtbot.waitSignal(window.shown, timeout=60_000):  # the end of the broadcast
+        run(window.controller.load(), timeout=60)
     yield window
     window.close()
     run(client.aclose())
 
 
-def test_scrubbing_shows_the_room_as_it_was(replay: ReplayWindow, qtbot: QtBot) -> None:
-    controller = replay.controller
-    events = controller.events
+@pytest.fixture(scope="module")
+def log(shared_store: StoreProcess, broadcast: str) -> list[Event]:
+    """The broadcast's whole log, read page by page from the store."""
+    headers = {"Authorization": f"Bearer {shared_store.token('operator')}"}
+    events: list[Event] = []
+    with httpx.Client(base_url=f"{shared_store.url}/api/v1", headers=headers) as http:
+        while True:
+            page = http.get(
+                f"/sessions/{broadcast}/events", params={"after": len(events), "limit": 5_000}
+            ).json()
+            events.extend(Event.from_dict(raw) for raw in page["events"])
+            if len(events) >= page["last_seq"]:
+                return events
+
+
+def test_scrubbing_shows_the_room_as_it_was(
+    replay: ReplayWindow, log: list[Event], run: Callable[..., Any]
+) -> None:
+    events = log
     assert replay.slider.maximum() == len(events)
     assert replay.orders.text() == "82"  # the end of the broadcast
     for seq in (1, len(events) // 3, len(events) // 2, len(events) - 1):
-        replay.show_seq(seq)
+        run(replay.show_seq(seq))
         room = fold(events[:seq])
+        assert replay.state == room  # the whole reducer state, exactly
+        assert replay.slider.value() == seq
         assert replay.online.text() == f"{room.online:,}"
         assert replay.orders.text() == f"{room.orders:,}"
         assert replay.mix.counts() == room.online_by_segment
@@ -72,7 +96,38 @@ def test_scrubbing_shows_the_room_as_it_was(replay: ReplayWindow, qtbot: QtBot) 
         assert replay.last_render_ms < 100
 
 
-def test_markers_jump_to_the_moment(replay: ReplayWindow, qtbot: QtBot) -> None:
+def test_dragging_the_scrubber_asks_only_for_the_latest_moment(
+    replay: ReplayWindow, log: list[Event], qtbot: QtBot
+) -> None:
+    asked: list[int | None] = []
+    moment = replay.controller.moment
+
+    async def counting(seq: int | None = None, at: float | None = None) -> Any:
+        asked.append(seq)
+        return await moment(seq=seq, at=at)
+
+    replay.controller.moment = counting  # type: ignore[method-assign]
+    with qtbot.waitSignal(replay.shown, timeout=10_000):
+        for seq in range(10, 60):  # one event-loop pass: fifty slider moves
+            replay.slider.setValue(seq)
+    qtbot.waitUntil(lambda: replay.seq == 59, timeout=10_000)
+    assert asked == [59]  # the moves before the fetch started were superseded, not queued
+    assert replay.orders.text() == f"{fold(log[:59]).orders:,}"
+
+
+def test_a_chart_click_shows_the_moment_at_that_minute(
+    replay: ReplayWindow, log: list[Event], run: Callable[..., Any]
+) -> None:
+    first, middle = log[0].ts, log[len(log) // 2].ts  # at --speed 0 the log spans seconds
+    minute = (middle - first) / 60
+    run(replay.show_minute(minute))
+    expected = max(e.seq for e in log if e.ts <= first + minute * 60)
+    assert replay.seq == expected
+    assert replay.slider.value() == expected
+    assert replay.moment_label.text().startswith(f"开播后 00:{int(minute * 60):02d} · 事件 #")
+
+
+def test_markers_jump_to_the_moment(replay: ReplayWindow, log: list[Event], qtbot: QtBot) -> None:
     labels = [replay.marker_list.item(n).text() for n in range(replay.marker_list.count())]
     opened = next(n for n, label in enumerate(labels) if "开接龙" in label)
     qtbot.mouseClick(
@@ -80,8 +135,8 @@ def test_markers_jump_to_the_moment(replay: ReplayWindow, qtbot: QtBot) -> None:
         Qt.MouseButton.LeftButton,
         pos=replay.marker_list.visualItemRect(replay.marker_list.item(opened)).center(),
     )
-    seq = replay.slider.value()
-    assert replay.controller.events[seq - 1].type is EventType.CHAIN_OPENED
+    qtbot.waitUntil(lambda: log[replay.seq - 1].type is EventType.CHAIN_OPENED, timeout=5_000)
+    assert replay.slider.value() == replay.seq
     assert replay.chains.captions()[0].startswith("夏日轻食能量包 · 0/50单 · 还差50单成团")
     assert replay.card.name.text() == "夏日轻食能量包"  # presented since minute 40
 
@@ -133,6 +188,6 @@ def test_the_operator_opens_a_replay_from_the_live_console(
     replay = window.replays[0]
     qtbot.waitUntil(replay.slider.isEnabled, timeout=30_000)
     assert replay.title_label.text() == "复盘 · 鲜直达《夏日轻食计划》"
-    assert replay.orders.text() == "82"
+    qtbot.waitUntil(lambda: replay.orders.text() == "82", timeout=5_000)  # the end, shown
     window.close()  # closes the replay with it
     assert not window.replays

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from console.ui.widgets.figure_label import FigureLabel
 
 
 class KpiTile(QWidget):
     def __init__(self, label: str, primary: bool = False) -> None:
         super().__init__()
-        self.value_label = QLabel("0")
+        self.value_label = FigureLabel("0")
         self.value_label.setObjectName("kpiValue")
         self.value_label.setProperty("primary", primary)
-        self.value_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         caption = QLabel(label)
         caption.setObjectName("kpiLabel")
         layout = QVBoxLayout(self)
@@ -25,8 +25,7 @@ class KpiTile(QWidget):
         self.set_text(f"{value:,}")
 
     def set_text(self, text: str) -> None:
-        if self.value_label.text() != text:
-            self.value_label.setText(text)
+        self.value_label.setText(text)
 
     def text(self) -> str:
         return self.value_label.text()
