@@ -38,6 +38,7 @@ from console.domain.segments import ALL_SEGMENTS, Segment
 from console.store.catalog import member_cards
 from console.store.catalog_file import import_catalog
 from console.store.schema import connect
+from tests.bench.table import Figure, add_json_option, write_json
 from tests.helpers import StoreProcess
 
 CATALOG = Path(__file__).resolve().parents[2] / "resources/catalogs/xianzhida-summer-light.toml"
@@ -267,6 +268,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--buyers", type=int, default=400, help="concurrent buyers (2.)")
     parser.add_argument("--senders", type=int, default=32, help="concurrent connections (2.)")
     parser.add_argument("--orders", type=int, default=20_000, help="orders assigned (3.)")
+    add_json_option(parser)
     args = parser.parse_args(argv)
     figures: dict[str, float] = {}
     rows: list[tuple[str, str, str]] = []
@@ -330,7 +332,45 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     width = max(len(r[0]) for r in rows)
     for name, first, second in rows:
         print(f"{name:<{width}}  {first:>16}  {second}")
+    write_json(args.json, summary(figures))
     return figures
+
+
+def summary(f: dict[str, float]) -> list[Figure]:
+    return [
+        Figure(
+            "commerce",
+            "offer matching p99, store in process",
+            f["store_p99_ms"],
+            "ms",
+            f["domain_p99_ms"],
+            "pure function",
+            "< 1 ms",
+            f["store_p99_ms"] < 1,
+        ),
+        Figure("commerce", "offer matching p99, over HTTP", f["http_p99_ms"], "ms"),
+        Figure(
+            "commerce",
+            "orders, 400 buyers on 1 product",
+            f["hot_rps"],
+            "req/s",
+            f["spread_rps"],
+            "same buyers, 10 products",
+        ),
+        Figure(
+            "commerce", "units oversold", f["oversold"], "", target="= 0", met=f["oversold"] == 0
+        ),
+        Figure(
+            "commerce",
+            "20,000 orders to 800 points",
+            f["tree_ms"],
+            "ms",
+            f["brute_ms"],
+            "numpy brute force",
+            "< 100 ms",
+            f["tree_ms"] < 100,
+        ),
+    ]
 
 
 if __name__ == "__main__":

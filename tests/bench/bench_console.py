@@ -41,6 +41,7 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from console.sync.follower import LinkStatus
 from console.ui.app import build_live, make_application
 from console.ui.memory import freeze_long_lived_objects
+from tests.bench.table import Figure, add_json_option, write_json
 from tests.helpers import StoreProcess
 
 BATCH_EVERY_S = 0.05
@@ -237,6 +238,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=int, default=2_000, help="events per second")
     parser.add_argument("--seconds", type=float, default=60.0)
+    add_json_option(parser)
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     figures = run(args.rate, args.seconds)
@@ -253,7 +255,39 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(f"console under {args.rate:,} events/s for {args.seconds:.0f} s (offscreen)")
     for name, value, extra, target in rows:
         print(f"{name:<36} {value:>12} {extra:>10}   {target}")
+    write_json(args.json, summary(figures))
     return figures
+
+
+def summary(f: dict[str, float]) -> list[Figure]:
+    return [
+        Figure(
+            "console",
+            "events lost (sent - shown)",
+            f["sent"] - f["shown"],
+            "",
+            target="= 0",
+            met=f["sent"] == f["shown"],
+        ),
+        Figure(
+            "console",
+            "event-to-screen latency p95",
+            f["latency_p95_ms"],
+            "ms",
+            target="< 250 ms",
+            met=f["latency_p95_ms"] < 250,
+        ),
+        Figure(
+            "console",
+            "longest UI stall",
+            f["stall_ms"],
+            "ms",
+            target="< 50 ms",
+            met=f["stall_ms"] < 50,
+        ),
+        Figure("console", "frames drawn per second", f["fps"], "/s"),
+        Figure("console", "console resident memory", f["rss_mb"], "MB"),
+    ]
 
 
 if __name__ == "__main__":

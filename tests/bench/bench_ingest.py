@@ -27,6 +27,7 @@ import orjson
 from httpx_sse import connect_sse
 
 from console.store.schema import connect, open_store
+from tests.bench.table import Figure, add_json_option, write_json
 from tests.helpers import StoreProcess
 
 BATCH = 1_000
@@ -211,6 +212,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=60, help="batches of 1,000 events")
     parser.add_argument("--latency-seconds", type=float, default=10.0)
+    add_json_option(parser)
     args = parser.parse_args(argv)
     batches = make_batches(args.batches, "bench")
     with tempfile.TemporaryDirectory() as tmp:
@@ -254,7 +256,42 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         f"{'ingest -> SSE latency p95 (1,000/s)':<38}{p95:>12.1f}ms{'':>14}{'':>8}{'< 100 ms':>12}"
     )
     print(f"({len(latencies)} latency samples; baseline: sqlite3.executemany of the same rows)")
+    write_json(args.json, summary(figures))
     return figures
+
+
+def summary(f: dict[str, float]) -> list[Figure]:
+    raw = "sqlite3 executemany, same rows"
+    return [
+        Figure(
+            "ingest",
+            "events via HTTP, 1 sender",
+            f["http_rate"],
+            "ev/s",
+            f["raw_rate"],
+            raw,
+            ">= 0.5x baseline",
+            f["ratio"] >= 0.5,
+        ),
+        Figure(
+            "ingest",
+            "events via HTTP, 4 senders",
+            f["http_rate_4"],
+            "ev/s",
+            f["raw_rate"],
+            raw,
+            ">= 0.5x baseline",
+            f["ratio_4"] >= 0.5,
+        ),
+        Figure(
+            "ingest",
+            "ingest to SSE latency p95",
+            f["p95_ms"],
+            "ms",
+            target="< 100 ms",
+            met=f["p95_ms"] < 100,
+        ),
+    ]
 
 
 if __name__ == "__main__":

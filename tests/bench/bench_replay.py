@@ -33,6 +33,7 @@ from console.sync.client import StoreClient
 from console.ui.app import make_application
 from console.ui.replay_window import ReplayController, ReplayWindow
 from tests.bench.bench_console import resident_mb
+from tests.bench.table import Figure, add_json_option, write_json
 from tests.helpers import StoreProcess
 
 KINDS = ("viewer_joined", "comment", "like", "like", "share", "viewer_left", "like", "comment")
@@ -136,6 +137,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--jumps", type=int, default=50)
+    add_json_option(parser)
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     figures = run(args.events, args.jumps)
@@ -158,7 +160,31 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ]
     for name, value, target in rows:
         print(f"{name:<46} {value:>10}   {target}")
+    write_json(args.json, summary(figures))
     return figures
+
+
+def summary(f: dict[str, float]) -> list[Figure]:
+    return [
+        Figure(
+            "replay",
+            f"load, {f['events']:,.0f} events",
+            f["load_s"],
+            "s",
+            target="< 5 s",
+            met=f["load_s"] < 5,
+        ),
+        Figure(
+            "replay",
+            "show a moment p95",
+            f["jump_p95_ms"],
+            "ms",
+            target="< 100 ms",
+            met=f["jump_p95_ms"] < 100,
+        ),
+        Figure("replay", "load after a store restart", f["cold_load_s"], "s"),
+        Figure("replay", "store resident memory", f["store_mb"], "MB"),
+    ]
 
 
 if __name__ == "__main__":

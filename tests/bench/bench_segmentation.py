@@ -31,6 +31,7 @@ from console.domain.rfm import MemberAggregates, score
 from console.store.schema import open_store, transaction
 from console.store.segmentation import DAY_S, end_of_day, load_member_table, load_rules
 from tests.bench.segmentation_data import build_store, member_ids, order_arrays
+from tests.bench.table import Figure, add_json_option, write_json
 
 AS_OF = date(2026, 11, 20)
 
@@ -155,6 +156,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--orders", type=int, default=10_000_000)
     parser.add_argument("--keep", type=Path, help="keep (or reuse) the store file here")
+    add_json_option(parser)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         path = args.keep or Path(tmp) / "brand.db"
@@ -221,7 +223,48 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         + " ".join(f"{k.upper()} {v:.1%}" for k, v in agreement.items())
     )
     print(f"weekly run moved {weekly['moved']:,} members between circles")
+    write_json(args.json, summary(figures))
     return figures
+
+
+def summary(f: dict[str, float]) -> list[Figure]:
+    return [
+        Figure(
+            "segmentation",
+            "full run, first",
+            f["first_run_s"],
+            "s",
+            target="< 15 s",
+            met=f["first_run_s"] < 15,
+        ),
+        Figure(
+            "segmentation",
+            "full run, weekly",
+            f["weekly_run_s"],
+            "s",
+            target="< 15 s",
+            met=f["weekly_run_s"] < 15,
+        ),
+        Figure(
+            "segmentation",
+            "scoring R,F,M,X",
+            f["scoring_s"],
+            "s",
+            f["pandas_scoring_s"],
+            "pandas qcut",
+            "<= 0.33x baseline",
+            f["scoring_ratio"] >= 3,
+        ),
+        Figure(
+            "segmentation",
+            "aggregate and score from the file",
+            f["end_to_end_s"],
+            "s",
+            f["pandas_end_to_end_s"],
+            "pandas read_sql",
+        ),
+        Figure("segmentation", "peak memory of a run", f["run_peak_mb"], "MB"),
+    ]
 
 
 if __name__ == "__main__":
