@@ -51,7 +51,11 @@ def require(permission: Permission) -> Callable[..., Awaitable[Caller]]:
 Operator = Annotated[Caller, Depends(require(Permission.MANAGE))]
 
 
-async def _existing_session(sid: str, ctx: Context) -> str:
+async def _existing_session(
+    sid: str, ctx: Context, _caller: Annotated[Caller, Depends(authenticated)]
+) -> str:
+    """The session id of the path, once the caller is known (so that an anonymous caller
+    learns nothing, not even which sessions exist: 401 before 404)."""
     try:
         ctx.read_inline(repository.last_seq, sid)
     except repository.NotFound as exc:
