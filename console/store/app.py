@@ -40,6 +40,7 @@ from console.store.validation import BatchError, batch_json_schema, parse_batch
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # import files
 MAX_PAGE = 5_000
+MAX_SEQ = 2**62  # past any log; beyond SQLite's integers a query would fail
 STREAM_CHUNK = 1_000
 STREAM_IDLE_RECHECK_S = 1.0
 
@@ -138,7 +139,7 @@ async def ingest_events(sid: str, request: Request, ctx: Context) -> Response:
 async def read_events(
     sid: SessionId,
     ctx: Context,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1_000,
 ) -> Response:
     rows = await ctx.read(repository.read_events_json, sid, after, limit)
@@ -148,7 +149,7 @@ async def read_events(
 
 
 def _resume_point(
-    after: Annotated[int | None, Query(ge=0)] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> int:
     """Where a stream starts: after Last-Event-ID (a reconnecting client), else ``after``."""

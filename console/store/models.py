@@ -10,12 +10,14 @@ from console.domain.catalog import fen_from_yuan
 from console.domain.segments import Segment
 
 MAX_AUDIENCE_MEMBERS = 100_000
+MAX_PRICE_YUAN = 1_000_000  # ten thousand times a premium gift box: a typo, not a price
+MAX_STOCK = 10_000_000
 
 
 class OfferIn(BaseModel):
     product_id: str = Field(min_length=1, max_length=64)
     segment: Segment | None = Field(default=None, description="null: the standard offer")
-    price: float = Field(ge=0, description="yuan")
+    price: float = Field(ge=0, le=MAX_PRICE_YUAN, description="yuan")
     perk: str = Field(default="", max_length=60)
     limit: int = Field(default=0, ge=0, le=999, description="per member; 0: no limit")
     visible: bool = True

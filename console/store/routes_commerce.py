@@ -15,7 +15,7 @@ from console.store import catalog, repository
 from console.store.auth import Permission
 from console.store.deps import Context, Operator, SessionId, json_response, require
 from console.store.errors import problem
-from console.store.models import AudienceIn, CatalogIn
+from console.store.models import MAX_PRICE_YUAN, MAX_STOCK, AudienceIn, CatalogIn
 from console.store.orders import OrderRequest, place_order
 from console.store.repository import NotFound
 from console.store.segmentation import CHINA
@@ -28,8 +28,8 @@ Seller = Depends(require(Permission.INGEST))  # the shop front (platform, mini-a
 class ProductIn(BaseModel):
     id: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=100)
-    base_price: float = Field(ge=0, description="yuan")
-    stock: int = Field(ge=0)
+    base_price: float = Field(ge=0, le=MAX_PRICE_YUAN, description="yuan")
+    stock: int = Field(ge=0, le=MAX_STOCK)
     emoji: str = Field(default="", max_length=8)
     category: str = Field(default="", max_length=32)
 

@@ -52,7 +52,7 @@ async def list_members(
     segment: Segment | None = None,
     q: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=members.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
     reveal: bool = False,
 ) -> Response:
     page = await ctx.read(

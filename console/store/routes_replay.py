@@ -26,8 +26,8 @@ async def replay_timeline(sid: SessionId, ctx: Context) -> Response:
 async def replay_moment(
     sid: SessionId,
     ctx: Context,
-    seq: Annotated[int | None, Query(ge=0)] = None,
-    at: Annotated[float | None, Query(description="epoch seconds")] = None,
+    seq: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+    at: Annotated[float | None, Query(ge=0, le=1e11, description="epoch seconds")] = None,
 ) -> Response:
     """The room right after event ``seq``, or as it was at time ``at``: the whole reducer
     state as a snapshot (``console.domain.snapshot``), with the event's seq and time."""
