@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -43,6 +44,7 @@ MAX_PAGE = 5_000
 MAX_SEQ = 2**62  # past any log; beyond SQLite's integers a query would fail
 STREAM_CHUNK = 1_000
 STREAM_IDLE_RECHECK_S = 1.0
+STREAM_HEARTBEAT_S = 5.0
 
 ReadyCallback = Callable[[], Awaitable[None] | None]
 
@@ -169,12 +171,21 @@ def _resume_point(
 async def stream_events(
     sid: SessionId, ctx: Context, seq: Annotated[int, Depends(_resume_point)]
 ) -> AsyncIterator[ServerSentEvent]:
-    """The log as server-sent events whose ids are ``seq``; resumes after Last-Event-ID."""
+    """The log as server-sent events whose ids are ``seq``; resumes after Last-Event-ID.
+
+    An idle stream carries a comment every ``STREAM_HEARTBEAT_S``, so a console can tell a
+    quiet room from a dead link (its read timeout is a few heartbeats)."""
+    sent_at = time.monotonic()
     while True:
         rows = await ctx.read(repository.read_events_json, sid, seq, STREAM_CHUNK)
         for row_seq, payload in rows:
             yield ServerSentEvent(raw_data=payload, id=str(row_seq))
             seq = row_seq
+        if rows:
+            sent_at = time.monotonic()
+        elif time.monotonic() - sent_at >= STREAM_HEARTBEAT_S:
+            yield ServerSentEvent(comment="alive")
+            sent_at = time.monotonic()
         if len(rows) < STREAM_CHUNK:
             await ctx.notifier.wait_beyond(sid, seq, STREAM_IDLE_RECHECK_S)
 

@@ -16,8 +16,8 @@ from console.domain.snapshot import from_snapshot
 from console.domain.timeline import Timeline
 
 API = "/api/v1"
-# The store sends an SSE keep-alive comment every 15 s; silence for longer means a dead link.
-STREAM_READ_TIMEOUT_S = 40.0
+# The store sends a heartbeat on an idle stream every 5 s: three missed mean a dead link.
+STREAM_READ_TIMEOUT_S = 15.0
 
 
 class StoreError(Exception):

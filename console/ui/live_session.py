@@ -295,7 +295,9 @@ class LiveSession(QObject):
         self._pending.extend(events)
 
     def _on_follower_status(self, status: LinkStatus, detail: str) -> None:
-        if (status, detail) != (self.link, self.link_detail):
+        # Every failed try is news even when it fails the same way: the banner counts them
+        # and turns to "offline" after a few.
+        if (status, detail) != (self.link, self.link_detail) or status is LinkStatus.RECONNECTING:
             self.link, self.link_detail = status, detail
             self.link_changed.emit(status.value, detail)
 

@@ -102,3 +102,24 @@ async def wait_for(condition: object, timeout: float = 15.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.02)
+
+
+def test_an_idle_stream_carries_a_heartbeat(shared_store: StoreProcess) -> None:
+    """A quiet room must not look like a dead link: the store writes a comment every few
+    seconds, well inside the console's read timeout."""
+    from console.store.app import STREAM_HEARTBEAT_S
+    from console.sync.client import STREAM_READ_TIMEOUT_S
+
+    assert STREAM_READ_TIMEOUT_S >= 3 * STREAM_HEARTBEAT_S
+    sid = shared_store.new_session("安静的直播间")
+    headers = {"Authorization": f"Bearer {shared_store.token('host')}"}
+    started = time.monotonic()
+    with (
+        httpx.Client(timeout=httpx.Timeout(10, read=STREAM_HEARTBEAT_S + 2)) as client,
+        client.stream(
+            "GET", f"{shared_store.url}/api/v1/sessions/{sid}/stream", headers=headers
+        ) as response,
+    ):
+        first = next(response.iter_text())
+    assert first.startswith(": alive")
+    assert STREAM_HEARTBEAT_S - 1 < time.monotonic() - started < STREAM_HEARTBEAT_S + 2
