@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from console.domain.text import display_text
+
 MASK = "*"
+
+
+MAX_MASK = 3
 
 
 def mask_name(name: str) -> str:
     """Keep the first and last character and mask the rest: 林小薇 -> 林*薇, 林薇 -> 林*.
 
-    Latin names keep their first and last letter too (Alice -> A***e). Empty stays empty.
+    Latin names keep their first and last letter too (Alice -> A***e; longer ones get no more
+    stars, so neither a name's length nor a hostile 5 KB one reaches the screen). Control and
+    bidi characters go first (``display_text``). Empty stays empty.
     """
-    chars = list(name.strip())
+    chars = list(display_text(name, len(name) + 1).strip())
     if not chars:
         return ""
     if len(chars) == 1:
@@ -18,5 +25,5 @@ def mask_name(name: str) -> str:
     if len(chars) == 2:
         return chars[0] + MASK
     if all(ord(c) < 0x2E80 for c in chars):
-        return chars[0] + MASK * (len(chars) - 2) + chars[-1]
+        return chars[0] + MASK * min(len(chars) - 2, MAX_MASK) + chars[-1]
     return chars[0] + MASK + chars[-1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Explicit directional formatting characters can reorder the rest of a line (Trojan Source).
@@ -10,9 +11,16 @@ _BIDI_CONTROLS = frozenset(
 )
 
 
+# Terminal escape sequences: CSI ("ESC [ 31 m") and OSC ("ESC ] 0 ; title BEL").
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+
+
 def display_text(text: str, max_chars: int = 200) -> str:
-    """``text`` on one line without control or bidi characters, cut to ``max_chars``."""
+    """``text`` on one line without control or bidi characters or terminal escape
+    sequences, cut to ``max_chars``."""
     cleaned: list[str] = []
+    if "\x1b" in text:
+        text = _ESCAPES.sub("", text)
     for char in text:
         if char in "\r\n\t":
             cleaned.append(" ")

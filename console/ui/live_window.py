@@ -43,6 +43,7 @@ from console.ui.live_session import LiveSession
 from console.ui.replay_window import ReplayController, ReplayWindow
 from console.ui.shoutout_model import ShoutoutModel
 from console.ui.widgets.chain_chart import ChainPanel
+from console.ui.widgets.elided_label import ElidedLabel
 from console.ui.widgets.figure_label import FigureLabel
 from console.ui.widgets.kpi import KpiTile
 from console.ui.widgets.online_trend import OnlineTrendChart
@@ -112,16 +113,18 @@ class LiveWindow(QMainWindow):
     # -- building ----------------------------------------------------------------------
 
     def _build_header_widgets(self) -> None:
-        self.title_label = QLabel("正在连接直播间…")
+        self.title_label = ElidedLabel("正在连接直播间…")
         self.title_label.setObjectName("sessionTitle")
-        self.notice_label = QLabel("")
+        self.notice_label = ElidedLabel("")
         self.notice_label.setObjectName("notice")
         self.notice_label.setVisible(False)
-        self.elapsed_label = FigureLabel("", min_chars=12)
+        self.elapsed_label = FigureLabel(
+            "", Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, 16, fixed=True
+        )
         self.elapsed_label.setObjectName("elapsed")
         self.mode_label = QLabel("主播视图")
         self.mode_label.setObjectName("modeTag")
-        self.outbox_label = QLabel("")
+        self.outbox_label = ElidedLabel("")
         self.outbox_label.setObjectName("outbox")
         self.link_banner = QLabel()
         self.link_banner.setObjectName("linkBanner")
@@ -207,10 +210,11 @@ class LiveWindow(QMainWindow):
 
     def _build_layout(self) -> None:
         header = QHBoxLayout()
-        header.addWidget(self.title_label)
+        # Title and notice share the width (both elide); the rest keeps its own size.
+        header.addWidget(self.title_label, 3)
         header.addSpacing(20)
-        header.addWidget(self.notice_label)
-        header.addStretch(1)
+        header.addWidget(self.notice_label, 4)
+        header.addSpacing(12)
         header.addWidget(self.elapsed_label)
         header.addSpacing(12)
         header.addWidget(self.mode_label)

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QGraphicsItem,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -48,6 +47,7 @@ from console.ui.report import METRICS, SESSION_WIDE, fmt, write_report
 from console.ui.shoutout_model import ShoutoutModel
 from console.ui.theme import PALETTE, SEGMENT_COLORS
 from console.ui.widgets.chain_chart import ChainPanel
+from console.ui.widgets.elided_label import ElidedLabel
 from console.ui.widgets.figure_label import FigureLabel
 from console.ui.widgets.kpi import KpiTile
 from console.ui.widgets.panel import panel
@@ -178,7 +178,7 @@ class ReplayWindow(QMainWindow):
         self._fetching: asyncio.Future[None] | None = None
         self._comparing: asyncio.Future[None] | None = None
         self.loading: asyncio.Future[None] | None = None  # set by whoever starts the load
-        self.title_label = QLabel("正在载入…")
+        self.title_label = ElidedLabel("正在载入…")
         self.title_label.setObjectName("sessionTitle")
         self.moment_label = FigureLabel("", min_chars=20)
         self.moment_label.setObjectName("elapsed")
@@ -189,7 +189,7 @@ class ReplayWindow(QMainWindow):
         self.export_button = QPushButton("导出报告")
         self.export_button.setObjectName("command")
         self.export_button.setEnabled(False)
-        self.export_label = QLabel("")
+        self.export_label = ElidedLabel("")
         self.export_label.setObjectName("outbox")
 
         self.online = KpiTile("在线观众", primary=True)
@@ -225,7 +225,7 @@ class ReplayWindow(QMainWindow):
 
     def _build_layout(self) -> None:
         header = QHBoxLayout()
-        header.addWidget(self.title_label)
+        header.addWidget(self.title_label, 1)
         header.addSpacing(20)
         header.addWidget(self.moment_label, 1)
         header.addWidget(self.progress)

@@ -21,6 +21,9 @@ from console.domain.text import display_text
         ("Alice", "A***e"),
         ("王", "*"),
         ("", ""),
+        ("Alexandria", "A***a"),  # no more stars than Alice: the length stays private
+        ("\u202e林小薇\x07", "林*薇"),  # bidi and control characters never survive
+        ("A" * 5_000, "A***A"),
     ],
 )
 def test_mask_name(name: str, masked: str) -> None:
@@ -36,6 +39,7 @@ def test_a_masked_name_never_shows_the_middle(name: str) -> None:
 
 def test_display_text_drops_controls_and_bidi_and_elides() -> None:
     assert display_text("a\u202eb\x00c\nd") == "abc d"
+    assert display_text("\x1b[31m红\x1b[0m\x1b]0;pwned\x07字") == "红字"  # terminal escapes
     long = display_text("长" * 500, max_chars=20)
     assert len(long) == 20
     assert long.endswith("…")

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from console.domain.chains import ChainProgress, ChainStatus
 from console.domain.text import display_text
 from console.ui.theme import PALETTE
+from console.ui.widgets.elided_label import ElidedLabel
 
 STATUS_TEXT = {
     ChainStatus.OPEN: "进行中",
@@ -46,9 +47,9 @@ class ChainCard(QFrame):
         super().__init__()
         self.chain_id = chain_id
         self.setObjectName("chainCard")
-        self.title = QLabel("")
+        self.title = ElidedLabel("")
         self.title.setObjectName("chainTitle")
-        self.points = QLabel("")
+        self.points = ElidedLabel("")
         self.points.setObjectName("chainPoints")
         self.points.setWordWrap(True)
         self.points.setVisible(False)

@@ -22,12 +22,16 @@ class FigureLabel(QWidget):
         text: str = "",
         alignment: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
         min_chars: int = 4,
+        fixed: bool = False,
     ) -> None:
+        """``fixed``: exactly ``min_chars`` digits wide (a clock); else it takes the room
+        its layout gives it."""
         super().__init__()
         self._text = text
         self._alignment = alignment
         self._min_chars = min_chars
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        horizontal = QSizePolicy.Policy.Fixed if fixed else QSizePolicy.Policy.Expanding
+        self.setSizePolicy(horizontal, QSizePolicy.Policy.Fixed)
 
     def text(self) -> str:
         return self._text

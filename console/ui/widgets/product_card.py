@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLay
 from console.domain.segments import ALL_SEGMENTS, Segment, parse_segment
 from console.domain.text import display_text
 from console.ui.theme import SEGMENT_COLORS
+from console.ui.widgets.elided_label import ElidedLabel
 
 STANDARD = "标准价"
 
@@ -39,7 +40,7 @@ class LadderRow(QWidget):
         self.price = QLabel("—")
         self.price.setObjectName("ladderPrice")
         self.price.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.perk = QLabel("")
+        self.perk = ElidedLabel("")
         self.perk.setObjectName("ladderPerk")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 4, 10, 4)
@@ -70,10 +71,10 @@ class PresentingCard(QFrame):
         self.badge.setObjectName("presentingBadge")
         self.emoji = QLabel("")
         self.emoji.setObjectName("cardEmoji")
-        self.name = QLabel("暂无讲解商品")
+        self.name = ElidedLabel("暂无讲解商品")
         self.name.setObjectName("cardName")
         self.name.setWordWrap(True)
-        self.stock = QLabel("")
+        self.stock = ElidedLabel("")
         self.stock.setObjectName("cardStock")
         self.stock.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.rows = [LadderRow(segment) for segment in (*ALL_SEGMENTS, None)]
