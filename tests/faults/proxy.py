@@ -47,11 +47,20 @@ class FaultyProxy:
         return self
 
     def stop(self) -> None:
-        self._call(self._close_all)
-        if self._server is not None:
-            self._loop.call_soon_threadsafe(self._server.close)
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(5)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+        self._loop.close()  # its self-pipe too: no socket left for the GC to complain about
+
+    async def _shutdown(self) -> None:
+        self._close_all()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     # -- damage ------------------------------------------------------------------------
 
