@@ -94,9 +94,17 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StorePro
     try:
         member = db.execute("SELECT id FROM members LIMIT 1").fetchone()[0]
         revoked = auth.create_token(db, auth.Role.OPERATOR, "离职的运营")
-        assert auth.revoke_token(db, revoked)
     finally:
         db.close()
+    assert call(store, "GET", "/sessions", revoked) == 200
+    revoking = subprocess.run(
+        [sys.executable, str(MAIN_PY), "token", "revoke", "--db", str(store.db_path), revoked],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert revoking.returncode == 0, revoking.stderr
+    assert revoked not in revoking.stdout + revoking.stderr  # not even echoed back
     values = {
         "sid": sid,
         "member_id": member,
