@@ -30,7 +30,7 @@ from console.domain.timeline import (
 from console.store import repository
 
 CHECKPOINT_EVERY = 2_000
-TIMELINE_FIRST_STEP_S = 0.5
+TIMELINE_FIRST_STEP_S = 0.05  # doubles as the broadcast grows (TIMELINE_MAX_SAMPLES)
 TIMELINE_MAX_SAMPLES = 800
 FOLD_CHUNK = 10_000
 

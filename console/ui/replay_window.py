@@ -270,7 +270,7 @@ class ReplayWindow(QMainWindow):
         charts.addWidget(self.viewers_plot, 1)
         charts.addWidget(self.money_plot, 1)
         for plot in (self.viewers_plot, self.money_plot):
-            plot.setMinimumHeight(260)
+            plot.setMinimumHeight(230)
         for view in (self.shoutouts, self.marker_list):
             view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         tab = QWidget()
