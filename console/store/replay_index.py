@@ -14,6 +14,7 @@ import bisect
 import threading
 import zlib
 from array import array
+from collections import OrderedDict
 from typing import Any
 
 import orjson
@@ -33,6 +34,7 @@ CHECKPOINT_EVERY = 2_000
 TIMELINE_FIRST_STEP_S = 0.05  # doubles as the broadcast grows (TIMELINE_MAX_SAMPLES)
 TIMELINE_MAX_SAMPLES = 800
 FOLD_CHUNK = 10_000
+INDEXES_KEPT = 16  # sessions; a million-event one holds about 30 MB
 
 
 def _pack(state: RoomState) -> bytes:
@@ -127,10 +129,12 @@ class SessionIndex:
 
 
 class ReplayIndexes:
-    """The store's ``SessionIndex`` per session, made on first use."""
+    """The store's ``SessionIndex`` per session, made on first use; the ``kept`` most
+    recently used stay in memory (a forgotten one is rebuilt from the log when next asked)."""
 
-    def __init__(self) -> None:
-        self._by_session: dict[str, SessionIndex] = {}
+    def __init__(self, kept: int = INDEXES_KEPT) -> None:
+        self._by_session: OrderedDict[str, SessionIndex] = OrderedDict()
+        self._kept = kept
         self._lock = threading.Lock()
 
     def get(self, sid: str) -> SessionIndex:
@@ -138,6 +142,9 @@ class ReplayIndexes:
             index = self._by_session.get(sid)
             if index is None:
                 index = self._by_session[sid] = SessionIndex(sid)
+                while len(self._by_session) > self._kept:
+                    self._by_session.popitem(last=False)
+            self._by_session.move_to_end(sid)
             return index
 
     def caught_up(self, db: Any, sid: str) -> SessionIndex:

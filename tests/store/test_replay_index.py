@@ -15,7 +15,7 @@ from console.domain.room import fold
 from console.domain.segments import Segment
 from console.domain.snapshot import to_snapshot
 from console.store import repository
-from console.store.replay_index import SessionIndex
+from console.store.replay_index import ReplayIndexes, SessionIndex
 from console.store.schema import connect, open_store
 from tests.unit.test_snapshot import _specs, build
 
@@ -74,4 +74,25 @@ def test_moments_by_time_and_the_timeline(tmp_path: Path) -> None:
     assert (timeline["first_ts"], timeline["last_ts"]) == (1010.0, 1050.0)
     assert [s["online"] for s in timeline["samples"]][-1] == 5
     assert index.moment(db, 99).seq == 5  # clamped to the log
+    db.close()
+
+
+def test_the_store_keeps_the_most_recent_indexes_and_rebuilds_a_forgotten_one(
+    tmp_path: Path,
+) -> None:
+    open_store(tmp_path / "store.db").close()
+    db = connect(tmp_path / "store.db")
+    indexes = ReplayIndexes(kept=2)
+    sids = []
+    for n in range(3):
+        sid = repository.create_session(db, f"场次{n}")["id"]
+        specs = [(EventType.VIEWER_JOINED, k, Segment.S2, 1.0) for k in range(n + 1)]
+        repository.append_events(db, sid, [as_incoming(e) for e in build(specs)])
+        sids.append(sid)
+    first = indexes.caught_up(db, sids[0])
+    indexes.caught_up(db, sids[1])
+    indexes.caught_up(db, sids[2])  # the first is forgotten now
+    again = indexes.caught_up(db, sids[0])
+    assert again is not first
+    assert to_snapshot(again.state) == to_snapshot(first.state)
     db.close()

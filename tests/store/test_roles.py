@@ -168,6 +168,7 @@ def test_tokens_are_stored_hashed_and_never_logged(tmp_path: Path) -> None:
         try:
             assert process.stdout is not None
             url = process.stdout.readline().strip().rsplit(" ", 1)[1]
+            assert url.startswith("http://127.0.0.1:")  # no --host: loopback only
             tokens = [store.token(role.value) for role in auth.Role]
             with httpx.Client(base_url=url + "/api/v1", timeout=10) as client:
                 for token in tokens:
