@@ -143,6 +143,14 @@ class ReplayController(QObject):
         self.compared.emit(rows)
 
 
+def _busy_bar() -> QProgressBar:
+    """Loading: the store has the fold ready, so there is no count to show, just "busy"."""
+    bar = QProgressBar()
+    bar.setMaximumWidth(360)
+    bar.setRange(0, 0)
+    return bar
+
+
 def _plot(title: str, font_family: str) -> pg.PlotWidget:
     plot = pg.PlotWidget(title=title)
     plot.setMenuEnabled(False)
@@ -182,7 +190,7 @@ class ReplayWindow(QMainWindow):
         self.title_label.setObjectName("sessionTitle")
         self.moment_label = FigureLabel("", min_chars=20)
         self.moment_label.setObjectName("elapsed")
-        self.progress = QProgressBar(maximumWidth=360, minimum=0, maximum=0)  # busy: loading
+        self.progress = _busy_bar()
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("scrubber")
         self.slider.setEnabled(False)
