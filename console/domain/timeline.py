@@ -111,6 +111,16 @@ class Timeline:
     samples: list[Sample]
     markers: list[Marker]
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "last_seq": self.last_seq,
+            "first_ts": self.first_ts,
+            "last_ts": self.last_ts,
+            "step_s": self.step_s,
+            "samples": [sample_to_json(s) for s in self.samples],
+            "markers": [marker_to_json(m) for m in self.markers],
+        }
+
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> Timeline:
         return cls(

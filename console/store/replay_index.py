@@ -23,11 +23,7 @@ from console.domain.events import Event
 from console.domain.room import RoomState
 from console.domain.snapshot import from_snapshot, to_snapshot
 from console.domain.stats import StatsFacts
-from console.domain.timeline import (
-    TimelineSampler,
-    marker_to_json,
-    sample_to_json,
-)
+from console.domain.timeline import Timeline, TimelineSampler
 from console.store import repository
 
 CHECKPOINT_EVERY = 2_000
@@ -115,16 +111,12 @@ class SessionIndex:
             last = self.state.seq
             step = self.sampler.step_s
             checkpoints = len(self.checkpoints)
+        timeline = Timeline(last, self.ts_of(1), self.ts_of(last), step, samples, markers)
         return {
             "session_id": self.sid,
-            "last_seq": last,
-            "first_ts": self.ts_of(1),
-            "last_ts": self.ts_of(last),
-            "step_s": step,
+            **timeline.to_json(),
             "checkpoint_every": self.every,
             "checkpoints": checkpoints,
-            "samples": [sample_to_json(s) for s in samples],
-            "markers": [marker_to_json(m) for m in markers],
         }
 
 
