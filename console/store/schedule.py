@@ -58,12 +58,17 @@ async def run_chain_deadlines(ctx: StoreContext, every_s: float = CHAIN_CHECK_EV
 
 async def follow_logs(ctx: StoreContext, every_s: float = INDEX_FOLLOW_EVERY_S) -> None:
     """Keep each session's replay index (``replay_index``) at the end of its log as it
-    grows, so a replay or the stats after a broadcast start from a fold already done."""
+    grows, so a replay or the stats after a broadcast start from a fold already done. Only
+    logs that grew since the last pass are touched: an old session the indexes have forgotten
+    stays forgotten until someone asks for it."""
+    folded: dict[str, int] = {}
     while True:
         await asyncio.sleep(every_s)
         for sid, seq in ctx.notifier.published().items():
+            if folded.get(sid) == seq:
+                continue
+            folded[sid] = seq
             try:
-                if ctx.indexes.get(sid).last_seq < seq:
-                    await ctx.read(ctx.indexes.caught_up, sid)
+                await ctx.read(ctx.indexes.caught_up, sid)
             except Exception:
                 log.exception("indexing session %s failed", sid)
