@@ -3,6 +3,8 @@ it, however the log arrived, and a fresh index (a restarted store) agrees."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -15,8 +17,11 @@ from console.domain.room import fold
 from console.domain.segments import Segment
 from console.domain.snapshot import to_snapshot
 from console.store import repository
+from console.store.context import StoreContext
 from console.store.replay_index import ReplayIndexes, SessionIndex
+from console.store.schedule import follow_logs
 from console.store.schema import connect, open_store
+from tests.helpers import run_async
 from tests.unit.test_snapshot import _specs, build
 
 
@@ -96,3 +101,32 @@ def test_the_store_keeps_the_most_recent_indexes_and_rebuilds_a_forgotten_one(
     assert again is not first
     assert to_snapshot(again.state) == to_snapshot(first.state)
     db.close()
+
+
+def test_the_store_folds_a_growing_log_by_itself(tmp_path: Path) -> None:
+    """The background follower keeps the index at the end of every log that grows, and
+    leaves alone the ones that do not."""
+
+    async def scenario() -> tuple[int, int]:
+        ctx = StoreContext(tmp_path / "store.db")
+        task = asyncio.ensure_future(follow_logs(ctx, every_s=0.01))
+        try:
+            sid = (await ctx.write(repository.create_session, "自动跟随"))["id"]
+            specs = [(EventType.LIKE, k % 5, Segment.S3, 0.5) for k in range(40)]
+            result = await ctx.write(
+                repository.append_events, sid, [as_incoming(e) for e in build(specs)]
+            )
+            ctx.notifier.publish(sid, result.last_seq)
+            for _ in range(300):
+                if ctx.indexes.get(sid).last_seq == result.last_seq:
+                    break
+                await asyncio.sleep(0.01)
+            return ctx.indexes.get(sid).last_seq, result.last_seq
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            ctx.close()
+
+    folded, last = run_async(scenario())
+    assert folded == last == 40
