@@ -130,3 +130,42 @@ def test_the_store_folds_a_growing_log_by_itself(tmp_path: Path) -> None:
 
     folded, last = run_async(scenario())
     assert folded == last == 40
+
+
+def test_a_log_growing_very_fast_is_indexed_once_the_burst_is_over(tmp_path: Path) -> None:
+    """Under a burst the store acknowledges events first and folds them after (or after
+    ``max_defer_s`` at the latest)."""
+
+    async def scenario() -> tuple[list[int], int, int]:
+        ctx = StoreContext(tmp_path / "store.db")
+        task = asyncio.ensure_future(
+            follow_logs(ctx, every_s=0.02, busy_rate=1_000, max_defer_s=60)
+        )
+        behind: list[int] = []
+        try:
+            sid = (await ctx.write(repository.create_session, "突发"))["id"]
+            n = 0
+            for _ in range(15):  # 100 events every 20 ms: 5,000 a second, above busy_rate
+                specs = [(EventType.LIKE, k % 5, Segment.S3, 0.01) for k in range(100)]
+                batch = [
+                    {**as_incoming(e), "id": f"burst-{n + i}"} for i, e in enumerate(build(specs))
+                ]
+                n += len(batch)
+                result = await ctx.write(repository.append_events, sid, batch)
+                ctx.notifier.publish(sid, result.last_seq)
+                await asyncio.sleep(0.02)
+                behind.append(result.last_seq - ctx.indexes.get(sid).last_seq)
+            for _ in range(300):  # the burst is over: folded within a pass or two
+                if ctx.indexes.get(sid).last_seq == result.last_seq:
+                    break
+                await asyncio.sleep(0.01)
+            return behind, ctx.indexes.get(sid).last_seq, result.last_seq
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            ctx.close()
+
+    behind, folded, last = run_async(scenario())
+    assert max(behind[3:]) > 500  # it let the burst through first
+    assert folded == last == 1_500
