@@ -81,7 +81,7 @@ async def follow_logs(
         await asyncio.sleep(every_s)
         now = time.monotonic()
         for sid, seq in ctx.notifier.published().items():
-            before, seen_at = seen.get(sid, (seq, now))
+            before, seen_at = seen.get(sid, (0, now - every_s))  # new: all grew in one pass
             seen[sid] = (seq, now)
             if folded.get(sid) == seq:
                 continue
