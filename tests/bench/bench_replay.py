@@ -3,9 +3,11 @@
     QT_QPA_PLATFORM=offscreen python -m tests.bench.bench_replay [--events 1000000]
 
 A real store receives one session of ``events`` room events (joins, leaves, comments, likes
-and shares of the 2,000 demo members) through its HTTP ingest, 5,000 a request, as a
-broadcast would deliver them; its replay index follows the log as it grows. Then the replay
-window (offscreen) loads the session and jumps to 50 random moments.
+and shares of the 2,000 demo members) through its HTTP ingest, 5,000 a request, as fast as it
+takes them. That is a burst (60,000 events a second, where a busy live room sends 2,000), so
+the store acknowledges first and indexes after; the time its index needs to catch up once
+the sending stops is printed. Then the replay window (offscreen) loads the session and jumps
+to 50 random moments.
 
 Printed: the load time (target under 5 s for 1,000,000 events), the time to show a moment
 p50/p95/max, from asking the store to the repainted window (target under 100 ms), the same
@@ -147,7 +149,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         " ev/s; not timed)"
     )
     rows = [
-        ("index behind the last event", f"{figures['lag_s']:.2f} s", ""),
+        ("index behind the last event (burst: deferred)", f"{figures['lag_s']:.2f} s", ""),
         ("load (timeline, stats, cards, sessions)", f"{figures['load_s']:.2f} s", "< 5 s"),
         ("show a moment p50", f"{figures['jump_p50_ms']:.0f} ms", ""),
         ("show a moment p95", f"{figures['jump_p95_ms']:.0f} ms", "< 100 ms"),
@@ -182,6 +184,7 @@ def summary(f: dict[str, float]) -> list[Figure]:
             target="< 100 ms",
             met=f["jump_p95_ms"] < 100,
         ),
+        Figure("replay", "index behind the end of the burst", f["lag_s"], "s"),
         Figure("replay", "load after a store restart", f["cold_load_s"], "s"),
         Figure("replay", "store resident memory", f["store_mb"], "MB"),
     ]
