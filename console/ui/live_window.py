@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.domain.metrics import chain_conversion, tiers_to_address
+from console.domain.metrics import tiers_to_address
 from console.domain.segments import Segment, parse_segment
 from console.domain.shoutouts import ShoutoutKind
 from console.domain.text import display_text
@@ -45,7 +45,7 @@ from console.ui.shoutout_model import ShoutoutModel
 from console.ui.widgets.chain_chart import ChainPanel
 from console.ui.widgets.elided_label import ElidedLabel
 from console.ui.widgets.figure_label import FigureLabel
-from console.ui.widgets.kpi import KpiTile
+from console.ui.widgets.kpi import RoomFigures
 from console.ui.widgets.online_trend import OnlineTrendChart
 from console.ui.widgets.panel import panel
 from console.ui.widgets.product_card import NextCards, PresentingCard
@@ -130,12 +130,10 @@ class LiveWindow(QMainWindow):
         self.link_banner.setObjectName("linkBanner")
 
     def _build_room_widgets(self, font_family: str) -> None:
-        self.online = KpiTile("在线观众", primary=True)
-        self.orders = KpiTile("订单")
-        self.gmv = KpiTile("GMV (元)")
-        self.conversion = KpiTile("接龙转化率")
-        self.watched = KpiTile("累计观看")
-        self.peak = KpiTile("峰值在线")
+        self.figures = RoomFigures()
+        f = self.figures
+        self.online, self.orders, self.gmv = f.online, f.orders, f.gmv
+        self.conversion, self.watched, self.peak = f.conversion, f.watched, f.peak
 
         self.mix = SegmentMixChart(font_family)
         self.trend = OnlineTrendChart(font_family)
@@ -225,8 +223,8 @@ class LiveWindow(QMainWindow):
         grid = QGridLayout(kpis)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setVerticalSpacing(4)
-        grid.addWidget(self.online, 0, 0, 1, 2)
-        for n, tile in enumerate((self.orders, self.gmv, self.conversion, self.watched, self.peak)):
+        grid.addWidget(self.figures.online, 0, 0, 1, 2)
+        for n, tile in enumerate(self.figures.small):
             grid.addWidget(tile, 1 + n // 2, n % 2)
 
         left = QVBoxLayout()
@@ -396,13 +394,7 @@ class LiveWindow(QMainWindow):
 
     def _on_live_room_changed(self) -> None:
         state = self.live.state
-        self.online.set_value(state.online)
-        self.orders.set_value(state.orders)
-        self.gmv.set_value(round(state.gmv / 100))
-        rate = chain_conversion(state)
-        self.conversion.set_text("—" if rate is None else f"{rate:.0%}")
-        self.watched.set_value(len(state.watched_members))
-        self.peak.set_value(state.peak_online)
+        self.figures.show(state)
         self.mix.set_counts(state.online_by_segment)
         self._show_cards()
         self._show_chains()

@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.domain.metrics import chain_conversion
 from console.domain.room import RoomState
 from console.domain.segments import ALL_SEGMENTS
 from console.domain.text import display_text
@@ -49,7 +48,7 @@ from console.ui.theme import PALETTE, SEGMENT_COLORS
 from console.ui.widgets.chain_chart import ChainPanel
 from console.ui.widgets.elided_label import ElidedLabel
 from console.ui.widgets.figure_label import FigureLabel
-from console.ui.widgets.kpi import KpiTile
+from console.ui.widgets.kpi import RoomFigures
 from console.ui.widgets.panel import panel
 from console.ui.widgets.product_card import PresentingCard
 from console.ui.widgets.segment_mix import SegmentMixChart
@@ -200,11 +199,10 @@ class ReplayWindow(QMainWindow):
         self.export_label = ElidedLabel("")
         self.export_label.setObjectName("outbox")
 
-        self.online = KpiTile("在线观众", primary=True)
-        self.orders = KpiTile("订单")
-        self.gmv = KpiTile("GMV (元)")
-        self.conversion = KpiTile("接龙转化率")
-        self.watched = KpiTile("累计观看")
+        self.figures = RoomFigures(with_peak=False)
+        f = self.figures
+        self.online, self.orders, self.gmv = f.online, f.orders, f.gmv
+        self.conversion, self.watched = f.conversion, f.watched
         self.mix = SegmentMixChart(font_family)
         self.card = PresentingCard()
         self.shoutout_model = ShoutoutModel()
@@ -258,8 +256,8 @@ class ReplayWindow(QMainWindow):
         kpis = QWidget()
         grid = QGridLayout(kpis)
         grid.setContentsMargins(0, 0, 0, 0)
-        grid.addWidget(self.online, 0, 0, 1, 2)
-        for n, tile in enumerate((self.orders, self.gmv, self.conversion, self.watched)):
+        grid.addWidget(self.figures.online, 0, 0, 1, 2)
+        for n, tile in enumerate(self.figures.small):
             grid.addWidget(tile, 1 + n // 2, n % 2)
         left = QVBoxLayout()
         left.addWidget(panel("那一刻的直播间", kpis), 4)
@@ -377,12 +375,7 @@ class ReplayWindow(QMainWindow):
             f"开播后 {int(minute):02d}:{int(minute * 60) % 60:02d} · 事件 #{seq:,} / "
             f"{self.controller.last_seq:,}"
         )
-        self.online.set_value(state.online)
-        self.orders.set_value(state.orders)
-        self.gmv.set_value(round(state.gmv / 100))
-        rate = chain_conversion(state)
-        self.conversion.set_text("—" if rate is None else f"{rate:.0%}")
-        self.watched.set_value(len(state.watched_members))
+        self.figures.show(state)
         self.mix.set_counts(state.online_by_segment)
         card = next((c for c in self.controller.cards if c["product_id"] == state.presenting), None)
         stock = state.stock_left.get(card["product_id"]) if card else None

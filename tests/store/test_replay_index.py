@@ -22,7 +22,7 @@ from console.store.replay_index import ReplayIndexes, SessionIndex
 from console.store.schedule import follow_logs
 from console.store.schema import connect, open_store
 from tests.helpers import run_async
-from tests.unit.test_snapshot import _specs, build
+from tests.unit.test_snapshot import build, event_specs
 
 
 def as_incoming(event: Event) -> dict[str, Any]:
@@ -36,7 +36,7 @@ def as_incoming(event: Event) -> dict[str, Any]:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_specs, st.integers(1, 25), st.integers(1, 4))
+@given(event_specs, st.integers(1, 25), st.integers(1, 4))
 def test_any_moment_equals_folding_up_to_it(specs: list[Any], every: int, pieces: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "store.db"

@@ -31,7 +31,7 @@ _kinds = st.sampled_from(
         EventType.SHOUTOUT_PINNED,
     ]
 )
-_specs = st.lists(
+event_specs = st.lists(
     st.tuples(_kinds, st.integers(0, 6), st.sampled_from([*Segment, None]), st.floats(0, 40)),
     max_size=150,
 )
@@ -79,7 +79,7 @@ def wire(state: RoomState) -> RoomState:
 
 
 @settings(max_examples=150)
-@given(_specs, st.floats(0, 1))
+@given(event_specs, st.floats(0, 1))
 def test_a_restored_snapshot_folds_on_like_the_original(specs: list[Any], cut: float) -> None:
     events = build(specs)
     half = int(len(events) * cut)
