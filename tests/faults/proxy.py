@@ -120,10 +120,13 @@ class FaultyProxy:
             return
         self._open.add(writer)
         if self.mode == "drop":
-            with contextlib.suppress(Exception):
-                while await reader.read(CHUNK):
-                    pass  # swallowed
-            self._open.discard(writer)
+            try:
+                with contextlib.suppress(Exception):
+                    while await reader.read(CHUNK):
+                        pass  # swallowed
+            finally:  # the client gave up: close our end too, or its socket leaks
+                self._open.discard(writer)
+                writer.close()
             return
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.upstream)
