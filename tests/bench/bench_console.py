@@ -59,6 +59,25 @@ def resident_mb(pid: int | str = "self") -> float:
     return float("nan")
 
 
+async def catch_up_and_close(
+    live: Any, window: Any, task: asyncio.Future[None], last_seq: int, within_s: float
+) -> int:
+    """Let the console fold up to ``last_seq`` (``within_s`` at most), then stop following
+    and close its window; the seq it reached."""
+    deadline = time.monotonic() + within_s
+    for _ in range(int(within_s / 0.05)):  # polled: the fold happens on the redraw timer
+        if live.state.seq >= last_seq or time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(0.05)
+    shown = int(live.state.seq)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await live.stop()
+    window.close()
+    return shown
+
+
 class Sender(threading.Thread):
     """Posts ``rate`` events a second until stopped; lean keep-alive HTTP (http.client)."""
 
@@ -192,17 +211,7 @@ def run(rate: int, seconds: float) -> dict[str, float]:
                 sender.join()
                 elapsed = time.perf_counter() - started
                 heartbeat.stop()
-                # Let the console catch up with what was sent, then count it.
-                for _ in range(200):
-                    if live.state.seq >= sender.sent:
-                        break
-                    await asyncio.sleep(0.05)
-                shown = live.state.seq
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-                await live.stop()
-                window.close()
+                shown = await catch_up_and_close(live, window, task, sender.sent, 10.0)
                 return {
                     "sent": sender.sent,
                     "shown": shown,

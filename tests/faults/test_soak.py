@@ -13,7 +13,6 @@ of the start).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import random
 import sqlite3
@@ -27,7 +26,7 @@ import qasync
 
 from console.sync.follower import LinkStatus
 from console.ui.app import build_live, make_application
-from tests.bench.bench_console import Sender, resident_mb
+from tests.bench.bench_console import Sender, catch_up_and_close, resident_mb
 from tests.helpers import StoreProcess
 
 MINUTES = float(os.environ.get("SOAK_MINUTES") or 0)
@@ -150,16 +149,7 @@ def test_a_long_broadcast_keeps_memory_flat_and_loses_nothing(tmp_path: Path) ->
             end = {"store": resident_mb(pid), "console": resident_mb()}
             with store.client() as http:
                 last = http.get(f"/sessions/{sid}").json()["last_seq"]
-            for _ in range(600):
-                if live.state.seq >= last:
-                    break
-                await asyncio.sleep(0.1)
-            shown = live.state.seq
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await live.stop()
-            window.close()
+            shown = await catch_up_and_close(live, window, task, last, 60.0)
             print(
                 f"at the end: store {end['store']:.0f} MB, console {end['console']:.0f} MB; "
                 f"{sender.sent:,} events, {shop.orders:,} orders, {shop.chains} 接龙; "
