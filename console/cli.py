@@ -396,12 +396,14 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _segment(args: argparse.Namespace) -> int:
+    import time
+
     from console.store.schema import open_store
     from console.store.segmentation import SegmentationError, run_segmentation
 
     db = open_store(args.db)
     try:
-        run = run_segmentation(db, args.as_of, trigger="cli", actor="cli")
+        run = run_segmentation(db, args.as_of, time.time, trigger="cli", actor="cli")
     except SegmentationError as exc:
         raise CliError(str(exc)) from exc
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +32,12 @@ def seed_demo(db_path: Path) -> dict[str, Any]:
         _seed_catalog(db)
         if repository.count_members(db) > 0:
             return {}
-        today = today_in_china()
+        today = today_in_china(time.time())
         shift = demo_shift_seconds(today)
         _import(db, "members", DEMO_MEMBERS, ImportOptions(mapping={"member_id": "id"}))
         for kind, relative in (("orders", DEMO_ORDERS), ("social", DEMO_SOCIAL)):
             _import(db, kind, relative, ImportOptions(shift_seconds=shift))
-        return run_segmentation(db, today, trigger="demo", actor="demo seed")
+        return run_segmentation(db, today, time.time, trigger="demo", actor="demo seed")
     finally:
         db.close()
 

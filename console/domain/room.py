@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from console.domain.chains import ChainProgress, ChainStatus
+from console.domain.chains import STATUS_EVENTS, ChainProgress, can_move
 from console.domain.events import Event, EventType
 from console.domain.segments import ALL_SEGMENTS, Segment
 from console.domain.shoutouts import ShoutoutBoard
@@ -259,8 +259,10 @@ class RoomState:
 
     def _on_chain_status(self, event: Event) -> None:
         chain = self.chains.get(str(event.data.get("chain_id", "")))
-        if chain is not None:
-            chain.status = _CHAIN_STATUS[event.type]
+        target = STATUS_EVENTS[event.type]
+        # A log written before the state machine may hold a second 成团; it changes nothing.
+        if chain is not None and can_move(chain.status, target):
+            chain.status = target
 
     def _on_presented(self, event: Event) -> None:
         self.presenting = str(event.data.get("product_id") or "") or None
@@ -300,11 +302,6 @@ _HANDLERS = {
     EventType.NOTICE_POSTED: RoomState._on_notice,
     EventType.SHOUTOUT_ACKNOWLEDGED: RoomState._on_acknowledged,
     EventType.SHOUTOUT_PINNED: RoomState._on_pinned,
-}
-_CHAIN_STATUS = {
-    EventType.CHAIN_FORMED: ChainStatus.FORMED,
-    EventType.CHAIN_CLOSED: ChainStatus.CLOSED,
-    EventType.CHAIN_FAILED: ChainStatus.FAILED,
 }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from console.domain.pickup import PickupPoint
+from console.domain.sessions import SessionStatus
 from console.sim import planner, population, scenario
 from console.sim.demo_members import load_demo_members, load_demo_points
 from console.sim.runner import play
@@ -85,7 +86,7 @@ async def _broadcast(
         session = str(info["id"])
         if chosen.catalog is not None:
             await client.put_catalog(session, chosen.catalog)
-        await client.set_status(session, "live")
+        await client.set_status(session, SessionStatus.LIVE.value)
         await _restock(client, session, chosen.restock)
     print(f"session {session}", flush=True)
     sent = await play(client, session, events, speed)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import console
+from console.domain.decisions import Refused
 from console.store import repository, stats
 from console.store.auth import GRANTS, Caller, Permission
 from console.store.context import StoreContext
@@ -24,7 +25,6 @@ from console.store.deps import Context, SessionId, authenticated, json_response,
 from console.store.errors import (
     ApiError,
     BodyLimitMiddleware,
-    Refused,
     api_error_handler,
     http_error_handler,
     problem,

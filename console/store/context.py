@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,8 +28,10 @@ class StoreContext:
     thread with its own connection (WAL lets them proceed during writes).
     """
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, clock: Callable[[], float] = time.time) -> None:
         self.db_path = db_path
+        self.clock = clock
+        """The store's wall clock: every decision gets its "now" from here (tests pass theirs)."""
         open_store(db_path).close()
         self.notifier = LogNotifier()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")

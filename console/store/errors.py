@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from console.domain.decisions import RefusalKind, Refused
 from console.domain.events import Problem
 
 MAX_PROBLEMS_SHOWN = 20
@@ -24,22 +25,22 @@ class ApiError(Exception):
         self.problems = list(problems)
 
 
-class Refused(Exception):
-    """The store refuses a request (an order, a command); nothing changed.
-
-    Raised by the store's own logic and answered like ApiError: ``status``, the field, why.
-    """
-
-    def __init__(self, status: int, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.status = status
-        self.field = field
-        self.reason = reason
+REFUSAL_STATUS: dict[RefusalKind, int] = {
+    RefusalKind.NOT_FOUND: 404,
+    RefusalKind.NOT_OFFERED: 403,
+    RefusalKind.CONFLICT: 409,
+    RefusalKind.INVALID: 422,
+}
+"""How the API answers each kind of refusal a domain decision gives."""
 
 
 async def refused_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Refused)
-    return JSONResponse(problem_body([Problem(exc.field, exc.reason)]), status_code=exc.status)
+    refusal = exc.refusal
+    return JSONResponse(
+        problem_body([Problem(refusal.field, refusal.reason)]),
+        status_code=REFUSAL_STATUS[refusal.kind],
+    )
 
 
 def problem(status: int, field: str, reason: str) -> ApiError:

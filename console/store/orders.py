@@ -1,26 +1,33 @@
-"""Placing an order (下单): priced by the store, stock-safe, idempotent, logged as an event.
+"""Placing an order (下单) in the store: load the facts, let the domain decide, persist.
 
-Everything happens in one transaction on the writer: the order row, the stock decrement and
-the ``order_placed`` event commit together or not at all. A request repeated with its
-idempotency key gets the first answer back and changes nothing.
+Everything happens in one transaction on the writer: the order row, the stock, the chain
+and the ``order_placed`` (and ``chain_formed``) events commit together or not at all. A
+request repeated with its idempotency key gets the first answer back and changes nothing.
+The rules themselves are ``console.domain.orders.place_order``.
 """
 
 from __future__ import annotations
 
 import secrets
-import time
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 import sqlite_utils
 
-from console.domain.catalog import offer_for
-from console.store.catalog import member_profile, nearest_point_for, session_catalog
-from console.store.chains import formed_now, join_chain
-from console.store.errors import Refused
-from console.store.repository import append_in, require_live
+from console.domain import orders as rules
+from console.domain.decisions import RefusalKind, Refused
+from console.domain.orders import Buyer, OrderFacts, OrderStatus, Referrer
+from console.domain.segments import parse_segment
+from console.domain.sessions import parse_status
+from console.store.catalog import nearest_point_for, session_catalog
+from console.store.facts import load_chain, save_chain, set_stock
+from console.store.repository import append_new
 from console.store.schema import transaction
+
+PLACED = OrderStatus.PLACED.value
 
 
 @dataclass(frozen=True)
@@ -44,13 +51,23 @@ class OrderRequest:
         ]
         return orjson.dumps(fields).decode()
 
+    def to_domain(self) -> rules.OrderRequest:
+        return rules.OrderRequest(
+            self.member_id,
+            self.product_id,
+            self.quantity,
+            self.pickup_point,
+            self.referrer,
+            self.chain_id,
+        )
+
 
 def place_order(
-    db: sqlite_utils.Database, sid: str, request: OrderRequest
+    db: sqlite_utils.Database, sid: str, request: OrderRequest, clock: Callable[[], float]
 ) -> tuple[dict[str, Any], bool]:
     """The order's answer, and whether it is new (False: a replay of the same key)."""
-    now = time.time()
     with transaction(db) as conn:
+        now = clock()
         replay = conn.execute(
             "SELECT request, response FROM live_orders "
             "WHERE session_id = ? AND idempotency_key = ?",
@@ -58,100 +75,56 @@ def place_order(
         ).fetchone()
         if replay is not None:
             if replay[0] != request.fingerprint():
-                raise Refused(409, "idempotency_key", "already used for a different order")
+                raise Refused(RefusalKind.CONFLICT, "idempotency_key", "该幂等键已用于另一笔订单")
             return dict(orjson.loads(replay[1])), False
-        require_live(conn, sid)
-        if (
-            conn.execute("SELECT 1 FROM members WHERE id = ?", [request.member_id]).fetchone()
-            is None
-        ):
-            raise Refused(404, "member_id", f"member {request.member_id!r} not found")
-        lineup, offers = session_catalog(conn, sid)
-        product = next((p for p in lineup if p.id == request.product_id), None)
-        if product is None:
-            raise Refused(404, "product_id", f"{request.product_id!r} is not on sale here")
-        segment, opted_out = member_profile(conn, request.member_id)
-        card = offer_for(product, offers.get(product.id, {}), segment, opted_out)
-        if card is None:
-            raise Refused(403, "product_id", "not offered to this member's circle")
-        point = _pickup_point(conn, request)
-        _check_limit(conn, sid, request, card.limit)
-        rank, threshold, gift = 0, 0, ""
-        if request.chain_id:
-            rank, threshold, gift = join_chain(conn, sid, request.chain_id, product.id)
-        stock_left = _take_stock(conn, product.id, request.quantity)
-        new_customer = _first_order(conn, request.member_id)
-        referrer = _referrer(conn, sid, request)
-        order_id = "o_" + secrets.token_hex(6)
-        amount = card.price * request.quantity
-        event = {
-            "id": f"order-{order_id}",
-            "type": "order_placed",
-            "ts": now,
-            "member_id": request.member_id,
-            "data": {
-                "order_id": order_id,
-                "product_id": product.id,
-                "product_name": product.name,
-                "quantity": request.quantity,
-                "unit_price": card.price,
-                "amount": amount,
-                "tier": card.tier.value if card.tier else None,
-                "pickup_point": point,
-                "referrer": referrer,
-                "referral_code": request.referrer.strip() if referrer else "",
-                "referrer_nick": _nick(conn, referrer),
-                "referrer_koc": _is_koc(conn, referrer),
-                "new_customer": new_customer,
-                "stock_left": stock_left,
-                "chain_id": request.chain_id,
-                "entry": rank,
-                "gift": gift,
-            },
-        }
-        formed = bool(request.chain_id) and rank == threshold
-        events = [event]
-        if formed and request.chain_id:
-            events.append(formed_now(conn, sid, request.chain_id, now))  # 成团
-        seq = append_in(conn, sid, events).last_seq - (len(events) - 1)
+        decision = rules.place_order(
+            request.to_domain(), load_order_facts(conn, sid, request), _order_id(), now
+        )
+        order = decision.order
+        set_stock(conn, order.product_id, decision.stock_left)
+        if decision.chain is not None:
+            save_chain(conn, decision.chain)
+        ids = [f"order-{order.order_id}"]
+        seq = append_new(conn, sid, decision.events, ids).last_seq - (len(decision.events) - 1)
         answer = {
-            "order_id": order_id,
+            "order_id": order.order_id,
             "seq": seq,
-            "product_id": product.id,
-            "quantity": request.quantity,
-            "unit_price": card.price / 100,
-            "amount": amount / 100,
-            "perk": card.perk,
-            "tier": card.tier.value if card.tier else None,
-            "pickup_point": point,
-            "stock_left": stock_left,
-            "chain_id": request.chain_id,
-            "entry": rank,
-            "gift": gift,
-            "chain_formed": formed,
-            "referrer": referrer,
-            "new_customer": new_customer,
+            "product_id": order.product_id,
+            "quantity": order.quantity,
+            "unit_price": order.unit_price / 100,
+            "amount": order.amount / 100,
+            "perk": order.perk,
+            "tier": order.tier.value if order.tier else None,
+            "pickup_point": order.pickup_point,
+            "stock_left": decision.stock_left,
+            "chain_id": order.chain_id,
+            "entry": order.entry,
+            "gift": order.gift,
+            "chain_formed": decision.formed,
+            "referrer": order.referrer,
+            "new_customer": order.new_customer,
         }
         conn.execute(
             "INSERT INTO live_orders (id, session_id, idempotency_key, request, member_id, "
             "product_id, quantity, unit_price, amount, tier, pickup_point, referrer, chain_id, "
-            "gift, created_at, seq, response) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "gift, status, created_at, seq, response) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                order_id,
+                order.order_id,
                 sid,
                 request.idempotency_key,
                 request.fingerprint(),
-                request.member_id,
-                product.id,
-                request.quantity,
-                card.price,
-                amount,
+                order.member_id,
+                order.product_id,
+                order.quantity,
+                order.unit_price,
+                order.amount,
                 answer["tier"],
-                point,
-                referrer,
-                request.chain_id,
-                gift,
+                order.pickup_point,
+                order.referrer,
+                order.chain_id,
+                order.gift,
+                PLACED,
                 now,
                 seq,
                 orjson.dumps(answer).decode(),
@@ -160,86 +133,72 @@ def place_order(
     return answer, True
 
 
-def _pickup_point(conn: Any, request: OrderRequest) -> str:
-    if not request.pickup_point:
-        nearest = nearest_point_for(conn, request.member_id)
-        hint = f"; the nearest is {nearest['id']} ({nearest['name']})" if nearest else ""
-        raise Refused(422, "pickup_point", "required: every order names its pickup point" + hint)
-    if (
-        conn.execute("SELECT 1 FROM pickup_points WHERE id = ?", [request.pickup_point]).fetchone()
-        is None
-    ):
-        raise Refused(404, "pickup_point", f"unknown pickup point {request.pickup_point!r}")
-    return request.pickup_point
+def _order_id() -> str:
+    return "o_" + secrets.token_hex(6)
 
 
-def _check_limit(conn: Any, sid: str, request: OrderRequest, limit: int) -> None:
-    if not limit:
-        return
-    bought = conn.execute(
-        "SELECT coalesce(sum(quantity), 0) FROM live_orders WHERE session_id = ? "
-        "AND member_id = ? AND product_id = ? AND status = 'placed'",
-        [sid, request.member_id, request.product_id],
-    ).fetchone()[0]
-    if bought + request.quantity > limit:
-        raise Refused(
-            409, "quantity", f"over the limit of {limit} per member (already bought {bought})"
-        )
-
-
-def _take_stock(conn: Any, product_id: str, quantity: int) -> int:
-    """Take ``quantity`` from stock in one statement (no oversell); the stock left."""
-    left = conn.execute(
-        "UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? RETURNING stock",
-        [quantity, product_id, quantity],
+def load_order_facts(conn: sqlite3.Connection, sid: str, request: OrderRequest) -> OrderFacts:
+    """What the order rules need, read inside the order's transaction."""
+    status_row = conn.execute("SELECT status FROM sessions WHERE id = ?", [sid]).fetchone()
+    lineup, offers = session_catalog(conn, sid)
+    product = next((p for p in lineup if p.id == request.product_id), None)
+    stock_row = conn.execute(
+        "SELECT stock FROM products WHERE id = ?", [request.product_id]
     ).fetchone()
-    if left is None:
-        remaining = conn.execute(
-            "SELECT stock FROM products WHERE id = ?", [product_id]
-        ).fetchone()[0]
-        raise Refused(409, "product_id", "sold out" if remaining == 0 else f"only {remaining} left")
-    return int(left[0])
+    point_known = bool(request.pickup_point) and (
+        conn.execute("SELECT 1 FROM pickup_points WHERE id = ?", [request.pickup_point]).fetchone()
+        is not None
+    )
+    nearest = None
+    if not request.pickup_point:
+        found = nearest_point_for(conn, request.member_id)
+        nearest = (str(found["id"]), str(found["name"])) if found else None
+    return OrderFacts(
+        session_status=parse_status(status_row[0]) if status_row else None,
+        buyer=_buyer(conn, request.member_id),
+        product=product,
+        offers=offers.get(request.product_id, {}),
+        stock=int(stock_row[0]) if stock_row else 0,
+        bought=_bought(conn, sid, request.member_id, request.product_id),
+        point_known=point_known,
+        nearest_point=nearest,
+        chain=load_chain(conn, sid, request.chain_id) if request.chain_id else None,
+        referrer=_referrer(conn, sid, request.referrer.strip()),
+    )
 
 
-def _first_order(conn: Any, member_id: str) -> bool:
-    """A new customer: no purchase in the imported history and none placed live before."""
-    bought = conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM orders WHERE member_id = ? AND amount > 0) "
-        "OR EXISTS (SELECT 1 FROM live_orders WHERE member_id = ? AND status = 'placed')",
-        [member_id, member_id],
-    ).fetchone()[0]
-    return not bought
-
-
-def _nick(conn: Any, member_id: str) -> str:
-    """A member's masked nick, for the shout-out thanking them; empty when none."""
-    if not member_id:
-        return ""
-    row = conn.execute("SELECT nick FROM members WHERE id = ?", [member_id]).fetchone()
-    return str(row[0] or "") if row else ""
-
-
-def _is_koc(conn: Any, member_id: str) -> bool:
-    if not member_id:
-        return False
-    row = conn.execute("SELECT koc FROM members WHERE id = ?", [member_id]).fetchone()
-    return bool(row and row[0])
-
-
-def _referrer(conn: Any, sid: str, request: OrderRequest) -> str:
-    """The member credited with the order: the owner of the referral code, never oneself.
-
-    A code is issued to a member at their first share in the session (in the share event's
-    ``data.referral_code``); a code from another session does not count here.
-    """
-    code = request.referrer.strip()
-    if not code:
-        return ""
+def _buyer(conn: sqlite3.Connection, member_id: str) -> Buyer | None:
     row = conn.execute(
-        "SELECT member_id FROM referral_codes WHERE code = ? AND session_id = ?", [code, sid]
+        "SELECT segment, opted_out FROM members WHERE id = ?", [member_id]
     ).fetchone()
     if row is None:
-        raise Refused(404, "referrer", f"unknown referral code {code!r} in this session")
-    if row[0] == request.member_id:
-        raise Refused(422, "referrer", "a member cannot refer their own order")
-    return str(row[0])
+        return None
+    bought = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM orders WHERE member_id = ? AND amount > 0) "
+        "OR EXISTS (SELECT 1 FROM live_orders WHERE member_id = ? AND status = ?)",
+        [member_id, member_id, PLACED],
+    ).fetchone()[0]
+    return Buyer(member_id, parse_segment(row[0]), bool(row[1]), bool(bought))
+
+
+def _bought(conn: sqlite3.Connection, sid: str, member_id: str, product_id: str) -> int:
+    """Units of the product the member holds in this session (standing orders)."""
+    return int(
+        conn.execute(
+            "SELECT coalesce(sum(quantity), 0) FROM live_orders WHERE session_id = ? "
+            "AND member_id = ? AND product_id = ? AND status = ?",
+            [sid, member_id, product_id, PLACED],
+        ).fetchone()[0]
+    )
+
+
+def _referrer(conn: sqlite3.Connection, sid: str, code: str) -> Referrer | None:
+    """The owner of a referral code issued in this session (at their first share)."""
+    if not code:
+        return None
+    row = conn.execute(
+        "SELECT r.member_id, coalesce(m.nick, ''), coalesce(m.koc, 0) FROM referral_codes AS r "
+        "LEFT JOIN members AS m ON m.id = r.member_id WHERE r.code = ? AND r.session_id = ?",
+        [code, sid],
+    ).fetchone()
+    return None if row is None else Referrer(str(row[0]), str(row[1]), bool(row[2]))

@@ -6,18 +6,16 @@ and every change is written to the audit log.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import orjson
 import sqlite_utils
 
+from console.domain.overrides import check_override
 from console.domain.segments import Segment
 from console.store.repository import NotFound
 from console.store.schema import transaction
 from console.store.segmentation import audit
-
-MAX_REASON = 200
 
 
 def set_override(
@@ -26,18 +24,11 @@ def set_override(
     segment: Segment,
     reason: str,
     author: str,
-    expires_at: float | None = None,
-    now: float | None = None,
+    expires_at: float | None,
+    now: float,
 ) -> dict[str, Any]:
-    """Put ``member_id`` in ``segment`` from now on; replaces an active override."""
-    now = time.time() if now is None else now
-    reason = reason.strip()
-    if not reason:
-        raise ValueError("reason: required, say why the member is moved")
-    if len(reason) > MAX_REASON:
-        raise ValueError(f"reason: longer than {MAX_REASON} characters")
-    if expires_at is not None and expires_at <= now:
-        raise ValueError("expires_at: must be in the future")
+    """Put ``member_id`` in ``segment`` from ``now`` on; replaces an active override."""
+    reason = check_override(reason, expires_at, now)
     with transaction(db) as conn:
         if conn.execute("SELECT 1 FROM members WHERE id = ?", [member_id]).fetchone() is None:
             raise NotFound(f"member {member_id!r} not found")
@@ -54,6 +45,7 @@ def set_override(
         conn.execute("UPDATE members SET segment = ? WHERE id = ?", [segment.value, member_id])
         audit(
             conn,
+            now,
             author,
             "override_set",
             member_id,
@@ -67,11 +59,8 @@ def set_override(
     return active_override(db, member_id) or {}
 
 
-def revoke_override(
-    db: sqlite_utils.Database, member_id: str, actor: str, now: float | None = None
-) -> bool:
+def revoke_override(db: sqlite_utils.Database, member_id: str, actor: str, now: float) -> bool:
     """End the member's override and restore the rules' circle; False if there was none."""
-    now = time.time() if now is None else now
     with transaction(db) as conn:
         ended = conn.execute(
             "UPDATE overrides SET revoked_at = ?, revoked_by = ? "
@@ -87,6 +76,7 @@ def revoke_override(
         for override_id, segment in ended:
             audit(
                 conn,
+                now,
                 actor,
                 "override_revoked",
                 member_id,

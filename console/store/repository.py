@@ -17,12 +17,14 @@ from typing import Any
 import orjson
 import sqlite_utils
 
+from console.domain.decisions import NewEvent
 from console.domain.events import Event, EventType
 from console.domain.segments import parse_segment
-from console.store.errors import Refused
+from console.domain.sessions import SessionStatus
 from console.store.schema import transaction
 
-SESSION_STATUSES = ("scheduled", "live", "ended")
+SESSION_STATUSES = tuple(s.value for s in SessionStatus)
+LIVE = SessionStatus.LIVE.value
 # Event times are kept to the millisecond: SQLite's JSON output has 15 significant digits,
 # and epoch milliseconds fit, so the log reads back exactly as the reducer folded it.
 TS_DECIMALS = 3
@@ -55,7 +57,7 @@ def create_session(
     row = {
         "id": new_session_id(),
         "title": title,
-        "status": "scheduled",
+        "status": SessionStatus.SCHEDULED.value,
         "scenario": scenario,
         "audience": orjson.dumps(audience or {}).decode(),
         "created_at": time.time(),
@@ -93,14 +95,12 @@ def set_session_status(db: sqlite_utils.Database, sid: str, status: str) -> dict
     with transaction(db) as conn:
         if conn.execute("SELECT 1 FROM sessions WHERE id = ?", [sid]).fetchone() is None:
             raise NotFound(f"session {sid!r} not found")
+        started = now if status == SessionStatus.LIVE else None
+        ended = now if status == SessionStatus.ENDED else None
         conn.execute(
-            """
-            UPDATE sessions SET status = ?,
-                started_at = CASE WHEN ? = 'live' THEN coalesce(started_at, ?) ELSE started_at END,
-                ended_at = CASE WHEN ? = 'ended' THEN coalesce(ended_at, ?) ELSE ended_at END
-            WHERE id = ?
-            """,
-            [status, status, now, status, now, sid],
+            "UPDATE sessions SET status = ?, started_at = coalesce(started_at, ?), "
+            "ended_at = coalesce(ended_at, ?) WHERE id = ?",
+            [status, started, ended, sid],
         )
     return get_session(db, sid)
 
@@ -108,17 +108,8 @@ def set_session_status(db: sqlite_utils.Database, sid: str, status: str) -> dict
 # -- members -----------------------------------------------------------------------------
 
 
-def require_live(conn: sqlite3.Connection, sid: str) -> None:
-    """Orders and commands only go into a live session; Refused says why not."""
-    row = conn.execute("SELECT status FROM sessions WHERE id = ?", [sid]).fetchone()
-    if row is None:
-        raise Refused(404, "sid", f"session {sid!r} not found")
-    if row[0] != "live":
-        raise Refused(409, "sid", f"session is {row[0]}, not live")
-
-
 def live_session_count(db: sqlite_utils.Database) -> int:
-    return int(db.execute("SELECT count(*) FROM sessions WHERE status = 'live'").fetchone()[0])
+    return int(db.execute("SELECT count(*) FROM sessions WHERE status = ?", [LIVE]).fetchone()[0])
 
 
 def count_members(db: sqlite_utils.Database) -> int:
@@ -171,6 +162,18 @@ def append_events(
         return append_in(conn, sid, events)
 
 
+def append_new(
+    conn: sqlite3.Connection, sid: str, events: Sequence[NewEvent], ids: Sequence[str] = ()
+) -> AppendResult:
+    """Append events a decision returned, with ``ids`` or fresh random ones (the request's
+    idempotency key or command id, not the event id, guards against repeats)."""
+    raw = [
+        e.to_raw(ids[n] if n < len(ids) else f"{e.type.value}-{secrets.token_hex(8)}")
+        for n, e in enumerate(events)
+    ]
+    return append_in(conn, sid, raw)
+
+
 def append_in(
     conn: sqlite3.Connection, sid: str, events: Sequence[Mapping[str, Any]]
 ) -> AppendResult:
@@ -198,7 +201,7 @@ def append_in(
         conn.execute(
             "UPDATE sessions SET last_seq = ?, status = ?, "
             "started_at = coalesce(started_at, ?) WHERE id = ?",
-            [seq, "live" if status == "scheduled" else status, now, sid],
+            [seq, LIVE if status == SessionStatus.SCHEDULED else status, now, sid],
         )
     return AppendResult(len(fresh), len(events) - len(fresh), seq)
 

@@ -102,8 +102,8 @@ async def execute(ctx: Context, sid: str, actor: str, body: Any) -> tuple[dict[s
 
     match body:
         case OpenChain():
-            call: tuple[Any, ...] = (
-                chains.open_chain,
+            apply = chains.open_chain(
+                command,
                 body.product_id,
                 body.threshold,
                 body.cap,
@@ -112,20 +112,21 @@ async def execute(ctx: Context, sid: str, actor: str, body: Any) -> tuple[dict[s
                 body.gift,
             )
         case CloseChain():
-            call = (chains.close_chain, body.chain_id)
+            apply = chains.close_chain(command, body.chain_id)
         case PresentProduct():
-            call = (commands.present_product, body.product_id)
+            apply = commands.present_product(command, body.product_id)
         case AdjustStock():
-            call = (commands.adjust_stock, body.product_id, body.delta, body.reason)
+            apply = commands.adjust_stock(command, body.product_id, body.delta, body.reason)
         case PostNotice():
-            call = (commands.post_notice, body.text)
+            apply = commands.post_notice(command, body.text)
         case AcknowledgeShoutout():
-            call = (commands.mark_shoutout, body.shoutout_id, waiting)
+            apply = commands.mark_shoutout(command, body.shoutout_id, waiting)
         case PinShoutout():
-            call = (commands.mark_shoutout, body.shoutout_id, waiting, body.pinned)
+            apply = commands.mark_shoutout(command, body.shoutout_id, waiting, body.pinned)
         case CancelOrder():
-            call = (commands.cancel_order, body.order_id, body.reason)
-    answer, new = await ctx.write(call[0], command, *call[1:])
+            apply = commands.cancel_order(command, body.order_id, body.reason)
+    live_only = not isinstance(body, CloseChain)  # a chain may be closed after the show
+    answer, new = await ctx.write(commands.run, command, apply, ctx.clock, live_only)
     if new and answer.get("seq"):
         ctx.notifier.publish(sid, int(answer["seq"]))
     return answer, new

@@ -173,7 +173,7 @@ async def post_order(sid: str, body: OrderIn, ctx: Context) -> Response:
         body.referrer,
         body.chain_id,
     )
-    answer, new = await ctx.write(place_order, sid, request)
+    answer, new = await ctx.write(place_order, sid, request, ctx.clock)
     if new:
         ctx.notifier.publish(sid, int(answer["seq"]))
     response = json_response(answer, status=201)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from console.domain.overrides import MAX_REASON
 from console.domain.segments import Segment
 from console.store import members, overrides, repository, segmentation
 from console.store.deps import Context, Operator, json_response
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/api/v1")
 
 class OverrideIn(BaseModel):
     segment: Segment
-    reason: str = Field(min_length=1, max_length=overrides.MAX_REASON)
+    reason: str = Field(min_length=1, max_length=MAX_REASON)
     expires_at: date | datetime | float | None = Field(
         default=None, description="a date (end of that day, China time), a time, or epoch s"
     )
@@ -83,18 +84,16 @@ async def put_override(
             body.reason,
             caller.name,
             _epoch(body.expires_at),
+            ctx.clock(),
         )
     except repository.NotFound as exc:
         raise problem(404, "member_id", str(exc)) from exc
-    except ValueError as exc:
-        field, _, reason = str(exc).partition(": ")
-        raise problem(422, field, reason or str(exc)) from exc
     return json_response(override)
 
 
 @router.delete("/members/{member_id}/override", status_code=204)
 async def delete_override(member_id: str, ctx: Context, caller: Operator) -> Response:
-    if not await ctx.write(overrides.revoke_override, member_id, caller.name):
+    if not await ctx.write(overrides.revoke_override, member_id, caller.name, ctx.clock()):
         raise problem(404, "member_id", f"member {member_id!r} has no active override")
     return Response(status_code=204)
 
@@ -102,19 +101,19 @@ async def delete_override(member_id: str, ctx: Context, caller: Operator) -> Res
 # -- segmentation ------------------------------------------------------------------------
 
 
-def _overview(db: Any) -> dict[str, Any]:
+def _overview(db: Any, now: float) -> dict[str, Any]:
     latest = segmentation.latest_run_id(db)
     return {
         "latest": None if latest is None else segmentation.get_run(db, latest),
         "runs": segmentation.list_runs(db, limit=20),
         "rules_version": segmentation.load_rules().version,
-        "due": segmentation.is_due(db),
+        "due": segmentation.is_due(db, now),
     }
 
 
 @router.get("/segmentation")
 async def segmentation_overview(ctx: Context, _caller: Operator) -> Response:
-    return json_response(await ctx.read(_overview))
+    return json_response(await ctx.read(_overview, ctx.clock()))
 
 
 @router.get("/segmentation/runs/{run_id}")
@@ -137,7 +136,9 @@ async def start_run(ctx: Context, caller: Operator, body: RunIn | None = None) -
             "circle; run after the broadcast or pass force",
         )
     try:
-        run = await ctx.write(segmentation.run_segmentation, body.as_of, "api", caller.name)
+        run = await ctx.write(
+            segmentation.run_segmentation, body.as_of, ctx.clock, "api", caller.name
+        )
     except segmentation.SegmentationError as exc:
         raise problem(409, "members", str(exc)) from exc
     return json_response(run, status=201)

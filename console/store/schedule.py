@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 import sqlite_utils
 
@@ -21,16 +22,19 @@ INDEX_BUSY_RATE = 10_000.0  # events/s; the console benchmark's room is 2,000
 INDEX_MAX_DEFER_S = 30.0
 
 
-def scheduled_work(db: sqlite_utils.Database) -> str:
+def scheduled_work(db: sqlite_utils.Database, clock: Callable[[], float]) -> str:
     """Expire overrides; run the segmentation when a week has passed and no session is live."""
-    expired = segmentation.expire_overrides(db)
-    if not segmentation.is_due(db):
+    now = clock()
+    expired = segmentation.expire_overrides(db, now)
+    if not segmentation.is_due(db, now):
         return f"{expired} override(s) expired; segmentation not due"
     if repository.live_session_count(db):
         return f"{expired} override(s) expired; segmentation due, waiting for live sessions"
     if repository.count_members(db) == 0:
         return f"{expired} override(s) expired; no members to segment"
-    run = segmentation.run_segmentation(db, trigger="schedule", actor="weekly schedule")
+    run = segmentation.run_segmentation(
+        db, None, clock, trigger="schedule", actor="weekly schedule"
+    )
     return f"{expired} override(s) expired; segmentation run {run['id']} as of {run['as_of']}"
 
 
@@ -41,7 +45,7 @@ async def run_schedule(
     await asyncio.sleep(first_after_s)
     while True:
         try:
-            log.info("schedule: %s", await ctx.write(scheduled_work))
+            log.info("schedule: %s", await ctx.write(scheduled_work, ctx.clock))
         except Exception:
             log.exception("scheduled work failed")
         await asyncio.sleep(every_s)
@@ -52,8 +56,8 @@ async def run_chain_deadlines(ctx: StoreContext, every_s: float = CHAIN_CHECK_EV
     while True:
         await asyncio.sleep(every_s)
         try:
-            if await ctx.read(chains.any_due):
-                for sid, seq in await ctx.write(chains.end_due_chains):
+            if await ctx.read(chains.any_due, ctx.clock()):
+                for sid, seq in await ctx.write(chains.end_due_chains, ctx.clock()):
                     ctx.notifier.publish(sid, seq)
         except Exception:
             log.exception("ending due chains failed")

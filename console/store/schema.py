@@ -12,6 +12,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from console.domain.chains import ChainStatus
+from console.domain.orders import OrderStatus
 from console.domain.privacy import mask_name
 
 SCHEMA_VERSION = 5
@@ -328,7 +330,7 @@ def _migrate_v3(db: sqlite_utils.Database) -> None:
             """
         )
         db.execute(
-            """
+            f"""
             CREATE TABLE IF NOT EXISTS live_orders (
                 id TEXT PRIMARY KEY,
                 session_id TEXT NOT NULL REFERENCES sessions(id),
@@ -344,7 +346,7 @@ def _migrate_v3(db: sqlite_utils.Database) -> None:
                 referrer TEXT NOT NULL DEFAULT '',
                 chain_id TEXT,
                 gift TEXT NOT NULL DEFAULT '',
-                status TEXT NOT NULL DEFAULT 'placed',
+                status TEXT NOT NULL DEFAULT '{OrderStatus.PLACED.value}',
                 created_at REAL NOT NULL,
                 seq INTEGER NOT NULL,
                 response TEXT NOT NULL,
@@ -357,7 +359,7 @@ def _migrate_v3(db: sqlite_utils.Database) -> None:
             "ON live_orders (session_id, member_id, product_id)"
         )
         db.execute(
-            """
+            f"""
             CREATE TABLE IF NOT EXISTS chains (
                 id TEXT PRIMARY KEY,
                 session_id TEXT NOT NULL REFERENCES sessions(id),
@@ -367,7 +369,7 @@ def _migrate_v3(db: sqlite_utils.Database) -> None:
                 deadline REAL NOT NULL,
                 gift_first INTEGER NOT NULL DEFAULT 0,
                 gift TEXT NOT NULL DEFAULT '',
-                status TEXT NOT NULL DEFAULT 'open',
+                status TEXT NOT NULL DEFAULT '{ChainStatus.OPEN.value}',
                 entries INTEGER NOT NULL DEFAULT 0,
                 opened_by TEXT NOT NULL,
                 opened_at REAL NOT NULL

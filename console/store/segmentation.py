@@ -9,9 +9,9 @@ never locked out for long. Only finished runs are ever read.
 from __future__ import annotations
 
 import itertools
-import time
 import tomllib
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -22,6 +22,7 @@ import numpy.typing as npt
 import orjson
 import sqlite_utils
 
+from console.domain.overrides import expired as override_expired
 from console.domain.rfm import MemberAggregates, score
 from console.domain.segment_rules import RuleSet, assign, parse_rules
 from console.domain.segments import ALL_SEGMENTS
@@ -44,8 +45,8 @@ def load_rules() -> RuleSet:
     return parse_rules(tomllib.loads(resource_path(RULES_FILE).read_text(encoding="utf-8")))
 
 
-def today_in_china(now: float | None = None) -> date:
-    return datetime.fromtimestamp(time.time() if now is None else now, CHINA).date()
+def today_in_china(now: float) -> date:
+    return datetime.fromtimestamp(now, CHINA).date()
 
 
 def end_of_day(as_of: date) -> float:
@@ -187,17 +188,19 @@ def _empty_aggregates() -> MemberAggregates:
     return MemberAggregates(empty, np.zeros(0, dtype=np.int64), empty, empty)
 
 
-def expire_overrides(db: sqlite_utils.Database, now: float | None = None) -> int:
+def expire_overrides(db: sqlite_utils.Database, now: float) -> int:
     """End overrides whose time is up: restore the rules' circle, audit each; returns how many."""
-    now = time.time() if now is None else now
     with transaction(db) as conn:
-        expired = conn.execute(
-            "UPDATE overrides SET revoked_at = expires_at, revoked_by = 'expiry' "
-            "WHERE revoked_at IS NULL AND expires_at IS NOT NULL AND expires_at <= ? "
-            "RETURNING id, member_id, segment",
-            [now],
+        active = conn.execute(
+            "SELECT id, member_id, segment, expires_at FROM overrides "
+            "WHERE revoked_at IS NULL AND expires_at IS NOT NULL"
         ).fetchall()
+        expired = [row[:3] for row in active if override_expired(row[3], now)]
         for override_id, member_id, segment in expired:
+            conn.execute(
+                "UPDATE overrides SET revoked_at = expires_at, revoked_by = 'expiry' WHERE id = ?",
+                [override_id],
+            )
             conn.execute(
                 "UPDATE members SET segment = coalesce(computed_segment, segment) WHERE id = ? "
                 "AND NOT EXISTS (SELECT 1 FROM overrides WHERE member_id = ? "
@@ -206,6 +209,7 @@ def expire_overrides(db: sqlite_utils.Database, now: float | None = None) -> int
             )
             audit(
                 conn,
+                now,
                 "expiry",
                 "override_expired",
                 member_id,
@@ -215,11 +219,11 @@ def expire_overrides(db: sqlite_utils.Database, now: float | None = None) -> int
 
 
 def audit(
-    conn: Any, actor: str, action: str, member_id: str | None, details: dict[str, Any]
+    conn: Any, ts: float, actor: str, action: str, member_id: str | None, details: dict[str, Any]
 ) -> None:
     conn.execute(
         "INSERT INTO audit_log (ts, actor, action, member_id, details) VALUES (?, ?, ?, ?, ?)",
-        [time.time(), actor, action, member_id, orjson.dumps(details).decode()],
+        [ts, actor, action, member_id, orjson.dumps(details).decode()],
     )
 
 
@@ -233,15 +237,19 @@ def active_overrides(db: sqlite_utils.Database) -> dict[str, str]:
 
 def run_segmentation(
     db: sqlite_utils.Database,
-    as_of: date | None = None,
+    as_of: date | None,
+    clock: Callable[[], float],
     trigger: str = "cli",
     actor: str = "cli",
     rules: RuleSet | None = None,
 ) -> dict[str, Any]:
-    """Score and assign every member as of ``as_of`` (default: today, China time)."""
+    """Score and assign every member as of ``as_of`` (default: the clock's day, China time).
+
+    Overrides are expired by the clock (when the run happens), not by ``as_of``."""
     rules = rules or load_rules()
-    as_of = as_of or today_in_china()
-    expire_overrides(db)
+    started = clock()
+    as_of = as_of or today_in_china(started)
+    expire_overrides(db, started)
     table = load_member_table(db, rules, as_of)
     if not table.ids:
         raise SegmentationError("no members to segment: import members or orders first")
@@ -258,7 +266,6 @@ def run_segmentation(
     previous = db.execute(
         "SELECT max(id) FROM segment_runs WHERE finished_at IS NOT NULL"
     ).fetchone()[0]
-    started = time.time()
     with transaction(db) as conn:
         cursor = conn.execute(
             "INSERT INTO segment_runs (as_of, as_of_ts, window_days, rules_version, trigger, "
@@ -296,7 +303,7 @@ def run_segmentation(
             "UPDATE segment_runs SET finished_at = ?, members = ?, active = ?, counts = ?, "
             "koc = ? WHERE id = ?",
             [
-                time.time(),
+                finished := clock(),
                 summary["members"],
                 summary["active"],
                 orjson.dumps(summary["counts"]).decode(),
@@ -306,6 +313,7 @@ def run_segmentation(
         )
         audit(
             conn,
+            finished,
             actor,
             "segmentation_run",
             None,
@@ -404,8 +412,7 @@ def list_runs(db: sqlite_utils.Database, limit: int = 50) -> list[dict[str, Any]
     ]
 
 
-def is_due(db: sqlite_utils.Database, now: float | None = None) -> bool:
+def is_due(db: sqlite_utils.Database, now: float) -> bool:
     """The weekly schedule: a run is due when none finished in the last seven days."""
-    now = time.time() if now is None else now
     row = db.execute("SELECT max(finished_at) FROM segment_runs").fetchone()
     return row[0] is None or now - row[0] >= SCHEDULE_EVERY.total_seconds()

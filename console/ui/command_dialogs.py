@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain.sessions import parse_status
 from console.domain.text import display_text
 
 
@@ -186,11 +187,11 @@ class SessionPicker(CommandDialog):
         super().__init__("选择要复盘的场次", parent)
         self.sessions = QListWidget()
         self.sessions.setMinimumWidth(520)
-        status_text = {"live": "直播中", "ended": "已结束", "scheduled": "未开播"}
         newest = sorted(sessions, key=lambda s: -(s.get("created_at") or 0))
         for session in newest:
             title = display_text(str(session.get("title", "")), 36)
-            status = status_text.get(str(session.get("status")), "")
+            known = parse_status(session.get("status"))
+            status = known.label if known else ""
             item = QListWidgetItem(f"{title}  ·  {status}  ·  {session.get('last_seq', 0)} 条事件")
             item.setData(Qt.ItemDataRole.UserRole, session["id"])
             self.sessions.addItem(item)

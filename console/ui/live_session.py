@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from console.domain.events import Event
 from console.domain.room import RoomState, SequenceGap
+from console.domain.sessions import SessionStatus
 from console.sync.cache import LocalCache
 from console.sync.client import StoreClient, StoreError
 from console.sync.follower import LinkStatus, LogFollower
@@ -147,7 +148,7 @@ class LiveSession(QObject):
                 if session_id is not None:
                     return await self.client.get_session(session_id)
                 sessions = await self.client.list_sessions()
-                live = [s for s in sessions if s.get("status") == "live"]
+                live = [s for s in sessions if s.get("status") == SessionStatus.LIVE]
                 if live or sessions:
                     return (live or sessions)[0]
                 self._on_follower_status(LinkStatus.CONNECTING, "等待直播开始")

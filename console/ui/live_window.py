@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain.chains import newest_active_chain
 from console.domain.metrics import tiers_to_address
 from console.domain.segments import Segment, parse_segment
 from console.domain.shoutouts import ShoutoutKind
@@ -332,9 +333,8 @@ class LiveWindow(QMainWindow):
 
     def close_chain(self) -> None:
         """End the newest chain still taking entries (formed: closes; else it fails)."""
-        live = [c for c in self.live.state.chains.values() if c.status.value in ("open", "formed")]
-        if live:
-            newest = max(live, key=lambda c: c.opened_ts)
+        newest = newest_active_chain(self.live.state.chains.values())
+        if newest is not None:
             self.live.send("close_chain", chain_id=newest.id)
 
     def _target_shoutout(self) -> str | None:

@@ -46,7 +46,7 @@ def timed_run(path: Path, as_of: date) -> dict[str, Any]:
         "from console.store.segmentation import run_segmentation\n"
         "db = open_store(sys.argv[1])\n"
         "started = time.perf_counter()\n"
-        "run = run_segmentation(db, date.fromisoformat(sys.argv[2]), 'bench', 'bench')\n"
+        "run = run_segmentation(db, date.fromisoformat(sys.argv[2]), time.time, 'bench', 'bench')\n"
         "status = Path('/proc/self/status')\n"
         "hwm = [l for l in status.read_text().splitlines() if l.startswith('VmHWM')]\n"
         "# VmHWM: ru_maxrss would carry the parent's size across fork and exec.\n"

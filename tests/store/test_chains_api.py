@@ -58,7 +58,7 @@ def test_entries_form_the_chain_with_gifts_for_the_first(
     assert [a["chain_formed"] for a in answers] == [False, False, True]
     assert enter(store, sid, buyers[3], chain).status_code == 201  # formed still takes entries
     full = enter(store, sid, buyers[4], chain)
-    assert (full.status_code, full.json()["error"]) == (409, "chain_id: chain is full (4 entries)")
+    assert (full.status_code, full.json()["error"]) == (409, "chain_id: 接龙已满（4 单）")
     room = state(store, sid)["chains"][chain]
     assert (room["status"], room["entries"], room["missing"]) == ("formed", 4, 0)
     assert room["by_point"] == {"pt-binjiang": 2, "pt-xihu": 2}
@@ -91,7 +91,7 @@ def test_a_chain_short_at_its_deadline_fails_and_returns_the_stock(
     assert room["chains"][chain]["entries"] == 0
     assert stock(store, sid)["p-pack"] == before
     late = enter(store, sid, shop["members"]["S4"][1], chain)
-    assert (late.status_code, late.json()["error"]) == (409, "chain_id: chain is failed")
+    assert (late.status_code, late.json()["error"]) == (409, "chain_id: 接龙未成团，已取消")
 
 
 def test_closing_by_hand(store: StoreProcess, shop: dict[str, Any]) -> None:
@@ -108,7 +108,7 @@ def test_closing_by_hand(store: StoreProcess, shop: dict[str, Any]) -> None:
         )
         assert (again.status_code, again.json()["error"]) == (
             409,
-            "chain_id: chain is already closed",
+            "chain_id: 接龙已结束",
         )
     second = open_chain(store, sid, key="cmd-open-0002", threshold=5, cap=5).json()["chain_id"]
     with store.client("assistant") as client:
@@ -129,7 +129,40 @@ def test_refused_commands(store: StoreProcess, shop: dict[str, Any]) -> None:
     twice = open_chain(store, sid, key="cmd-x-00004")
     assert (twice.status_code, twice.json()["error"]) == (
         409,
-        "product_id: a chain on this product is already open",
+        "product_id: 该商品已有进行中的接龙",
     )
     reused = open_chain(store, sid, key="cmd-x-00003", threshold=7, cap=9)
     assert (reused.status_code, reused.json()["problems"][0]["field"]) == (409, "command_id")
+
+
+def test_a_formed_chain_never_forms_twice(store: StoreProcess, shop: dict[str, Any]) -> None:
+    """Formed at its threshold, one entry cancelled, a new entry reaches the threshold again:
+    still one 成团 in the log and one 成团啦 on the board (it used to log two)."""
+    sid = shop["sid"]
+    chain = open_chain(store, sid, threshold=2, cap=5).json()["chain_id"]
+    buyers = shop["members"]["S4"][:3]
+    first = enter(store, sid, buyers[0], chain).json()
+    assert enter(store, sid, buyers[1], chain).json()["chain_formed"]
+    with store.client("assistant") as client:
+        cancelled = client.post(
+            f"/sessions/{sid}/commands",
+            json={
+                "type": "cancel_order",
+                "command_id": "cmd-cancel-0001",
+                "order_id": first["order_id"],
+            },
+        )
+    assert cancelled.status_code == 200, cancelled.text
+    again = enter(store, sid, buyers[2], chain).json()
+    assert (again["entry"], again["chain_formed"]) == (2, False)
+    with sqlite3.connect(store.db_path) as conn:
+        formed = conn.execute(
+            "SELECT count(*) FROM events WHERE session_id = ? AND type = 'chain_formed'", [sid]
+        ).fetchone()[0]
+        row = conn.execute("SELECT status, entries FROM chains WHERE id = ?", [chain]).fetchone()
+    assert formed == 1
+    assert row == ("formed", 2)
+    room = state(store, sid)
+    assert (room["chains"][chain]["status"], room["chains"][chain]["entries"]) == ("formed", 2)
+    board = [s for s in room["shoutouts"]["active"] if s["kind"] == "chain_formed"]
+    assert len(board) == 1

@@ -61,7 +61,7 @@ def test_stock_adjustments_never_go_below_zero(store: StoreProcess, shop: dict[s
     assert added.json()["stock_left"] == 70
     too_many = command(store, sid, "adjust_stock", "cmd-stock-2", product_id="p-pack", delta=-71)
     assert too_many.status_code == 409
-    assert too_many.json()["error"] == "delta: only 70 in stock; cannot take 71"
+    assert too_many.json()["error"] == "delta: 库存只有 70 件，不能减少 71 件"
     assert stock(store, sid)["p-pack"] == 70
     taken = command(
         store, sid, "adjust_stock", "cmd-stock-3", product_id="p-pack", delta=-70, reason="破损"
@@ -70,7 +70,7 @@ def test_stock_adjustments_never_go_below_zero(store: StoreProcess, shop: dict[s
     assert state(store, sid)["stock_left"]["p-pack"] == 0
     with store.client("ingest") as client:
         refused = client.post(f"/sessions/{sid}/orders", json=order(shop["members"]["S3"][0]))
-    assert refused.json()["error"] == "product_id: sold out"
+    assert refused.json()["error"] == "product_id: 已售罄"
 
 
 def test_a_repeated_command_id_is_answered_once_and_a_reused_one_refused(
@@ -126,7 +126,7 @@ def test_commands_need_a_live_session(store: StoreProcess, shop: dict[str, Any])
         client.patch(f"/sessions/{sid}", json={"status": "ended"})
     answer = command(store, sid, "post_notice", "cmd-late-1", text="下播了")
     assert answer.status_code == 409
-    assert answer.json()["error"] == "sid: session is ended, not live"
+    assert answer.json()["error"] == "sid: 本场已结束，不在直播中"
 
 
 def test_cancelling_an_order_returns_its_stock_and_frees_the_limit(
@@ -142,7 +142,7 @@ def test_cancelling_an_order_returns_its_stock_and_frees_the_limit(
     twice = command(store, sid, "cancel_order", "cmd-cancel-2", order_id=placed["order_id"])
     assert (twice.status_code, twice.json()["error"]) == (
         409,
-        "order_id: order is already cancelled",
+        "order_id: 订单已取消",
     )
     room = state(store, sid)
     assert (room["orders"], room["cancelled_orders"], room["gmv"]) == (0, 1, 0)

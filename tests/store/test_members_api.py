@@ -146,15 +146,15 @@ def test_scheduled_work_runs_weekly_and_not_during_a_broadcast(tmp_path: Path) -
     store = StoreProcess(tmp_path / "s.db")  # seeded and segmented today
     db = open_store(store.db_path)
     try:
-        assert "not due" in scheduled_work(db)
+        assert "not due" in scheduled_work(db, time.time)
         db.execute("UPDATE segment_runs SET finished_at = ?", [time.time() - 8 * 86400])
         db.execute(
             "INSERT INTO sessions (id, title, status, created_at, last_seq) "
             "VALUES ('s_live', 'x', 'live', 0, 0)"
         )
-        assert "waiting for live sessions" in scheduled_work(db)
+        assert "waiting for live sessions" in scheduled_work(db, time.time)
         db.execute("UPDATE sessions SET status = 'ended'")
-        assert "segmentation run 2" in scheduled_work(db)
-        assert run_segmentation(db)["previous_run"] == 2
+        assert "segmentation run 2" in scheduled_work(db, time.time)
+        assert run_segmentation(db, None, time.time)["previous_run"] == 2
     finally:
         db.close()

@@ -104,7 +104,7 @@ def test_200_buyers_for_50_units(store: StoreProcess, shop: dict[str, Any]) -> N
     lost = [a for a in answers if a.status_code != 201]
     assert len(won) == 50
     assert {a.status_code for a in lost} == {409}
-    assert {a.json()["error"] for a in lost} == {"product_id: sold out"}
+    assert {a.json()["error"] for a in lost} == {"product_id: 已售罄"}
     assert stock(store, sid)["p-pack"] == 0
     # Everybody retries with the same key: the winners get their order back, nobody a second.
     again = run_async(post_all(store, sid, bodies))
@@ -131,7 +131,7 @@ def test_the_member_limit_holds_under_concurrency(
     answers = run_async(post_all(store, shop["sid"], bodies))
     assert sum(a.status_code == 201 for a in answers) == 2
     refused = {a.json()["error"] for a in answers if a.status_code != 201}
-    assert refused == {"quantity: over the limit of 2 per member (already bought 2)"}
+    assert refused == {"quantity: 超过每人限购 2 件（已买 2 件）"}
     assert stock(store, shop["sid"])["p-capped"] == 98
 
 
@@ -183,7 +183,7 @@ def test_refusals_name_the_problem_and_change_nothing(
                 field,
             ), body
         hint = client.post(f"/sessions/{sid}/orders", json=order(s4, point=None)).json()
-        assert "the nearest is pt-xihu (西湖店)" in hint["error"]
+        assert "离会员最近的是 pt-xihu（西湖店）" in hint["error"]
         first = client.post(f"/sessions/{sid}/orders", json=order(s1, key="same-key-123"))
         assert first.status_code == 201
         reused = client.post(
@@ -209,7 +209,7 @@ def test_no_orders_outside_a_live_session(store: StoreProcess, shop: dict[str, A
             f"/sessions/{shop['sid']}/orders", json=order(shop["members"]["S4"][0])
         )
     assert response.status_code == 409
-    assert response.json()["error"] == "sid: session is ended, not live"
+    assert response.json()["error"] == "sid: 本场已结束，不在直播中"
 
 
 def test_nearest_pickup_point_for_a_member(store: StoreProcess, shop: dict[str, Any]) -> None:

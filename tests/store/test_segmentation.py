@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from console.demo import seed_demo
+from console.domain.decisions import Refused
 from console.domain.segments import Segment
 from console.store.imports import ImportOptions, import_file, load_mapping_file
 from console.store.overrides import active_override, audit_trail, revoke_override, set_override
@@ -16,6 +17,11 @@ from console.store.segmentation import CHINA, expire_overrides, run_segmentation
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 AS_OF = date(2026, 11, 20)
+NOW = datetime(2026, 11, 21, tzinfo=CHINA).timestamp()  # the store's clock in these tests
+
+
+def clock() -> float:
+    return NOW
 
 
 def stamp(days_before: int) -> str:
@@ -69,7 +75,7 @@ def test_a_run_scores_assigns_and_records(db, tmp_path: Path) -> None:  # type: 
     once = [(f"O{m}", f"once{m}", 200 + m, 20.0) for m in range(5)]
     returned = [("R1", "ret", 10, 50.0), ("R1-back", "ret", 8, -80.0)]
     load(db, tmp_path, big + mids + once + returned)
-    run = run_segmentation(db, AS_OF, actor="test")
+    run = run_segmentation(db, AS_OF, clock, actor="test")
     assert run["members"] == 11
     assert run["rules_version"]
     by_member = scores(db, run["id"])
@@ -94,11 +100,11 @@ def test_the_next_run_records_who_moved(db, tmp_path: Path) -> None:  # type: ig
     history = [(f"B{i}", "big", i * 5, 400.0) for i in range(12)]
     history += [(f"O{m}", f"once{m}", 250 + m, 20.0) for m in range(5)]
     load(db, tmp_path, history)
-    first = run_segmentation(db, AS_OF)
+    first = run_segmentation(db, AS_OF, clock)
     assert scores(db, first["id"])["once0"][4] == "S6"
     # once0 comes back: twelve recent orders, as big as the top buyer's.
     load(db, tmp_path, [(f"N{i}", "once0", i * 5 + 1, 400.0) for i in range(12)])
-    second = run_segmentation(db, AS_OF)
+    second = run_segmentation(db, AS_OF, clock)
     assert scores(db, second["id"])["once0"][4] == "S1"
     moved = {(t["from"], t["to"]): t["members"] for t in second["transitions"]}
     assert moved[("S6", "S1")] == 1
@@ -107,8 +113,8 @@ def test_the_next_run_records_who_moved(db, tmp_path: Path) -> None:  # type: ig
 
 def test_overrides_survive_runs_until_they_expire(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     load(db, tmp_path, [(f"O{m}", f"once{m}", 250 + m, 20.0) for m in range(5)])
-    run_segmentation(db, AS_OF)
-    now = datetime(2026, 11, 21, tzinfo=CHINA).timestamp()
+    run_segmentation(db, AS_OF, clock)
+    now = NOW
     set_override(
         db,
         "once1",
@@ -119,7 +125,7 @@ def test_overrides_survive_runs_until_they_expire(db, tmp_path: Path) -> None:  
         now=now,
     )
     assert db.execute("SELECT segment FROM members WHERE id = 'once1'").fetchone() == ("S1",)
-    rerun = run_segmentation(db, AS_OF)
+    rerun = run_segmentation(db, AS_OF, clock)
     row = db.execute(
         "SELECT rule_segment, segment FROM member_scores WHERE run_id = ? AND member_id = 'once1'",
         [rerun["id"]],
@@ -136,11 +142,11 @@ def test_overrides_survive_runs_until_they_expire(db, tmp_path: Path) -> None:  
 
 def test_revoking_an_override_restores_the_rules_circle(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     load(db, tmp_path, [("O1", "m1", 300, 20.0)])
-    run_segmentation(db, AS_OF)
-    set_override(db, "m1", Segment.S2, "老客户, 换了手机号", "运营")
+    run_segmentation(db, AS_OF, clock)
+    set_override(db, "m1", Segment.S2, "老客户, 换了手机号", "运营", None, NOW)
     assert active_override(db, "m1")["segment"] == "S2"
-    assert revoke_override(db, "m1", "运营")
-    assert not revoke_override(db, "m1", "运营")
+    assert revoke_override(db, "m1", "运营", NOW)
+    assert not revoke_override(db, "m1", "运营", NOW)
     assert db.execute("SELECT segment FROM members WHERE id = 'm1'").fetchone() == ("S6",)
     trail = audit_trail(db, "m1")
     assert [e["action"] for e in trail] == ["override_set", "override_revoked"]
@@ -149,12 +155,15 @@ def test_revoking_an_override_restores_the_rules_circle(db, tmp_path: Path) -> N
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"reason": " "}, "reason: required"), ({"expires_at": 1.0}, "must be in the future")],
+    [
+        ({"reason": " "}, "reason: 必填"),
+        ({"expires_at": NOW - 1}, "expires_at: 到期时间必须在将来"),
+    ],
 )
 def test_bad_overrides_are_refused(db, tmp_path: Path, kwargs: dict, message: str) -> None:  # type: ignore[no-untyped-def]
     load(db, tmp_path, [("O1", "m1", 30, 20.0)])
-    arguments = {"reason": "因为", "author": "运营", **kwargs}
-    with pytest.raises(ValueError, match=message):
+    arguments = {"reason": "因为", "author": "运营", "expires_at": None, "now": NOW, **kwargs}
+    with pytest.raises(Refused, match=message):
         set_override(db, "m1", Segment.S1, **arguments)
     assert active_override(db, "m1") is None
 
@@ -163,7 +172,7 @@ def test_the_retail_sample_segments_with_cancellations_taken_out(db) -> None:  #
     options = load_mapping_file(DATA / "retail_map.toml", "orders")
     options.skip_bad = True
     import_file(db, "orders", DATA / "online_retail_sample.csv", options)
-    run = run_segmentation(db, date(2010, 12, 9))
+    run = run_segmentation(db, date(2010, 12, 9), clock)
     by_member = scores(db, run["id"])
     assert by_member["14527"][4:6] == ("S6", 0)  # only a cancellation: no purchase
     assert by_member["17850"][5] == 3  # three invoices by 17850

@@ -1,0 +1,179 @@
+"""Loading the facts the domain's decisions need, and persisting what they decided.
+
+SQL stays here and in the modules that call these: reads of rows into the domain's
+dataclasses, and writes of the projections (stock, chains, order status) a decision
+changed. No rule lives here.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+from console.domain.chains import ACTIVE_CHAIN_STATUSES, Chain, ChainStatus
+from console.domain.commands import LineupProduct
+from console.domain.orders import Cancellation, OrderStatus, StandingOrder
+
+_CHAIN_COLUMNS = "id, product_id, threshold, cap, deadline, gift_first, gift, status, entries"
+_ORDER_COLUMNS = "id, member_id, product_id, quantity, amount, pickup_point, chain_id, status"
+ACTIVE = tuple(s.value for s in ACTIVE_CHAIN_STATUSES)
+_ACTIVE_IN = f"status IN ({', '.join('?' * len(ACTIVE))})"
+
+
+def _chain(row: tuple[object, ...]) -> Chain:
+    cid, product, threshold, cap, deadline, gift_first, gift, status, entries = row
+    return Chain(
+        str(cid),
+        str(product),
+        int(str(threshold)),
+        int(str(cap)),
+        float(str(deadline)),
+        int(str(gift_first)),
+        str(gift),
+        ChainStatus(str(status)),
+        int(str(entries)),
+    )
+
+
+def load_chain(conn: sqlite3.Connection, sid: str, chain_id: str) -> Chain | None:
+    row = conn.execute(
+        f"SELECT {_CHAIN_COLUMNS} FROM chains WHERE id = ? AND session_id = ?", [chain_id, sid]
+    ).fetchone()
+    return None if row is None else _chain(row)
+
+
+def active_chain_on(conn: sqlite3.Connection, sid: str, product_id: str) -> bool:
+    return (
+        conn.execute(
+            f"SELECT 1 FROM chains WHERE session_id = ? AND product_id = ? AND {_ACTIVE_IN}",
+            [sid, product_id, *ACTIVE],
+        ).fetchone()
+        is not None
+    )
+
+
+def due_chains(conn: sqlite3.Connection, now: float) -> list[tuple[str, Chain]]:
+    """(session, chain) of every chain still taking entries whose deadline has come."""
+    return [
+        (str(row[0]), _chain(row[1:]))
+        for row in conn.execute(
+            f"SELECT session_id, {_CHAIN_COLUMNS} FROM chains WHERE {_ACTIVE_IN} "
+            "AND deadline <= ? ORDER BY deadline",
+            [*ACTIVE, now],
+        )
+    ]
+
+
+def any_chain_due(conn: sqlite3.Connection, now: float) -> bool:
+    row = conn.execute(
+        f"SELECT EXISTS (SELECT 1 FROM chains WHERE {_ACTIVE_IN} AND deadline <= ?)",
+        [*ACTIVE, now],
+    ).fetchone()
+    return bool(row[0])
+
+
+def insert_chain(conn: sqlite3.Connection, sid: str, chain: Chain, actor: str, now: float) -> None:
+    conn.execute(
+        "INSERT INTO chains (id, session_id, product_id, threshold, cap, deadline, "
+        "gift_first, gift, status, entries, opened_by, opened_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            chain.id,
+            sid,
+            chain.product_id,
+            chain.threshold,
+            chain.cap,
+            chain.deadline,
+            chain.gift_first,
+            chain.gift,
+            chain.status.value,
+            chain.entries,
+            actor,
+            now,
+        ],
+    )
+
+
+def save_chain(conn: sqlite3.Connection, chain: Chain) -> None:
+    conn.execute(
+        "UPDATE chains SET status = ?, entries = ? WHERE id = ?",
+        [chain.status.value, chain.entries, chain.id],
+    )
+
+
+def set_stock(conn: sqlite3.Connection, product_id: str, stock: int) -> None:
+    conn.execute("UPDATE products SET stock = ? WHERE id = ?", [stock, product_id])
+
+
+def stock_of(conn: sqlite3.Connection, product_ids: Iterable[str]) -> dict[str, int]:
+    ids = sorted(set(product_ids))
+    if not ids:
+        return {}
+    rows = conn.execute(
+        f"SELECT id, stock FROM products WHERE id IN ({', '.join('?' * len(ids))})", ids
+    )
+    return {str(pid): int(stock) for pid, stock in rows}
+
+
+def lineup_product(conn: sqlite3.Connection, sid: str, product_id: str) -> LineupProduct | None:
+    row = conn.execute(
+        "SELECT p.id, p.name, p.stock FROM session_products AS s JOIN products AS p "
+        "ON p.id = s.product_id WHERE s.session_id = ? AND s.product_id = ?",
+        [sid, product_id],
+    ).fetchone()
+    return None if row is None else LineupProduct(str(row[0]), str(row[1]), int(row[2]))
+
+
+def _standing(row: tuple[object, ...]) -> StandingOrder:
+    oid, member, product, quantity, amount, point, chain_id, status = row
+    return StandingOrder(
+        str(oid),
+        str(member),
+        str(product),
+        int(str(quantity)),
+        int(str(amount)),
+        str(point),
+        str(chain_id) if chain_id else None,
+        OrderStatus(str(status)),
+    )
+
+
+def load_order(conn: sqlite3.Connection, sid: str, order_id: str) -> StandingOrder | None:
+    row = conn.execute(
+        f"SELECT {_ORDER_COLUMNS} FROM live_orders WHERE id = ? AND session_id = ?",
+        [order_id, sid],
+    ).fetchone()
+    return None if row is None else _standing(row)
+
+
+def chain_entries(conn: sqlite3.Connection, chain_id: str) -> list[StandingOrder]:
+    """A chain's standing entries, oldest first."""
+    return [
+        _standing(row)
+        for row in conn.execute(
+            f"SELECT {_ORDER_COLUMNS} FROM live_orders WHERE chain_id = ? AND status = ? "
+            "ORDER BY created_at, seq",
+            [chain_id, OrderStatus.PLACED.value],
+        )
+    ]
+
+
+def mark_cancelled(conn: sqlite3.Connection, order_ids: Iterable[str]) -> None:
+    conn.executemany(
+        "UPDATE live_orders SET status = ? WHERE id = ?",
+        [(OrderStatus.CANCELLED.value, oid) for oid in order_ids],
+    )
+
+
+def session_status(conn: sqlite3.Connection, sid: str) -> str | None:
+    row = conn.execute("SELECT status FROM sessions WHERE id = ?", [sid]).fetchone()
+    return None if row is None else str(row[0])
+
+
+def save_cancellation(conn: sqlite3.Connection, cancellation: Cancellation) -> None:
+    """Persist what ``orders.cancel_orders`` decided: statuses, stock, chain entries."""
+    mark_cancelled(conn, cancellation.order_ids)
+    for product_id, stock in cancellation.stock.items():
+        set_stock(conn, product_id, stock)
+    for chain in cancellation.chains.values():
+        save_chain(conn, chain)
