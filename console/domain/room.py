@@ -56,7 +56,7 @@ class RoomState:
     last_ts: float | None = None
     orders: int = 0
     gmv: int = 0  # fen
-    buyers: set[str] = field(default_factory=set)
+    buyers: dict[str, int] = field(default_factory=dict)  # member -> their standing orders
     orders_by_segment: dict[Segment, int] = field(default_factory=_zero_by_segment)
     gmv_by_segment: dict[Segment, int] = field(default_factory=_zero_by_segment)
     units_by_product: dict[str, int] = field(default_factory=dict)
@@ -198,7 +198,7 @@ class RoomState:
         self.orders += 1
         self.gmv += amount
         if event.member_id:
-            self.buyers.add(event.member_id)
+            self.buyers[event.member_id] = self.buyers.get(event.member_id, 0) + 1
         if event.segment is not None:
             self.orders_by_segment[event.segment] += 1
             self.gmv_by_segment[event.segment] += amount
@@ -233,7 +233,7 @@ class RoomState:
                 )
 
     def _on_cancelled(self, event: Event) -> None:
-        """A cancelled order no longer counts: orders, GMV, units, its chain entry."""
+        """A cancelled order no longer counts: orders, GMV, units, its buyer, its chain entry."""
         data = event.data
         amount = int(data.get("amount", 0))
         product = str(data.get("product_id", ""))
@@ -241,6 +241,11 @@ class RoomState:
         self.cancelled_orders += 1
         self.orders -= 1
         self.gmv -= amount
+        standing = self.buyers.get(event.member_id or "", 0)
+        if standing > 1:
+            self.buyers[str(event.member_id)] = standing - 1
+        elif standing == 1:
+            del self.buyers[str(event.member_id)]
         if event.segment is not None:
             self.orders_by_segment[event.segment] -= 1
             self.gmv_by_segment[event.segment] -= amount

@@ -19,7 +19,7 @@ from console.domain.room import RoomState
 from console.domain.segments import Segment
 from console.domain.shoutouts import Shoutout, ShoutoutBoard, ShoutoutKind
 
-FORMAT = 1
+FORMAT = 2  # 2: ``buyers`` counts each member's standing orders
 
 
 class SnapshotError(ValueError):
@@ -136,7 +136,7 @@ _CODECS: dict[str, _Codec] = {
     "last_ts": _PLAIN,
     "orders": _PLAIN,
     "gmv": _PLAIN,
-    "buyers": _SET,
+    "buyers": _CONTAINER,
     "orders_by_segment": _BY_SEGMENT,
     "gmv_by_segment": _BY_SEGMENT,
     "units_by_product": _CONTAINER,

@@ -1,13 +1,15 @@
 """A session's review figures (复盘数据), computed from its event log alone.
 
-The definitions are DOMAIN.md's:
+Each figure is defined once, in ``console.domain.metrics`` (the live tiles use the same
+functions); in short:
 
 - reached: members of the session's audience (with their circle when it was set);
-- watched: distinct members who joined the room; watch conversion = audience members who
-  joined / reached;
-- interacted: watchers who commented, liked or shared; interaction rate = interacted / watched;
-- chain entrants: watchers with an order or a 接龙 entry that stands (not cancelled); chain
-  conversion = chain entrants / watched;
+- audience_watched (受邀观看): audience members who joined, in their audience circle; watch
+  conversion = audience_watched / reached;
+- watched (观看): everyone who joined, guests and uninvited members included;
+- interacted: viewers who commented, liked or shared; interaction rate = interacted / watched;
+- chain entrants: viewers with an order or a 接龙 entry that stands (not cancelled); chain
+  conversion = chain entrants / watched, no value in a session that opened no 接龙;
 - GMV, orders, buyers (net of cancellations); AOV 客单价 = GMV / buyers;
 - new-customer retention 新客沉淀率 = new customers whose order stands at a pickup point with a
   团长 / new customers;
@@ -15,9 +17,11 @@ The definitions are DOMAIN.md's:
 - KOC share = new-customer orders naming a KOC referrer / new-customer orders;
 - chains formed = chains that reached their threshold / chains opened.
 
-A member counts in the circle their events were stamped with (their circle at the time), so a
-later re-segmentation does not rewrite a past session. Money is in fen here; ``to_json``
-gives yuan. Rates are fractions, None where the denominator is zero.
+Every rate's numerator and denominator are keys of the same object (``RATE_PARTS``). A member
+counts in the circle their events were stamped with (their circle at the time), so a later
+re-segmentation does not rewrite a past session; reached and audience_watched count in the
+circle the audience gave them. Money is in fen here; ``to_json`` gives yuan. Rates are
+fractions, None where there is nothing to divide by.
 """
 
 from __future__ import annotations
@@ -26,11 +30,33 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from console.domain import metrics
 from console.domain.events import Event, EventType
+from console.domain.metrics import Rate
 from console.domain.segments import ALL_SEGMENTS, Segment
 
 INTERACTIONS = frozenset({EventType.COMMENT, EventType.LIKE, EventType.SHARE})
 TOTAL = "total"
+
+RATE_PARTS: Mapping[str, tuple[str, str]] = {
+    "watch_conversion": ("audience_watched", "reached"),
+    "interaction_rate": ("interacted", "watched"),
+    "chain_conversion": ("chain_entrants", "watched"),
+    "new_customer_retention": ("new_customers_retained", "new_customers"),
+    "wakeup_rate": ("s6_woken", "s6_reached"),
+    "koc_share": ("koc_new_customer_orders", "new_customer_orders"),
+    "chains_formed": ("chains_formed_count", "chains_opened"),
+}
+"""Each rate of ``/stats``: the keys of its numerator and its denominator, beside it."""
+
+
+def rate_from_json(figures: Mapping[str, Any], key: str) -> Rate | None:
+    """The rate ``key`` of a ``/stats`` object with its own figures; None where ``/stats``
+    gives it no value (nothing to divide by, or no 接龙 to convert to)."""
+    numerator, denominator = RATE_PARTS[key]
+    if figures.get(key) is None or numerator not in figures or denominator not in figures:
+        return None
+    return Rate(int(figures[numerator]), int(figures[denominator]))
 
 
 @dataclass
@@ -51,34 +77,35 @@ class _Tally:
     """One column of figures: a circle, or the total."""
 
     reached: int = 0
+    audience_watched: int = 0
     watched: set[str] = field(default_factory=set)
-    audience_watched: set[str] = field(default_factory=set)
     interacted: set[str] = field(default_factory=set)
-    entrants: set[str] = field(default_factory=set)
     orders: int = 0
     gmv: int = 0
     buyers: set[str] = field(default_factory=set)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, chains_opened: int) -> dict[str, Any]:
         watched = len(self.watched)
         buyers = len(self.buyers)
+        entrants = metrics.chain_entrants(self.buyers, self.watched)
         return {
             "reached": self.reached,
+            "audience_watched": self.audience_watched,
             "watched": watched,
-            "watch_conversion": _rate(len(self.audience_watched), self.reached),
+            "watch_conversion": metrics.watch_conversion(
+                self.audience_watched, self.reached
+            ).rounded(),
             "interacted": len(self.interacted),
-            "interaction_rate": _rate(len(self.interacted), watched),
-            "chain_entrants": len(self.entrants),
-            "chain_conversion": _rate(len(self.entrants), watched),
+            "interaction_rate": metrics.interaction_rate(len(self.interacted), watched).rounded(),
+            "chain_entrants": entrants,
+            "chain_conversion": metrics.chain_conversion(
+                entrants, watched, chains_opened
+            ).rounded(),
             "gmv": self.gmv / 100,
             "orders": self.orders,
             "buyers": buyers,
-            "aov": round(self.gmv / buyers / 100, 2) if buyers else None,
+            "aov": metrics.average_order_value(self.gmv, buyers),
         }
-
-
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
 
 
 @dataclass
@@ -163,15 +190,14 @@ def stats_from_facts(
     def columns(segment: Segment | None) -> list[_Tally]:
         return [total, by_segment[segment]] if segment is not None else [total]
 
-    for segment in audience.values():
+    for member, segment in audience.items():
         for tally in columns(segment):
             tally.reached += 1
+            tally.audience_watched += int(member in joined)  # in the circle of reached
     for member in joined:
         segment = segment_of.get(member)
         for tally in columns(segment):
             tally.watched.add(member)
-            if member in audience:
-                tally.audience_watched.add(member)
             if member in interacted:
                 tally.interacted.add(member)
     standing = [order for order in orders.values() if not order.cancelled]
@@ -180,12 +206,13 @@ def stats_from_facts(
             tally.orders += 1
             tally.gmv += order.amount
             tally.buyers.add(order.member)
-            if order.member in tally.watched:
-                tally.entrants.add(order.member)
 
+    opened = len(chains_opened)
     result: dict[str, Any] = {
-        TOTAL: total.to_json(),
-        "by_segment": {segment.value: by_segment[segment].to_json() for segment in ALL_SEGMENTS},
+        TOTAL: total.to_json(opened),
+        "by_segment": {
+            segment.value: by_segment[segment].to_json(opened) for segment in ALL_SEGMENTS
+        },
     }
     result[TOTAL].update(_session_wide(orders, audience, leaders, chains_opened, chains_formed))
     result["koc_leaderboard"] = _koc_leaderboard(standing, nicks or {})
@@ -211,15 +238,25 @@ def _session_wide(
         if o.member in new_customers and not o.cancelled and leaders.get(o.point)
     }
     new_orders = [o for o in orders.values() if o.new_customer and not o.cancelled]
+    koc_orders = sum(1 for o in new_orders if o.referrer_koc)
     s6_reached = {m for m, s in audience.items() if s is Segment.S6}
     s6_buyers = {o.member for o in orders.values() if not o.cancelled and o.member in s6_reached}
+    formed = len(chains_formed & chains_opened)
     return {
         "new_customers": len(new_customers),
-        "new_customer_retention": _rate(len(retained), len(new_customers)),
-        "wakeup_rate": _rate(len(s6_buyers), len(s6_reached)),
-        "koc_share": _rate(sum(1 for o in new_orders if o.referrer_koc), len(new_orders)),
+        "new_customers_retained": len(retained),
+        "new_customer_retention": metrics.new_customer_retention(
+            len(retained), len(new_customers)
+        ).rounded(),
+        "s6_reached": len(s6_reached),
+        "s6_woken": len(s6_buyers),
+        "wakeup_rate": metrics.wakeup_rate(len(s6_buyers), len(s6_reached)).rounded(),
+        "new_customer_orders": len(new_orders),
+        "koc_new_customer_orders": koc_orders,
+        "koc_share": metrics.koc_share(koc_orders, len(new_orders)).rounded(),
         "chains_opened": len(chains_opened),
-        "chains_formed": _rate(len(chains_formed & chains_opened), len(chains_opened)),
+        "chains_formed_count": formed,
+        "chains_formed": metrics.chains_formed(formed, len(chains_opened)).rounded(),
     }
 
 

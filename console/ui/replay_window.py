@@ -42,7 +42,7 @@ from console.domain.segments import ALL_SEGMENTS
 from console.domain.text import display_text
 from console.domain.timeline import Marker, Sample, Timeline
 from console.sync.client import StoreClient
-from console.ui.report import METRICS, SESSION_WIDE, fmt, write_report
+from console.ui.report import METRICS, SESSION_WIDE, figure_text, rate_parts_text, write_report
 from console.ui.shoutout_model import ShoutoutModel
 from console.ui.theme import PALETTE, SEGMENT_COLORS
 from console.ui.widgets.chain_chart import ChainPanel
@@ -481,7 +481,8 @@ class ReplayWindow(QMainWindow):
         _fill(
             self.stats_table,
             ["分层", *(label for _, label, _ in METRICS)],
-            [[name, *(fmt(f[k], kind) for k, _, kind in METRICS)] for name, f in columns],
+            [[name, *(figure_text(f, k, kind) for k, _, kind in METRICS)] for name, f in columns],
+            tips=[["", *(rate_parts_text(f, k) for k, _, _ in METRICS)] for _, f in columns],
         )
         _fill(
             self.koc_table,
@@ -530,7 +531,7 @@ class ReplayWindow(QMainWindow):
             self.compare_table,
             ["指标", *(display_text(str(info.get("title", info["id"])), 20) for info, _ in rows)],
             [
-                [label, *(fmt(stats["total"].get(key), kind) for _, stats in rows)]
+                [label, *(figure_text(stats["total"], key, kind) for _, stats in rows)]
                 for key, label, kind in metrics
             ],
         )
@@ -554,7 +555,13 @@ class ReplayWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _fill(table: QTableWidget, headers: list[str], rows: list[list[Any]]) -> None:
+def _fill(
+    table: QTableWidget,
+    headers: list[str],
+    rows: list[list[Any]],
+    tips: list[list[str]] | None = None,
+) -> None:
+    """The table's cells; ``tips``: a tool tip per cell (a rate: what it divides)."""
     table.clear()
     table.setColumnCount(len(headers))
     table.setRowCount(len(rows))
@@ -564,6 +571,8 @@ def _fill(table: QTableWidget, headers: list[str], rows: list[list[Any]]) -> Non
         for c, value in enumerate(row):
             item = QTableWidgetItem(str(value))
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            if tips is not None and tips[r][c]:
+                item.setToolTip(tips[r][c])
             if c:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(r, c, item)

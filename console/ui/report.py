@@ -2,7 +2,8 @@
 
 Writes ``stats.json`` (exactly ``GET /stats``), a CSV per table, PNG charts drawn with the
 console's own pyqtgraph widgets (offscreen), and ``report.html``, one page an operator can send
-to the brand. Every figure comes from the store's log through the stats code.
+to the brand. Every figure comes from the store's log through the stats code; a rate is
+printed from its own numerator and denominator (``console.domain.metrics``) and beside them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from string import Template
@@ -20,7 +21,9 @@ import orjson
 import pyqtgraph as pg
 
 from console.domain.events import EventType
+from console.domain.metrics import NO_VALUE, format_rate
 from console.domain.segments import ALL_SEGMENTS
+from console.domain.stats import RATE_PARTS, rate_from_json
 from console.domain.timeline import Marker, Sample, Timeline
 from console.resources import resource_path
 from console.sync.client import StoreClient
@@ -29,11 +32,12 @@ from console.ui.theme import PALETTE, SEGMENT_COLORS
 CHINA = timezone(timedelta(hours=8))
 METRICS = (
     ("reached", "触达", "int"),
-    ("watched", "观看", "int"),
+    ("audience_watched", "受邀观看", "int"),
     ("watch_conversion", "观看转化率", "rate"),
+    ("watched", "观看 (全部观众)", "int"),
     ("interacted", "互动人数", "int"),
     ("interaction_rate", "互动率", "rate"),
-    ("chain_entrants", "下单/接龙人数", "int"),
+    ("chain_entrants", "下单/接龙观众", "int"),
     ("chain_conversion", "接龙转化率", "rate"),
     ("orders", "订单", "int"),
     ("buyers", "买家", "int"),
@@ -42,22 +46,68 @@ METRICS = (
 )
 SESSION_WIDE = (
     ("new_customers", "新客", "int"),
+    ("new_customers_retained", "沉淀到团长的新客", "int"),
     ("new_customer_retention", "新客沉淀率", "rate"),
+    ("s6_reached", "S6触达", "int"),
+    ("s6_woken", "S6下单", "int"),
     ("wakeup_rate", "S6唤醒率", "rate"),
+    ("new_customer_orders", "新客订单", "int"),
+    ("koc_new_customer_orders", "KOC带来的新客订单", "int"),
     ("koc_share", "KOC带新占比", "rate"),
     ("chains_opened", "开接龙", "int"),
+    ("chains_formed_count", "成团", "int"),
     ("chains_formed", "成团率", "rate"),
+)
+LABELS = {key: label for key, label, _ in (*METRICS, *SESSION_WIDE)}
+KINDS = {key: kind for key, _, kind in (*METRICS, *SESSION_WIDE)}
+HEADLINE = (
+    "reached",
+    "audience_watched",
+    "watch_conversion",
+    "watched",
+    "chain_entrants",
+    "chain_conversion",
+    "gmv",
+    "buyers",
+    "aov",
+    "new_customer_retention",
+    "wakeup_rate",
+    "koc_share",
+    "chains_formed",
 )
 
 
 def fmt(value: Any, kind: str) -> str:
     if value is None:
-        return "—"
+        return NO_VALUE
     if kind == "rate":
-        return f"{value:.1%}"
+        return format_rate(value)
     if kind == "money":
         return f"{value:,.2f}"
     return f"{value:,}"
+
+
+def figure_text(figures: Mapping[str, Any], key: str, kind: str) -> str:
+    """A figure as printed; a rate from its own numerator and denominator, so that it
+    reconciles with them ("—" where ``/stats`` has nothing to divide by)."""
+    rate = rate_from_json(figures, key) if key in RATE_PARTS else None
+    return rate.percent() if rate is not None else fmt(figures.get(key), kind)
+
+
+def rate_parts_text(figures: Mapping[str, Any], key: str) -> str:
+    """What a rate divides, labelled: "受邀观看 105 / 触达 120" ("" for no rate)."""
+    if key not in RATE_PARTS or rate_from_json(figures, key) is None:
+        return ""
+    numerator, denominator = RATE_PARTS[key]
+    return (
+        f"{LABELS[numerator]} {figures[numerator]:,} / {LABELS[denominator]} "
+        f"{figures[denominator]:,}"
+    )
+
+
+def _rate_cell(figures: Mapping[str, Any], key: str) -> str:
+    rate = rate_from_json(figures, key)
+    return NO_VALUE if rate is None else f"{rate.percent()} ({rate.fraction()})"
 
 
 async def fetch(client: StoreClient, sid: str) -> tuple[dict[str, Any], dict[str, Any], Timeline]:
@@ -199,6 +249,17 @@ def _save(widget: Any, path: Path) -> Path:
     return path
 
 
+def _tile(figures: Mapping[str, Any], key: str) -> str:
+    """One headline figure; a rate with what it divides under it."""
+    parts = html.escape(rate_parts_text(figures, key))
+    return (
+        f"<div class='tile'><div class='label'>{html.escape(LABELS[key])}</div>"
+        f"<div class='value'>{html.escape(figure_text(figures, key, KINDS[key]))}</div>"
+        + (f"<div class='parts'>{parts}</div>" if parts else "")
+        + "</div>"
+    )
+
+
 def _cells(values: Sequence[object], tag: str = "td") -> str:
     return "".join(f"<{tag}>{html.escape(str(v))}</{tag}>" for v in values)
 
@@ -208,17 +269,22 @@ def write_html(
 ) -> Path:
     started = session.get("started_at")
     total = stats["total"]
-    headline_keys = (*METRICS[1:3], METRICS[6], *METRICS[9:11], *SESSION_WIDE[1:4])
-    headline = "".join(
-        "<div class='tile'><div class='label'>"
-        f"{html.escape(label)}</div><div class='value'>{fmt(total[key], kind)}</div></div>"
-        for key, label, kind in headline_keys
-    )
+    headline = "".join(_tile(total, key) for key in HEADLINE)
     columns = [("合计", total)] + [
         (f"{s.value} {s.label}", stats["by_segment"][s.value]) for s in ALL_SEGMENTS
     ]
     metric_rows = "".join(
-        "<tr>" + _cells([name, *(fmt(figures[k], kind) for k, _, kind in METRICS)]) + "</tr>"
+        "<tr>"
+        + _cells(
+            [
+                name,
+                *(
+                    _rate_cell(figures, k) if kind == "rate" else fmt(figures[k], kind)
+                    for k, _, kind in METRICS
+                ),
+            ]
+        )
+        + "</tr>"
         for name, figures in columns
     )
     kocs = "".join(

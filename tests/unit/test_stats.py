@@ -8,7 +8,7 @@ import pytest
 
 from console.domain.events import Event, EventType
 from console.domain.segments import Segment
-from console.domain.stats import session_stats
+from console.domain.stats import RATE_PARTS, rate_from_json, session_stats
 
 S1, S2, S3, S4, S6 = Segment.S1, Segment.S2, Segment.S3, Segment.S4, Segment.S6
 
@@ -60,6 +60,7 @@ def stats() -> dict[str, Any]:
 def test_total_funnel(stats: dict[str, Any]) -> None:
     total = stats["total"]
     assert total["reached"] == 6
+    assert total["audience_watched"] == 3  # a, c, d; g came uninvited
     assert total["watched"] == 4  # a, c, d, g
     assert total["watch_conversion"] == 0.5  # a, c, d of the 6 reached
     assert total["interacted"] == 3  # a commented, c liked, g shared
@@ -80,17 +81,44 @@ def test_session_wide_rates(stats: dict[str, Any]) -> None:
     total = stats["total"]
     assert total["new_customers"] == 3  # d, g, x
     # d stands at p2 (李团长); g's order was cancelled; x's point p3 has no 团长.
+    assert total["new_customers_retained"] == 1
     assert total["new_customer_retention"] == 0.3333
+    assert (total["s6_woken"], total["s6_reached"]) == (1, 2)
     assert total["wakeup_rate"] == 0.5  # d of the S6 reached (d, e)
+    assert (total["koc_new_customer_orders"], total["new_customer_orders"]) == (1, 2)
     assert total["koc_share"] == 0.5  # o2 names a KOC (g), o4 names h, who is not one
     assert total["chains_opened"] == 2
+    assert total["chains_formed_count"] == 1
     assert total["chains_formed"] == 0.5  # c1 formed, c2 did not
+
+
+def test_every_rate_is_its_own_figures_divided(stats: dict[str, Any]) -> None:
+    columns = [stats["total"], *stats["by_segment"].values()]
+    for figures in columns:
+        for key in RATE_PARTS:
+            if key not in figures:
+                continue  # the session-wide rates are in the total only
+            rate = rate_from_json(figures, key)
+            assert (rate.rounded() if rate else None) == figures[key], key
+
+
+def test_a_circle_never_converts_more_than_it_reached() -> None:
+    """A member re-segmented after the audience was set (a: S1 then, S2 now) and an uninvited
+    S1 member (u) who joined: S1 still converts 1 of 1 reached, not 2 of 1."""
+    events = [
+        Event(1, "e1", EventType.VIEWER_JOINED, 1.0, "a", S2),
+        Event(2, "e2", EventType.VIEWER_JOINED, 2.0, "u", S1),
+    ]
+    s1 = session_stats(events, {"a": S1}, {})["by_segment"]["S1"]
+    assert (s1["reached"], s1["audience_watched"], s1["watch_conversion"]) == (1, 1, 1.0)
+    assert s1["watched"] == 1  # u: every viewer stamped S1, labelled apart
 
 
 def test_per_circle(stats: dict[str, Any]) -> None:
     s1, s2, s4, s6 = (stats["by_segment"][s] for s in ("S1", "S2", "S4", "S6"))
     assert s1 == {
         "reached": 2,
+        "audience_watched": 1,  # a (b never came)
         "watched": 1,
         "watch_conversion": 0.5,
         "interacted": 1,
