@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -12,12 +13,21 @@ from pathlib import Path
 from typing import Any
 
 from console import __version__
+from console.logs import log_file, setup_logging
 
 PROG = "python main.py"
+log = logging.getLogger(__name__)
 
 
 class CliError(Exception):
     """A user-facing failure: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Every command's ``--help`` ends with where the log goes (sub-commands inherit it)."""
+
+    def format_help(self) -> str:
+        return f"{super().format_help()}\nlog file: {log_file()}\n"
 
 
 def _positive_float(text: str) -> float:
@@ -175,7 +185,7 @@ def _add_live_commands(commands: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="直播中控台: live-host console for segmented private-domain live commerce. "
         "Without a sub-command: the embedded demo (store + simulated broadcast + console).",
@@ -209,13 +219,20 @@ def main(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     if (args.screenshot is None) != (args.exit_after is None) and args.screenshot is not None:
         parser.error("--screenshot needs --exit-after SECONDS")
+    setup_logging()
+    log.info("%s %s started", PROG, args.command or "(embedded)")  # never argv: tokens
     try:
         return _dispatch(args)
     except CliError as exc:
+        log.info("%s: %s", args.command or "embedded", exc)
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        # The traceback goes to the log file and to stderr (the stderr handler).
+        log.exception("%s %s failed", PROG, args.command or "(embedded)")
+        return 1
 
 
 def _dispatch(args: argparse.Namespace) -> int:

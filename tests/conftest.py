@@ -13,14 +13,26 @@ os.environ.setdefault("QT_API", "pyside6")
 
 from tests.helpers import StoreProcess
 
+XDG_DIRS = ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_user_dirs_for_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Session fixtures too (the shared store process logs to the user's log directory)."""
+    home = tmp_path_factory.mktemp("session-home")
+    with pytest.MonkeyPatch.context() as patch:
+        for name in XDG_DIRS:
+            patch.setenv(name, str(home / name.lower()))
+        yield
+
 
 @pytest.fixture(autouse=True)
 def _private_user_dirs(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No test reads or writes the real user's data, cache or settings directories."""
+    """No test reads or writes the real user's data, cache, settings or log directories."""
     home = tmp_path_factory.mktemp("home")
-    for name in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
+    for name in XDG_DIRS:
         monkeypatch.setenv(name, str(home / name.lower()))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -15,6 +16,7 @@ import uvicorn
 from console.store.app import create_app
 
 READY_PREFIX = "store listening on "
+log = logging.getLogger(__name__)
 
 
 def watch_parent(poll_s: float = 0.5) -> None:
@@ -48,11 +50,14 @@ def serve(db_path: Path, host: str = "127.0.0.1", port: int = 8765) -> None:
 
     def announce() -> None:
         print(f"{READY_PREFIX}http://{url_host}:{bound_port}", flush=True)
+        log.info("store %s listening on http://%s:%s", db_path, url_host, bound_port)
 
     app = create_app(db_path, on_ready=announce)
     config = uvicorn.Config(
         app,
-        log_level="warning",
+        # No handlers of uvicorn's own: its records reach the root logger's (console.logs).
+        log_config=None,
+        log_level="info",
         access_log=False,
         timeout_graceful_shutdown=2,
         lifespan="on",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
@@ -14,11 +13,13 @@ import platformdirs
 import pyqtgraph as pg
 import qasync
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QVBoxLayout, QWidget
 
+from console.logs import log_file
 from console.sync.cache import LocalCache
 from console.sync.client import StoreClient
 from console.sync.outbox import Outbox
+from console.ui.crash import CrashBanner, CrashHandler, report_failure
 from console.ui.fonts import install_app_font
 from console.ui.live_session import LiveSession
 from console.ui.live_window import LiveWindow
@@ -77,26 +78,67 @@ def save_screenshot(window: QWidget, path: Path) -> bool:
     return saved
 
 
+def install_crash_handler(
+    window: QMainWindow,
+    read_only: Callable[[], None] | None = None,
+    loop: asyncio.AbstractEventLoop | None = None,
+) -> CrashHandler:
+    """Log and show uncaught exceptions (see ``console.ui.crash``): a banner above the
+    window's content; ``read_only`` is called on the first failure (it disables commands).
+    ``deactivate()`` the handler when the window is done."""
+    handler = CrashHandler(window)
+    banner = CrashBanner(log_file(), commands_held=read_only is not None)
+    content = window.takeCentralWidget()
+    frame = QWidget()
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(0)
+    layout.addWidget(banner)
+    if content is not None:
+        layout.addWidget(content, 1)
+    window.setCentralWidget(frame)
+    handler.crashed.connect(banner.show_failure)
+    if read_only is not None:
+        handler.crashed.connect(lambda _summary, _count: read_only())
+    banner.quit_requested.connect(window.close)
+    handler.activate(loop)
+    return handler
+
+
 def run_window(
     window: QMainWindow,
     work: Coroutine[Any, Any, None],
     shutdown: Callable[[], Awaitable[None]],
     screenshot: Path | None = None,
     exit_after: float | None = None,
+    read_only: Callable[[], None] | None = None,
 ) -> int:
     """Show ``window``, run ``work`` beside it until the window closes, then ``shutdown``.
 
-    With ``exit_after`` the window closes by itself, after saving ``screenshot``.
+    With ``exit_after`` the window closes by itself, after saving ``screenshot``. An
+    uncaught exception is logged and shown in the window (``install_crash_handler``); the
+    exit status is then 1.
     """
     status = 0
 
     async def main() -> None:
+        nonlocal status
+        crash = install_crash_handler(window, read_only, asyncio.get_running_loop())
+        try:
+            await show_and_wait()
+        finally:
+            crash.deactivate()
+        if crash.count:
+            status = 1
+
+    async def show_and_wait() -> None:
         nonlocal status
         closed = asyncio.Event()
         window.closed.connect(closed.set)  # type: ignore[attr-defined]
         window.show()
         freeze_long_lived_objects()
         task = asyncio.ensure_future(work)
+        task.add_done_callback(report_failure)
 
         def finish() -> None:
             nonlocal status
@@ -108,8 +150,8 @@ def run_window(
             QTimer.singleShot(int(exit_after * 1000), finish)
         await closed.wait()
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        # A failure of ``work`` was reported (``report_failure``) when it happened.
+        await asyncio.gather(task, return_exceptions=True)
         await shutdown()
 
     qasync.run(main())
@@ -136,7 +178,9 @@ def run_console(
         if live.outbox is not None:
             live.outbox.close()
 
-    return run_window(window, live.run(session), shutdown, screenshot, exit_after)
+    return run_window(
+        window, live.run(session), shutdown, screenshot, exit_after, window.set_read_only
+    )
 
 
 def run_segments(

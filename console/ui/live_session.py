@@ -7,24 +7,26 @@ ten times a second and emits ``room_changed`` once, so a burst of events costs o
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
 
+import httpx
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from console.domain.events import Event
-from console.domain.room import RoomState, SequenceGap
+from console.domain.room import RoomState
 from console.domain.sessions import SessionStatus
 from console.sync.cache import LocalCache
 from console.sync.client import StoreClient, StoreError
 from console.sync.follower import LinkStatus, LogFollower
 from console.sync.outbox import Outbox, OutboxSender, OutboxStatus
+from console.ui.crash import report_failure
 from console.ui.feed_model import FeedModel
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 REDRAW_INTERVAL_MS = 100
 CACHE_FLUSH_INTERVAL_S = 1.0
@@ -131,10 +133,11 @@ class LiveSession(QObject):
         """Stop following, write what is not cached yet, close the connection."""
         self._timer.stop()
         self._cache_timer.stop()
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        # Their failures were reported when they happened (``report_failure``, or ``run``).
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._on_timer_tick()
         await self._flush_cache()
         await self.client.aclose()
@@ -158,24 +161,40 @@ class LiveSession(QObject):
                     if exc.is_auth or exc.status == 404
                     else LinkStatus.RECONNECTING
                 )
+                log.info("resolving the session: the store refused: %s", exc)
                 self._on_follower_status(status, exc.reason)
-            except Exception as exc:
+            except (httpx.HTTPError, ValueError) as exc:  # ValueError: a body that is not JSON
+                log.info("store unreachable while resolving the session: %r", exc)
                 self._on_follower_status(LinkStatus.RECONNECTING, str(exc) or type(exc).__name__)
             await asyncio.sleep(SESSION_POLL_S)
 
     async def _refresh_session_periodically(self, sid: str) -> None:
+        """Pickup point names, cards and the session's metadata, polled; a failed poll is
+        logged and tried again next time (the follower reports the link itself)."""
         points_loaded = False
         while True:
             if not points_loaded:
-                with contextlib.suppress(Exception):
-                    points = await self.client.pickup_points()
+                points = await self._poll("pickup points", self.client.pickup_points())
+                if points is not None:
                     self.point_names = {p["id"]: p["name"] for p in points}
                     points_loaded = True
-            with contextlib.suppress(Exception):
-                self._on_cards(await self.client.cards(sid))
+            cards = await self._poll("cards", self.client.cards(sid))
+            if cards is not None:
+                self._on_cards(cards)
             await asyncio.sleep(SESSION_POLL_S * 2)
-            with contextlib.suppress(Exception):
-                self._on_session_info(await self.client.get_session(sid))
+            info = await self._poll("session", self.client.get_session(sid))
+            if info is not None:
+                self._on_session_info(info)
+
+    async def _poll(self, what: str, call: Coroutine[Any, Any, T]) -> T | None:
+        """``call``'s answer, or None when the store refused or could not be reached."""
+        try:
+            return await call
+        except StoreError as exc:
+            log.warning("refreshing the %s: the store refused: %s", what, exc)
+        except (httpx.HTTPError, ValueError) as exc:  # ValueError: a body that is not JSON
+            log.info("refreshing the %s failed: %r", what, exc)
+        return None
 
     def _on_cards(self, cards: list[dict[str, Any]]) -> None:
         if cards == self.cards:
@@ -232,6 +251,7 @@ class LiveSession(QObject):
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(report_failure)
 
     def _on_session_info(self, info: dict[str, Any]) -> None:
         if info == self.session:
@@ -306,13 +326,10 @@ class LiveSession(QObject):
         if not self._pending:
             return
         batch, self._pending = self._pending, []
-        try:
-            self.state.apply_all(batch)
-        except SequenceGap:
-            # The follower only hands over contiguous events: a gap here is a bug, and
-            # failing loudly beats showing a wrong room.
-            log.exception("event log out of order")
-            raise
+        # The follower only hands over contiguous events: a gap (``SequenceGap``) is a bug,
+        # and failing loudly (the crash handler logs it and stops the commands) beats
+        # showing a wrong room.
+        self.state.apply_all(batch)
         self.feed.add(batch)
         self._uncached.extend(batch)
         self.room_changed.emit()

@@ -9,9 +9,11 @@ with their shortcuts; every command goes through the store, so every console sho
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
+import httpx
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -30,6 +32,7 @@ from console.domain.metrics import tiers_to_address
 from console.domain.segments import Segment, parse_segment
 from console.domain.shoutouts import ShoutoutKind
 from console.domain.text import display_text
+from console.sync.client import StoreError
 from console.sync.follower import LinkStatus
 from console.sync.outbox import OutboxStatus
 from console.ui.command_dialogs import (
@@ -40,6 +43,7 @@ from console.ui.command_dialogs import (
     SessionPicker,
     StockDialog,
 )
+from console.ui.crash import report_failure
 from console.ui.live_session import LiveSession
 from console.ui.replay_window import ReplayController, ReplayWindow
 from console.ui.shoutout_model import ShoutoutModel
@@ -52,6 +56,8 @@ from console.ui.widgets.panel import panel
 from console.ui.widgets.product_card import NextCards, PresentingCard
 from console.ui.widgets.segment_mix import SegmentMixChart
 from console.ui.widgets.shoutout_view import ShoutoutView
+
+log = logging.getLogger(__name__)
 
 LINK_TEXT = {
     LinkStatus.CONNECTING: "连接中…",
@@ -94,6 +100,7 @@ class LiveWindow(QMainWindow):
         self.live = live
         self.font_family = font_family
         self.assistant_mode = False
+        self.read_only = False
         self.replays: list[ReplayWindow] = []
         self._review_task: asyncio.Future[None] | None = None
         self.setWindowTitle("直播中控台")
@@ -371,9 +378,15 @@ class LiveWindow(QMainWindow):
     def open_review(self) -> None:
         """复盘: pick a session of the store and open its replay beside the live window."""
         self._review_task = asyncio.ensure_future(self._pick_session())
+        self._review_task.add_done_callback(report_failure)
 
     async def _pick_session(self) -> None:
-        sessions = await self.live.client.list_sessions()
+        try:
+            sessions = await self.live.client.list_sessions()
+        except (StoreError, httpx.HTTPError) as exc:
+            # The link banner shows an unreachable store; a refusal is the token's role.
+            log.warning("review: cannot list the sessions: %s", exc)
+            return
         picker = SessionPicker(sessions, self)
         picker.submitted.connect(lambda fields: self.open_replay(str(fields["session_id"])))
         if self.dialog is not None:
@@ -388,6 +401,7 @@ class LiveWindow(QMainWindow):
         self.replays.append(replay)
         replay.show()
         replay.loading = asyncio.ensure_future(replay.controller.load())
+        replay.loading.add_done_callback(report_failure)
         return replay
 
     # -- slots -------------------------------------------------------------------------
@@ -436,13 +450,20 @@ class LiveWindow(QMainWindow):
         self.chains.by_point = on
         self._show_chains()
 
+    def set_read_only(self) -> None:
+        """After a crash the screen may be wrong: no more commands (see ``ui.crash``)."""
+        self.read_only = True
+        if self.dialog is not None:
+            self.dialog.close()
+        self._on_live_role_changed(self.live.role)
+
     def _on_live_role_changed(self, role: str) -> None:
         self.assistant_mode = role in COMMAND_ROLES
         self.mode_label.setText("场控模式" if self.assistant_mode else "主播视图")
         self.toolbar.setVisible(self.assistant_mode)
         self.feed_panel.setVisible(self.assistant_mode)
         for action in self.commands.values():
-            action.setEnabled(self.assistant_mode)
+            action.setEnabled(self.assistant_mode and not self.read_only)
         reviewer = role in REVIEW_ROLES
         self.review_action.setEnabled(reviewer)
         self.review_button.setVisible(reviewer)

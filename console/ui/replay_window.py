@@ -10,12 +10,13 @@ several sessions side by side. 导出报告 writes the report files (as ``main.p
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+import httpx
 import platformdirs
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
@@ -41,7 +42,8 @@ from console.domain.room import RoomState
 from console.domain.segments import ALL_SEGMENTS
 from console.domain.text import display_text
 from console.domain.timeline import Marker, Sample, Timeline
-from console.sync.client import StoreClient
+from console.sync.client import StoreClient, StoreError
+from console.ui.crash import report_failure
 from console.ui.report import METRICS, SESSION_WIDE, figure_text, rate_parts_text, write_report
 from console.ui.shoutout_model import ShoutoutModel
 from console.ui.theme import PALETTE, SEGMENT_COLORS
@@ -55,6 +57,7 @@ from console.ui.widgets.segment_mix import SegmentMixChart
 from console.ui.widgets.shoutout_view import ShoutoutView
 
 MOMENTS_KEPT = 32
+log = logging.getLogger(__name__)
 
 
 class ReplayController(QObject):
@@ -101,7 +104,8 @@ class ReplayController(QObject):
                 client.pickup_points(),
                 client.list_sessions(),
             )
-        except Exception as exc:
+        except (StoreError, httpx.HTTPError) as exc:
+            log.warning("replay of session %s: loading failed: %r", sid, exc)
             self.failed.emit(str(exc) or type(exc).__name__)
             return
         self.session, self.timeline, self.stats, self.cards = session, timeline, stats, cards
@@ -136,9 +140,11 @@ class ReplayController(QObject):
     async def compare(self, session_ids: list[str]) -> None:
         rows = []
         for sid in session_ids:
-            with contextlib.suppress(Exception):
-                info = next((s for s in self.sessions if s["id"] == sid), {"id": sid})
+            info = next((s for s in self.sessions if s["id"] == sid), {"id": sid})
+            try:
                 rows.append((info, await self.client.stats(sid)))
+            except (StoreError, httpx.HTTPError) as exc:
+                log.warning("compare: no stats for session %s (left out): %r", sid, exc)
         self.compared.emit(rows)
 
 
@@ -347,6 +353,7 @@ class ReplayWindow(QMainWindow):
         self._wanted = (seq, at)
         if self._fetching is None or self._fetching.done():
             self._fetching = asyncio.ensure_future(self._fetch_wanted())
+            self._fetching.add_done_callback(report_failure)
         return self._fetching
 
     async def _fetch_wanted(self) -> None:
@@ -356,7 +363,8 @@ class ReplayWindow(QMainWindow):
             started = time.perf_counter()
             try:
                 state, ts = await self.controller.moment(seq=seq, at=at)
-            except Exception as exc:
+            except (StoreError, httpx.HTTPError) as exc:
+                log.warning("replay: cannot load the moment %s/%s: %r", seq, at, exc)
                 self.moment_label.setText(display_text(f"无法载入该时刻：{exc}", 80))
                 continue
             if self._wanted is not None:
@@ -524,6 +532,7 @@ class ReplayWindow(QMainWindow):
 
     def _on_compare_clicked(self) -> None:
         self._comparing = asyncio.ensure_future(self.controller.compare(self.checked_sessions()))
+        self._comparing.add_done_callback(report_failure)
 
     def _on_controller_compared(self, rows: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
         metrics = [*METRICS, *SESSION_WIDE]

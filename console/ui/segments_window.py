@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from console.domain.segments import ALL_SEGMENTS, Segment
 from console.domain.text import display_text
+from console.ui.crash import report_failure
 from console.ui.override_dialog import OverrideDialog
 from console.ui.segment_models import CHINA, MemberTableModel, TransitionModel, segment_text
 from console.ui.segments_controller import PAGE_SIZE, SegmentsController
@@ -206,6 +207,7 @@ class SegmentsWindow(QMainWindow):
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(report_failure)
 
     def selected_member(self) -> dict[str, Any] | None:
         rows = self.member_view.selectionModel().selectedRows()

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 def run_main(*args: str, env_home: Path, timeout: float = 90) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    for name in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+    for name in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
         env[name] = str(env_home / name.lower())
     return subprocess.run(
         [sys.executable, str(MAIN_PY), *args],
