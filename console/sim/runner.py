@@ -8,17 +8,22 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-import httpx
+from tenacity import RetryError, before_sleep_log
 
 from console.sim.planner import PlannedEvent
 from console.sync.client import StoreClient, StoreError
+from console.sync.retry import RETRY_TRANSIENT, STORE_BACKOFF, Backoff, describe
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 BATCH_WINDOW_S = 0.05
 MAX_ORDERS_IN_FLIGHT = 16  # events due within this window go out in one request
 MAX_BATCH = 1_000
-RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 5.0)
+GIVE_UP_AFTER_S = 60.0  # a store restart takes seconds; a minute away is an outage
+
+
+class StoreUnavailable(Exception):
+    """The store did not take a request for ``GIVE_UP_AFTER_S``; the message says why."""
 
 
 async def play(
@@ -27,15 +32,19 @@ async def play(
     events: Sequence[PlannedEvent],
     speed: float,
     clock: Callable[[], float] = time.monotonic,
+    *,
+    backoff: Backoff = STORE_BACKOFF,
+    give_up_after_s: float = GIVE_UP_AFTER_S,
 ) -> int:
     """Send the plan on schedule (``speed`` x real time; 0 = as fast as possible).
 
     Room events are stamped with the wall-clock time they are sent and go out in batches;
     commands and orders go one by one. Every request is retried with the same ids (event
     ids, command ids, idempotency keys), which the store deduplicates, so a store restart
-    mid-broadcast loses and doubles nothing. Returns the number of items sent.
+    mid-broadcast loses and doubles nothing; after ``give_up_after_s`` of failures it raises
+    ``StoreUnavailable``. Returns the number of items sent.
     """
-    player = _Player(client, sid, speed)
+    player = _Player(client, sid, speed, backoff, give_up_after_s)
     start = clock()
     index = 0
     while index < len(events):
@@ -70,20 +79,42 @@ async def play(
         ):
             batch.append({**events[index].event, "ts": time.time()})
             index += 1
-        await _send_with_retry(client.post_events, sid, batch)
+        await player.send(client.post_events, batch)
     return index
 
 
 class _Player:
     """Sends the plan's commands and orders; remembers the chains it opened."""
 
-    def __init__(self, client: StoreClient, sid: str, speed: float) -> None:
+    def __init__(
+        self, client: StoreClient, sid: str, speed: float, backoff: Backoff, give_up_after_s: float
+    ) -> None:
         self.client = client
         self.sid = sid
         self.speed = speed
+        self.backoff = backoff
+        self.give_up_after_s = give_up_after_s
         self.chains: dict[str, str] = {}  # product -> chain id
         self.codes: dict[str, str | None] = {}
         self.refused = 0
+
+    async def send(self, send: Callable[[str, Any], Awaitable[T]], body: Any) -> T:
+        """``send(sid, body)``, retrying transport errors and a busy store (a restart) with
+        the same body, so the same ids; a refusal is raised at once."""
+        retrying = self.backoff.retrying(
+            RETRY_TRANSIENT,
+            give_up_after_s=self.give_up_after_s,
+            before_sleep=before_sleep_log(log, logging.INFO),
+        )
+        try:
+            result: T = await retrying(send, self.sid, body)
+        except RetryError as exc:
+            last = exc.last_attempt.exception()
+            reason = describe(last) if last is not None else "no answer"
+            raise StoreUnavailable(
+                f"gave up after {self.give_up_after_s:g} s of retries: {reason}"
+            ) from last
+        return result
 
     async def act(self, item: PlannedEvent) -> None:
         try:
@@ -92,13 +123,11 @@ class _Player:
                 if "deadline_minutes" in command and self.speed > 0:
                     # A chain's deadline runs in the broadcast's (compressed) time.
                     command["deadline_minutes"] = command["deadline_minutes"] / self.speed
-                answer = await _send_with_retry(self.client.command, self.sid, command)
+                answer = await self.send(self.client.command, command)
                 if item.event["type"] == "open_chain":
                     self.chains[str(item.event["product_id"])] = str(answer["chain_id"])
             else:
-                answer = await _send_with_retry(
-                    self.client.place_order, self.sid, await self._order(item)
-                )
+                answer = await self.send(self.client.place_order, await self._order(item))
                 if item.event.get("cancel_later"):
                     await self._cancel(item, str(answer["order_id"]))
         except StoreError as exc:
@@ -114,7 +143,7 @@ class _Player:
             "order_id": order_id,
             "reason": "未自提",
         }
-        await _send_with_retry(self.client.command, self.sid, command)
+        await self.send(self.client.command, command)
 
     async def _order(self, item: PlannedEvent) -> dict[str, Any]:
         planned_only = ("chain_product", "referrer_member", "cancel_later")
@@ -136,20 +165,3 @@ class _Player:
             except StoreError:
                 self.codes[member] = None  # has not shared yet
         return self.codes[member]
-
-
-async def _send_with_retry(
-    send: Callable[[str, Any], Awaitable[T]], sid: str, body: Any, give_up_after_s: float = 60.0
-) -> T:
-    """``send(sid, body)``, retrying transport errors and 5xx (a store restart) with back-off."""
-    deadline = time.monotonic() + give_up_after_s
-    attempt = 0
-    while True:
-        try:
-            return await send(sid, body)
-        except (httpx.TransportError, StoreError) as exc:
-            transient = isinstance(exc, httpx.TransportError) or exc.status >= 500
-            if not transient or time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S) - 1)])
-            attempt += 1

@@ -11,7 +11,7 @@ from console.domain.pickup import PickupPoint
 from console.domain.sessions import SessionStatus
 from console.sim import planner, population, scenario
 from console.sim.demo_members import load_demo_members, load_demo_points
-from console.sim.runner import play
+from console.sim.runner import StoreUnavailable, play
 from console.sync.client import StoreClient, StoreError
 
 
@@ -59,6 +59,8 @@ async def simulate(
         raise SimulationError(f"store refused: {exc.reason}{hint}") from exc
     except httpx.TransportError as exc:
         raise SimulationError(f"cannot reach the store at {store_url}: {exc}") from exc
+    except StoreUnavailable as exc:
+        raise SimulationError(f"the store at {store_url} is unavailable: {exc}") from exc
     finally:
         await client.aclose()
 

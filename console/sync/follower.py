@@ -7,23 +7,24 @@ count nor miss an event, whatever the network or the store does.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 from collections.abc import Callable, Sequence
 from enum import StrEnum
+from typing import TypeGuard
 
 import httpx
 import orjson
 from httpx_sse import SSEError
+from tenacity import RetryCallState, retry_if_exception_type
 
 from console.domain.events import Event
 from console.sync.client import StoreClient, StoreError
+from console.sync.retry import STORE_BACKOFF, Backoff, describe, failure, start_over
 
 log = logging.getLogger(__name__)
 
 CATCH_UP_PAGE = 5_000
-BACKOFF_S = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 
 class LinkStatus(StrEnum):
@@ -35,14 +36,28 @@ class LinkStatus(StrEnum):
     REFUSED = "refused"  # the store rejects our token or session; retrying slowly
 
 
-class _Gap(Exception):
+class _LinkLost(Exception):
+    """The stream ended or went wrong: reconnect and resume after the last ``seq``."""
+
+
+class _Gap(_LinkLost):
     pass
+
+
+# Everything that ends a link but not the follower; anything else is a bug and is raised.
+LINK_ERRORS = (StoreError, httpx.TransportError, SSEError, _LinkLost, ValueError)
+
+
+def _is_refusal(exc: BaseException) -> TypeGuard[StoreError]:
+    return isinstance(exc, StoreError) and (exc.is_auth or exc.status == 404)
 
 
 class LogFollower:
     """Delivers a session's events in order to ``on_events``; status to ``on_status``.
 
-    ``run()`` goes on until cancelled.
+    ``run()`` goes on until cancelled. After a lost link it waits on ``backoff`` (starting
+    over once live again) and resumes after the last ``seq``; a refusal (token, session) is
+    retried every ``backoff.most_s``. ``reconnects`` counts the lost links.
     """
 
     def __init__(
@@ -52,6 +67,7 @@ class LogFollower:
         after_seq: int,
         on_events: Callable[[Sequence[Event]], None],
         on_status: Callable[[LinkStatus, str], None],
+        backoff: Backoff = STORE_BACKOFF,
     ) -> None:
         self.client = client
         self.session_id = session_id
@@ -60,6 +76,8 @@ class LogFollower:
         self._on_status = on_status
         self.status = LinkStatus.CONNECTING
         self.reconnects = 0
+        self.backoff = backoff
+        self._wait = backoff.wait()
 
     def _set_status(self, status: LinkStatus, detail: str = "") -> None:
         self.status = status
@@ -77,28 +95,31 @@ class LogFollower:
         self._on_events(fresh)
 
     async def run(self) -> None:
-        attempt = 0
-        while True:
-            try:
+        retrying = self.backoff.retrying(
+            retry_if_exception_type(LINK_ERRORS), wait=self._wait_after, before_sleep=self._on_lost
+        )
+        async for attempt in retrying:
+            with attempt:
                 await self._catch_up()
                 self._set_status(LinkStatus.LIVE)
-                attempt = 0
+                start_over(attempt.retry_state)
                 await self._follow()
-                reason = "stream ended"
-            except StoreError as exc:
-                if not exc.is_auth and exc.status != 404:
-                    reason = exc.reason
-                else:
-                    self._set_status(LinkStatus.REFUSED, exc.reason)
-                    await asyncio.sleep(BACKOFF_S[-1])
-                    continue
-            except (httpx.TransportError, SSEError, _Gap, ValueError) as exc:
-                reason = str(exc) or type(exc).__name__
-            self.reconnects += 1
-            log.info("link to store lost (%s); resuming after seq %d", reason, self.seq)
-            self._set_status(LinkStatus.RECONNECTING, reason)
-            await asyncio.sleep(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])
-            attempt += 1
+                raise _LinkLost("stream ended")
+
+    def _wait_after(self, retry_state: RetryCallState) -> float:
+        if _is_refusal(failure(retry_state)):
+            return self.backoff.most_s  # nothing changes soon: ask again slowly
+        return self._wait(retry_state)
+
+    def _on_lost(self, retry_state: RetryCallState) -> None:
+        exc = failure(retry_state)
+        if _is_refusal(exc):
+            self._set_status(LinkStatus.REFUSED, exc.reason)
+            return
+        reason = exc.reason if isinstance(exc, StoreError) else describe(exc)
+        self.reconnects += 1
+        log.info("link to store lost (%s); resuming after seq %d", reason, self.seq)
+        self._set_status(LinkStatus.RECONNECTING, reason)
 
     async def _catch_up(self) -> None:
         while True:

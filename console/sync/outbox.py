@@ -19,16 +19,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
+from tenacity import RetryCallState, retry_if_exception
 
 from console.sync.client import StoreClient, StoreError
 from console.sync.local_db import open_local_db
+from console.sync.retry import (
+    RETRY_TRANSIENT,
+    STORE_BACKOFF,
+    Backoff,
+    describe,
+    failure,
+    is_store_busy,
+)
 
 log = logging.getLogger(__name__)
 
-RETRY_MIN_S = 0.5
-RETRY_MAX_S = 10.0
+
+def _needs_token(exc: BaseException) -> bool:
+    # Not a verdict on the command: it waits for a token the store accepts.
+    return isinstance(exc, StoreError) and exc.status == 401
+
+
+# What a command waits out in the outbox; any other answer settles it (sent or refused).
+RETRY_LATER = RETRY_TRANSIENT | retry_if_exception(_needs_token)
 
 
 @dataclass(frozen=True)
@@ -133,7 +147,8 @@ class OutboxSender:
     """Sends the outbox's commands in order whenever woken, retrying while the store is away.
 
     ``on_settled(command_id, state, answer)`` is called after each answer; a refusal (a 4xx
-    other than 401/408/429) is final, a transport error or a 5xx is retried with back-off.
+    other than 401/408/429) is final, a transport error or a 5xx is retried on ``backoff``;
+    a ``wake()`` cuts the wait short.
     """
 
     def __init__(
@@ -141,10 +156,12 @@ class OutboxSender:
         client: StoreClient,
         outbox: Outbox,
         on_settled: Callable[[str, str, dict[str, Any]], None] | None = None,
+        backoff: Backoff = STORE_BACKOFF,
     ) -> None:
         self.client = client
         self.outbox = outbox
         self.on_settled = on_settled
+        self.backoff = backoff
         self._wake = asyncio.Event()
         self.sent = 0
 
@@ -152,18 +169,28 @@ class OutboxSender:
         self._wake.set()
 
     async def run(self) -> None:
-        delay = RETRY_MIN_S
         while True:
-            self._wake.clear()
-            try:
-                await self._send_pending()
-                delay = RETRY_MIN_S
-                await self._wake.wait()
-            except (httpx.TransportError, _Retry) as exc:
-                log.info("outbox: store unavailable (%s); retrying in %.1f s", exc, delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
-                delay = min(RETRY_MAX_S, delay * 2)
+            # A new try for each wake-up: the back-off starts from the shortest wait.
+            async for attempt in self.backoff.retrying(
+                RETRY_LATER, before_sleep=self._on_unavailable, sleep=self._nap
+            ):
+                with attempt:
+                    self._wake.clear()
+                    await self._send_pending()
+            await self._wake.wait()
+
+    async def _nap(self, seconds: float) -> None:
+        """The back-off's wait, cut short by a new command."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+
+    def _on_unavailable(self, retry_state: RetryCallState) -> None:
+        delay = retry_state.next_action.sleep if retry_state.next_action else 0.0
+        log.info(
+            "outbox: store unavailable (%s); retrying in %.1f s",
+            describe(failure(retry_state)),
+            delay,
+        )
 
     async def _send_pending(self) -> None:
         store = self.client.base_url
@@ -172,14 +199,10 @@ class OutboxSender:
                 answer = await self.client.command(item.session_id, item.body)
                 state = "sent"
             except StoreError as exc:
-                if exc.status >= 500 or exc.status in (401, 408, 429):
-                    raise _Retry(exc.reason) from exc
+                if is_store_busy(exc) or _needs_token(exc):
+                    raise
                 answer, state = {"error": exc.reason, "status": exc.status}, "refused"
             await asyncio.to_thread(self.outbox.settle, store, item.command_id, state, answer)
             self.sent += state == "sent"
             if self.on_settled is not None:
                 self.on_settled(item.command_id, state, answer)
-
-
-class _Retry(Exception):
-    """The store could not take the command now; try again later."""

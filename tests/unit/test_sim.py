@@ -78,7 +78,7 @@ def test_a_broken_scenario_names_file_and_field(tmp_path: Path) -> None:
     broken = tmp_path / "broken.toml"
     broken.write_text(source.read_text(encoding="utf-8").replace("watchers = 105", ""), "utf-8")
     with pytest.raises(
-        scenario.ScenarioError, match=r"broken\.toml: missing field audience\.watchers"
+        scenario.ScenarioError, match=r"broken\.toml: audience\.watchers: Field required"
     ):
         scenario.parse(broken)
     broken.write_text("name = [", "utf-8")
