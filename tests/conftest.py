@@ -7,11 +7,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
 from tests.helpers import StoreProcess
+
+# Property tests never fail on the machine's speed (no deadline). In CI they draw the same
+# examples on every run, so a red CI reproduces locally; elsewhere they explore afresh.
+settings.register_profile(
+    "project", deadline=None, derandomize=bool(os.environ.get("CI")), print_blob=True
+)
+settings.load_profile("project")
 
 XDG_DIRS = ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME")
 

@@ -18,8 +18,8 @@ def mask_name(name: str) -> str:
     bidi characters go first (``display_text``). Empty stays empty.
     """
     chars = list(display_text(name, len(name) + 1).strip())
-    if not chars:
-        return ""
+    if not chars:  # nothing visible: still a name, shown as one star (never as nothing)
+        return MASK if name.strip() else ""
     if len(chars) == 1:
         return MASK
     if len(chars) == 2:

@@ -267,7 +267,6 @@ def test_commerce_rules_hold_under_random_sequences(machine_dir: Path) -> None:
         max_examples=60,
         stateful_step_count=30,
         deadline=None,
-        derandomize=True,
         suppress_health_check=[HealthCheck.too_slow],
     )
     SEEN.clear()

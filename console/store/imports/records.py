@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from console.store.imports.mapping import ImportOptions
+from console.store.models import MAX_PRICE_YUAN, MAX_STOCK
 
 MAX_TEXT = 200
 SOCIAL_KINDS = {
@@ -159,10 +160,14 @@ def product_record(fields: Fields) -> tuple[Any, ...]:
     assert price is not None
     if price < 0:
         raise Refused("base_price", "must not be negative")
+    if price > MAX_PRICE_YUAN:
+        raise Refused("base_price", f"over {MAX_PRICE_YUAN} yuan: a typo, not a price")
     stock = fields.number("stock")
     assert stock is not None
     if stock < 0 or stock != int(stock):
         raise Refused("stock", f"not a whole number of units >= 0: {fields.raw('stock')!r}")
+    if stock > MAX_STOCK:
+        raise Refused("stock", f"over {MAX_STOCK} units")
     return (
         fields.identifier("product_id"),
         fields.text("name", required=True, limit=100),
