@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import itertools
+import shutil
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -25,12 +29,30 @@ _ids = itertools.count(1)
 T = TypeVar("T")
 
 
+_SEEDED: list[Path] = []
+
+
+def copy_seeded_demo(db_path: Path) -> None:
+    """A store file with the demo data, as ``seed_demo`` makes it: seeded once per test run
+    (import and segmentation take a second), then copied with SQLite's backup API."""
+    if not _SEEDED:
+        folder = tempfile.mkdtemp(prefix="seeded-demo-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        template = Path(folder) / "demo.db"
+        seed_demo(template)
+        _SEEDED.append(template)
+    with sqlite3.connect(_SEEDED[0]) as source, sqlite3.connect(db_path) as target:
+        source.backup(target)
+    source.close()
+    target.close()
+
+
 class StoreProcess:
     """``python main.py serve`` in a child process; restartable on the same port."""
 
     def __init__(self, db_path: Path) -> None:
         self.db_path = db_path
-        seed_demo(db_path)
+        copy_seeded_demo(db_path)
         db = open_store(db_path)
         try:
             self.tokens = {role: auth.create_token(db, role, "tests") for role in auth.Role}
