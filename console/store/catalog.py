@@ -11,6 +11,7 @@ import orjson
 import sqlite_utils
 
 from console.domain.catalog import Card, Offer, Product, cards_for, price_ladder
+from console.domain.decisions import RefusalKind, Refused
 from console.domain.pickup import PickupIndex, PickupPoint
 from console.domain.segments import Segment, parse_segment
 from console.store.repository import NotFound
@@ -50,7 +51,9 @@ def set_session_catalog(
         if conn.execute("SELECT 1 FROM sessions WHERE id = ?", [sid]).fetchone() is None:
             raise NotFound(f"session {sid!r} not found")
         _replace_catalog(conn, sid, lineup, offers)
-        return None if audience is None else _replace_audience(conn, sid, audience)
+        if audience is None:
+            return None
+        return _replace_audience(conn, sid, audience, "audience.members")
 
 
 def set_session_audience(
@@ -71,9 +74,17 @@ def _replace_catalog(
     wanted = set(lineup) | {o["product_id"] for o in offers}
     known = {r[0] for r in conn.execute("SELECT id FROM products")}
     if missing := sorted(wanted - known):
-        raise NotFound(f"product(s) not in the catalog: {', '.join(missing)}")
+        raise Refused(
+            RefusalKind.NOT_FOUND,
+            "product_id",
+            f"product(s) not in the catalog: {', '.join(missing)}",
+        )
     if stray := sorted({o["product_id"] for o in offers} - set(lineup)):
-        raise ValueError(f"offers for products not in the lineup: {', '.join(stray)}")
+        raise Refused(
+            RefusalKind.INVALID,
+            "offers",
+            f"offers for products not in the lineup: {', '.join(stray)}",
+        )
     conn.execute("DELETE FROM session_offers WHERE session_id = ?", [sid])
     conn.execute("DELETE FROM session_products WHERE session_id = ?", [sid])
     conn.executemany(
@@ -99,7 +110,7 @@ def _replace_catalog(
 
 
 def _replace_audience(
-    conn: sqlite3.Connection, sid: str, audience: Mapping[str, Any]
+    conn: sqlite3.Connection, sid: str, audience: Mapping[str, Any], field: str = "members"
 ) -> dict[str, Any]:
     """The session's audience (受众): circles, a tag's members, and/or a member list.
 
@@ -119,7 +130,9 @@ def _replace_audience(
     ]
     if unknown:
         more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
-        raise NotFound(f"member(s) not found: {', '.join(unknown[:5])}{more}")
+        raise Refused(
+            RefusalKind.NOT_FOUND, field, f"member(s) not found: {', '.join(unknown[:5])}{more}"
+        )
     conn.execute("DELETE FROM session_audience WHERE session_id = ?", [sid])
     conn.execute(
         "INSERT INTO session_audience (session_id, member_id, segment) "

@@ -13,6 +13,7 @@ from typing import Any
 import sqlite_utils
 from pydantic import ValidationError
 
+from console.domain.decisions import Refused
 from console.store.catalog import set_session_catalog
 from console.store.models import CatalogIn
 from console.store.repository import NotFound
@@ -44,7 +45,7 @@ def import_catalog(db: sqlite_utils.Database, sid: str, path: Path) -> dict[str,
     audience = spec.audience.model_dump() if spec.audience else None
     try:
         reach = set_session_catalog(db, sid, spec.lineup, spec.offer_rows(), audience)
-    except (NotFound, ValueError) as exc:
+    except (NotFound, Refused) as exc:
         raise CatalogFileError(f"{path}: {exc}") from exc
     return {"lineup": len(spec.lineup), "offers": len(spec.offers), "audience": reach}
 

@@ -17,7 +17,6 @@ from console.store.deps import Context, Operator, SessionId, json_response, requ
 from console.store.errors import problem
 from console.store.models import MAX_PRICE_YUAN, MAX_STOCK, AudienceIn, CatalogIn
 from console.store.orders import OrderRequest, place_order
-from console.store.repository import NotFound
 from console.store.segmentation import CHINA
 
 router = APIRouter(prefix="/api/v1")
@@ -73,13 +72,7 @@ async def put_products(body: ProductsIn, ctx: Context, _caller: Operator) -> Res
 async def put_catalog(sid: SessionId, body: CatalogIn, ctx: Context, _caller: Operator) -> Response:
     """The session's lineup and each circle's terms (and its audience, when given)."""
     audience = body.audience.model_dump() if body.audience else None
-    try:
-        await ctx.write(catalog.set_session_catalog, sid, body.lineup, body.offer_rows(), audience)
-    except NotFound as exc:
-        field = "audience.members" if str(exc).startswith("member") else "product_id"
-        raise problem(404, field, str(exc)) from exc
-    except ValueError as exc:
-        raise problem(422, "offers", str(exc)) from exc
+    await ctx.write(catalog.set_session_catalog, sid, body.lineup, body.offer_rows(), audience)
     return json_response(await ctx.read(catalog.session_cards, sid))
 
 
@@ -88,10 +81,7 @@ async def put_audience(
     sid: SessionId, body: AudienceIn, ctx: Context, _caller: Operator
 ) -> Response:
     """Who the session is for: circles, a tag's members and/or a list; returns the reach."""
-    try:
-        summary = await ctx.write(catalog.set_session_audience, sid, body.model_dump())
-    except NotFound as exc:
-        raise problem(404, "members", str(exc)) from exc
+    summary = await ctx.write(catalog.set_session_audience, sid, body.model_dump())
     return json_response(summary)
 
 
