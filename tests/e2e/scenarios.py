@@ -1,0 +1,48 @@
+"""Playing a seed's scenario into a store of its own, once per module: each big scenario
+has a file of its own (``./dev test`` distributes by file), so it is never played twice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.test_cli import run_main
+from tests.helpers import StoreProcess
+
+Played = list[tuple[dict[str, Any], dict[str, Any]]]
+
+
+def simulate_in_own_store(home: Path, name: str, timeout: float) -> Played:
+    """Play a scenario (as fast as it goes) into a fresh store; each session and its stats."""
+    store = StoreProcess(home / f"{name}.db")
+    store.start()
+    try:
+        result = run_main(
+            "simulate",
+            "--store",
+            store.url,
+            "--token",
+            store.token("operator"),
+            "--scenario",
+            name,
+            "--speed",
+            "0",
+            env_home=home,
+            timeout=timeout,
+        )
+        assert result.returncode == 0, result.stderr
+        sids = [
+            line.removeprefix("session ")
+            for line in result.stdout.splitlines()
+            if line.startswith("session ")
+        ]
+        with store.client("operator") as client:
+            return [
+                (
+                    client.get(f"/sessions/{sid}").json(),
+                    client.get(f"/sessions/{sid}/stats", timeout=120).json(),
+                )
+                for sid in sids
+            ]
+    finally:
+        store.stop()
