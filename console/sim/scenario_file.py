@@ -8,7 +8,6 @@ mirror what ``POST /commands`` takes (the simulator sends them as they are).
 from __future__ import annotations
 
 import itertools
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 from pydantic_core import ErrorDetails
 
 from console.domain.segments import Segment
+from console.tomlfile import read_toml
 
 MAX_PEOPLE = 1_000_000  # watchers, buyers, generated members: beyond this it is a typo
 MAX_RATE = 60.0  # per watcher and minute: once a second is already a storm
@@ -202,7 +202,7 @@ def read(path: Path) -> ScenarioFileIn:
 
     Raises ``ScenarioError`` naming the file and each problem's field.
     """
-    raw = _load_toml(path)
+    raw = read_toml(path, ScenarioError)
     if "sessions" not in raw:
         only = _checked(path, ScenarioIn, raw)
         return ScenarioFileIn(only.name, (only,), series=False)
@@ -221,18 +221,6 @@ def read(path: Path) -> ScenarioFileIn:
             specs.append(spec)
     _raise_if(path, problems)
     return ScenarioFileIn(str(raw.get("name", specs[0].name)), tuple(specs), series=True)
-
-
-def _load_toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        # tomllib's message ends "(at line N, column M)"; a schema problem has no line.
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from exc
 
 
 def _merged(base: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:

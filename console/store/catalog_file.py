@@ -6,7 +6,6 @@ the file and the field (``offers[3].price``), and nothing is applied unless all 
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from console.domain.decisions import Refused
 from console.store.catalog import set_session_catalog
 from console.store.models import CatalogIn
 from console.store.repository import NotFound
+from console.tomlfile import read_toml
 
 
 class CatalogFileError(ValueError):
@@ -24,14 +24,7 @@ class CatalogFileError(ValueError):
 
 
 def load_catalog_file(path: Path) -> CatalogIn:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CatalogFileError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise CatalogFileError(f"{path}: not UTF-8 text ({exc.reason})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogFileError(f"{path}: not valid TOML: {exc}") from exc
+    raw = read_toml(path, CatalogFileError)
     try:
         return CatalogIn.model_validate(raw)
     except ValidationError as exc:
