@@ -23,9 +23,6 @@ def yuanmu(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return stats
 
 
-pytestmark = [pytest.mark.slow]
-
-
 def test_yuanmu_reaches_24000_and_22000_watch(yuanmu: dict[str, Any]) -> None:
     total = yuanmu["total"]
     assert total["reached"] == 24_000

@@ -267,6 +267,9 @@ def test_commerce_rules_hold_under_random_sequences(machine_dir: Path) -> None:
         max_examples=60,
         stateful_step_count=30,
         deadline=None,
+        # The same sequences every run: the check below that they reach every rule (a 接龙
+        # formed, closed and failed, a refund, a stock change) must not depend on luck.
+        derandomize=True,
         suppress_health_check=[HealthCheck.too_slow],
     )
     SEEN.clear()
