@@ -1,4 +1,5 @@
-"""Real parts for tests: a store process on 127.0.0.1 with a real SQLite file."""
+"""Real parts for tests: a store process on 127.0.0.1 with a real SQLite file, and waiting
+for a condition with a deadline (never a fixed sleep; in Qt tests, ``qtbot.waitUntil``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,6 +28,37 @@ ROOT = Path(__file__).resolve().parent.parent
 MAIN_PY = ROOT / "main.py"
 _ids = itertools.count(1)
 T = TypeVar("T")
+WAIT_TIMEOUT_S = 30.0  # generous: a deadline is there to fail a stuck test, not to time it
+POLL_S = 0.02
+Message = str | Callable[[], str]
+
+
+def _timed_out(timeout: float, message: Message) -> AssertionError:
+    text = message() if callable(message) else message
+    return AssertionError(f"not reached within {timeout:g} s: {text}")
+
+
+def wait_for(
+    condition: Callable[[], object], timeout: float = WAIT_TIMEOUT_S, message: Message = ""
+) -> None:
+    """Poll ``condition`` until it is true; fail with ``message`` (a string, or a callable
+    that says how far things got) once ``timeout`` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise _timed_out(timeout, message)
+        time.sleep(POLL_S)
+
+
+async def wait_for_async(
+    condition: Callable[[], object], timeout: float = WAIT_TIMEOUT_S, message: Message = ""
+) -> None:
+    """``wait_for`` inside an event loop: polls without blocking it."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise _timed_out(timeout, message)
+        await asyncio.sleep(POLL_S)
 
 
 _SEEDED: list[Path] = []

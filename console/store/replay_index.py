@@ -157,3 +157,38 @@ class ReplayIndexes:
         index = self.caught_up(db, sid)
         with index.lock:
             return set(index.state.shoutouts.active)
+
+
+class IndexPacer:
+    """When the store's follower (``schedule.follow_logs``) folds a session's new events.
+
+    Acknowledging events comes first: while a log grows faster than ``busy_rate`` events a
+    second (a backlog flushed by a platform, a load test) its fold waits, for at most
+    ``max_defer_s``; a log growing at a live room's pace is folded at once. A log first seen
+    already long counts as having grown in one pass. Rates are measured over at least
+    ``min_interval_s`` (the follower's pass). No clock reads: the caller passes ``now``
+    (monotonic seconds), so the pacing is tested with explicit times.
+    """
+
+    def __init__(self, busy_rate: float, max_defer_s: float, min_interval_s: float) -> None:
+        self.busy_rate = busy_rate
+        self.max_defer_s = max_defer_s
+        self.min_interval_s = min_interval_s
+        self._seen: dict[str, tuple[int, float]] = {}  # the last seq offered, and when
+        self._folded: dict[str, int] = {}
+        self._deferred_since: dict[str, float] = {}
+
+    def should_fold(self, sid: str, seq: int, now: float) -> bool:
+        """Whether to fold ``sid`` up to ``seq`` now; a True is taken as done."""
+        before, seen_at = self._seen.get(sid, (0, now - self.min_interval_s))
+        self._seen[sid] = (seq, now)
+        if seq <= self._folded.get(sid, 0):  # nothing new
+            return False
+        rate = (seq - before) / max(now - seen_at, self.min_interval_s)
+        if rate > self.busy_rate:
+            since = self._deferred_since.setdefault(sid, now)
+            if now - since < self.max_defer_s:
+                return False
+        self._deferred_since.pop(sid, None)
+        self._folded[sid] = seq
+        return True

@@ -12,6 +12,7 @@ import sqlite_utils
 
 from console.store import chains, repository, segmentation
 from console.store.context import StoreContext
+from console.store.replay_index import IndexPacer
 
 log = logging.getLogger(__name__)
 CHECK_EVERY_S = 600.0
@@ -74,26 +75,17 @@ async def follow_logs(
 
     Acknowledging events comes first: while a log grows faster than ``busy_rate`` events a
     second (a backlog flushed by a platform, a load test), its index waits, for at most
-    ``max_defer_s``. A live room (a few thousand events a second at most) is folded as it
-    goes. Only logs that grew since the last pass are touched: an old session the indexes
-    have forgotten stays forgotten until someone asks for it (``/state``, ``/stats`` and the
-    replay always fold what is missing themselves)."""
-    folded: dict[str, int] = {}
-    seen: dict[str, tuple[int, float]] = {}  # the last published seq, and when
-    deferred_since: dict[str, float] = {}
+    ``max_defer_s`` (``IndexPacer`` decides). A live room (a few thousand events a second at
+    most) is folded as it goes. Only logs that grew since the last pass are touched: an old
+    session the indexes have forgotten stays forgotten until someone asks for it (``/state``,
+    ``/stats`` and the replay always fold what is missing themselves)."""
+    pacer = IndexPacer(busy_rate, max_defer_s, min_interval_s=every_s)
     while True:
         await asyncio.sleep(every_s)
         now = time.monotonic()
         for sid, seq in ctx.notifier.published().items():
-            before, seen_at = seen.get(sid, (0, now - every_s))  # new: all grew in one pass
-            seen[sid] = (seq, now)
-            if folded.get(sid) == seq:
+            if not pacer.should_fold(sid, seq, now):
                 continue
-            rate = (seq - before) / max(now - seen_at, every_s)
-            if rate > busy_rate and now - deferred_since.setdefault(sid, now) < max_defer_s:
-                continue
-            deferred_since.pop(sid, None)
-            folded[sid] = seq
             try:
                 await ctx.read(ctx.indexes.caught_up, sid)
             except Exception:

@@ -7,14 +7,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtGui import QImage
 
-from tests.helpers import MAIN_PY, ROOT, StoreProcess, event, post
+from tests.helpers import MAIN_PY, ROOT, StoreProcess, event, post, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -71,8 +70,10 @@ def test_embedded_demo_runs_shows_the_room_and_leaves_no_process(tmp_path: Path)
     assert non_background_share(shot) > 0.2  # panels, bars and text were drawn
     data_dir = tmp_path / "xdg_data_home" / "zhibo-console"
     assert (data_dir / "store.db").exists()  # the store lives in the user's data dir
-    time.sleep(1.0)
-    assert processes_mentioning(str(data_dir)) == []
+    wait_for(  # the console has exited; its store goes with it
+        lambda: processes_mentioning(str(data_dir)) == [],
+        message=lambda: f"still running: {processes_mentioning(str(data_dir))}",
+    )
 
 
 def test_console_mode_screenshot(tmp_path: Path, shared_store: StoreProcess) -> None:

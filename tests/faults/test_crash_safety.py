@@ -22,7 +22,6 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +32,12 @@ import pytest
 from console.domain.room import RoomState
 from console.sync.client import StoreClient
 from console.sync.follower import LogFollower
-from tests.helpers import StoreProcess
+from tests.helpers import StoreProcess, wait_for
 
 STOCK = 400
 KILLS = 4
+PER_LIFE = 30  # requests answered by each incarnation of the store before it is killed
+ENOUGH = {"events": 200, "orders": 20, "commands": 5}  # acknowledged, before the last stop
 
 
 class Driver(threading.Thread):
@@ -55,6 +56,7 @@ class Driver(threading.Thread):
         self.acked_commands: dict[str, dict[str, Any]] = {}
         self.adjusted = 0
         self.retries = 0
+        self.answers = 0
         self.error: BaseException | None = None
 
     def send(self, role: str, path: str, body: dict[str, Any]) -> httpx.Response:
@@ -82,6 +84,7 @@ class Driver(threading.Thread):
             while not self.stop_flag.is_set():
                 n += 1
                 self.step(rng, n)
+                self.answers += 1
         except BaseException as exc:  # reported by the test, not lost in a thread
             self.error = exc
 
@@ -136,6 +139,19 @@ class Driver(threading.Thread):
             if kind == "adjust_stock":
                 self.adjusted += 3
 
+    def answered(self) -> int:
+        """Requests the store has given a final answer to; raises the driver's error."""
+        assert self.error is None, repr(self.error)
+        return self.answers
+
+    def acknowledged(self) -> dict[str, int]:
+        assert self.error is None, repr(self.error)
+        return {
+            "events": len(self.acked_events),
+            "orders": len(self.acked_orders),
+            "commands": len(self.acked_commands),
+        }
+
 
 class Follower(threading.Thread):
     """The console's log follower, on its own event loop, folding what it receives."""
@@ -173,13 +189,6 @@ class Follower(threading.Thread):
         self.join(10)
 
 
-def wait_for(condition: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 @pytest.mark.timeout(300)
 def test_kill_9_mid_broadcast_loses_nothing_acknowledged(tmp_path: Path) -> None:
     store = StoreProcess(tmp_path / "store.db")
@@ -206,19 +215,38 @@ def test_kill_9_mid_broadcast_loses_nothing_acknowledged(tmp_path: Path) -> None
         follower.start()
         driver.start()
         rng = random.Random(5)
+
+        def let_it_run() -> None:
+            """Wait for the store (just started) to answer some requests: how many arrive in
+            a given time depends on the machine's load, so wait for the count."""
+            start = driver.answered()
+            wait_for(
+                lambda: driver.answered() >= start + PER_LIFE,
+                60,
+                lambda: f"the store answered {driver.answered() - start} of {PER_LIFE} requests",
+            )
+
         for _ in range(KILLS):
-            time.sleep(rng.uniform(0.4, 1.2))
+            let_it_run()
+            time.sleep(rng.uniform(0, 0.3))  # paces the kill into a random point of the traffic
+            retries = driver.retries
             store.stop(kill=True)  # SIGKILL: no shutdown, no flush, no goodbye
-            time.sleep(rng.uniform(0.05, 0.3))
+            wait_for(
+                lambda before=retries: driver.retries > before,
+                60,
+                lambda: f"no request met the dead store (driver error: {driver.error!r})",
+            )
+            time.sleep(rng.uniform(0.05, 0.3))  # paces the restart: down for a random while
             store.start()  # the same file, the same port
-        time.sleep(0.5)
+        let_it_run()
+        wait_for(
+            lambda: all(n >= ENOUGH[k] for k, n in driver.acknowledged().items()),
+            120,
+            lambda: f"acknowledged {driver.acknowledged()}, wanted at least {ENOUGH}",
+        )
         driver.stop_flag.set()
         driver.join(30)
         assert driver.error is None, repr(driver.error)
-        assert driver.retries > 0, "no request ever met a dead store: the kills missed"
-        assert len(driver.acked_events) > 200
-        assert len(driver.acked_orders) > 20
-        assert len(driver.acked_commands) > 5
         print(
             f"{len(driver.acked_events)} events, {len(driver.acked_orders)} orders, "
             f"{len(driver.acked_commands)} commands acknowledged; {driver.retries} retries "
@@ -227,7 +255,11 @@ def test_kill_9_mid_broadcast_loses_nothing_acknowledged(tmp_path: Path) -> None
 
         with store.client() as http:
             state = http.get(f"/sessions/{sid}/state").json()
-        wait_for(lambda: follower.state.seq == state["seq"], 20)
+        wait_for(
+            lambda: follower.state.seq == state["seq"],
+            60,
+            lambda: f"the follower is at seq {follower.state.seq} of {state['seq']}",
+        )
         follower.stop()
         assert follower.reconnects >= 1
         assert follower.state.to_dict() == state

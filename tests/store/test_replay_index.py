@@ -21,7 +21,7 @@ from console.store.context import StoreContext
 from console.store.replay_index import ReplayIndexes, SessionIndex
 from console.store.schedule import follow_logs
 from console.store.schema import connect, open_store
-from tests.helpers import run_async
+from tests.helpers import run_async, wait_for_async
 from tests.unit.test_snapshot import build, event_specs
 
 
@@ -103,69 +103,56 @@ def test_the_store_keeps_the_most_recent_indexes_and_rebuilds_a_forgotten_one(
     db.close()
 
 
-def test_the_store_folds_a_growing_log_by_itself(tmp_path: Path) -> None:
-    """The background follower keeps the index at the end of every log that grows, and
-    leaves alone the ones that do not."""
+def grow_and_follow(
+    tmp_path: Path, pieces: int, size: int, **pacing: float
+) -> tuple[int, int, int]:
+    """With the store's follower running, append ``pieces`` batches of ``size`` events to a
+    session (publishing each, as the routes do) and wait, with a deadline, until its index
+    reaches the end of the log. The index's seq, the log's, and the index's seq of a second
+    session whose events were never published."""
 
-    async def scenario() -> tuple[int, int]:
+    async def scenario() -> tuple[int, int, int]:
         ctx = StoreContext(tmp_path / "store.db")
-        task = asyncio.ensure_future(follow_logs(ctx, every_s=0.01))
+        task = asyncio.ensure_future(follow_logs(ctx, every_s=0.01, **pacing))
         try:
+            quiet = (await ctx.write(repository.create_session, "无人问津"))["id"]
+            specs = [(EventType.LIKE, k % 5, Segment.S3, 0.5) for k in range(10)]
+            await ctx.write(repository.append_events, quiet, [as_incoming(e) for e in build(specs)])
             sid = (await ctx.write(repository.create_session, "自动跟随"))["id"]
-            specs = [(EventType.LIKE, k % 5, Segment.S3, 0.5) for k in range(40)]
-            result = await ctx.write(
-                repository.append_events, sid, [as_incoming(e) for e in build(specs)]
+            last = 0
+            for piece in range(pieces):
+                specs = [(EventType.LIKE, k % 5, Segment.S3, 0.01) for k in range(size)]
+                batch = [
+                    {**as_incoming(e), "id": f"grow-{piece}-{k}"}
+                    for k, e in enumerate(build(specs))
+                ]
+                last = (await ctx.write(repository.append_events, sid, batch)).last_seq
+                ctx.notifier.publish(sid, last)
+            await wait_for_async(
+                lambda: ctx.indexes.get(sid).last_seq == last,
+                message=lambda: f"the index is at {ctx.indexes.get(sid).last_seq} of {last}",
             )
-            ctx.notifier.publish(sid, result.last_seq)
-            for _ in range(300):
-                if ctx.indexes.get(sid).last_seq == result.last_seq:
-                    break
-                await asyncio.sleep(0.01)
-            return ctx.indexes.get(sid).last_seq, result.last_seq
+            return ctx.indexes.get(sid).last_seq, last, ctx.indexes.get(quiet).last_seq
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             ctx.close()
 
-    folded, last = run_async(scenario())
+    return run_async(scenario())
+
+
+def test_the_store_folds_a_growing_log_by_itself(tmp_path: Path) -> None:
+    """The background follower keeps the index at the end of every log that grows, and
+    leaves alone the ones that do not. (When it folds is ``IndexPacer``'s, tested with
+    explicit times in ``tests/unit/test_index_pacing.py``.)"""
+    folded, last, quiet = grow_and_follow(tmp_path, pieces=4, size=10)
     assert folded == last == 40
+    assert quiet == 0
 
 
 def test_a_log_growing_very_fast_is_indexed_once_the_burst_is_over(tmp_path: Path) -> None:
-    """Under a burst the store acknowledges events first and folds them after (or after
-    ``max_defer_s`` at the latest)."""
-
-    async def scenario() -> tuple[list[int], int, int]:
-        ctx = StoreContext(tmp_path / "store.db")
-        task = asyncio.ensure_future(
-            follow_logs(ctx, every_s=0.02, busy_rate=1_000, max_defer_s=60)
-        )
-        behind: list[int] = []
-        try:
-            sid = (await ctx.write(repository.create_session, "突发"))["id"]
-            n = 0
-            for _ in range(15):  # 100 events every 20 ms: 5,000 a second, above busy_rate
-                specs = [(EventType.LIKE, k % 5, Segment.S3, 0.01) for k in range(100)]
-                batch = [
-                    {**as_incoming(e), "id": f"burst-{n + i}"} for i, e in enumerate(build(specs))
-                ]
-                n += len(batch)
-                result = await ctx.write(repository.append_events, sid, batch)
-                ctx.notifier.publish(sid, result.last_seq)
-                await asyncio.sleep(0.02)
-                behind.append(result.last_seq - ctx.indexes.get(sid).last_seq)
-            for _ in range(300):  # the burst is over: folded within a pass or two
-                if ctx.indexes.get(sid).last_seq == result.last_seq:
-                    break
-                await asyncio.sleep(0.01)
-            return behind, ctx.indexes.get(sid).last_seq, result.last_seq
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            ctx.close()
-
-    behind, folded, last = run_async(scenario())
-    assert max(behind[3:]) > 500  # it let the burst through first
+    """Every piece is a burst here (``busy_rate`` of 1 event a second), so each pass defers
+    the fold; once the log stops growing the follower folds all of it."""
+    folded, last, _ = grow_and_follow(tmp_path, pieces=15, size=100, busy_rate=1, max_defer_s=600)
     assert folded == last == 1_500

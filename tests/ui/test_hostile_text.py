@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractItemModel, Qt
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from console.domain.privacy import mask_name
@@ -51,6 +51,13 @@ def visible_texts(root: QWidget) -> list[str]:
             if isinstance(value, str):
                 texts.append(value)
     return texts
+
+
+def settle() -> None:
+    """Handle now what the last redraw posted (layout requests, paints): the window is
+    redrawn as soon as the events are folded, so no guessed wait is needed after that."""
+    QApplication.sendPostedEvents()
+    QApplication.processEvents()
 
 
 def test_hostile_text_is_shown_safely_and_never_breaks_the_layout(
@@ -129,8 +136,12 @@ def test_hostile_text_is_shown_safely_and_never_breaks_the_layout(
         ):
             http.post(f"/sessions/{sid}/commands", json=body).raise_for_status()
     qtbot.waitUntil(lambda: host.live.state.seq == 6, timeout=10_000)
-    qtbot.waitUntil(lambda: len(window.shoutout_model.rows()) >= 2, timeout=5_000)
-    qtbot.wait(300)  # a redraw or two
+    qtbot.waitUntil(lambda: len(window.shoutout_model.rows()) >= 2, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: window.notice_label.isVisible() and any("🥛" in t for t in visible_texts(window)),
+        timeout=10_000,
+    )
+    settle()
 
     assert window.size() == size
     hint = window.minimumSizeHint()

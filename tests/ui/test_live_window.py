@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -114,7 +115,7 @@ def test_window_shows_the_store_state(
     )
     expected = store_state(shared_store, sid)
     qtbot.waitUntil(lambda: shown(console.window)["seq"] == expected["seq"], timeout=10_000)
-    qtbot.waitUntil(lambda: console.window.online.text() == "35", timeout=2_000)
+    qtbot.waitUntil(lambda: console.window.online.text() == "35", timeout=10_000)
     assert shown(console.window) == {k: expected[k] for k in ("seq", "online", "online_by_segment")}
     assert console.window.title_label.text() == "鲜直达《夏日轻食计划》"
     assert console.window.link_banner.text() == "● 已连接"
@@ -134,13 +135,21 @@ def test_redraws_are_coalesced_on_a_timer(
 ) -> None:
     sid = shared_store.new_session()
     console = open_console(shared_store)
-    redraws: list[int] = []
+    redraws: list[int] = []  # the seq shown by each redraw
+    ticks: list[int] = []  # how many redraws there had been at each tick of the redraw timer
     console.live.room_changed.connect(lambda: redraws.append(console.live.state.seq))
     console.follow(sid)
     qtbot.waitUntil(lambda: console.live.link is LinkStatus.LIVE, timeout=10_000)
+    redraws.clear()
+    console.live._timer.timeout.connect(lambda: ticks.append(len(redraws)))  # after the redraw
     post(shared_store, sid, [event("like", f"m{n:05d}") for n in range(1, 501)])
     qtbot.waitUntil(lambda: console.live.state.seq == 500, timeout=10_000)
-    assert len(redraws) < 20  # 500 events, a handful of redraws
+    # Not a count in a time (a loaded machine spreads the 500 events over more ticks): at
+    # most one redraw a tick, none after the last, and a redraw shows all that came since.
+    per_tick = [b - a for a, b in zip([0, *ticks], [*ticks, len(redraws)], strict=True)]
+    assert max(per_tick) <= 1
+    assert per_tick[-1] == 0
+    assert max(b - a for a, b in itertools.pairwise([0, *redraws])) > 1  # several in one
 
 
 def test_console_reconnects_after_a_store_restart_without_double_counting(
@@ -159,7 +168,7 @@ def test_console_reconnects_after_a_store_restart_without_double_counting(
     store.start()
     post(store, sid, [event("viewer_joined", f"m{n:05d}") for n in range(15, 31)])
     qtbot.waitUntil(lambda: console.live.state.seq == 36, timeout=15_000)
-    qtbot.waitUntil(lambda: console.window.link_banner.text() == "● 已连接", timeout=5_000)
+    qtbot.waitUntil(lambda: console.window.link_banner.text() == "● 已连接", timeout=10_000)
     expected = store_state(store, sid)
     assert expected["online"] == 30
     assert shown(console.window) == {k: expected[k] for k in ("seq", "online", "online_by_segment")}
@@ -183,7 +192,7 @@ def test_a_restarted_console_shows_its_cached_room_while_the_store_is_down(
 
     second = open_console(store, cache)
     second.follow(sid)
-    qtbot.waitUntil(lambda: second.window.online.text() == "12", timeout=5_000)
+    qtbot.waitUntil(lambda: second.window.online.text() == "12", timeout=10_000)
     assert second.window.title_label.text() == "源牧《春日鲜奶节》"
     assert second.window.link_banner.text() != "● 已连接"
 

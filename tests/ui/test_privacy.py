@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from console.sync.follower import LinkStatus
 from tests.helpers import StoreProcess
-from tests.ui.test_hostile_text import visible_texts
+from tests.ui.test_hostile_text import settle, visible_texts
 from tests.ui.test_live_window import Console, open_console
 
 __all__ = ["open_console"]
@@ -148,8 +148,9 @@ def test_the_host_view_and_the_console_files_hold_no_personal_data(
                 },
             ).raise_for_status()
     qtbot.waitUntil(lambda: host.live.state.seq == len(events) + 10, timeout=10_000)
-    qtbot.waitUntil(lambda: len(host.window.shoutout_model.rows()) >= 3, timeout=5_000)
-    qtbot.wait(300)
+    qtbot.waitUntil(lambda: len(host.window.shoutout_model.rows()) >= 3, timeout=10_000)
+    qtbot.waitUntil(lambda: "*" in "\n".join(visible_texts(host.window)), timeout=10_000)
+    settle()
     shown = "\n".join(visible_texts(host.window))
     assert "*" in shown  # masked names are on screen
     for _member, name, phone in people:

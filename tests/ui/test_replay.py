@@ -79,6 +79,7 @@ def log(shared_store: StoreProcess, broadcast: str) -> list[Event]:
 def test_scrubbing_shows_the_room_as_it_was(
     replay: ReplayWindow, log: list[Event], run: Callable[..., Any]
 ) -> None:
+    """What each moment shows; how fast it draws is ``tests/bench/bench_replay.py``'s."""
     events = log
     assert replay.slider.maximum() == len(events)
     assert replay.orders.text() == "82"  # the end of the broadcast
@@ -93,7 +94,6 @@ def test_scrubbing_shows_the_room_as_it_was(
         assert [r.id for r in replay.shoutout_model.rows()] == [
             s.id for s in room.shoutouts.ordered()
         ]
-        assert replay.last_render_ms < 100
 
 
 def test_dragging_the_scrubber_asks_only_for_the_latest_moment(
@@ -135,7 +135,7 @@ def test_markers_jump_to_the_moment(replay: ReplayWindow, log: list[Event], qtbo
         Qt.MouseButton.LeftButton,
         pos=replay.marker_list.visualItemRect(replay.marker_list.item(opened)).center(),
     )
-    qtbot.waitUntil(lambda: log[replay.seq - 1].type is EventType.CHAIN_OPENED, timeout=5_000)
+    qtbot.waitUntil(lambda: log[replay.seq - 1].type is EventType.CHAIN_OPENED, timeout=10_000)
     assert replay.slider.value() == replay.seq
     assert replay.chains.captions()[0].startswith("夏日轻食能量包 · 0/50单 · 还差50单成团")
     assert replay.card.name.text() == "夏日轻食能量包"  # presented since minute 40
@@ -172,10 +172,10 @@ def test_the_operator_opens_a_replay_from_the_live_console(
     qtbot.waitUntil(lambda: console.live.role == "operator", timeout=10_000)
     window = console.window
     assert window.review_button.isVisible()
-    with qtbot.waitActive(window, timeout=2_000):
+    with qtbot.waitActive(window, timeout=10_000):
         window.activateWindow()
     qtbot.keyClick(window, Qt.Key.Key_R)  # 复盘
-    qtbot.waitUntil(lambda: isinstance(window.dialog, SessionPicker), timeout=5_000)
+    qtbot.waitUntil(lambda: isinstance(window.dialog, SessionPicker), timeout=10_000)
     picker = window.dialog
     assert isinstance(picker, SessionPicker)
     ids = [
@@ -184,10 +184,10 @@ def test_the_operator_opens_a_replay_from_the_live_console(
     ]
     picker.sessions.setCurrentRow(ids.index(broadcast))
     qtbot.keyClick(picker.sessions, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: len(window.replays) == 1, timeout=2_000)
+    qtbot.waitUntil(lambda: len(window.replays) == 1, timeout=10_000)
     replay = window.replays[0]
     qtbot.waitUntil(replay.slider.isEnabled, timeout=30_000)
     assert replay.title_label.text() == "复盘 · 鲜直达《夏日轻食计划》"
-    qtbot.waitUntil(lambda: replay.orders.text() == "82", timeout=5_000)  # the end, shown
+    qtbot.waitUntil(lambda: replay.orders.text() == "82", timeout=10_000)  # the end, shown
     window.close()  # closes the replay with it
     assert not window.replays

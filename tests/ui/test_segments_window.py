@@ -50,12 +50,12 @@ def test_cards_and_matrix_show_the_latest_run(window: SegmentsWindow, store: Sto
 def test_filter_and_search(window: SegmentsWindow, store: StoreProcess, qtbot: QtBot) -> None:
     s5 = overview(store)["latest"]["counts"]["S5"]
     window.segment_filter.setCurrentIndex(window.segment_filter.findData("S5"))
-    qtbot.waitUntil(lambda: window.page_label.text().endswith(f"共 {s5:,} 位"), timeout=5_000)
+    qtbot.waitUntil(lambda: window.page_label.text().endswith(f"共 {s5:,} 位"), timeout=10_000)
     texts = {window.members.index(r, 2).data() for r in range(window.members.rowCount())}
     assert texts == {"S5 KOC影响者"}
     window.segment_filter.setCurrentIndex(0)
     window.search.setText("夏日轻食圈")
-    qtbot.waitUntil(lambda: window.page_label.text().endswith("共 120 位"), timeout=5_000)
+    qtbot.waitUntil(lambda: window.page_label.text().endswith("共 120 位"), timeout=10_000)
     assert all("*" in window.members.index(r, 0).data() for r in range(window.members.rowCount()))
 
 
@@ -80,14 +80,14 @@ def test_override_from_the_window_reaches_the_store_and_can_be_revoked(
     dialog.reason.setText("社群活跃, 店长推荐")
     ok.click()
     qtbot.waitUntil(
-        lambda: window.members.index(0, 5).data().startswith(f"→ {target}"), timeout=5_000
+        lambda: window.members.index(0, 5).data().startswith(f"→ {target}"), timeout=10_000
     )
     with store.client("operator") as client:
         assert client.get(f"/members/{member['id']}").json()["segment"] == target
     window.member_view.selectRow(0)
     assert window.revoke_button.isEnabled()
     window.revoke_button.click()
-    qtbot.waitUntil(lambda: window.members.index(0, 5).data() == "", timeout=5_000)
+    qtbot.waitUntil(lambda: window.members.index(0, 5).data() == "", timeout=10_000)
     with store.client("operator") as client:
         assert client.get(f"/members/{member['id']}").json()["segment"] == member["segment"]
 
@@ -97,7 +97,7 @@ def test_run_now_adds_a_run(window: SegmentsWindow, store: StoreProcess, qtbot: 
     window.run_button.click()
     qtbot.waitUntil(lambda: overview(store)["latest"]["id"] == before + 1, timeout=15_000)
     qtbot.waitUntil(
-        lambda: window.cards[ALL_SEGMENTS[0]].detail.text().endswith("较上次 +0"), timeout=5_000
+        lambda: window.cards[ALL_SEGMENTS[0]].detail.text().endswith("较上次 +0"), timeout=10_000
     )
 
 
