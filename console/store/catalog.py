@@ -171,16 +171,26 @@ def session_catalog(db: Any, sid: str) -> tuple[list[Product], Offers]:
         )
     ]
     offers: Offers = {}
-    for product, segment, price, perk, limit, visible in db.execute(
-        "SELECT product_id, segment, price, perk, member_limit, visible FROM session_offers "
-        "WHERE session_id = ?",
-        [sid],
-    ):
-        tier = parse_segment(segment)
-        offers.setdefault(product, {})[tier] = Offer(
-            product, tier, price, perk, limit, bool(visible)
-        )
+    for offer in _offers(db, "WHERE session_id = ?", [sid]):
+        offers.setdefault(offer.product_id, {})[offer.segment] = offer
     return lineup, offers
+
+
+def product_offers(db: Any, sid: str, product_id: str) -> dict[Segment | None, Offer]:
+    """One product's terms in the session, by circle (None: the standard offer)."""
+    where = "WHERE session_id = ? AND product_id = ?"
+    return {offer.segment: offer for offer in _offers(db, where, [sid, product_id])}
+
+
+def _offers(db: Any, where: str, params: list[str]) -> list[Offer]:
+    return [
+        Offer(product, parse_segment(segment), price, perk, limit, bool(visible))
+        for product, segment, price, perk, limit, visible in db.execute(
+            "SELECT product_id, segment, price, perk, member_limit, visible FROM session_offers "
+            + where,
+            params,
+        )
+    ]
 
 
 def member_profile(db: Any, member_id: str | None) -> tuple[Segment | None, bool]:

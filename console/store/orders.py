@@ -18,11 +18,12 @@ import orjson
 import sqlite_utils
 
 from console.domain import orders as rules
+from console.domain.catalog import Product
 from console.domain.decisions import RefusalKind, Refused
 from console.domain.orders import Buyer, OrderFacts, OrderStatus, Referrer
 from console.domain.segments import parse_segment
 from console.domain.sessions import parse_status
-from console.store.catalog import nearest_point_for, session_catalog
+from console.store.catalog import nearest_point_for, product_offers
 from console.store.facts import load_chain, save_chain, set_stock
 from console.store.repository import append_new
 from console.store.schema import transaction
@@ -140,11 +141,8 @@ def _order_id() -> str:
 def load_order_facts(conn: sqlite3.Connection, sid: str, request: OrderRequest) -> OrderFacts:
     """What the order rules need, read inside the order's transaction."""
     status_row = conn.execute("SELECT status FROM sessions WHERE id = ?", [sid]).fetchone()
-    lineup, offers = session_catalog(conn, sid)
-    product = next((p for p in lineup if p.id == request.product_id), None)
-    stock_row = conn.execute(
-        "SELECT stock FROM products WHERE id = ?", [request.product_id]
-    ).fetchone()
+    product, stock = _lineup_product(conn, sid, request.product_id)
+    offers = product_offers(conn, sid, request.product_id) if product else {}
     point_known = bool(request.pickup_point) and (
         conn.execute("SELECT 1 FROM pickup_points WHERE id = ?", [request.pickup_point]).fetchone()
         is not None
@@ -153,18 +151,35 @@ def load_order_facts(conn: sqlite3.Connection, sid: str, request: OrderRequest) 
     if not request.pickup_point:
         found = nearest_point_for(conn, request.member_id)
         nearest = (str(found["id"]), str(found["name"])) if found else None
+    # What the member already holds matters only where some circle has a limit.
+    limited = any(offer.limit for offer in offers.values())
     return OrderFacts(
         session_status=parse_status(status_row[0]) if status_row else None,
         buyer=_buyer(conn, request.member_id),
         product=product,
-        offers=offers.get(request.product_id, {}),
-        stock=int(stock_row[0]) if stock_row else 0,
-        bought=_bought(conn, sid, request.member_id, request.product_id),
+        offers=offers,
+        stock=stock,
+        bought=_bought(conn, sid, request.member_id, request.product_id) if limited else 0,
         point_known=point_known,
         nearest_point=nearest,
         chain=load_chain(conn, sid, request.chain_id) if request.chain_id else None,
         referrer=_referrer(conn, sid, request.referrer.strip()),
     )
+
+
+def _lineup_product(
+    conn: sqlite3.Connection, sid: str, product_id: str
+) -> tuple[Product | None, int]:
+    """The product if it is in the session's lineup, and its stock now."""
+    row = conn.execute(
+        "SELECT p.id, p.name, p.base_price, p.emoji, p.category, p.stock "
+        "FROM session_products AS s JOIN products AS p ON p.id = s.product_id "
+        "WHERE s.session_id = ? AND s.product_id = ?",
+        [sid, product_id],
+    ).fetchone()
+    if row is None:
+        return None, 0
+    return Product(str(row[0]), str(row[1]), int(row[2]), str(row[3]), str(row[4])), int(row[5])
 
 
 def _buyer(conn: sqlite3.Connection, member_id: str) -> Buyer | None:

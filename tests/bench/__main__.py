@@ -27,7 +27,21 @@ from tests.bench.table import Figure, render
 # name: (full-size arguments, quick arguments)
 BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "ingest": ([], ["--batches", "4", "--latency-seconds", "0.5"]),
-    "commerce": ([], ["--members", "200", "--buyers", "40", "--senders", "4", "--orders", "2000"]),
+    "commerce": (
+        [],
+        [
+            "--members",
+            "200",
+            "--buyers",
+            "40",
+            "--senders",
+            "4",
+            "--orders",
+            "2000",
+            "--orders-in-process",
+            "300",
+        ],
+    ),
     "console": ([], ["--rate", "200", "--seconds", "3"]),
     "replay": ([], ["--events", "5000", "--jumps", "5"]),
     "segmentation": ([], ["--members", "3000", "--orders", "30000"]),

@@ -35,9 +35,11 @@ import orjson
 from console.domain.catalog import Offer, Product, cards_for
 from console.domain.pickup import EARTH_RADIUS_KM, PickupIndex, PickupPoint
 from console.domain.segments import ALL_SEGMENTS, Segment
+from console.store import catalog, repository
 from console.store.catalog import member_cards
 from console.store.catalog_file import import_catalog
-from console.store.schema import connect
+from console.store.orders import OrderRequest, place_order
+from console.store.schema import connect, open_store
 from tests.bench.table import Figure, add_json_option, write_json
 from tests.helpers import StoreProcess
 
@@ -259,6 +261,63 @@ def assignment(orders: int, point_count: int = 800) -> dict[str, float]:
     }
 
 
+# -- orders in process: the decision and its projections, no HTTP --------------------------------
+
+
+def orders_in_process(count: int) -> dict[str, float]:
+    """The store's ``place_order`` (facts loaded, the domain's decision, stock, row, events)
+    on a real SQLite file, one order per transaction as the writer does it; the baseline
+    appends the same ``order_placed`` events raw, one per transaction, to the same kind of file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = open_store(Path(tmp) / "orders.db")
+        members = [f"m{n:06d}" for n in range(count)]
+        db.table("members").insert_all(
+            [
+                {"id": m, "name": m, "nick": "林*", "segment": f"S{n % 6 + 1}"}
+                for n, m in enumerate(members)
+            ]
+        )
+        products = [f"p{k}" for k in range(10)]
+        catalog.upsert_products(
+            db, [{"id": p, "name": p, "base_price": 2990, "stock": 10**6} for p in products]
+        )
+        catalog.upsert_pickup_points(
+            db, [{"id": "pt", "name": "自提点", "leader": "王团长", "lat": 30.2, "lon": 120.1}]
+        )
+        offers = [{"product_id": p, "segment": "S1", "price": 2500, "limit": 5} for p in products]
+        sid = repository.create_session(db, "bench")["id"]
+        catalog.set_session_catalog(db, sid, products, offers)
+        repository.set_session_status(db, sid, "live")
+        started = time.perf_counter()
+        for n, member in enumerate(members):
+            request = OrderRequest(member, products[n % 10], 1, "pt", f"key-{n:07d}")
+            place_order(db, sid, request, time.time)
+        decided = time.perf_counter() - started
+        other = repository.create_session(db, "raw")["id"]
+        events = [
+            {
+                "id": f"raw-{n}",
+                "type": "order_placed",
+                "ts": time.time(),
+                "member_id": m,
+                "data": {
+                    "order_id": f"o{n}",
+                    "product_id": products[n % 10],
+                    "quantity": 1,
+                    "amount": 2990,
+                    "pickup_point": "pt",
+                },
+            }
+            for n, m in enumerate(members)
+        ]
+        started = time.perf_counter()
+        for event in events:
+            repository.append_events(db, other, [event])
+        appended = time.perf_counter() - started
+        db.close()
+    return {"inproc_rps": count / decided, "raw_append_rps": count / appended}
+
+
 # -- the run ------------------------------------------------------------------------------------
 
 
@@ -268,6 +327,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--buyers", type=int, default=400, help="concurrent buyers (2.)")
     parser.add_argument("--senders", type=int, default=32, help="concurrent connections (2.)")
     parser.add_argument("--orders", type=int, default=20_000, help="orders assigned (3.)")
+    parser.add_argument(
+        "--orders-in-process", type=int, default=5_000, help="orders placed without HTTP (4.)"
+    )
     add_json_option(parser)
     args = parser.parse_args(argv)
     figures: dict[str, float] = {}
@@ -319,6 +381,16 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         finally:
             store.stop()
 
+    inproc = orders_in_process(args.orders_in_process)
+    figures.update(inproc)
+    rows.append(
+        (
+            f"orders placed in process ({args.orders_in_process}, no HTTP)",
+            f"{inproc['inproc_rps']:.0f} orders/s",
+            f"raw append of the same events {inproc['raw_append_rps']:.0f}/s",
+        )
+    )
+
     assign = assignment(args.orders)
     figures.update(assign)
     rows.append(
@@ -356,6 +428,14 @@ def summary(f: dict[str, float]) -> list[Figure]:
             "req/s",
             f["spread_rps"],
             "same buyers, 10 products",
+        ),
+        Figure(
+            "commerce",
+            "orders placed in process",
+            f["inproc_rps"],
+            "orders/s",
+            f["raw_append_rps"],
+            "raw append of the same events",
         ),
         Figure(
             "commerce", "units oversold", f["oversold"], "", target="= 0", met=f["oversold"] == 0
