@@ -44,6 +44,7 @@ class Buyer:
     segment: Segment | None
     opted_out: bool
     bought_before: bool  # a purchase in the imported history, or a standing live order
+    bought_before_session: bool = False  # the same, leaving out this session's own orders
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +172,8 @@ def place_order(
             "referrer_nick": referrer.nick if referrer else "",
             "referrer_koc": referrer.koc if referrer else False,
             "new_customer": order.new_customer,
+            # 老友回归 is only for a member who bought before this session (not a first order).
+            "returning": buyer.bought_before_session,
             "stock_left": stock_left,
             "chain_id": order.chain_id,
             "entry": order.entry,

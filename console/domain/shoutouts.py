@@ -164,7 +164,11 @@ def _chain_formed(state: RoomState, event: Event) -> Trigger | None:
 
 
 def _comeback(state: RoomState, event: Event) -> Trigger | None:
+    """老友回归: a dormant member (S6) who had bought before this session orders again; a
+    first order ever, or a log without the ``returning`` fact, is never greeted back."""
     if event.segment is not Segment.S6 or event.member_id is None:
+        return None
+    if event.data.get("returning") is not True:
         return None
     return Trigger(event.member_id, {"nick": _who(event)}, event.member_id)
 

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import console
 from console.domain.decisions import Refused
-from console.store import repository, stats
+from console.store import auth, repository, stats
 from console.store.auth import GRANTS, Caller, Permission
 from console.store.context import StoreContext
 from console.store.deps import Context, SessionId, authenticated, json_response, require
@@ -36,7 +36,7 @@ from console.store.routes_commerce import router as commerce_router
 from console.store.routes_members import router as members_router
 from console.store.routes_replay import router as replay_router
 from console.store.schedule import follow_logs, run_chain_deadlines, run_schedule
-from console.store.validation import BatchError, batch_json_schema, parse_batch
+from console.store.validation import BatchError, batch_json_schema, parse_batch, redact_batch
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # import files
@@ -45,6 +45,7 @@ MAX_SEQ = 2**62  # past any log; beyond SQLite's integers a query would fail
 STREAM_CHUNK = 1_000
 STREAM_IDLE_RECHECK_S = 1.0
 STREAM_HEARTBEAT_S = 5.0
+STREAM_TOKEN_RECHECK_S = 1.0  # a revoked token's stream ends within about this (contract: 5 s)
 
 ReadyCallback = Callable[[], Awaitable[None] | None]
 
@@ -127,8 +128,9 @@ async def ingest_events(sid: str, request: Request, ctx: Context) -> Response:
         events = parse_batch(await request.body())
     except BatchError as exc:
         raise ApiError(exc.status, exc.problems) from exc
+    events, originals = redact_batch(events)
     try:
-        result = await ctx.write(repository.append_events, sid, events)
+        result = await ctx.write(repository.append_events, sid, events, originals)
     except repository.NotFound as exc:
         raise problem(404, "sid", str(exc)) from exc
     ctx.notifier.publish(sid, result.last_seq)
@@ -137,14 +139,22 @@ async def ingest_events(sid: str, request: Request, ctx: Context) -> Response:
     )
 
 
-@router.get("/sessions/{sid}/events", dependencies=[Depends(require(Permission.READ))])
+@router.get("/sessions/{sid}/events")
 async def read_events(
     sid: SessionId,
     ctx: Context,
+    caller: Annotated[Caller, Depends(require(Permission.READ))],
     after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1_000,
+    reveal: bool = False,
 ) -> Response:
+    """The log after ``after``. Free text and names are redacted (脱敏) for everyone; the
+    operator may ask for what the platform sent (``reveal=true``)."""
+    if reveal and Permission.MANAGE not in GRANTS[caller.role]:
+        raise problem(403, "reveal", "只有运营可以查看未脱敏的原文")
     rows = await ctx.read(repository.read_events_json, sid, after, limit)
+    if reveal:
+        rows = await ctx.read(repository.reveal_originals, sid, rows)
     last = await ctx.read(repository.last_seq, sid)
     body = b'{"events":[' + ",".join(js for _, js in rows).encode() + b'],"last_seq":%d}' % last
     return Response(body, media_type="application/json")
@@ -169,14 +179,24 @@ def _resume_point(
     dependencies=[Depends(require(Permission.READ))],
 )
 async def stream_events(
-    sid: SessionId, ctx: Context, seq: Annotated[int, Depends(_resume_point)]
+    sid: SessionId,
+    ctx: Context,
+    seq: Annotated[int, Depends(_resume_point)],
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """The log as server-sent events whose ids are ``seq``; resumes after Last-Event-ID.
 
     An idle stream carries a comment every ``STREAM_HEARTBEAT_S``, so a console can tell a
-    quiet room from a dead link (its read timeout is a few heartbeats)."""
-    sent_at = time.monotonic()
+    quiet room from a dead link (its read timeout is a few heartbeats). The caller's token
+    is checked again every ``STREAM_TOKEN_RECHECK_S``: a revoked token's stream ends (its
+    reconnect then gets 401)."""
+    token = (authorization or "").partition(" ")[2].strip()
+    sent_at = checked_at = time.monotonic()
     while True:
+        if time.monotonic() - checked_at >= STREAM_TOKEN_RECHECK_S:
+            if ctx.read_inline(auth.caller_of, token) is None:
+                return
+            checked_at = time.monotonic()
         rows = await ctx.read(repository.read_events_json, sid, seq, STREAM_CHUNK)
         for row_seq, payload in rows:
             yield ServerSentEvent(raw_data=payload, id=str(row_seq))

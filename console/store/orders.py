@@ -155,7 +155,7 @@ def load_order_facts(conn: sqlite3.Connection, sid: str, request: OrderRequest) 
     limited = any(offer.limit for offer in offers.values())
     return OrderFacts(
         session_status=parse_status(status_row[0]) if status_row else None,
-        buyer=_buyer(conn, request.member_id),
+        buyer=_buyer(conn, sid, request.member_id),
         product=product,
         offers=offers,
         stock=stock,
@@ -182,18 +182,24 @@ def _lineup_product(
     return Product(str(row[0]), str(row[1]), int(row[2]), str(row[3]), str(row[4])), int(row[5])
 
 
-def _buyer(conn: sqlite3.Connection, member_id: str) -> Buyer | None:
+def _buyer(conn: sqlite3.Connection, sid: str, member_id: str) -> Buyer | None:
     row = conn.execute(
         "SELECT segment, opted_out FROM members WHERE id = ?", [member_id]
     ).fetchone()
     if row is None:
         return None
-    bought = conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM orders WHERE member_id = ? AND amount > 0) "
-        "OR EXISTS (SELECT 1 FROM live_orders WHERE member_id = ? AND status = ?)",
-        [member_id, member_id, PLACED],
-    ).fetchone()[0]
-    return Buyer(member_id, parse_segment(row[0]), bool(row[1]), bool(bought))
+    history, elsewhere, here = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM orders WHERE member_id = ? AND amount > 0), "
+        "EXISTS (SELECT 1 FROM live_orders WHERE member_id = ? AND status = ? "
+        "AND session_id != ?), "
+        "EXISTS (SELECT 1 FROM live_orders WHERE member_id = ? AND status = ? "
+        "AND session_id = ?)",
+        [member_id, member_id, PLACED, sid, member_id, PLACED, sid],
+    ).fetchone()
+    before_session = bool(history or elsewhere)
+    return Buyer(
+        member_id, parse_segment(row[0]), bool(row[1]), before_session or bool(here), before_session
+    )
 
 
 def _bought(conn: sqlite3.Connection, sid: str, member_id: str, product_id: str) -> int:

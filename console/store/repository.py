@@ -150,16 +150,30 @@ SELECT ?, ?, id FROM members WHERE id = ?
 
 
 def append_events(
-    db: sqlite_utils.Database, sid: str, events: Sequence[Mapping[str, Any]]
+    db: sqlite_utils.Database,
+    sid: str,
+    events: Sequence[Mapping[str, Any]],
+    originals: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> AppendResult:
     """Store validated incoming events after the session's last ``seq``, in one transaction.
 
     Each new event is stamped with the member's current segment, KOC flag and masked
     display name, so the log keeps telling the truth after later re-segmentation. Events
     whose id is already stored (or repeated in the batch) are acknowledged, not stored.
+    ``originals`` (event id -> data as sent, before redaction) go to the operator's table.
     """
     with transaction(db) as conn:
-        return append_in(conn, sid, events)
+        result = append_in(conn, sid, events)
+        if originals:
+            conn.executemany(
+                "INSERT OR IGNORE INTO event_originals (session_id, event_id, data) "
+                "VALUES (?, ?, ?)",
+                [
+                    (sid, event_id, orjson.dumps(data).decode())
+                    for event_id, data in originals.items()
+                ],
+            )
+        return result
 
 
 def append_new(
@@ -257,6 +271,33 @@ def read_events_json(
             [sid, after, limit],
         )
     ]
+
+
+def reveal_originals(
+    db: sqlite_utils.Database, sid: str, rows: list[tuple[int, str]]
+) -> list[tuple[int, str]]:
+    """The rows with each event's data as the platform sent it, where it was redacted
+    (the operator's view only)."""
+    if not rows:
+        return rows
+    originals = dict(
+        db.execute(
+            "SELECT o.event_id, o.data FROM event_originals AS o JOIN events AS e "
+            "ON e.session_id = o.session_id AND e.event_id = o.event_id "
+            "WHERE o.session_id = ? AND e.seq > ? AND e.seq <= ?",
+            [sid, rows[0][0] - 1, rows[-1][0]],
+        ).fetchall()
+    )
+    if not originals:
+        return rows
+    revealed = []
+    for seq, text in rows:
+        event = orjson.loads(text)
+        sent = originals.get(event.get("id"))
+        if sent is not None:
+            event["data"] = orjson.loads(sent)
+        revealed.append((seq, text if sent is None else orjson.dumps(event).decode()))
+    return revealed
 
 
 def read_events(db: sqlite_utils.Database, sid: str, after: int, limit: int) -> list[Event]:

@@ -16,7 +16,7 @@ from console.domain.chains import ChainStatus
 from console.domain.orders import OrderStatus
 from console.domain.privacy import mask_name
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -60,6 +60,8 @@ def open_store(path: Path | str) -> sqlite_utils.Database:
         _migrate_v4(db)
     if version < 5:
         _migrate_v5(db)
+    if version < 6:
+        _migrate_v6(db)
     return db
 
 
@@ -425,3 +427,20 @@ def _migrate_v5(db: sqlite_utils.Database) -> None:
     with transaction(db):
         db.execute("CREATE INDEX IF NOT EXISTS live_orders_buyer ON live_orders (member_id)")
         db.execute("PRAGMA user_version = 5")
+
+
+def _migrate_v6(db: sqlite_utils.Database) -> None:
+    """What a platform sent before redaction (a phone number in a comment, a full name),
+    for the operator only; the log itself holds the redacted text."""
+    with transaction(db):
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS event_originals (
+                session_id TEXT NOT NULL,
+                event_id TEXT NOT NULL,
+                data TEXT NOT NULL,
+                PRIMARY KEY (session_id, event_id)
+            ) WITHOUT ROWID
+            """
+        )
+        db.execute("PRAGMA user_version = 6")

@@ -23,6 +23,7 @@ from console.domain.events import (
     EventType,
     Problem,
 )
+from console.domain.redaction import redact_event_data
 
 MAX_BATCH_EVENTS = 5_000
 _TYPE_NAMES = frozenset(t.value for t in PLATFORM_EVENT_TYPES)
@@ -143,3 +144,20 @@ def _reason(error: Any) -> str:
     if error["type"] == "string_pattern_mismatch":
         return "must not be blank"
     return str(error["msg"])
+
+
+def redact_batch(
+    events: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The batch as screens may see it (``console.domain.redaction``), and each changed
+    event's original data by event id, for the operator."""
+    originals: dict[str, dict[str, Any]] = {}
+    for index, event in enumerate(events):
+        data = event.get("data")
+        if not data:
+            continue
+        clean = redact_event_data(data)
+        if clean is not None:
+            originals[str(event["id"])] = data
+            events[index] = {**event, "data": clean}
+    return events, originals

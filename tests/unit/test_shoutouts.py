@@ -121,12 +121,22 @@ def test_chain_milestones_count_down_then_form_and_replace_the_countdown() -> No
 
 def test_a_dormant_member_is_welcomed_back_once() -> None:
     log = Log()
-    log.order(1, "s6", Segment.S6)
-    log.order(2, "s6", Segment.S6)
-    log.order(3, "s5", Segment.S5)
+    log.order(1, "s6", Segment.S6, returning=True)
+    log.order(2, "s6", Segment.S6, returning=True)
+    log.order(3, "s5", Segment.S5, returning=True)
     state = log.state()
     assert kinds(state) == [ShoutoutKind.COMEBACK]
     assert state.shoutouts.suppressed == 1
+
+
+def test_a_first_order_ever_is_never_greeted_as_a_comeback() -> None:
+    """欢迎回来 greeted first-time buyers: only a member who bought before this session
+    (the store's ``returning`` fact) is a comeback; a log without the fact greets nobody."""
+    log = Log()
+    log.order(1, "new", Segment.S6, returning=False, new_customer=True)
+    log.order(2, "new", Segment.S6, returning=False)  # their second order, same session
+    log.order(3, "old-log", Segment.S6)
+    assert ShoutoutKind.COMEBACK not in kinds(log.state())
 
 
 def test_s1_questions_come_before_others_and_before_older_lower_priority_ones() -> None:
