@@ -111,6 +111,7 @@ class Event:
     koc: bool = False
     nick: str = ""
     data: Mapping[str, Any] = field(default_factory=dict)
+    opted_out: bool = False  # opted out of personalisation: never named by circle on screen
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -123,6 +124,7 @@ class Event:
             "koc": self.koc,
             "nick": self.nick,
             "data": dict(self.data),
+            "opted_out": self.opted_out,
         }
 
     @classmethod
@@ -143,6 +145,7 @@ class Event:
                 bool(raw.get("koc", False)),
                 raw.get("nick") or "",
                 raw.get("data") or {},
+                bool(raw.get("opted_out", False)),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"malformed stored event {raw!r}: {exc}") from exc

@@ -126,17 +126,27 @@ def _product(state: RoomState, product_id: str) -> str:
     return state.product_names.get(product_id) or product_id
 
 
+def _circle(event: Event) -> str:
+    """The circle's name to say on air: none for a member who opted out of personalisation
+    (DOMAIN.md: thanked by name, without a circle label)."""
+    if event.opted_out or event.segment is None:
+        return ""
+    return event.segment.label
+
+
 def _vip_arrival(state: RoomState, event: Event) -> Trigger | None:
     if event.segment is not Segment.S1 or event.member_id is None:
         return None
-    return Trigger(event.member_id, {"nick": _who(event)}, event.member_id)
+    fields = {"nick": _who(event), "circle": _circle(event)}
+    return Trigger(event.member_id, fields, event.member_id)
 
 
 def _vip_order(state: RoomState, event: Event) -> Trigger | None:
     if event.segment is not Segment.S1 or event.member_id is None:
         return None
     product = _product(state, str(event.data.get("product_id", "")))
-    return Trigger(event.member_id, {"nick": _who(event), "product": product}, event.member_id)
+    fields = {"nick": _who(event), "product": product, "circle": _circle(event)}
+    return Trigger(event.member_id, fields, event.member_id)
 
 
 def _referral_win(state: RoomState, event: Event) -> Trigger | None:
@@ -178,7 +188,12 @@ def _question(segments: frozenset[Segment | None]) -> Matcher:
         text = str(event.data.get("text", ""))
         if event.segment not in segments or event.member_id is None or not is_question(text):
             return None
-        fields = {"nick": _who(event), "text": display_text(text, 60)}
+        circle = _circle(event)
+        fields = {
+            "nick": _who(event),
+            "text": display_text(text, 60),
+            "circle": f"（{circle}）" if circle else "",
+        }
         return Trigger(event.member_id, fields, event.member_id)
 
     return match
@@ -208,7 +223,7 @@ RULES: tuple[ShoutoutRule, ...] = (
         ShoutoutKind.VIP_QUESTION,
         EventType.COMMENT,
         _question(frozenset({Segment.S1})),
-        "{nick}（钻石核心）提问：{text}",
+        "{nick}{circle}提问：{text}",
         priority=2,
         subject_cooldown_s=30,
     ),
@@ -216,7 +231,7 @@ RULES: tuple[ShoutoutRule, ...] = (
         ShoutoutKind.VIP_ORDER,
         EventType.ORDER_PLACED,
         _vip_order,
-        "感谢钻石核心 @{nick} 下单{product}",
+        "感谢{circle} @{nick} 下单{product}",
         priority=3,
         subject_cooldown_s=120,
     ),
@@ -240,7 +255,7 @@ RULES: tuple[ShoutoutRule, ...] = (
         ShoutoutKind.VIP_ARRIVAL,
         EventType.VIEWER_JOINED,
         _vip_arrival,
-        "欢迎钻石核心 @{nick} 来到直播间",
+        "欢迎{circle} @{nick} 来到直播间",
         priority=4,
         subject_cooldown_s=30 * 60,
     ),

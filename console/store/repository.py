@@ -125,7 +125,7 @@ def count_members(db: sqlite_utils.Database) -> int:
 # validates the next batch.
 _APPEND_BATCH = f"""
 INSERT INTO events (session_id, seq, event_id, type, ts, member_id, segment, koc, nick, data,
-                    received_at)
+                    received_at, opted_out)
 SELECT :sid, :last_seq + e.key + 1,
        json_extract(e.value, '$.id'),
        json_extract(e.value, '$.type'),
@@ -136,7 +136,8 @@ SELECT :sid, :last_seq + e.key + 1,
        coalesce(m.nick, mask_name(json_extract(e.value, '$.data.nick')), ''),
        CASE json_type(e.value, '$.data') WHEN 'object' THEN json_extract(e.value, '$.data')
             ELSE '{{}}' END,
-       :now
+       :now,
+       coalesce(m.opted_out, 0)
 FROM json_each(:events) AS e
 LEFT JOIN members AS m ON m.id = json_extract(e.value, '$.member_id')
 """
@@ -255,7 +256,8 @@ def _without_stored(
 _EVENT_JSON = """
 json_object('seq', seq, 'id', event_id, 'type', type, 'ts', ts, 'member_id', member_id,
             'segment', segment, 'koc', json(CASE koc WHEN 0 THEN 'false' ELSE 'true' END),
-            'nick', nick, 'data', json(data))
+            'nick', nick, 'data', json(data),
+            'opted_out', json(CASE opted_out WHEN 0 THEN 'false' ELSE 'true' END))
 """
 
 
@@ -313,9 +315,11 @@ def read_events(db: sqlite_utils.Database, sid: str, after: int, limit: int) -> 
             koc=bool(r[6]),
             nick=r[7],
             data=orjson.loads(r[8]),
+            opted_out=bool(r[9]),
         )
         for r in db.execute(
-            "SELECT seq, event_id, type, ts, member_id, segment, koc, nick, data FROM events "
+            "SELECT seq, event_id, type, ts, member_id, segment, koc, nick, data, opted_out "
+            "FROM events "
             "WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?",
             [sid, after, limit],
         )

@@ -443,4 +443,7 @@ def _migrate_v6(db: sqlite_utils.Database) -> None:
             ) WITHOUT ROWID
             """
         )
+        # A member who opted out of personalisation (seed 001) as the event was stored:
+        # screens thank them by name, never by circle.
+        db.execute("ALTER TABLE events ADD COLUMN opted_out INTEGER NOT NULL DEFAULT 0")
         db.execute("PRAGMA user_version = 6")

@@ -148,3 +148,23 @@ def test_a_first_time_buyer_is_never_welcomed_back(
     board = state(store, sid)["shoutouts"]["active"]
     comebacks = [s["member_id"] for s in board if s["kind"] == "comeback"]
     assert comebacks == [before]
+
+
+def test_an_opted_out_vip_is_not_announced_by_circle(shared_store: StoreProcess) -> None:
+    with sqlite3.connect(shared_store.db_path) as conn:
+        quiet, loud = (
+            conn.execute(
+                "SELECT id FROM members WHERE segment = 'S1' AND opted_out = ? ORDER BY id",
+                [flag],
+            ).fetchone()[0]
+            for flag in (1, 0)
+        )
+    sid = shared_store.new_session("不点名")
+    post(shared_store, sid, [event("viewer_joined", quiet), event("viewer_joined", loud)])
+    with shared_store.client("host") as client:
+        log = client.get(f"/sessions/{sid}/events").json()["events"]
+        board = client.get(f"/sessions/{sid}/state").json()["shoutouts"]["active"]
+    assert [e["opted_out"] for e in log] == [True, False]
+    said = {s["member_id"]: s["text"] for s in board if s["kind"] == "vip_arrival"}
+    assert "钻石核心" not in said[quiet]
+    assert "钻石核心" in said[loud]

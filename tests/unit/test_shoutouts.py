@@ -246,3 +246,22 @@ def test_folding_in_pieces_gives_the_same_board_as_folding_at_once(specs: list[A
         len(whole.active) + whole.acknowledged + whole.dropped + whole.superseded
     )
     assert all(s.priority >= 1 for s in whole.active.values())
+
+
+def test_an_opted_out_member_is_thanked_by_name_without_a_circle() -> None:
+    """DOMAIN.md: an opted-out member is thanked by name, never announced as 钻石核心."""
+    log = Log()
+    for kind, ts, data in (
+        (EventType.VIEWER_JOINED, 1, {}),
+        (EventType.COMMENT, 2, {"text": "有没有大瓶装？"}),
+        (EventType.ORDER_PLACED, 3, {"product_id": "p1", "amount": 990, "quantity": 1}),
+    ):
+        seq = len(log.events) + 1
+        log.events.append(
+            Event(seq, f"e{seq}", kind, ts, "vip", Segment.S1, False, "林*薇", data, True)
+        )
+    texts = [s.text for s in log.state().shoutouts.ordered()]
+    assert len(texts) == 3
+    assert all("林*薇" in text and "钻石核心" not in text for text in texts), texts
+    log.add(EventType.VIEWER_JOINED, 4, "vip2", Segment.S1, nick="王*")
+    assert any("钻石核心" in s.text for s in log.state().shoutouts.ordered())
