@@ -35,6 +35,7 @@ class ShoutoutKind(StrEnum):
     REFERRAL_WIN = "referral_win"  # KOC 分享带来新朋友下单
     CHAIN_PROGRESS = "chain_progress"  # 还差N单成团
     CHAIN_FORMED = "chain_formed"  # 成团啦
+    CHAIN_FAILED = "chain_failed"  # 接龙未成团: tell the room its entries are refunded
     COMEBACK = "comeback"  # a dormant S6 member's first order back
     VIP_QUESTION = "vip_question"  # a question from S1: answered first
     QUESTION = "question"
@@ -62,6 +63,8 @@ class ShoutoutRule:
     ``kind_cooldown_s``: the same for the kind as a whole. ``coalesce_s``: a trigger within
     this time of the subject's open shout-out merges into it (count + 1, text refreshed).
     ``supersedes``: kinds whose open shout-out about the same subject this one replaces.
+    ``repeat_note``: merged triggers keep the first one's words (a member's first question)
+    and append this note with the count (共问了3次) instead of refreshing the text.
     """
 
     kind: ShoutoutKind
@@ -73,6 +76,7 @@ class ShoutoutRule:
     kind_cooldown_s: float = 0.0
     coalesce_s: float = 0.0
     supersedes: tuple[ShoutoutKind, ...] = ()
+    repeat_note: str = ""
 
 
 @dataclass
@@ -173,6 +177,13 @@ def _chain_formed(state: RoomState, event: Event) -> Trigger | None:
     return Trigger(chain.id, fields)
 
 
+def _chain_failed(state: RoomState, event: Event) -> Trigger | None:
+    chain = state.chains.get(str(event.data.get("chain_id") or ""))
+    if chain is None:
+        return None
+    return Trigger(chain.id, {"product": _product(state, chain.product_id)})
+
+
 def _comeback(state: RoomState, event: Event) -> Trigger | None:
     """老友回归: a dormant member (S6) who had bought before this session orders again; a
     first order ever, or a log without the ``returning`` fact, is never greeted back."""
@@ -212,6 +223,15 @@ RULES: tuple[ShoutoutRule, ...] = (
         supersedes=(ShoutoutKind.CHAIN_PROGRESS,),
     ),
     ShoutoutRule(
+        ShoutoutKind.CHAIN_FAILED,
+        EventType.CHAIN_FAILED,
+        _chain_failed,
+        "{product}接龙未成团，已自动退款",
+        priority=2,
+        subject_cooldown_s=FOREVER,
+        supersedes=(ShoutoutKind.CHAIN_PROGRESS,),
+    ),
+    ShoutoutRule(
         ShoutoutKind.CHAIN_PROGRESS,
         EventType.ORDER_PLACED,
         _chain_progress,
@@ -226,6 +246,8 @@ RULES: tuple[ShoutoutRule, ...] = (
         "{nick}{circle}提问：{text}",
         priority=2,
         subject_cooldown_s=30,
+        coalesce_s=FOREVER,  # while the first is waiting, more from the member merge into it
+        repeat_note="（共问了{count}次）",
     ),
     ShoutoutRule(
         ShoutoutKind.VIP_ORDER,
@@ -267,6 +289,8 @@ RULES: tuple[ShoutoutRule, ...] = (
         priority=6,
         subject_cooldown_s=120,
         kind_cooldown_s=10,
+        coalesce_s=FOREVER,
+        repeat_note="（共问了{count}次）",
     ),
 )
 
@@ -319,7 +343,10 @@ class ShoutoutBoard:
                     return
                 current.contributors.add(trigger.merge_key)
                 current.count = len(current.contributors)
-            current.fields.update(trigger.fields)
+            if rule.repeat_note:
+                current.count += 1
+            else:
+                current.fields.update(trigger.fields)
             current.text = _render(rule, current.fields, current.count)
             current.updated_ts = event.ts
             self.merged += 1
@@ -404,4 +431,7 @@ def _drop_order(shoutout: Shoutout) -> tuple[bool, int, float]:
 
 
 def _render(rule: ShoutoutRule, fields: Mapping[str, Any], count: int) -> str:
-    return display_text(rule.template.format(**fields, count=count), 120)
+    text = rule.template.format(**fields, count=count)
+    if rule.repeat_note and count > 1:
+        text += rule.repeat_note.format(count=count)
+    return display_text(text, 120)

@@ -265,3 +265,38 @@ def test_an_opted_out_member_is_thanked_by_name_without_a_circle() -> None:
     assert all("林*薇" in text and "钻石核心" not in text for text in texts), texts
     log.add(EventType.VIEWER_JOINED, 4, "vip2", Segment.S1, nick="王*")
     assert any("钻石核心" in s.text for s in log.state().shoutouts.ordered())
+
+
+def test_a_members_repeated_questions_merge_into_their_first() -> None:
+    """The same members' repeated questions filled the board and pushed 还差N单成团 down."""
+    log = Log()
+    log.add(EventType.COMMENT, 1, "a", Segment.S4, nick="甲", text="什么时候发货？")
+    log.add(EventType.COMMENT, 200, "a", Segment.S4, nick="甲", text="发货了吗？")
+    log.add(EventType.COMMENT, 400, "a", Segment.S4, nick="甲", text="到底几号发？")
+    log.add(EventType.COMMENT, 401, "b", Segment.S1, nick="乙", text="有大瓶吗？")
+    log.add(EventType.COMMENT, 402, "b", Segment.S1, nick="乙", text="大瓶多少钱？")
+    board = log.state().shoutouts.ordered()
+    assert [s.text for s in board] == [
+        "乙（钻石核心）提问：有大瓶吗？（共问了2次）",
+        "甲 提问：什么时候发货？（共问了3次）",
+    ]
+    assert [s.count for s in board] == [2, 3]
+
+
+def test_a_failed_chain_leaves_a_shoutout_in_place_of_its_countdown() -> None:
+    log = Log()
+    log.add(
+        EventType.CHAIN_OPENED,
+        1,
+        chain_id="c1",
+        product_id="p1",
+        product_name="牛油果",
+        threshold=3,
+        cap=9,
+        deadline=100.0,
+    )
+    log.order(2, "a", Segment.S4, chain_id="c1", pickup_point="pt")
+    log.add(EventType.CHAIN_FAILED, 100, chain_id="c1", by="deadline")
+    assert [(s.kind, s.text) for s in log.state().shoutouts.ordered()] == [
+        (ShoutoutKind.CHAIN_FAILED, "牛油果接龙未成团，已自动退款")
+    ]
