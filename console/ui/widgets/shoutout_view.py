@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+)
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
@@ -79,3 +86,20 @@ class ShoutoutView(QListView):
     def selected_id(self) -> str | None:
         indexes = self.selectedIndexes()
         return str(indexes[0].data(ShoutoutModel.IdRole)) if indexes else None
+
+    def step_selection(self, step: int) -> None:
+        """Move the selection ``step`` rows among the waiting shout-outs (faded ones are not
+        for acting on); with none selected, select the first."""
+        model = self.model()
+        assert isinstance(model, ShoutoutModel)
+        waiting = len(model.waiting())
+        if not waiting:
+            return
+        selected = self.selected_id()
+        row = model.row_of(selected) if selected is not None else None
+        target = 0 if row is None else min(max(row + step, 0), waiting - 1)
+        index = model.index(target)
+        self.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+        )
+        self.scrollTo(index)
