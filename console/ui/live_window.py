@@ -367,11 +367,7 @@ class LiveWindow(QMainWindow):
 
     def _target_shoutout(self) -> str | None:
         """The selected shout-out still waiting, else the first on the board."""
-        waiting = self.shoutout_model.waiting()
-        selected = self.shoutouts.selected_id()
-        if selected is not None and any(r.id == selected for r in waiting):
-            return selected
-        return waiting[0].id if waiting else None
+        return self.shoutouts.target_id()
 
     def acknowledge(self) -> None:
         target = self._target_shoutout()
