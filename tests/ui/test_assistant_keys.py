@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from tests.ui.test_live_window import Console, open_console, store_state
 __all__ = ["open_console"]
 
 CATALOG = resource_path("catalogs/xianzhida-summer-light.toml")
+OUT = Path(__file__).resolve().parents[2] / "test-output" / "shoutouts"
 
 
 @pytest.fixture
@@ -99,6 +101,11 @@ def test_the_chosen_shoutout_stays_chosen_and_space_acknowledges_it(
 
     qtbot.waitUntil(board_moved, timeout=10_000)
     assert view.selected_id() == arrivals[1]  # same shout-out, now on another row
+    assistant.window.resize(1366, 768)
+    qtbot.waitUntil(lambda: assistant.window.width() == 1366, timeout=10_000)
+    assert not view.horizontalScrollBar().isVisible()
+    OUT.mkdir(parents=True, exist_ok=True)
+    assert assistant.window.grab().save(str(OUT / "assistant-1366-chosen.png"))
     press(assistant, qtbot, Qt.Key.Key_Space)  # 已口播: the chosen one, not the first
     qtbot.waitUntil(lambda: arrivals[1] not in waiting_ids(assistant), timeout=10_000)
     acknowledged = [e["data"]["shoutout_id"] for e in logged(store, show, "shoutout_acknowledged")]
