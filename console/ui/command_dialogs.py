@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain.chains import ChainProgress
 from console.domain.sessions import parse_status
 from console.domain.text import display_text
 
@@ -102,6 +104,29 @@ class ChainDialog(CommandDialog):
             "gift_first": self.gift_first.value(),
             "gift": self.gift.text().strip(),
         }
+
+
+class CloseChainConfirm(CommandDialog):
+    """结束接龙 on a chain that has not formed: it would fail and refund its entries, so the
+    assistant confirms (Enter) or keeps it running (Esc)."""
+
+    def __init__(self, chain: ChainProgress, product: str, parent: QWidget | None = None) -> None:
+        super().__init__("结束接龙", parent)
+        self.chain_id = chain.id
+        self.message = QLabel(
+            f"{display_text(product, 30)}\n"
+            f"接龙还差{chain.missing}单成团，现在结束将失败并退款 {chain.entries} 单。确定结束？"
+        )
+        self.message.setObjectName("confirmText")
+        self.message.setWordWrap(True)
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText("结束接龙")
+        ok.setDefault(True)
+        self.form.addRow(self.message)
+        self.finish_form()
+
+    def fields(self) -> dict[str, Any]:
+        return {"chain_id": self.chain_id}
 
 
 class StockDialog(CommandDialog):

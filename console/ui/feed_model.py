@@ -11,7 +11,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QPixmap
 
 from console.domain.events import Event
-from console.domain.feed import FEED_TYPES, describe
+from console.domain.feed import FeedReader
 from console.domain.segments import Segment
 from console.ui.theme import segment_color
 
@@ -34,6 +34,7 @@ class FeedModel(QAbstractListModel):
         super().__init__()
         self.capacity = capacity
         self._rows: list[FeedRow] = []
+        self._reader = FeedReader()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt API
         return 0 if parent.isValid() else len(self._rows)
@@ -52,9 +53,8 @@ class FeedModel(QAbstractListModel):
 
     def add(self, events: Sequence[Event]) -> None:
         """Put the feed-worthy ones of ``events`` (in log order) on top."""
-        fresh = [FeedRow(e.seq, describe(e), e.segment) for e in events if e.type in FEED_TYPES][
-            -self.capacity :
-        ]
+        lines = self._reader.lines(events)
+        fresh = [FeedRow(e.seq, text, e.segment) for e, text in lines[-self.capacity :]]
         if not fresh:
             return
         fresh.reverse()
@@ -69,6 +69,7 @@ class FeedModel(QAbstractListModel):
     def clear(self) -> None:
         self.beginResetModel()
         self._rows.clear()
+        self._reader = FeedReader()
         self.endResetModel()
 
 

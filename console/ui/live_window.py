@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.domain.chains import newest_active_chain
+from console.domain.chains import ChainStatus, ended_status, newest_active_chain
 from console.domain.metrics import tiers_to_address
 from console.domain.segments import Segment, parse_segment
 from console.domain.shoutouts import ShoutoutKind
@@ -37,6 +37,7 @@ from console.sync.follower import LinkStatus
 from console.sync.outbox import OutboxStatus
 from console.ui.command_dialogs import (
     ChainDialog,
+    CloseChainConfirm,
     CommandDialog,
     NoticeDialog,
     ProductPicker,
@@ -107,6 +108,7 @@ class LiveWindow(QMainWindow):
         self._build_header_widgets()
         self._build_room_widgets(font_family)
         self.commands: dict[str, QAction] = {}
+        self.selection_keys: dict[str, QAction] = {}
         self.toolbar = self._build_actions()
         self.dialog: CommandDialog | None = None
         self._build_layout()
@@ -181,6 +183,15 @@ class LiveWindow(QMainWindow):
             "pin": self.toggle_pin,
             "pick_question": self.pick_question,
         }
+        # Up/Down choose the shout-out Space and T act on, wherever the focus is.
+        for name, key, step in (("select_up", "Up", -1), ("select_down", "Down", 1)):
+            action = QAction(self)
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setEnabled(False)
+            action.triggered.connect(lambda _checked=False, s=step: self.select_shoutout(s))
+            self.addAction(action)
+            self.selection_keys[name] = action
         for name, text, key in ASSISTANT_ACTIONS:
             action = QAction(text, self)
             action.setIconText(f"{text}  {'空格' if key == 'Space' else key}")
@@ -339,18 +350,24 @@ class LiveWindow(QMainWindow):
         dialog.deleteLater()
 
     def close_chain(self) -> None:
-        """End the newest chain still taking entries (formed: closes; else it fails)."""
+        """End the newest chain still taking entries: a formed one closes at once; one that
+        would fail (and refund its entries) asks first."""
         newest = newest_active_chain(self.live.state.chains.values())
-        if newest is not None:
+        if newest is None:
+            return
+        if ended_status(newest.status) is ChainStatus.FAILED:
+            confirm = CloseChainConfirm(newest, self._product_name(newest.product_id), self)
+            self._open_dialog(confirm, "close_chain")
+        else:
             self.live.send("close_chain", chain_id=newest.id)
+
+    def select_shoutout(self, step: int) -> None:
+        """Up/Down: move the selection of the shout-out Space and T act on."""
+        self.shoutouts.step_selection(step)
 
     def _target_shoutout(self) -> str | None:
         """The selected shout-out still waiting, else the first on the board."""
-        waiting = self.shoutout_model.waiting()
-        selected = self.shoutouts.selected_id()
-        if selected is not None and any(r.id == selected for r in waiting):
-            return selected
-        return waiting[0].id if waiting else None
+        return self.shoutouts.target_id()
 
     def acknowledge(self) -> None:
         target = self._target_shoutout()
@@ -433,12 +450,15 @@ class LiveWindow(QMainWindow):
 
     def _show_chains(self) -> None:
         state = self.live.state
+        self.chains.show_chains(
+            state.chains, self._product_name, time.time(), self.live.point_names
+        )
 
-        def product_name(product_id: str) -> str:
-            card = self.live.card(product_id)
-            return str(card["name"]) if card else state.product_names.get(product_id, product_id)
-
-        self.chains.show_chains(state.chains, product_name, time.time(), self.live.point_names)
+    def _product_name(self, product_id: str) -> str:
+        card = self.live.card(product_id)
+        if card is not None:
+            return str(card["name"])
+        return self.live.state.product_names.get(product_id, product_id)
 
     def _show_notice(self) -> None:
         notices = self.live.state.notices
@@ -464,6 +484,8 @@ class LiveWindow(QMainWindow):
         self.feed_panel.setVisible(self.assistant_mode)
         for action in self.commands.values():
             action.setEnabled(self.assistant_mode and not self.read_only)
+        for action in self.selection_keys.values():
+            action.setEnabled(self.assistant_mode)
         reviewer = role in REVIEW_ROLES
         self.review_action.setEnabled(reviewer)
         self.review_button.setVisible(reviewer)

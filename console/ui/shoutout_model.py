@@ -8,7 +8,7 @@ sees it go rather than the list jumping.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
@@ -65,7 +65,7 @@ class ShoutoutModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return row.text
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{KIND_LABELS[row.kind]} · 优先级 {row.priority}"
+            return f"{KIND_LABELS.get(row.kind, '口播')} · 优先级 {row.priority}\n{row.text}"
         return {
             self.IdRole: row.id,
             self.KindRole: row.kind,
@@ -82,7 +82,11 @@ class ShoutoutModel(QAbstractListModel):
 
     def sync(self, board: ShoutoutBoard, now: float | None = None, fade: bool = True) -> bool:
         """Match the board; rows that left it fade for ``FADE_S`` (unless ``fade`` is off, as
-        when scrubbing a replay). True if anything changed."""
+        when scrubbing a replay). True if anything changed.
+
+        Rows are removed, inserted, moved and changed by id, never reset, so the view keeps
+        its selection and scroll position (the shout-out the assistant chose stays chosen).
+        """
         now = time.monotonic() if now is None else now
         fresh = [BoardRow.of(s) for s in board.ordered()]
         ids = {r.id for r in fresh}
@@ -96,11 +100,60 @@ class ShoutoutModel(QAbstractListModel):
         rows = fresh + fading
         if rows == self._rows:
             return False
-        self.beginResetModel()
-        self._rows = rows
-        self.endResetModel()
+        self._remove_missing({r.id for r in rows})
+        self._place(rows)
+        self._refresh(rows)
         return True
+
+    def _remove_missing(self, keep: set[str]) -> None:
+        """Remove the rows whose id is not in ``keep``, one contiguous run at a time."""
+        row = len(self._rows) - 1
+        while row >= 0:
+            if self._rows[row].id in keep:
+                row -= 1
+                continue
+            last = row
+            while row > 0 and self._rows[row - 1].id not in keep:
+                row -= 1
+            self.beginRemoveRows(QModelIndex(), row, last)
+            del self._rows[row : last + 1]
+            self.endRemoveRows()
+            row -= 1
+
+    def _place(self, target: list[BoardRow]) -> None:
+        """Insert and move rows until the ids are those of ``target``, in its order.
+
+        Every id shown is in ``target`` (``_remove_missing`` ran), so position by position
+        the wanted row is either already there, further down (moved up), or new (inserted).
+        """
+        for position, wanted in enumerate(target):
+            if position < len(self._rows) and self._rows[position].id == wanted.id:
+                continue
+            found = next(
+                (n for n in range(position + 1, len(self._rows)) if self._rows[n].id == wanted.id),
+                None,
+            )
+            if found is None:
+                self.beginInsertRows(QModelIndex(), position, position)
+                self._rows.insert(position, wanted)
+                self.endInsertRows()
+            else:
+                self.beginMoveRows(QModelIndex(), found, found, QModelIndex(), position)
+                self._rows.insert(position, self._rows.pop(found))
+                self.endMoveRows()
+
+    def _refresh(self, target: list[BoardRow]) -> None:
+        """Same ids in the same order: replace the rows whose content changed."""
+        for position, wanted in enumerate(target):
+            if self._rows[position] != wanted:
+                self._rows[position] = wanted
+                index = self.index(position)
+                self.dataChanged.emit(index, index)
+
+    def row_of(self, shoutout_id: str) -> int | None:
+        """The row showing ``shoutout_id``, if any."""
+        return next((n for n, r in enumerate(self._rows) if r.id == shoutout_id), None)
 
 
 def _fade(row: BoardRow, now: float) -> BoardRow:
-    return BoardRow(row.id, row.kind, row.text, row.priority, row.pinned, now)
+    return replace(row, fading_since=now)
