@@ -20,6 +20,7 @@ FADE_S = 1.5
 
 KIND_LABELS: dict[ShoutoutKind, str] = {
     ShoutoutKind.CHAIN_FORMED: "成团",
+    ShoutoutKind.CHAIN_FAILED: "未成团",
     ShoutoutKind.CHAIN_PROGRESS: "接龙",
     ShoutoutKind.VIP_QUESTION: "VIP提问",
     ShoutoutKind.VIP_ORDER: "VIP下单",

@@ -8,7 +8,7 @@ from PySide6.QtCore import QItemSelectionModel
 from pytestqt.modeltest import ModelTester
 
 from console.domain.shoutouts import Shoutout, ShoutoutBoard, ShoutoutKind
-from console.ui.shoutout_model import FADE_S, ShoutoutModel
+from console.ui.shoutout_model import FADE_S, KIND_LABELS, ShoutoutModel
 from console.ui.widgets.shoutout_view import ShoutoutView
 
 
@@ -105,3 +105,7 @@ def test_any_sequence_of_boards_keeps_the_selected_id(
                 )
     finally:
         view.deleteLater()
+
+
+def test_every_kind_has_a_label_on_screen() -> None:
+    assert set(KIND_LABELS) == set(ShoutoutKind)
