@@ -34,6 +34,11 @@ class LocalCache:
             pk=("store", "session_id"),
             if_not_exists=True,
         )
+        self._db.table("roles").create(
+            {"store": str, "token_id": str, "role": str},
+            pk=("store", "token_id"),
+            if_not_exists=True,
+        )
         self._db.table("cards").create(
             {"store": str, "session_id": str, "cards": str},
             pk=("store", "session_id"),
@@ -53,6 +58,22 @@ class LocalCache:
             self._db.conn.execute(
                 "INSERT OR REPLACE INTO sessions (store, session_id, info) VALUES (?, ?, ?)",
                 [store, session_id, orjson.dumps(dict(info)).decode()],
+            )
+
+    def load_role(self, store: str, token_id: str) -> str:
+        """The role this token had at the store when last asked ("" if never): a console
+        started while the store is down opens in the right mode."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT role FROM roles WHERE store = ? AND token_id = ?", [store, token_id]
+            ).fetchone()
+        return str(row[0]) if row else ""
+
+    def save_role(self, store: str, token_id: str, role: str) -> None:
+        with self._lock, self._db.conn:
+            self._db.conn.execute(
+                "INSERT OR REPLACE INTO roles (store, token_id, role) VALUES (?, ?, ?)",
+                [store, token_id, role],
             )
 
     def load_cards(self, store: str, session_id: str) -> list[dict[str, Any]]:

@@ -69,6 +69,7 @@ class LiveSession(QObject):
         )
         self.outbox_status = OutboxStatus()
         self.role = ""
+        self.checked_role = False  # the store confirmed the role (a cached one may be shown)
         self.cards: list[dict[str, Any]] = []
         self.point_names: dict[str, str] = {}
         self.state = RoomState()
@@ -102,6 +103,14 @@ class LiveSession(QObject):
         """
         self._timer.start()
         self._cache_timer.start()
+        if self.cache is not None and not self.role:
+            # The mode this token had last time: right even while the store is down.
+            cached = await asyncio.to_thread(
+                self.cache.load_role, self.client.base_url, self.client.token_id
+            )
+            if cached:
+                self.role = cached
+                self.role_changed.emit(cached)
         if session_id is not None:
             await self._show_cached(session_id)
         session = await self._resolve_session(session_id)
@@ -145,9 +154,16 @@ class LiveSession(QObject):
     async def _resolve_session(self, session_id: str | None) -> dict[str, Any]:
         while True:
             try:
-                if not self.role:
-                    self.role = str((await self.client.me())["role"])
-                    self.role_changed.emit(self.role)
+                if not self.checked_role:
+                    role = str((await self.client.me())["role"])
+                    self.checked_role = True
+                    if self.cache is not None:
+                        await asyncio.to_thread(
+                            self.cache.save_role, self.client.base_url, self.client.token_id, role
+                        )
+                    if role != self.role:
+                        self.role = role
+                        self.role_changed.emit(role)
                 if session_id is not None:
                     return await self.client.get_session(session_id)
                 sessions = await self.client.list_sessions()

@@ -195,6 +195,7 @@ def test_a_restarted_console_shows_its_cached_room_while_the_store_is_down(
     qtbot.waitUntil(lambda: second.window.online.text() == "12", timeout=10_000)
     assert second.window.title_label.text() == "源牧《春日鲜奶节》"
     assert second.window.link_banner.text() != "● 已连接"
+    assert second.window.mode_label.text() == "主播视图"  # the host token's own mode
 
     store.start()
     post(store, sid, [event("viewer_left", "m00001")])
@@ -276,3 +277,27 @@ def test_orders_and_gmv_tiles_follow_the_store(
     expected = store_state(store, sid)
     assert console.window.gmv.text() == f"{round(expected['gmv']):,}"
     assert expected["orders"] == 2
+
+
+def test_an_assistant_console_restarted_while_the_store_is_down_keeps_its_command_bar(
+    store: StoreProcess,
+    open_console: Callable[..., Console],
+    qtbot: QtBot,
+    run: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    """It used to open as 主播视图 without commands until the store answered /me."""
+    sid = store.new_session("断网重启")
+    post(store, sid, [event("viewer_joined", "m00001")])
+    cache = tmp_path / "assistant-cache.db"
+    first = open_console(store, cache, role="assistant")
+    first.follow(sid)
+    qtbot.waitUntil(lambda: first.window.mode_label.text() == "场控模式", timeout=10_000)
+    qtbot.waitUntil(lambda: first.window.online.text() == "1", timeout=10_000)
+    run(first.close())
+    store.stop()
+    second = open_console(store, cache, role="assistant")
+    second.follow(sid)
+    qtbot.waitUntil(lambda: second.window.online.text() == "1", timeout=10_000)
+    assert second.window.mode_label.text() == "场控模式"
+    assert second.window.link_banner.text() != "● 已连接"
