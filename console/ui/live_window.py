@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from console.domain.chains import ChainStatus, ended_status, newest_active_chain
 from console.domain.metrics import tiers_to_address
 from console.domain.segments import Segment, parse_segment
+from console.domain.sessions import SessionStatus
 from console.domain.shoutouts import ShoutoutKind
 from console.domain.text import display_text
 from console.sync.client import StoreError
@@ -450,8 +451,9 @@ class LiveWindow(QMainWindow):
 
     def _show_chains(self) -> None:
         state = self.live.state
+        ended = self.live.session.get("status") == SessionStatus.ENDED
         self.chains.show_chains(
-            state.chains, self._product_name, time.time(), self.live.point_names
+            state.chains, self._product_name, time.time(), self.live.point_names, ended
         )
 
     def _product_name(self, product_id: str) -> str:

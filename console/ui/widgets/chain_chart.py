@@ -32,8 +32,12 @@ def time_left(seconds: float) -> str:
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
-def caption(chain: ChainProgress, product: str, now: float) -> str:
+def caption(chain: ChainProgress, product: str, now: float, ended: bool = False) -> str:
+    """What the chart's title says; once the show has ended nothing counts down any more
+    (no order can join: the chain waits for its deadline to close or fail)."""
     head = f"{product} · {chain.entries}/{chain.threshold}单"
+    if ended and chain.status.active:
+        return f"{head} · 直播已结束，不再接单"
     if chain.status is ChainStatus.OPEN:
         return f"{head} · 还差{chain.missing}单成团 · 剩余 {time_left(chain.deadline - now)}"
     if chain.status is ChainStatus.FORMED:
@@ -76,9 +80,14 @@ class ChainCard(QFrame):
         layout.addWidget(self.points)
 
     def show_chain(
-        self, chain: ChainProgress, product: str, now: float, points: Mapping[str, str]
+        self,
+        chain: ChainProgress,
+        product: str,
+        now: float,
+        points: Mapping[str, str],
+        ended: bool = False,
     ) -> None:
-        self.title.setText(caption(chain, product, now))
+        self.title.setText(caption(chain, product, now, ended))
         self.title.setProperty("status", chain.status.value)
         self.title.style().unpolish(self.title)
         self.title.style().polish(self.title)
@@ -122,8 +131,9 @@ class ChainPanel(QWidget):
         product_name: Callable[[str], str],
         now: float,
         points: Mapping[str, str],
+        ended: bool = False,
     ) -> None:
-        live = [c for c in chains.values() if c.status in (ChainStatus.OPEN, ChainStatus.FORMED)]
+        live = [c for c in chains.values() if c.status.active]
         live.sort(key=lambda c: -c.opened_ts)
         wanted = {c.id for c in live[:3]}
         for chain_id in list(self.cards):
@@ -139,7 +149,7 @@ class ChainPanel(QWidget):
                 self.cards[chain.id] = shown
                 self._layout.addWidget(shown, 1)
             shown.points.setVisible(self.by_point)
-            shown.show_chain(chain, product_name(chain.product_id), now, points)
+            shown.show_chain(chain, product_name(chain.product_id), now, points, ended)
         self.empty.setVisible(not self.cards)
 
     def captions(self) -> list[str]:
