@@ -21,7 +21,9 @@ def stats_for(db: Any, sid: str, indexes: ReplayIndexes) -> dict[str, Any]:
             "SELECT member_id, segment FROM session_audience WHERE session_id = ?", [sid]
         )
     }
-    leaders = dict(db.execute("SELECT id, leader FROM pickup_points").fetchall())
+    points = db.execute("SELECT id, leader, name FROM pickup_points").fetchall()
+    leaders = {point: leader for point, leader, _ in points}
+    point_names = {point: name for point, _, name in points}
     with index.lock:
         result = stats_from_facts(index.facts, audience, leaders)
         seq = index.state.seq
@@ -35,6 +37,8 @@ def stats_for(db: Any, sid: str, indexes: ReplayIndexes) -> dict[str, Any]:
         )
         for row in result["koc_leaderboard"]:
             row["nick"] = nicks.get(row["member_id"]) or ""
+    for row in result["new_neighbours"]:  # the 团长's point by name, as the brand knows it
+        row["point_name"] = point_names.get(row["pickup_point"], "")
     result["session_id"] = sid
     result["seq"] = seq
     return result

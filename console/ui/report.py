@@ -302,7 +302,9 @@ def write_html(
         for r in stats["koc_leaderboard"][:20]
     )
     points = "".join(
-        "<tr>" + _cells([r["pickup_point"], r["leader"], r["new_neighbours"]]) + "</tr>"
+        "<tr>"
+        + _cells([r.get("point_name") or r["pickup_point"], r["leader"], r["new_neighbours"]])
+        + "</tr>"
         for r in stats["new_neighbours"][:30]
     )
     page = Template(resource_path("report/report.html").read_text(encoding="utf-8")).substitute(

@@ -71,6 +71,13 @@ def test_referrals_and_new_neighbours(store: StoreProcess, shop: dict[str, Any])
         ("pt-xihu", "王团长", first),
         ("pt-binjiang", "李团长", second),
     }
+    with store.client("operator") as client:
+        review = client.get(f"/sessions/{sid}/stats").json()["new_neighbours"]
+    # The report names the 团长's point as the brand knows it, not by its id (pt-302).
+    assert {r["pickup_point"]: r["point_name"] for r in review} == {
+        "pt-xihu": "西湖店",
+        "pt-binjiang": "滨江店",
+    }
 
 
 def test_bad_referral_codes(store: StoreProcess, shop: dict[str, Any]) -> None:
