@@ -241,7 +241,9 @@ class ReplayWindow(QMainWindow):
         header.addSpacing(20)
         header.addWidget(self.moment_label, 1)
         header.addWidget(self.progress)
-        header.addWidget(self.export_label)
+        # Room to say where the files went (it was laid out 1 px wide, never seen).
+        self.export_label.setMinimumWidth(320)
+        header.addWidget(self.export_label, 1)
         header.addWidget(self.export_button)
 
         tabs = QTabWidget()
@@ -553,7 +555,8 @@ class ReplayWindow(QMainWindow):
         if timeline is None:
             return []
         written = write_report(folder, controller.session, controller.stats, timeline)
-        self.export_label.setText(f"已导出到 {folder}")
+        self.export_label.setText(f"已导出 {len(written)} 个文件到 {folder}")
+        self.export_label.setToolTip("\n".join(str(path) for path in written))
         return written
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API

@@ -159,6 +159,11 @@ def test_review_tabs_compare_and_export(replay: ReplayWindow, qtbot: QtBot, tmp_
     assert replay.compare_table.item(0, 1).text() == "120"
     written = replay.export_report(tmp_path / "export")
     assert {p.name for p in written} >= {"stats.json", "report.html", "viewers.png"}
+    # The operator is told where the files went, readably (it was a 1 px label).
+    label = replay.export_label
+    assert label.isVisible()
+    assert str(tmp_path / "export") in label.text()
+    assert label.width() >= 300
 
 
 def test_the_operator_opens_a_replay_from_the_live_console(
