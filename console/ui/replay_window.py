@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QProgressBar,
     QPushButton,
-    QSlider,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -53,6 +52,7 @@ from console.ui.widgets.figure_label import FigureLabel
 from console.ui.widgets.kpi import RoomFigures
 from console.ui.widgets.panel import panel
 from console.ui.widgets.product_card import PresentingCard
+from console.ui.widgets.scrubber import Scrubber
 from console.ui.widgets.segment_mix import SegmentMixChart
 from console.ui.widgets.shoutout_view import ShoutoutView
 
@@ -196,7 +196,7 @@ class ReplayWindow(QMainWindow):
         self.moment_label = FigureLabel("", min_chars=20)
         self.moment_label.setObjectName("elapsed")
         self.progress = _busy_bar()
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = Scrubber()
         self.slider.setObjectName("scrubber")
         self.slider.setEnabled(False)
         self.export_button = QPushButton("导出报告")
