@@ -98,10 +98,7 @@ class OrderDecision:
     stock_left: int
     chain: Chain | None  # the chain after this entry
     events: list[NewEvent]
-
-    @property
-    def formed(self) -> bool:
-        return len(self.events) > 1
+    formed: bool = False  # this order's entry formed its chain (成团)
 
 
 def place_order(
@@ -181,10 +178,11 @@ def place_order(
         },
         buyer.member_id,
     )
+    formed = entry is not None and entry.formed
     events = [placed]
-    if entry is not None and entry.formed:
+    if entry is not None and formed:
         events.append(formed_event(entry.chain, now))  # 成团
-    return OrderDecision(order, stock_left, entry.chain if entry else None, events)
+    return OrderDecision(order, stock_left, entry.chain if entry else None, events, formed)
 
 
 def _pickup_point(request: OrderRequest, facts: OrderFacts) -> str:
