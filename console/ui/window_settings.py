@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QPoint, QSettings, QSize
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
 APP_NAME = "zhibo-console"
@@ -25,13 +26,24 @@ def window_settings() -> QSettings:
 
 
 def restore_geometry(window: QWidget, key: str) -> bool:
-    """The window's size and place as last closed; False when there is none."""
-    saved = window_settings().value(f"{key}/geometry")
-    return isinstance(saved, QByteArray) and bool(window.restoreGeometry(saved))
+    """The window's size (and place, when that is on a screen now) as last closed; False
+    when none was saved. Size and place rather than ``saveGeometry``: that one fits the
+    window to the screen it was saved on, and a headless screen is small."""
+    settings = window_settings()
+    size = settings.value(f"{key}/size")
+    if not isinstance(size, QSize) or size.isEmpty():
+        return False
+    window.resize(size)
+    place = settings.value(f"{key}/pos")
+    if isinstance(place, QPoint) and QGuiApplication.screenAt(place) is not None:
+        window.move(place)
+    return True
 
 
 def save_geometry(window: QWidget, key: str) -> None:
-    window_settings().setValue(f"{key}/geometry", window.saveGeometry())
+    settings = window_settings()
+    settings.setValue(f"{key}/size", window.size())
+    settings.setValue(f"{key}/pos", window.pos())
 
 
 def load_flag(key: str, name: str, default: bool = False) -> bool:

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import qasync
 from PySide6.QtCore import QEventLoop, QSize, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from console.domain.chains import ChainStatus
 from console.resources import resource_path
@@ -290,6 +290,20 @@ def _no_dangling_timers(qapp: QApplication) -> Iterator[None]:
     assert not leftovers, f"active timers left behind: {leftovers}"
 
 
+def on_screen(label: QLabel) -> str:
+    """What a label shows (an ElidedLabel's ``text()`` is its whole text, not what fits)."""
+    return QLabel.text(label) if label.isVisible() else ""
+
+
+# What must be readable in a state, at every size: (role, widget, words).
+MUST_READ: dict[str, list[tuple[str, Callable[[LiveWindow], QLabel], str]]] = {
+    "sold_out": [(r, lambda w: w.card.stock, "已售罄") for r in WINDOWS],
+    "refused": [("assistant", lambda w: w.outbox_label, "库存只有")],
+    "offline": [("assistant", lambda w: w.outbox_label, "1 条指令待发送")],
+    "by_point": [(r, lambda w: w.points_view.title, "按自提点") for r in WINDOWS],
+}
+
+
 def settle(window: LiveWindow, size: QSize) -> None:
     window.resize(size)
     for _ in range(3):
@@ -308,4 +322,11 @@ def test_layout(show: Show, state: str, role: str, size: str) -> None:
     assert save_screenshot(window, OUTPUT / f"{role}-{state}-{size}.png")
     assert window.size() == SIZES[size], f"window cannot shrink to {size}: {window.size()}"
     problems = check_window(window, skip=NOT_WALKED)
+    problems += [
+        f"{words!r} not readable: {on_screen(part(window))!r}"
+        for who, part, words in MUST_READ.get(state, [])
+        if who == role and words not in on_screen(part(window))
+    ]
+    if state == "ended":
+        assert window.elapsed_label.text().startswith("已结束 · 时长 00:")
     assert not problems, "\n".join(problems)
