@@ -110,11 +110,14 @@ class PointBreakdown(QWidget):
         most = self.max_rows
         ranked = sorted(entries.items(), key=lambda kv: (-kv[1], kv[0]))
         shown = ranked[:most]
+        rest_row = -1
         if len(ranked) > most:  # the last row sums up the rest: every entry is counted
             shown = ranked[: most - 1]
             rest = sum(n for _p, n in ranked[most - 1 :])
             shown.append((f"其他 {len(ranked) - most + 1} 个自提点", rest))
-        top = max((n for _p, n in shown), default=0)
+            rest_row = most - 1
+        # Bars compare points with each other: the sum of the rest gets a count, no bar.
+        top = max((n for row, (_p, n) in enumerate(shown) if row != rest_row), default=0)
         self.title.setText(f"按自提点 · 共 {sum(entries.values())} 单")
         self.empty.setVisible(not shown)
         for row, (name, bar, count) in enumerate(
@@ -123,10 +126,11 @@ class PointBreakdown(QWidget):
             visible = row < len(shown)
             for widget in (name, bar, count):
                 widget.setVisible(visible)
+            bar.setVisible(visible and row != rest_row)
             if visible:
                 point, n = shown[row]
                 name.setText(display_text(names.get(point, point), NAME_CHARS))
-                bar.set_share(n / top if top else 0.0)
+                bar.set_share(n / top if top and row != rest_row else 0.0)
                 count.setText(f"{n}")
 
     def rows(self) -> list[tuple[str, int]]:
