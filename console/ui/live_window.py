@@ -77,6 +77,7 @@ MINIMUM = QSize(1280, 720)
 CHART_HEIGHT = {False: 170, True: 130}
 MIX_HEIGHT = {False: 170, True: 150}  # six rows of 16-pixel labels
 POINT_ROWS = {False: 6, True: 4}
+NEXT_CARDS = {False: 4, True: 3}
 # A store refusal names the field first ("delta: 库存只有 5 件"): the host reads the reason.
 FIELD_PREFIX = re.compile(r"^[a-z_]+: ")
 COMMAND_ROLES = frozenset({"assistant", "operator"})
@@ -324,6 +325,8 @@ class LiveWindow(QMainWindow):
             part.setMinimumHeight(CHART_HEIGHT[compact])
         self.mix.setMinimumHeight(MIX_HEIGHT[compact])
         self.points_view.set_max_rows(POINT_ROWS[compact])
+        self.next_cards.set_shown(NEXT_CARDS[compact])
+        self._show_cards()
         style = self.style()
         for widget in (self, *self.findChildren(QWidget)):
             style.unpolish(widget)

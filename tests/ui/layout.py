@@ -114,10 +114,14 @@ def check_label(label: QLabel) -> list[str]:
 
 
 def check_figure(figure: FigureLabel) -> list[str]:
-    needed = text_width(figure.fontMetrics(), figure.text()) if figure.text() else 0
+    metrics = figure.fontMetrics()
+    needed = text_width(metrics, figure.text()) if figure.text() else 0
+    problems = []
     if figure.width() < needed:
-        return [f"figure cut: {figure.width()} < {needed} px"]
-    return []
+        problems.append(f"figure cut: {figure.width()} < {needed} px")
+    if figure.height() < metrics.height() - 2:
+        problems.append(f"figure lower than its text: {figure.height()} < {metrics.height()} px")
+    return problems
 
 
 def check_button(button: QAbstractButton) -> list[str]:

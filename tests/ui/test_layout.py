@@ -90,6 +90,7 @@ class Show:
         for live, _window in self.consoles.values():
             wait(lambda lv=live: lv.link is LinkStatus.LIVE and lv.cards, "consoles connected")
         self.reached = -1
+        self.broken = ""
         self.chain_id = ""
 
     def window(self, role: str) -> LiveWindow:
@@ -142,11 +143,17 @@ class Show:
         target = STATES.index(state)
         if self.reached > target:
             raise AssertionError(f"state {state} passed already (tests run in order)")
+        if self.broken:
+            pytest.fail(f"the show broke down before {state}: {self.broken}")
         while self.reached < target:
             self.reached += 1
-            getattr(self, f"_to_{STATES[self.reached]}")()
-            if self.store.process is not None:  # nothing to catch up with while it is down
-                self.caught_up()
+            try:
+                getattr(self, f"_to_{STATES[self.reached]}")()
+                if self.store.process is not None:  # nothing to catch up with while it is down
+                    self.caught_up()
+            except Exception as exc:
+                self.broken = f"reaching {STATES[self.reached]}: {exc}"
+                raise
 
     # -- the states, in order ---------------------------------------------------------
 

@@ -155,6 +155,7 @@ class NextCards(QWidget):
     def __init__(self, shown: int = 4) -> None:
         super().__init__()
         self.tiles: list[NextTile] = []
+        self.shown = shown  # fewer, wider tiles on a narrow screen (``set_shown``)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
@@ -164,9 +165,16 @@ class NextCards(QWidget):
             layout.setColumnStretch(column, 1)
             self.tiles.append(tile)
 
+    def set_shown(self, shown: int) -> None:
+        self.shown = max(1, min(shown, len(self.tiles)))
+        layout = self.layout()
+        assert isinstance(layout, QGridLayout)
+        for column in range(len(self.tiles)):
+            layout.setColumnStretch(column, 1 if column < self.shown else 0)
+
     def show_cards(self, cards: Sequence[dict[str, Any]], stocks: Sequence[int]) -> None:
         for n, tile in enumerate(self.tiles):
-            if n < len(cards):
+            if n < min(len(cards), self.shown):
                 card = cards[n]
                 name = display_text(str(card.get("name", "")), 40)
                 tile.name.setText(f"{card.get('emoji', '')} {name}")
