@@ -28,8 +28,8 @@ from console.ui.replay_window import ReplayController, ReplayWindow
 from console.ui.segments_controller import SegmentsController
 from console.ui.segments_window import SegmentsWindow
 from console.ui.theme import PALETTE, stylesheet
+from console.ui.window_settings import APP_NAME
 
-APP_NAME = "zhibo-console"
 log = logging.getLogger(__name__)
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from typing import Any
 
 import httpx
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -53,11 +54,13 @@ from console.ui.widgets.chain_chart import ChainPanel
 from console.ui.widgets.elided_label import ElidedLabel
 from console.ui.widgets.figure_label import FigureLabel
 from console.ui.widgets.kpi import RoomFigures
-from console.ui.widgets.online_trend import OnlineTrendChart
+from console.ui.widgets.online_trend import OnlineTrendChart, TrendLegend
 from console.ui.widgets.panel import panel
+from console.ui.widgets.point_bars import PointBreakdown, entries_by_point
 from console.ui.widgets.product_card import NextCards, PresentingCard
 from console.ui.widgets.segment_mix import SegmentMixChart
 from console.ui.widgets.shoutout_view import ShoutoutView
+from console.ui.window_settings import load_flag, restore_geometry, save_flag, save_geometry
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,17 @@ LINK_TEXT = {
     LinkStatus.REFUSED: "连接被拒绝",
 }
 OFFLINE_AFTER_RECONNECTS = 3
+SETTINGS_KEY = "live_window"
+# Below this height (a 1366x768 laptop) the window lays out compact: smaller type on the card
+# and lower charts (``resources/styles``: ``[compact="true"]``). It never shrinks below MINIMUM.
+COMPACT_BELOW = 940
+MINIMUM = QSize(1280, 720)
+CHART_HEIGHT = {False: 170, True: 130}
+MIX_HEIGHT = {False: 170, True: 150}  # six rows of 16-pixel labels
+POINT_ROWS = {False: 6, True: 4}
+NEXT_CARDS = {False: 4, True: 3}
+# A store refusal names the field first ("delta: 库存只有 5 件"): the host reads the reason.
+FIELD_PREFIX = re.compile(r"^[a-z_]+: ")
 COMMAND_ROLES = frozenset({"assistant", "operator"})
 REVIEW_ROLES = frozenset({"operator"})
 # (name, button text, shortcut): the assistant's commands in toolbar order.
@@ -106,6 +120,8 @@ class LiveWindow(QMainWindow):
         self.replays: list[ReplayWindow] = []
         self._review_task: asyncio.Future[None] | None = None
         self.setWindowTitle("直播中控台")
+        self.setObjectName("liveWindow")
+        self.compact: bool | None = None
         self._build_header_widgets()
         self._build_room_widgets(font_family)
         self.commands: dict[str, QAction] = {}
@@ -119,7 +135,12 @@ class LiveWindow(QMainWindow):
         self._clock.start()
         self._on_live_link_changed(live.link.value, live.link_detail)
         self._on_live_role_changed(live.role)
-        self.resize(1920, 1080)
+        # An explicit minimum: the layout's own (at full-size type) would forbid compact.
+        self.setMinimumSize(MINIMUM)
+        self._set_compact(False)
+        if not restore_geometry(self, SETTINGS_KEY):
+            self.resize(1920, 1080)
+        self.points_toggle.setChecked(load_flag(SETTINGS_KEY, "by_point"))
 
     # -- building ----------------------------------------------------------------------
 
@@ -129,14 +150,16 @@ class LiveWindow(QMainWindow):
         self.notice_label = ElidedLabel("")
         self.notice_label.setObjectName("notice")
         self.notice_label.setVisible(False)
+        # Wide enough for "已结束 · 时长 00:00:00" (CJK glyphs are two digits wide).
         self.elapsed_label = FigureLabel(
-            "", Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, 16, fixed=True
+            "", Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, 22, fixed=True
         )
         self.elapsed_label.setObjectName("elapsed")
         self.mode_label = QLabel("主播视图")
         self.mode_label.setObjectName("modeTag")
         self.outbox_label = ElidedLabel("")
         self.outbox_label.setObjectName("outbox")
+        self.outbox_label.setVisible(False)
         self.link_banner = QLabel()
         self.link_banner.setObjectName("linkBanner")
 
@@ -148,11 +171,14 @@ class LiveWindow(QMainWindow):
 
         self.mix = SegmentMixChart(font_family)
         self.trend = OnlineTrendChart(font_family)
+        self.trend_legend = TrendLegend()
         self.card = PresentingCard()
         self.next_cards = NextCards()
         self.shoutout_model = ShoutoutModel()
         self.shoutouts = ShoutoutView(self.shoutout_model, font_family)
         self.chains = ChainPanel(font_family)
+        self.points_view = PointBreakdown()
+        self.points_view.setVisible(False)
         self.points_toggle = QToolButton()
         self.points_toggle.setObjectName("toggle")
         self.points_toggle.setText("按自提点 (D)")
@@ -209,7 +235,6 @@ class LiveWindow(QMainWindow):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             layout.addWidget(button)
         layout.addStretch(1)
-        layout.addWidget(self.outbox_label)
         review = QAction("复盘", self)
         review.setIconText("复盘  R")
         review.setShortcut(QKeySequence("R"))
@@ -233,12 +258,26 @@ class LiveWindow(QMainWindow):
         header.addSpacing(20)
         header.addWidget(self.notice_label, 4)
         header.addSpacing(12)
+        # What the outbox holds (waiting offline, refused): in the header, for both to see.
+        header.addWidget(self.outbox_label, 4)
+        header.addSpacing(12)
         header.addWidget(self.elapsed_label)
         header.addSpacing(12)
         header.addWidget(self.mode_label)
         header.addSpacing(8)
         header.addWidget(self.link_banner)
 
+        root = QWidget()
+        layout = QVBoxLayout(root)
+        layout.setContentsMargins(16, 10, 16, 14)
+        layout.setSpacing(10)
+        layout.addLayout(header)
+        layout.addWidget(self.toolbar)
+        layout.addLayout(self._build_main(), 3)
+        layout.addLayout(self._build_bottom(), 1)
+        self.setCentralWidget(root)
+
+    def _build_main(self) -> QHBoxLayout:
         kpis = QWidget()
         grid = QGridLayout(kpis)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -246,10 +285,7 @@ class LiveWindow(QMainWindow):
         grid.addWidget(self.figures.online, 0, 0, 1, 2)
         for n, tile in enumerate(self.figures.small):
             grid.addWidget(tile, 1 + n // 2, n % 2)
-
-        left = QVBoxLayout()
-        left.addWidget(panel("直播间", kpis), 4)
-        left.addWidget(panel("分层构成 · 在线", self.mix), 7)
+        grid.setRowStretch(grid.rowCount(), 1)
 
         card_box = QWidget()
         card_layout = QVBoxLayout(card_box)
@@ -267,25 +303,50 @@ class LiveWindow(QMainWindow):
         right.addWidget(self.feed_panel, 2)
 
         main = QHBoxLayout()
-        main.addLayout(left, 5)
+        main.addWidget(panel("直播间", kpis), 5)
         main.addWidget(panel("讲解中", card_box), 8)
         main.addLayout(right, 6)
+        return main
 
+    def _build_bottom(self) -> QHBoxLayout:
+        trend_box = QWidget()
+        trend_layout = QHBoxLayout(trend_box)
+        trend_layout.setContentsMargins(0, 0, 0, 0)
+        trend_layout.addWidget(self.trend, 1)
+        trend_layout.addWidget(self.trend_legend)
+        chain_box = QWidget()
+        chain_layout = QHBoxLayout(chain_box)
+        chain_layout.setContentsMargins(0, 0, 0, 0)
+        chain_layout.addWidget(self.chains, 1)
+        chain_layout.addWidget(self.points_view)
+        self.points_view.setFixedWidth(320)
+
+        # The circles under the figures, beside the trend: six rows need the bottom's height.
         bottom = QHBoxLayout()
-        bottom.addWidget(panel("在线趋势", self.trend), 5)
-        bottom.addWidget(panel("接龙进度", self.chains, self.points_toggle), 14)
-        self.trend.setMinimumHeight(200)
-        self.chains.setMinimumHeight(200)
+        bottom.addWidget(panel("分层构成 · 在线", self.mix), 5)
+        bottom.addWidget(panel("在线趋势", trend_box), 5)
+        bottom.addWidget(panel("接龙进度", chain_box, self.points_toggle), 11)
+        return bottom
 
-        root = QWidget()
-        layout = QVBoxLayout(root)
-        layout.setContentsMargins(16, 10, 16, 14)
-        layout.setSpacing(10)
-        layout.addLayout(header)
-        layout.addWidget(self.toolbar)
-        layout.addLayout(main, 13)
-        layout.addLayout(bottom, 6)
-        self.setCentralWidget(root)
+    def _set_compact(self, compact: bool) -> None:
+        if compact == self.compact:
+            return
+        self.compact = compact
+        self.setProperty("compact", compact)
+        for part in (self.trend, self.chains):
+            part.setMinimumHeight(CHART_HEIGHT[compact])
+        self.mix.setMinimumHeight(MIX_HEIGHT[compact])
+        self.points_view.set_max_rows(POINT_ROWS[compact])
+        self.next_cards.set_shown(NEXT_CARDS[compact])
+        self._show_cards()
+        style = self.style()
+        for widget in (self, *self.findChildren(QWidget)):
+            style.unpolish(widget)
+            style.polish(widget)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        self._set_compact(event.size().height() < COMPACT_BELOW)
+        super().resizeEvent(event)
 
     def _connect_signals(self) -> None:
         self.live.room_changed.connect(self._on_live_room_changed)
@@ -455,6 +516,10 @@ class LiveWindow(QMainWindow):
         self.chains.show_chains(
             state.chains, self._product_name, time.time(), self.live.point_names, ended
         )
+        if self.points_view.isVisibleTo(self):
+            self.points_view.show_points(
+                entries_by_point(state.chains.values()), self.live.point_names
+            )
 
     def _product_name(self, product_id: str) -> str:
         card = self.live.card(product_id)
@@ -469,7 +534,9 @@ class LiveWindow(QMainWindow):
         self.notice_label.setVisible(bool(notices))
 
     def _on_points_toggled(self, on: bool) -> None:
-        self.chains.by_point = on
+        """D: the 接龙 entries by pickup point, as a ranked list beside the charts."""
+        self.points_view.setVisible(on)
+        save_flag(SETTINGS_KEY, "by_point", on)
         self._show_chains()
 
     def set_read_only(self) -> None:
@@ -497,9 +564,12 @@ class LiveWindow(QMainWindow):
         if status.pending:
             parts.append(f"{status.pending} 条指令待发送")
         if status.last_refusal:
-            parts.append(f"被拒绝：{display_text(status.last_refusal, 40)}")
+            reason = FIELD_PREFIX.sub("", display_text(status.last_refusal, 80))
+            parts.append(f"被拒绝：{reason}")
         self.outbox_label.setText("  ·  ".join(parts))
+        self.outbox_label.setVisible(bool(parts))
         self.outbox_label.setProperty("pending", bool(status.pending))
+        self.outbox_label.setProperty("refused", bool(status.last_refusal) and not status.pending)
         self.outbox_label.style().unpolish(self.outbox_label)
         self.outbox_label.style().polish(self.outbox_label)
 
@@ -540,6 +610,7 @@ class LiveWindow(QMainWindow):
         self.trend.sample(self.live.state)  # once a second: a trend needs no more
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        save_geometry(self, SETTINGS_KEY)
         self._clock.stop()
         if self.dialog is not None:
             self.dialog.close()

@@ -16,11 +16,12 @@ PALETTE: dict[str, str] = {
     "panel": "#1a1f26",
     "panel_border": "#2a313b",
     "text": "#e8ecf1",
-    "text_dim": "#8b96a5",
+    "text_dim": "#a7b1bf",  # 7.6:1 on panel: captions are read from a metre away
     "accent": "#ffb020",
     "ok": "#2fbf71",
     "warn": "#f0a020",
-    "error": "#e5484d",
+    "error": "#c42b30",  # a background under white text (5.6:1)
+    "error_text": "#ff6b6b",  # red text on the dark panels (6:1)
 }
 
 # Distinct under common colour-vision deficiencies (Okabe-Ito inspired), readable on dark.

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from console.domain.room import RoomState
 from console.domain.segments import ALL_SEGMENTS
+from console.ui.fonts import ui_font
 from console.ui.theme import PALETTE, SEGMENT_COLORS
 
 INITIAL_CAPACITY = 1024
@@ -25,7 +26,8 @@ class OnlineTrendChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is unt
         plot = self.getPlotItem()
         plot.showGrid(x=False, y=True, alpha=0.15)
         for side in ("left", "bottom"):
-            plot.getAxis(side).setStyle(tickFont=QFont(font_family, 11))
+            plot.getAxis(side).setStyle(tickFont=ui_font(font_family, 16))
+            plot.getAxis(side).label.setFont(ui_font(font_family, 16))
         self._bottom = plot.getAxis("bottom")
         self._bottom.enableAutoSIPrefix(False)
         self._in_minutes: bool | None = None
@@ -69,3 +71,26 @@ class OnlineTrendChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is unt
         x = self._minutes[: self._size] * (1 if in_minutes else 60)
         for curve, values in zip(self._curves, self._values, strict=True):
             curve.setData(x, values[: self._size])
+
+
+class TrendLegend(QWidget):
+    """Which line is which (图例): the total first, then each circle in its colour, in two
+    columns beside the chart (low enough for a 768-pixel screen)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        layout = QGridLayout(self)
+        layout.setContentsMargins(6, 0, 0, 0)
+        layout.setHorizontalSpacing(8)
+        layout.setVerticalSpacing(0)
+        entries = [("总在线", PALETTE["accent"], "全部在线观众")]
+        entries += [(s.value, SEGMENT_COLORS[s], s.label) for s in ALL_SEGMENTS]
+        self.labels: list[QLabel] = []
+        for n, (text, color, tip) in enumerate(entries):
+            label = QLabel(f"━ {text}")
+            label.setObjectName("legendEntry")
+            label.setStyleSheet(f"color: {color};")
+            label.setToolTip(tip)
+            layout.addWidget(label, n % 4, n // 4)
+            self.labels.append(label)
+        layout.setRowStretch(4, 1)

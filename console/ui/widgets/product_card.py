@@ -43,7 +43,7 @@ class LadderRow(QWidget):
         self.perk = ElidedLabel("")
         self.perk.setObjectName("ladderPerk")
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 4, 10, 4)
+        layout.setContentsMargins(10, 1, 10, 1)
         layout.addWidget(self.name, 3)
         layout.addWidget(self.price, 2)
         layout.addSpacing(16)
@@ -62,24 +62,25 @@ class LadderRow(QWidget):
 
 
 class PresentingCard(QFrame):
-    """The big card. ``show_card(None, ...)`` shows that nothing is being presented."""
+    """The big card. ``show_card(None, ...)`` shows that nothing is being presented.
+
+    Its panel's title says 讲解中 already: the card does not say it again.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("presentingCard")
-        self.badge = QLabel("讲解中")
-        self.badge.setObjectName("presentingBadge")
         self.emoji = QLabel("")
         self.emoji.setObjectName("cardEmoji")
         self.name = ElidedLabel("暂无讲解商品")
         self.name.setObjectName("cardName")
         self.name.setWordWrap(True)
-        self.stock = ElidedLabel("")
+        # Our own short text ("库存 1,234", "已售罄"): a plain label gets the width it needs.
+        self.stock = QLabel("")
         self.stock.setObjectName("cardStock")
         self.stock.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.rows = [LadderRow(segment) for segment in (*ALL_SEGMENTS, None)]
         top = QHBoxLayout()
-        top.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
         top.addWidget(self.emoji, 0)
         top.addWidget(self.name, 1)
         top.addWidget(self.stock, 0)
@@ -88,29 +89,29 @@ class PresentingCard(QFrame):
         for row in self.rows:
             ladder.addWidget(row)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(18, 14, 18, 14)
+        layout.setContentsMargins(12, 4, 12, 4)
         layout.addLayout(top)
-        layout.addSpacing(6)
+        layout.addSpacing(4)
         layout.addLayout(ladder)
+        layout.addStretch(1)  # spare height below the ladder, not inside the name row
 
     def show_card(
         self, card: dict[str, Any] | None, stock: int | None, focus: Sequence[Segment]
     ) -> None:
         if card is None:
-            self.badge.setVisible(False)
             self.emoji.setText("")
             self.name.setText("暂无讲解商品")
             self.stock.setText("")
             for row in self.rows:
                 row.setVisible(False)
             return
-        self.badge.setVisible(True)
         for row in self.rows:
             row.setVisible(True)
         self.emoji.setText(str(card.get("emoji", "")))
         self.name.setText(display_text(str(card.get("name", "")), 40))
         self.stock.setText(_stock_text(stock))
-        self.stock.setProperty("low", stock is not None and stock <= 10)
+        self.stock.setProperty("low", stock is not None and 0 < stock <= 10)
+        self.stock.setProperty("soldOut", stock is not None and stock <= 0)
         self.stock.style().unpolish(self.stock)
         self.stock.style().polish(self.stock)
         ladder = {parse_segment(step.get("segment")): step for step in card.get("ladder", [])}
@@ -127,35 +128,63 @@ def _stock_text(stock: int | None) -> str:
     return "已售罄" if stock <= 0 else f"库存 {stock:,}"
 
 
+class NextTile(QFrame):
+    """One product to come: its name, then price and stock, each on one eliding line (a
+    wrapped name would take a third line from the card above on a 768-pixel screen)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("nextCard")
+        self.name = ElidedLabel("")
+        self.name.setObjectName("nextName")
+        self.detail = ElidedLabel("")
+        self.detail.setObjectName("nextDetail")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.setSpacing(0)
+        layout.addWidget(self.name)
+        layout.addWidget(self.detail)
+
+    def text(self) -> str:
+        return f"{self.name.text()}\n{self.detail.text()}"
+
+
 class NextCards(QWidget):
     """The next products of the lineup, small, in order after the one presented."""
 
     def __init__(self, shown: int = 4) -> None:
         super().__init__()
-        self.tiles: list[QLabel] = []
+        self.tiles: list[NextTile] = []
+        self.shown = shown  # fewer, wider tiles on a narrow screen (``set_shown``)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
         for column in range(shown):
-            tile = QLabel("")
-            tile.setObjectName("nextCard")
-            tile.setWordWrap(True)
-            tile.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            tile = NextTile()
             layout.addWidget(tile, 0, column)
+            layout.setColumnStretch(column, 1)
             self.tiles.append(tile)
+
+    def set_shown(self, shown: int) -> None:
+        self.shown = max(1, min(shown, len(self.tiles)))
+        layout = self.layout()
+        assert isinstance(layout, QGridLayout)
+        for column in range(len(self.tiles)):
+            layout.setColumnStretch(column, 1 if column < self.shown else 0)
 
     def show_cards(self, cards: Sequence[dict[str, Any]], stocks: Sequence[int]) -> None:
         for n, tile in enumerate(self.tiles):
-            if n < len(cards):
+            if n < min(len(cards), self.shown):
                 card = cards[n]
-                name = display_text(str(card.get("name", "")), 16)
-                tile.setText(
-                    f"{card.get('emoji', '')} {name}\n"
+                name = display_text(str(card.get("name", "")), 40)
+                tile.name.setText(f"{card.get('emoji', '')} {name}")
+                tile.detail.setText(
                     f"{price_text(card.get('base_price'))} · {_stock_text(stocks[n])}"
                 )
                 tile.setVisible(True)
             else:
-                tile.setText("")
+                tile.name.setText("")
+                tile.detail.setText("")
                 tile.setVisible(False)
 
     def texts(self) -> list[str]:

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFontMetrics
 
 from console.domain.segments import ALL_SEGMENTS, Segment
+from console.ui.fonts import ui_font
 from console.ui.theme import PALETTE, segment_color
 
 BAR_HEIGHT = 0.72
@@ -26,7 +27,7 @@ class SegmentMixChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is unty
         self.hideButtons()
         plot = self.getPlotItem()
         plot.showGrid(x=True, y=False, alpha=0.15)
-        tick_font = QFont(font_family, 13)
+        tick_font = ui_font(font_family, 16)
         left = plot.getAxis("left")
         left.setTicks([[(i, f"{s.value} {s.label}") for i, s in enumerate(ALL_SEGMENTS)]])
         left.setStyle(tickFont=tick_font, tickLength=0)
@@ -43,8 +44,10 @@ class SegmentMixChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is unty
             pens=[pg.mkPen(None)] * len(ALL_SEGMENTS),
         )
         plot.addItem(self._bars)
-        label_font = QFont(font_family, 13)
-        label_font.setBold(True)
+        label_font = ui_font(font_family, 16, bold=True)
+        self._metrics = QFontMetrics(label_font)
+        # Room right of the longest bar for the widest label, in pixels (set with the labels).
+        self._label_px = self._metrics.horizontalAdvance(" 99 · 100%") + 8
         self._labels: list[pg.TextItem] = []
         for row in range(len(ALL_SEGMENTS)):
             label = pg.TextItem("", color=PALETTE["text"], anchor=(0, 0.5))
@@ -53,6 +56,7 @@ class SegmentMixChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is unty
             plot.addItem(label)
             self._labels.append(label)
         self._set_range(1)
+        plot.getViewBox().sigResized.connect(self._on_view_resized)
 
     def counts(self) -> dict[Segment, int]:
         return dict(self._counts)
@@ -71,13 +75,24 @@ class SegmentMixChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is unty
             share = f"{value / total:.0%}" if total else "0%"
             label.setText(f" {value} · {share}")
             label.setPos(value, row)
+        self._label_px = 8 + max(self._metrics.horizontalAdvance(t) for t in self.label_texts())
         self._set_range(max(values))
 
-    def _set_range(self, largest: int) -> None:
+    def _on_view_resized(self) -> None:
+        self._set_range(max(self._counts.values()), force=True)
+
+    def _bar_share(self) -> float:
+        """The share of the plot's width a bar may take, leaving its label room."""
+        width = float(self.getPlotItem().getViewBox().width())
+        return min(2 / 3, max(0.2, 1 - self._label_px / max(width, 1)))
+
+    def _set_range(self, largest: int, force: bool = False) -> None:
         """Room for the labels right of the longest bar; the scale moves only in steps (grows
-        past 2/3 of the width, shrinks below 1/4) so a busy room does not rescale each frame."""
-        if self._width and self._width / 4 <= largest <= self._width * 2 / 3:
+        past the bar's share of the width, shrinks below 1/4) so a busy room does not rescale
+        each frame."""
+        share = self._bar_share()
+        if not force and self._width and self._width / 4 <= largest <= self._width * share:
             return
-        self._width = max(largest, 5) * 1.5
+        self._width = max(largest, 5) / (share * 0.8)
         self.setXRange(0, self._width, padding=0)
-        self.setYRange(-0.6, len(ALL_SEGMENTS) - 0.4, padding=0)
+        self.setYRange(-0.5, len(ALL_SEGMENTS) - 0.5, padding=0)
