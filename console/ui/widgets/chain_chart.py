@@ -10,11 +10,11 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from console.domain.chains import ChainProgress, ChainStatus
 from console.domain.text import display_text
+from console.ui.fonts import ui_font
 from console.ui.theme import PALETTE
 from console.ui.widgets.elided_label import ElidedLabel
 
@@ -64,7 +64,7 @@ class ChainCard(QFrame):
         item = self.plot.getPlotItem()
         item.showGrid(x=False, y=True, alpha=0.15)
         for side in ("left", "bottom"):
-            item.getAxis(side).setStyle(tickFont=QFont(font_family, 10))
+            item.getAxis(side).setStyle(tickFont=ui_font(font_family, 16))
         self._bottom = item.getAxis("bottom")
         self._bottom.enableAutoSIPrefix(False)
         self._in_minutes: bool | None = None
