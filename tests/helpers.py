@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -172,3 +173,18 @@ def post(store: StoreProcess, sid: str, events: list[dict[str, Any]], role: str 
         response = client.post(f"/sessions/{sid}/events", json={"events": events})
         response.raise_for_status()
         return response.json()
+
+
+XIANZHIDA_CATALOG = "catalogs/xianzhida-summer-light.toml"
+
+
+def live_show(store: StoreProcess, title: str = "鲜直达《夏日轻食计划》") -> str:
+    """A live session with the 鲜直达 lineup, offers and audience (seed 003's catalog)."""
+    from console.resources import resource_path
+
+    spec = tomllib.loads(resource_path(XIANZHIDA_CATALOG).read_text(encoding="utf-8"))
+    sid = store.new_session(title)
+    with store.client("operator") as client:
+        assert client.put(f"/sessions/{sid}/catalog", json=spec).status_code == 200
+        client.patch(f"/sessions/{sid}", json={"status": "live"})
+    return sid

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-import tomllib
 from collections.abc import Callable
 from typing import Any
 
@@ -12,26 +11,18 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from console.resources import resource_path
 from console.sync.follower import LinkStatus
 from console.ui.command_dialogs import ChainDialog, NoticeDialog, ProductPicker, StockDialog
-from tests.helpers import StoreProcess, event, post
+from tests.helpers import StoreProcess, event, live_show, post
 from tests.ui.test_live_window import Console, open_console, store_state
 
 __all__ = ["open_console"]
-
-CATALOG = resource_path("catalogs/xianzhida-summer-light.toml")
 
 
 @pytest.fixture
 def show(store: StoreProcess) -> str:
     """A live session with the 鲜直达 lineup, offers and audience."""
-    spec = tomllib.loads(CATALOG.read_text(encoding="utf-8"))
-    sid = store.new_session("鲜直达《夏日轻食计划》")
-    with store.client("operator") as client:
-        assert client.put(f"/sessions/{sid}/catalog", json=spec).status_code == 200
-        client.patch(f"/sessions/{sid}", json={"status": "live"})
-    return sid
+    return live_show(store)
 
 
 def pair(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,28 +11,21 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from console.domain.shoutouts import ShoutoutKind
-from console.resources import resource_path
 from console.sync.follower import LinkStatus
 from console.ui.command_dialogs import CloseChainConfirm, NoticeDialog
-from tests.helpers import StoreProcess, event, post
+from tests.helpers import StoreProcess, event, live_show, post
 from tests.ui.test_assistant import caught_up, members, order, press
 from tests.ui.test_live_window import Console, open_console, store_state
 
 __all__ = ["open_console"]
 
-CATALOG = resource_path("catalogs/xianzhida-summer-light.toml")
 OUT = Path(__file__).resolve().parents[2] / "test-output" / "shoutouts"
 
 
 @pytest.fixture
 def show(shared_store: StoreProcess) -> str:
     """A live session of its own with the 鲜直达 lineup, on the shared store."""
-    spec = tomllib.loads(CATALOG.read_text(encoding="utf-8"))
-    sid = shared_store.new_session("鲜直达《夏日轻食计划》")
-    with shared_store.client("operator") as client:
-        assert client.put(f"/sessions/{sid}/catalog", json=spec).status_code == 200
-        client.patch(f"/sessions/{sid}", json={"status": "live"})
-    return sid
+    return live_show(shared_store)
 
 
 def assistant_on(
