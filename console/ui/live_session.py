@@ -28,7 +28,7 @@ from console.ui.feed_model import FeedModel
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-REDRAW_INTERVAL_MS = 100
+REDRAW_INTERVAL_MS = 75
 CACHE_FLUSH_INTERVAL_S = 1.0
 REFUSAL_SHOWN_S = 60.0  # how long a refused command stays reported in the header
 SESSION_POLL_S = 2.0
