@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from console.domain.events import Event
 from console.domain.room import RoomState
 from console.domain.sessions import SessionStatus
+from console.domain.timeline import Sample, TimelineSampler
 from console.sync.cache import LocalCache
 from console.sync.client import StoreClient, StoreError
 from console.sync.follower import LinkStatus, LogFollower
@@ -29,6 +30,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 REDRAW_INTERVAL_MS = 75
+TREND_STEP_S = 1.0  # doubles as the show goes on, keeping at most TREND_MAX_SAMPLES points
+TREND_MAX_SAMPLES = 1_200
+
+
+def _trend_sampler() -> TimelineSampler:
+    return TimelineSampler(TREND_STEP_S, TREND_MAX_SAMPLES)
+
+
 CACHE_FLUSH_INTERVAL_S = 1.0
 REFUSAL_SHOWN_S = 60.0  # how long a refused command stays reported in the header
 SESSION_POLL_S = 2.0
@@ -73,6 +82,7 @@ class LiveSession(QObject):
         self.cards: list[dict[str, Any]] = []
         self.point_names: dict[str, str] = {}
         self.state = RoomState()
+        self.trend = _trend_sampler()
         self.feed = FeedModel()
         self.session: dict[str, Any] = {}
         self.link = LinkStatus.CONNECTING
@@ -87,6 +97,10 @@ class LiveSession(QObject):
         self._cache_timer = QTimer(self)
         self._cache_timer.setInterval(int(CACHE_FLUSH_INTERVAL_S * 1000))
         self._cache_timer.timeout.connect(self._on_cache_timer_tick)
+
+    def trend_samples(self) -> list[Sample]:
+        """在线趋势: the room by event time since the first event, and as it is now."""
+        return self.trend.finish(self.state)[0]
 
     @property
     def session_id(self) -> str | None:
@@ -312,6 +326,7 @@ class LiveSession(QObject):
         if self.cache is not None:
             await asyncio.to_thread(self.cache.forget, self.client.base_url, sid)
         self.state = RoomState()
+        self.trend = _trend_sampler()
         self.feed.clear()
         self._uncached.clear()
         self.room_changed.emit()
@@ -344,8 +359,13 @@ class LiveSession(QObject):
         batch, self._pending = self._pending, []
         # The follower only hands over contiguous events: a gap (``SequenceGap``) is a bug,
         # and failing loudly (the crash handler logs it and stops the commands) beats
-        # showing a wrong room.
-        self.state.apply_all(batch)
+        # showing a wrong room. The trend is sampled by event time as the room is folded,
+        # so a console that catches up on a whole show at once still draws its curve.
+        state, trend = self.state, self.trend
+        for event in batch:
+            trend.before(state, event)
+            state.apply(event)
+            trend.after(state, event)
         self.feed.add(batch)
         self._uncached.extend(batch)
         self.room_changed.emit()

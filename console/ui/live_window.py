@@ -607,7 +607,7 @@ class LiveWindow(QMainWindow):
             self.elapsed_label.setText(f"已开播 {format_duration(time.time() - started)}")
         self._show_chains()  # time left
         self.shoutout_model.sync(self.live.state.shoutouts)  # acknowledged ones fade out
-        self.trend.sample(self.live.state)  # once a second: a trend needs no more
+        self.trend.show_samples(self.live.trend_samples())  # once a second: enough for a trend
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         save_geometry(self, SETTINGS_KEY)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -301,3 +302,26 @@ def test_an_assistant_console_restarted_while_the_store_is_down_keeps_its_comman
     qtbot.waitUntil(lambda: second.window.online.text() == "1", timeout=10_000)
     assert second.window.mode_label.text() == "场控模式"
     assert second.window.link_banner.text() != "● 已连接"
+
+
+def test_a_console_opened_after_the_show_draws_its_trend_by_event_time(
+    shared_store: StoreProcess, open_console: Callable[..., Console], qtbot: QtBot
+) -> None:
+    """It used to draw a straight line: the whole log arrived in one redraw."""
+    sid = shared_store.new_session("回看趋势")
+    start = time.time() - 600
+    joins = [{**event("viewer_joined", f"m{n:05d}"), "ts": start + n * 20} for n in range(1, 21)]
+    leaves = [
+        {**event("viewer_left", f"m{n:05d}"), "ts": start + 420 + n * 5} for n in range(1, 11)
+    ]
+    post(shared_store, sid, joins + leaves)
+    console = open_console(shared_store)
+    console.follow(sid)
+    qtbot.waitUntil(lambda: console.window.online.text() == "10", timeout=10_000)
+    samples = console.live.trend_samples()
+    online = [s.online for s in samples]
+    assert len(samples) > 50  # one per second of the show's own time (about 8 minutes)
+    assert max(online) == 20
+    assert online[-1] == 10
+    assert online[len(online) // 4] < 20  # rising through the joins, not a flat line
+    qtbot.waitUntil(lambda: console.window.trend.samples == len(console.live.trend_samples()))

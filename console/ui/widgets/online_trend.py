@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
-from console.domain.room import RoomState
 from console.domain.segments import ALL_SEGMENTS
+from console.domain.timeline import Sample
 from console.ui.fonts import ui_font
 from console.ui.theme import PALETTE, SEGMENT_COLORS
 
-INITIAL_CAPACITY = 1024
 SECONDS_UNTIL_MINUTES = 120
 
 
 class OnlineTrendChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
-    """Samples the room once per redraw into numpy buffers that grow by doubling."""
+    """The room over the show, drawn from samples taken by event time (``TimelineSampler``)."""
 
     def __init__(self, font_family: str) -> None:
         super().__init__()
@@ -32,8 +33,8 @@ class OnlineTrendChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is unt
         self._bottom.enableAutoSIPrefix(False)
         self._in_minutes: bool | None = None
         self._size = 0
-        self._minutes = np.zeros(INITIAL_CAPACITY)
-        self._values = np.zeros((len(ALL_SEGMENTS) + 1, INITIAL_CAPACITY))
+        self._minutes = np.zeros(0)
+        self._values = np.zeros((len(ALL_SEGMENTS) + 1, 0))
         # Thin per-circle lines without antialiasing (most of a repaint's cost otherwise);
         # long broadcasts are drawn downsampled to the plot's width.
         self._curves = [
@@ -48,29 +49,27 @@ class OnlineTrendChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is unt
     def samples(self) -> int:
         return self._size
 
-    def sample(self, state: RoomState) -> None:
-        """Add the room as of its last event; one point per distinct event time."""
-        if state.first_ts is None or state.last_ts is None:
+    def show_samples(self, samples: Sequence[Sample]) -> None:
+        """Draw the room over the show, one point per sample (by event time)."""
+        if not samples:
             return
-        minute = (state.last_ts - state.first_ts) / 60.0
-        row = [state.online_by_segment[s] for s in ALL_SEGMENTS] + [state.online]
-        if self._size and self._minutes[self._size - 1] >= minute:
-            self._values[:, self._size - 1] = row
-        else:
-            if self._size == len(self._minutes):
-                self._minutes = np.concatenate([self._minutes, np.zeros(self._size)])
-                self._values = np.concatenate([self._values, np.zeros_like(self._values)], axis=1)
-            self._minutes[self._size] = minute
-            self._values[:, self._size] = row
-            self._size += 1
+        self._size = len(samples)
+        self._minutes = np.fromiter((s.minute for s in samples), float, self._size)
+        self._values = np.array(
+            [
+                [s.online_by_segment.get(seg, 0) for seg in ALL_SEGMENTS] + [s.online]
+                for s in samples
+            ],
+            dtype=float,
+        ).T
         # Seconds while the broadcast is young, minutes after that: no "0.05 分钟" ticks.
-        in_minutes = bool(self._minutes[self._size - 1] >= SECONDS_UNTIL_MINUTES / 60)
+        in_minutes = bool(self._minutes[-1] >= SECONDS_UNTIL_MINUTES / 60)
         if in_minutes != self._in_minutes:
             self._in_minutes = in_minutes
             self._bottom.setLabel("开播后分钟" if in_minutes else "开播后秒数")
-        x = self._minutes[: self._size] * (1 if in_minutes else 60)
+        x = self._minutes * (1 if in_minutes else 60)
         for curve, values in zip(self._curves, self._values, strict=True):
-            curve.setData(x, values[: self._size])
+            curve.setData(x, values)
 
 
 class TrendLegend(QWidget):
