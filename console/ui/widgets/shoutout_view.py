@@ -60,7 +60,7 @@ class ShoutoutDelegate(QStyledItemDelegate):
     def __init__(self, font_family: str, view: ShoutoutView) -> None:
         super().__init__(view)
         self.text_font = ui_font(font_family, 23)
-        self.tag_font = ui_font(font_family, 14, bold=True)
+        self.tag_font = ui_font(font_family, 16, bold=True)  # readable at a metre too
         self._metrics = QFontMetrics(self.text_font)
         self._view = view
         self._wrapped: dict[tuple[str, int], list[str]] = {}
