@@ -197,16 +197,21 @@ def draw_charts(
     _mark(viewers, markers)
     written.append(_save(viewers, out / "viewers.png"))
 
-    money = pg.PlotWidget(title="订单与 GMV")
-    money.plot(
-        minutes,
-        [s.gmv / 100 for s in samples],
-        pen=pg.mkPen(PALETTE["accent"], width=3),
-        name="GMV (元)",
-    )
-    money.getPlotItem().setLabel("bottom", "开播后分钟")
-    money.getPlotItem().setLabel("left", "GMV (元)")
-    _mark(money, markers)
+    # GMV above, orders below, on one time axis (counts and yuan do not share a scale).
+    money = pg.GraphicsLayoutWidget()
+    gmv_plot = money.addPlot(row=0, col=0, title="订单与 GMV")
+    gmv_plot.setLabel("left", "GMV (元)")
+    gmv_plot.plot(minutes, [s.gmv / 100 for s in samples], pen=pg.mkPen(PALETTE["accent"], width=3))
+    orders_plot = money.addPlot(row=1, col=0)
+    orders_plot.setLabel("left", "订单数")
+    orders_plot.setLabel("bottom", "开播后分钟")
+    orders_plot.plot(minutes, [s.orders for s in samples], pen=pg.mkPen("#4aa3ff", width=3))
+    orders_plot.setXLink(gmv_plot)
+    gmv_plot.hideAxis("bottom")  # one time axis, under the orders
+    money.ci.layout.setRowStretchFactor(0, 3)
+    money.ci.layout.setRowStretchFactor(1, 2)
+    _mark(gmv_plot, markers)
+    _mark(orders_plot, markers, labels=False)
     written.append(_save(money, out / "gmv.png"))
 
     tiers = pg.PlotWidget(title="各分层 GMV (元)")
@@ -219,25 +224,55 @@ def draw_charts(
             brushes=[SEGMENT_COLORS[s] for s in ALL_SEGMENTS],
         )
     )
-    tiers.getPlotItem().getAxis("bottom").setTicks(
+    bars = tiers.getPlotItem()
+    bars.showAxis("left")
+    bars.setLabel("left", "GMV (元)")
+    bars.getAxis("bottom").setTicks(
         [[(i, f"{s.value} {s.label}") for i, s in enumerate(ALL_SEGMENTS)]]
     )
+    top = max(values, default=0) or 1
+    bars.setYRange(0, top * 1.15)
+    for i, value in enumerate(values):  # each bar's own figure, readable without the axis
+        label = pg.TextItem(f"{value:,.0f}", color="#e6e9ee", anchor=(0.5, 1))
+        label.setPos(i, value)
+        tiers.addItem(label)
     written.append(_save(tiers, out / "gmv_by_segment.png"))
     return written
 
 
-def _mark(plot: Any, markers: Sequence[Marker]) -> None:
-    """Presentations and 接龙 milestones as labelled dashed lines (notices would clutter)."""
-    for marker in markers:
-        if marker.kind is EventType.NOTICE_POSTED:
-            continue
+MARKER_LABEL_GAP = 0.06  # of the time axis: closer markers keep their line, not their label
+MARKER_LABEL_ROWS = (0.95, 0.8, 0.65)  # label heights, in turn, so neighbours do not overlap
+
+
+def _mark(plot: Any, markers: Sequence[Marker], labels: bool = True) -> None:
+    """Presentations and 接龙 milestones as dashed lines (notices would clutter); a label
+    only where it has room, at alternating heights (they piled into a blur)."""
+    shown = [m for m in markers if m.kind is not EventType.NOTICE_POSTED]
+    span = max((m.minute for m in shown), default=0.0) or 1.0
+    last_labelled: float | None = None
+    row = 0
+    for marker in shown:
+        labelled = labels and (
+            last_labelled is None or (marker.minute - last_labelled) / span >= MARKER_LABEL_GAP
+        )
+        options: dict[str, Any] = {}
+        if labelled:
+            last_labelled = marker.minute
+            options = {
+                "label": marker.label[:12],
+                "labelOpts": {
+                    "position": MARKER_LABEL_ROWS[row % len(MARKER_LABEL_ROWS)],
+                    "color": "#8b96a5",
+                    "rotateAxis": (1, 0),
+                },
+            }
+            row += 1
         plot.addItem(
             pg.InfiniteLine(
                 marker.minute,
                 angle=90,
                 pen=pg.mkPen("#5b6470", style=pg.QtCore.Qt.PenStyle.DashLine),
-                label=marker.label[:12],
-                labelOpts={"position": 0.9, "color": "#8b96a5", "rotateAxis": (1, 0)},
+                **options,
             )
         )
 

@@ -47,6 +47,24 @@ def processes_mentioning(text: str) -> list[str]:
     return found
 
 
+def colour_share(path: Path, rgb: tuple[int, int, int], tolerance: int = 24) -> float:
+    """The share of an image's pixels within ``tolerance`` of the colour ``rgb``."""
+    image = QImage(str(path))
+    step = 2
+    hits = total = 0
+    for y in range(0, image.height(), step):
+        for x in range(0, image.width(), step):
+            colour = image.pixelColor(x, y)
+            total += 1
+            close = (
+                abs(colour.red() - rgb[0]) <= tolerance
+                and abs(colour.green() - rgb[1]) <= tolerance
+                and abs(colour.blue() - rgb[2]) <= tolerance
+            )
+            hits += close
+    return hits / total
+
+
 def non_background_share(path: Path) -> float:
     image = QImage(str(path))
     background = image.pixelColor(2, image.height() - 2)
@@ -285,3 +303,5 @@ def test_report_writes_the_review_files(shared_store: StoreProcess, tmp_path: Pa
     assert "87.5%" in page  # watch conversion
     assert "78.1%" in page  # chain conversion
     assert QImage(str(out / "viewers.png")).width() == 1200
+    # "订单与 GMV" draws the orders too (it drew only GMV): their blue line is there.
+    assert colour_share(out / "gmv.png", (0x4A, 0xA3, 0xFF)) > 0.002
