@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import itertools
 import shutil
 import sqlite3
@@ -13,12 +14,13 @@ import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from httpx_sse import EventSource, connect_sse
 
 from console.demo import seed_demo
 from console.store import auth
@@ -188,3 +190,24 @@ def live_show(store: StoreProcess, title: str = "鲜直达《夏日轻食计划�
         assert client.put(f"/sessions/{sid}/catalog", json=spec).status_code == 200
         client.patch(f"/sessions/{sid}", json={"status": "live"})
     return sid
+
+
+@contextlib.contextmanager
+def open_stream(
+    store: StoreProcess,
+    sid: str,
+    role: str = "host",
+    last_event_id: int | None = None,
+    timeout: float = 10,
+) -> Iterator[EventSource]:
+    """The session's ``/stream`` as ``role`` reads it (server-sent events), closed after."""
+    headers = {"Authorization": f"Bearer {store.token(role)}"}
+    if last_event_id is not None:
+        headers["Last-Event-ID"] = str(last_event_id)
+    with (
+        httpx.Client(timeout=timeout) as client,
+        connect_sse(
+            client, "GET", f"{store.url}/api/v1/sessions/{sid}/stream", headers=headers
+        ) as source,
+    ):
+        yield source

@@ -10,10 +10,7 @@ import threading
 import time
 from typing import Any
 
-import httpx
-from httpx_sse import connect_sse
-
-from tests.helpers import MAIN_PY, StoreProcess, event, post, wait_for
+from tests.helpers import MAIN_PY, StoreProcess, event, open_stream, post, wait_for
 from tests.store.test_orders import order, shop, state
 
 __all__ = ["shop"]
@@ -29,14 +26,8 @@ def reads(store: StoreProcess, sid: str, role: str) -> dict[str, str]:
             "events": client.get(f"/sessions/{sid}/events").text,
             "state": client.get(f"/sessions/{sid}/state").text,
         }
-    headers = {"Authorization": f"Bearer {store.token(role)}"}
     received: list[str] = []
-    with (
-        httpx.Client(timeout=10) as client,
-        connect_sse(
-            client, "GET", f"{store.url}/api/v1/sessions/{sid}/stream", headers=headers
-        ) as source,
-    ):
+    with open_stream(store, sid, role) as source:
         for message in source.iter_sse():
             received.append(message.data)
             if len(received) == len(PHONES) + 1:  # the whole log: the comments and the join
@@ -87,13 +78,7 @@ def test_revoking_a_token_ends_its_open_stream_within_5_seconds(store: StoreProc
     connected = threading.Event()
 
     def follow() -> None:
-        headers = {"Authorization": f"Bearer {store.token('host')}"}
-        with (
-            httpx.Client(timeout=30) as client,
-            connect_sse(
-                client, "GET", f"{store.url}/api/v1/sessions/{sid}/stream", headers=headers
-            ) as source,
-        ):
+        with open_stream(store, sid, timeout=30) as source:
             for _ in source.iter_sse():
                 connected.set()
         ended["at"] = time.monotonic()

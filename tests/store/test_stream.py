@@ -7,12 +7,11 @@ import json
 from collections.abc import Callable
 
 import httpx
-from httpx_sse import connect_sse
 
 from console.domain.events import Event
 from console.sync.client import StoreClient
 from console.sync.follower import LinkStatus, LogFollower
-from tests.helpers import StoreProcess, event, post, run_async, wait_for_async
+from tests.helpers import StoreProcess, event, open_stream, post, run_async, wait_for_async
 
 
 def read_stream(
@@ -24,16 +23,8 @@ def read_stream(
 ) -> list[dict]:
     """Read ``count`` events from the stream, then drop the connection; ``on_first`` runs
     once the first event has arrived (the stream is connected and following)."""
-    headers = {"Authorization": f"Bearer {store.token('host')}"}
-    if last_event_id is not None:
-        headers["Last-Event-ID"] = str(last_event_id)
     received = []
-    with (
-        httpx.Client(timeout=10) as client,
-        connect_sse(
-            client, "GET", f"{store.url}/api/v1/sessions/{sid}/stream", headers=headers
-        ) as source,
-    ):
+    with open_stream(store, sid, last_event_id=last_event_id) as source:
         for message in source.iter_sse():
             payload = json.loads(message.data)
             assert message.id == str(payload["seq"])
