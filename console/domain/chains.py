@@ -28,14 +28,13 @@ class ChainStatus(StrEnum):
     @property
     def active(self) -> bool:
         """Still taking entries (and due to end at its deadline)."""
-        return self in _ACTIVE
+        return self in ACTIVE_CHAIN_STATUSES
 
     @property
     def label(self) -> str:
         return _STATUS_LABELS[self]
 
 
-_ACTIVE = frozenset({ChainStatus.OPEN, ChainStatus.FORMED})
 _STATUS_LABELS = {
     ChainStatus.OPEN: "进行中",
     ChainStatus.FORMED: "已成团",

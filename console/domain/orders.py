@@ -249,10 +249,12 @@ def cancel_orders(
     stock_after = dict(stock)
     chains_after = dict(chains)
     done: list[str] = []
+    seen: set[str] = set()
     events: list[NewEvent] = []
     for order in orders:
-        if order.status is not OrderStatus.PLACED or order.order_id in done:
+        if order.status is not OrderStatus.PLACED or order.order_id in seen:
             continue
+        seen.add(order.order_id)
         left = stock_after.get(order.product_id, 0) + order.quantity
         stock_after[order.product_id] = left
         if order.chain_id and order.chain_id in chains_after:

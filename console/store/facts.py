@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from typing import Any
 
 from console.domain.chains import ACTIVE_CHAIN_STATUSES, Chain, ChainStatus
 from console.domain.commands import LineupProduct
@@ -20,18 +21,10 @@ ACTIVE = tuple(s.value for s in ACTIVE_CHAIN_STATUSES)
 _ACTIVE_IN = f"status IN ({', '.join('?' * len(ACTIVE))})"
 
 
-def _chain(row: tuple[object, ...]) -> Chain:
+def _chain(row: tuple[Any, ...]) -> Chain:
     cid, product, threshold, cap, deadline, gift_first, gift, status, entries = row
     return Chain(
-        str(cid),
-        str(product),
-        int(str(threshold)),
-        int(str(cap)),
-        float(str(deadline)),
-        int(str(gift_first)),
-        str(gift),
-        ChainStatus(str(status)),
-        int(str(entries)),
+        cid, product, threshold, cap, deadline, gift_first, gift, ChainStatus(status), entries
     )
 
 
@@ -124,17 +117,10 @@ def lineup_product(conn: sqlite3.Connection, sid: str, product_id: str) -> Lineu
     return None if row is None else LineupProduct(str(row[0]), str(row[1]), int(row[2]))
 
 
-def _standing(row: tuple[object, ...]) -> StandingOrder:
+def _standing(row: tuple[Any, ...]) -> StandingOrder:
     oid, member, product, quantity, amount, point, chain_id, status = row
     return StandingOrder(
-        str(oid),
-        str(member),
-        str(product),
-        int(str(quantity)),
-        int(str(amount)),
-        str(point),
-        str(chain_id) if chain_id else None,
-        OrderStatus(str(status)),
+        oid, member, product, quantity, amount, point, chain_id or None, OrderStatus(status)
     )
 
 
