@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 from console.domain.text import display_text
 
 MASK = "*"
 
 
 MAX_MASK = 3
+CACHED_NAME_LENGTH = 64  # longer (hostile) names are masked afresh, never kept in memory
 
 
 def mask_name(name: str) -> str:
@@ -17,6 +20,12 @@ def mask_name(name: str) -> str:
     stars, so neither a name's length nor a hostile 5 KB one reaches the screen). Control and
     bidi characters go first (``display_text``). Empty stays empty.
     """
+    if len(name) <= CACHED_NAME_LENGTH:
+        return _mask_cached(name)  # at ingest the same viewers' names come again and again
+    return _mask(name)
+
+
+def _mask(name: str) -> str:
     chars = list(display_text(name, len(name) + 1).strip())
     if not chars:  # nothing visible: still a name, shown as one star (never as nothing)
         return MASK if name.strip() else ""
@@ -27,3 +36,6 @@ def mask_name(name: str) -> str:
     if all(ord(c) < 0x2E80 for c in chars):
         return chars[0] + MASK * min(len(chars) - 2, MAX_MASK) + chars[-1]
     return chars[0] + MASK + chars[-1]
+
+
+_mask_cached = functools.lru_cache(maxsize=16_384)(_mask)
