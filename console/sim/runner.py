@@ -38,14 +38,18 @@ async def play(
 ) -> int:
     """Send the plan on schedule (``speed`` x real time; 0 = as fast as possible).
 
-    Room events are stamped with the wall-clock time they are sent and go out in batches;
-    commands and orders go one by one. Every request is retried with the same ids (event
-    ids, command ids, idempotency keys), which the store deduplicates, so a store restart
-    mid-broadcast loses and doubles nothing; after ``give_up_after_s`` of failures it raises
-    ``StoreUnavailable``. Returns the number of items sent.
+    Room events go out in batches, stamped with the wall-clock time they are sent; played as
+    fast as possible they carry the script's own time instead (its start plus their offset),
+    and the session must be a rehearsal (``SessionClock.REHEARSAL``) so that the orders and
+    commands in between are stamped on that clock too. Commands and orders go one by one.
+    Every request is retried with the same ids (event ids, command ids, idempotency keys),
+    which the store deduplicates, so a store restart mid-broadcast loses and doubles nothing;
+    after ``give_up_after_s`` of failures it raises ``StoreUnavailable``. Returns the number
+    of items sent.
     """
     player = _Player(client, sid, speed, backoff, give_up_after_s)
     start = clock()
+    script_start = time.time()
     index = 0
     while index < len(events):
         due = events[index].offset_s / speed if speed > 0 else 0.0
@@ -77,7 +81,8 @@ async def play(
             and len(batch) < MAX_BATCH
             and events[index].offset_s <= horizon
         ):
-            batch.append({**events[index].event, "ts": time.time()})
+            ts = time.time() if speed > 0 else script_start + events[index].offset_s
+            batch.append({**events[index].event, "ts": ts})
             index += 1
         await player.send(client.post_events, batch)
     return index

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from console.domain.pickup import PickupPoint
+from console.domain.session_clock import SessionClock
 from console.domain.sessions import SessionStatus
 from console.sim import planner, population, scenario
 from console.sim.demo_members import load_demo_members, load_demo_points
@@ -83,7 +84,11 @@ async def _broadcast(
             else {"tag": chosen.audience_tag}
         )
         info = await client.create_session(
-            chosen.title, scenario=chosen.name, audience={**audience, "reached": len(invited)}
+            chosen.title,
+            scenario=chosen.name,
+            audience={**audience, "reached": len(invited)},
+            # Played as fast as it goes, the session keeps the script's time (a rehearsal).
+            clock=SessionClock.WALL if speed > 0 else SessionClock.REHEARSAL,
         )
         session = str(info["id"])
         if chosen.catalog is not None:

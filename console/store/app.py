@@ -18,7 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import console
 from console.domain.decisions import Refused
-from console.store import auth, repository, stats
+from console.domain.session_clock import SessionClock
+from console.store import auth, rehearsal, repository, stats
 from console.store.auth import GRANTS, Caller, Permission
 from console.store.context import StoreContext
 from console.store.deps import Context, SessionId, authenticated, json_response, require
@@ -57,6 +58,10 @@ class SessionCreate(BaseModel):
     title: str = Field(min_length=1, max_length=120)
     scenario: str | None = Field(default=None, max_length=64)
     audience: dict[str, Any] | None = None
+    clock: SessionClock = Field(
+        default=SessionClock.WALL,
+        description="wall: a show; rehearsal: a script played fast, on its events' own time",
+    )
 
 
 class SessionPatch(BaseModel):
@@ -94,7 +99,9 @@ async def me(caller: Annotated[Caller, Depends(authenticated)]) -> dict[str, Any
 
 @router.post("/sessions", status_code=201, dependencies=[Depends(require(Permission.MANAGE))])
 async def create_session(body: SessionCreate, ctx: Context) -> dict[str, Any]:
-    return await ctx.write(repository.create_session, body.title, body.scenario, body.audience)
+    return await ctx.write(
+        repository.create_session, body.title, body.scenario, body.audience, body.clock
+    )
 
 
 @router.get("/sessions", dependencies=[Depends(require(Permission.READ))])
@@ -109,7 +116,9 @@ async def get_session(sid: SessionId, ctx: Context) -> dict[str, Any]:
 
 @router.patch("/sessions/{sid}", dependencies=[Depends(require(Permission.MANAGE))])
 async def patch_session(sid: SessionId, body: SessionPatch, ctx: Context) -> dict[str, Any]:
-    return await ctx.write(repository.set_session_status, sid, body.status)
+    session = await ctx.write(rehearsal.set_status, sid, body.status, ctx.clock)
+    ctx.notifier.publish(sid, int(session["last_seq"]))  # a rehearsal's chains may have ended
+    return session
 
 
 @router.post(
@@ -130,7 +139,7 @@ async def ingest_events(sid: str, request: Request, ctx: Context) -> Response:
         raise ApiError(exc.status, exc.problems) from exc
     events, originals = redact_batch(events)
     try:
-        result = await ctx.write(repository.append_events, sid, events, originals)
+        result = await ctx.write(rehearsal.ingest, sid, events, originals)
     except repository.NotFound as exc:
         raise problem(404, "sid", str(exc)) from exc
     ctx.notifier.publish(sid, result.last_seq)

@@ -53,7 +53,7 @@ def run(
     """Apply ``command`` once; (answer, True) the first time, (first answer, False) after."""
     sid = command.session_id
     with transaction(db) as conn:
-        now = clock()
+        now = facts.session_now(conn, sid, clock())  # a rehearsal's is its script time
         row = conn.execute(
             "SELECT request, response FROM commands WHERE session_id = ? AND command_id = ?",
             [sid, command.command_id],

@@ -11,9 +11,11 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
+from console.domain import session_clock as rules_clock
 from console.domain.chains import ACTIVE_CHAIN_STATUSES, Chain, ChainStatus
 from console.domain.commands import LineupProduct
 from console.domain.orders import Cancellation, OrderStatus, StandingOrder
+from console.domain.session_clock import SessionClock, parse_clock
 
 _CHAIN_COLUMNS = "id, product_id, threshold, cap, deadline, gift_first, gift, status, entries"
 _ORDER_COLUMNS = "id, member_id, product_id, quantity, amount, pickup_point, chain_id, status"
@@ -45,13 +47,17 @@ def active_chain_on(conn: sqlite3.Connection, sid: str, product_id: str) -> bool
     )
 
 
+_ON_WALL_CLOCK = "session_id IN (SELECT id FROM sessions WHERE clock = 'wall')"
+
+
 def due_chains(conn: sqlite3.Connection, now: float) -> list[tuple[str, Chain]]:
-    """(session, chain) of every chain still taking entries whose deadline has come."""
+    """(session, chain) of every chain still taking entries whose deadline has come, in the
+    sessions on the wall clock (a rehearsal's chains end on its own clock, ``rehearsal``)."""
     return [
         (str(row[0]), _chain(row[1:]))
         for row in conn.execute(
             f"SELECT session_id, {_CHAIN_COLUMNS} FROM chains WHERE {_ACTIVE_IN} "
-            "AND deadline <= ? ORDER BY deadline",
+            f"AND deadline <= ? AND {_ON_WALL_CLOCK} ORDER BY deadline",
             [*ACTIVE, now],
         )
     ]
@@ -59,10 +65,39 @@ def due_chains(conn: sqlite3.Connection, now: float) -> list[tuple[str, Chain]]:
 
 def any_chain_due(conn: sqlite3.Connection, now: float) -> bool:
     row = conn.execute(
-        f"SELECT EXISTS (SELECT 1 FROM chains WHERE {_ACTIVE_IN} AND deadline <= ?)",
+        f"SELECT EXISTS (SELECT 1 FROM chains WHERE {_ACTIVE_IN} AND deadline <= ? "
+        f"AND {_ON_WALL_CLOCK})",
         [*ACTIVE, now],
     ).fetchone()
     return bool(row[0])
+
+
+def next_chain_due(conn: sqlite3.Connection, sid: str) -> Chain | None:
+    """The session's chain still taking entries with the nearest deadline."""
+    row = conn.execute(
+        f"SELECT {_CHAIN_COLUMNS} FROM chains WHERE session_id = ? AND {_ACTIVE_IN} "
+        "ORDER BY deadline, id LIMIT 1",
+        [sid, *ACTIVE],
+    ).fetchone()
+    return None if row is None else _chain(row)
+
+
+def session_clock(conn: sqlite3.Connection, sid: str) -> SessionClock:
+    row = conn.execute("SELECT clock FROM sessions WHERE id = ?", [sid]).fetchone()
+    return parse_clock(row[0] if row else None)
+
+
+def session_now(conn: sqlite3.Connection, sid: str, wall_now: float) -> float:
+    """The session's "now" (``console.domain.session_clock``): the wall's, or a rehearsal's
+    script time, read from its newest event."""
+    row = conn.execute(
+        "SELECT clock, started_at, (SELECT ts FROM events WHERE session_id = s.id "
+        "ORDER BY seq DESC LIMIT 1) FROM sessions AS s WHERE id = ?",
+        [sid],
+    ).fetchone()
+    if row is None:
+        return wall_now
+    return rules_clock.session_now(parse_clock(row[0]), wall_now, row[2], row[1])
 
 
 def insert_chain(conn: sqlite3.Connection, sid: str, chain: Chain, actor: str, now: float) -> None:

@@ -23,6 +23,7 @@ from console.domain.decisions import RefusalKind, Refused
 from console.domain.orders import Buyer, OrderFacts, OrderStatus, Referrer
 from console.domain.segments import parse_segment
 from console.domain.sessions import parse_status
+from console.store import facts
 from console.store.catalog import nearest_point_for, product_offers
 from console.store.facts import load_chain, save_chain, set_stock
 from console.store.repository import append_new
@@ -68,7 +69,7 @@ def place_order(
 ) -> tuple[dict[str, Any], bool]:
     """The order's answer, and whether it is new (False: a replay of the same key)."""
     with transaction(db) as conn:
-        now = clock()
+        now = facts.session_now(conn, sid, clock())  # a rehearsal's is its script time
         replay = conn.execute(
             "SELECT request, response FROM live_orders "
             "WHERE session_id = ? AND idempotency_key = ?",

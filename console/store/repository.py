@@ -20,6 +20,7 @@ import sqlite_utils
 from console.domain.decisions import NewEvent
 from console.domain.events import Event, EventType
 from console.domain.segments import parse_segment
+from console.domain.session_clock import SessionClock
 from console.domain.sessions import SessionStatus
 from console.store.schema import transaction
 
@@ -53,6 +54,7 @@ def create_session(
     title: str,
     scenario: str | None = None,
     audience: Mapping[str, Any] | None = None,
+    clock: SessionClock = SessionClock.WALL,
 ) -> dict[str, Any]:
     row = {
         "id": new_session_id(),
@@ -64,6 +66,7 @@ def create_session(
         "started_at": None,
         "ended_at": None,
         "last_seq": 0,
+        "clock": clock.value,
     }
     db.table("sessions").insert(row)
     return session_json(row)
@@ -89,20 +92,26 @@ def list_sessions(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 
 
 def set_session_status(db: sqlite_utils.Database, sid: str, status: str) -> dict[str, Any]:
+    """An operator's start or end of a session, at the wall clock's time."""
+    with transaction(db) as conn:
+        set_status_in(conn, sid, status, time.time())
+    return get_session(db, sid)
+
+
+def set_status_in(conn: sqlite3.Connection, sid: str, status: str, now: float) -> None:
+    """``set_session_status`` inside a transaction the caller holds, at the session's ``now``
+    (a rehearsal's is its script time)."""
     if status not in SESSION_STATUSES:
         raise ValueError(f"status must be one of {', '.join(SESSION_STATUSES)}")
-    now = time.time()
-    with transaction(db) as conn:
-        if conn.execute("SELECT 1 FROM sessions WHERE id = ?", [sid]).fetchone() is None:
-            raise NotFound(f"session {sid!r} not found")
-        started = now if status == SessionStatus.LIVE else None
-        ended = now if status == SessionStatus.ENDED else None
-        conn.execute(
-            "UPDATE sessions SET status = ?, started_at = coalesce(started_at, ?), "
-            "ended_at = coalesce(ended_at, ?) WHERE id = ?",
-            [status, started, ended, sid],
-        )
-    return get_session(db, sid)
+    if conn.execute("SELECT 1 FROM sessions WHERE id = ?", [sid]).fetchone() is None:
+        raise NotFound(f"session {sid!r} not found")
+    started = now if status == SessionStatus.LIVE else None
+    ended = now if status == SessionStatus.ENDED else None
+    conn.execute(
+        "UPDATE sessions SET status = ?, started_at = coalesce(started_at, ?), "
+        "ended_at = coalesce(ended_at, ?) WHERE id = ?",
+        [status, started, ended, sid],
+    )
 
 
 # -- members -----------------------------------------------------------------------------
@@ -165,16 +174,19 @@ def append_events(
     """
     with transaction(db) as conn:
         result = append_in(conn, sid, events)
-        if originals:
-            conn.executemany(
-                "INSERT OR IGNORE INTO event_originals (session_id, event_id, data) "
-                "VALUES (?, ?, ?)",
-                [
-                    (sid, event_id, orjson.dumps(data).decode())
-                    for event_id, data in originals.items()
-                ],
-            )
+        keep_originals(conn, sid, originals or {})
         return result
+
+
+def keep_originals(
+    conn: sqlite3.Connection, sid: str, originals: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """What the platform sent before redaction, for the operator only (event id -> data)."""
+    if originals:
+        conn.executemany(
+            "INSERT OR IGNORE INTO event_originals (session_id, event_id, data) VALUES (?, ?, ?)",
+            [(sid, event_id, orjson.dumps(data).decode()) for event_id, data in originals.items()],
+        )
 
 
 def append_new(

@@ -16,7 +16,7 @@ from console.domain.chains import ChainStatus
 from console.domain.orders import OrderStatus
 from console.domain.privacy import mask_name
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -62,6 +62,8 @@ def open_store(path: Path | str) -> sqlite_utils.Database:
         _migrate_v5(db)
     if version < 6:
         _migrate_v6(db)
+    if version < 7:
+        _migrate_v7(db)
     return db
 
 
@@ -447,3 +449,11 @@ def _migrate_v6(db: sqlite_utils.Database) -> None:
         # screens thank them by name, never by circle.
         db.execute("ALTER TABLE events ADD COLUMN opted_out INTEGER NOT NULL DEFAULT 0")
         db.execute("PRAGMA user_version = 6")
+
+
+def _migrate_v7(db: sqlite_utils.Database) -> None:
+    """Whose clock a session runs on (``console.domain.session_clock``): the wall's, or a
+    rehearsal's own script time."""
+    with transaction(db):
+        db.execute("ALTER TABLE sessions ADD COLUMN clock TEXT NOT NULL DEFAULT 'wall'")
+        db.execute("PRAGMA user_version = 7")

@@ -13,6 +13,7 @@ from httpx_sse import EventSource, aconnect_sse
 
 from console.domain.events import Event
 from console.domain.room import RoomState
+from console.domain.session_clock import SessionClock
 from console.domain.snapshot import from_snapshot
 from console.domain.timeline import Timeline
 
@@ -65,9 +66,18 @@ class StoreClient:
         return orjson.loads(response.content)
 
     async def create_session(
-        self, title: str, scenario: str | None = None, audience: Mapping[str, Any] | None = None
+        self,
+        title: str,
+        scenario: str | None = None,
+        audience: Mapping[str, Any] | None = None,
+        clock: SessionClock = SessionClock.WALL,
     ) -> dict[str, Any]:
-        body = {"title": title, "scenario": scenario, "audience": dict(audience or {})}
+        body = {
+            "title": title,
+            "scenario": scenario,
+            "audience": dict(audience or {}),
+            "clock": clock.value,
+        }
         result: dict[str, Any] = await self._request("POST", "/sessions", json=body)
         return result
 

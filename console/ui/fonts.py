@@ -39,10 +39,12 @@ def ui_font(family: str, pixel_size: int | None = None, bold: bool = False) -> Q
     return font
 
 
-def install_app_font(app: QApplication, point_size: int = 11) -> QFont:
+BASE_PIXEL_SIZE = 16  # every text at least this, readable at a metre (tables, tabs, buttons)
+
+
+def install_app_font(app: QApplication, pixel_size: int = BASE_PIXEL_SIZE) -> QFont:
     family = load_bundled_fonts()
-    font = ui_font(family)
-    font.setPointSize(point_size)
+    font = ui_font(family, pixel_size)
     font.setStyleStrategy(QFont.StyleStrategy.PreferAntialias)
     app.setFont(font)
     return font

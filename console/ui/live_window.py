@@ -46,6 +46,7 @@ from console.ui.command_dialogs import (
     SessionPicker,
     StockDialog,
 )
+from console.ui.compact import MINIMUM, apply_compact, wants_compact
 from console.ui.crash import report_failure
 from console.ui.live_session import LiveSession
 from console.ui.replay_window import ReplayController, ReplayWindow
@@ -58,7 +59,7 @@ from console.ui.widgets.online_trend import OnlineTrendChart, TrendLegend
 from console.ui.widgets.panel import panel
 from console.ui.widgets.point_bars import PointBreakdown, entries_by_point
 from console.ui.widgets.product_card import NextCards, PresentingCard
-from console.ui.widgets.segment_mix import SegmentMixChart
+from console.ui.widgets.segment_mix import MIX_HEIGHT, SegmentMixChart
 from console.ui.widgets.shoutout_view import ShoutoutView
 from console.ui.window_settings import load_flag, restore_geometry, save_flag, save_geometry
 
@@ -72,12 +73,8 @@ LINK_TEXT = {
 }
 OFFLINE_AFTER_RECONNECTS = 3
 SETTINGS_KEY = "live_window"
-# Below this height (a 1366x768 laptop) the window lays out compact: smaller type on the card
-# and lower charts (``resources/styles``: ``[compact="true"]``). It never shrinks below MINIMUM.
-COMPACT_BELOW = 940
-MINIMUM = QSize(1280, 720)
+# Compact (``console.ui.compact``): lower charts, fewer rows.
 CHART_HEIGHT = {False: 170, True: 130}
-MIX_HEIGHT = {False: 170, True: 150}  # six rows of 16-pixel labels
 POINT_ROWS = {False: 6, True: 4}
 NEXT_CARDS = {False: 4, True: 3}
 # A store refusal names the field first ("delta: 库存只有 5 件"): the host reads the reason.
@@ -332,20 +329,16 @@ class LiveWindow(QMainWindow):
         if compact == self.compact:
             return
         self.compact = compact
-        self.setProperty("compact", compact)
         for part in (self.trend, self.chains):
             part.setMinimumHeight(CHART_HEIGHT[compact])
         self.mix.setMinimumHeight(MIX_HEIGHT[compact])
         self.points_view.set_max_rows(POINT_ROWS[compact])
         self.next_cards.set_shown(NEXT_CARDS[compact])
         self._show_cards()
-        style = self.style()
-        for widget in (self, *self.findChildren(QWidget)):
-            style.unpolish(widget)
-            style.polish(widget)
+        apply_compact(self, compact)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
-        self._set_compact(event.size().height() < COMPACT_BELOW)
+        self._set_compact(wants_compact(event.size().height()))
         super().resizeEvent(event)
 
     def _connect_signals(self) -> None:

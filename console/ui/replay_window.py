@@ -20,7 +20,7 @@ import httpx
 import platformdirs
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGridLayout,
@@ -42,6 +42,7 @@ from console.domain.segments import ALL_SEGMENTS
 from console.domain.text import display_text
 from console.domain.timeline import Marker, Sample, Timeline
 from console.sync.client import StoreClient, StoreError
+from console.ui.compact import MINIMUM, apply_compact, wants_compact
 from console.ui.crash import report_failure
 from console.ui.report import METRICS, SESSION_WIDE, figure_text, rate_parts_text, write_report
 from console.ui.shoutout_model import ShoutoutModel
@@ -53,10 +54,12 @@ from console.ui.widgets.kpi import RoomFigures
 from console.ui.widgets.panel import panel
 from console.ui.widgets.product_card import PresentingCard
 from console.ui.widgets.scrubber import Scrubber
-from console.ui.widgets.segment_mix import SegmentMixChart
+from console.ui.widgets.segment_mix import MIX_HEIGHT, SegmentMixChart
 from console.ui.widgets.shoutout_view import ShoutoutView
 
 MOMENTS_KEPT = 32
+TIMELINE_HEIGHT = {False: 230, True: 120}  # the whole show's curves, under the room
+CHAIN_HEIGHT = {False: 200, True: 130}  # a 接龙 chart tall enough to read its steps
 log = logging.getLogger(__name__)
 
 
@@ -163,6 +166,7 @@ def _plot(title: str, font_family: str) -> pg.PlotWidget:
     plot.setMouseEnabled(x=False, y=False)
     item = plot.getPlotItem()
     item.showGrid(x=False, y=True, alpha=0.15)
+    item.setLimits(xMin=0)  # minutes since the start: never a negative stretch
     axis = item.getAxis("bottom")
     axis.enableAutoSIPrefix(False)
     item.setLabel("bottom", "开播后分钟")
@@ -191,20 +195,7 @@ class ReplayWindow(QMainWindow):
         self._fetching: asyncio.Future[None] | None = None
         self._comparing: asyncio.Future[None] | None = None
         self.loading: asyncio.Future[None] | None = None  # set by whoever starts the load
-        self.title_label = ElidedLabel("正在载入…")
-        self.title_label.setObjectName("sessionTitle")
-        self.moment_label = FigureLabel("", min_chars=20)
-        self.moment_label.setObjectName("elapsed")
-        self.progress = _busy_bar()
-        self.slider = Scrubber()
-        self.slider.setObjectName("scrubber")
-        self.slider.setEnabled(False)
-        self.export_button = QPushButton("导出报告")
-        self.export_button.setObjectName("command")
-        self.export_button.setEnabled(False)
-        self.export_label = ElidedLabel("")
-        self.export_label.setObjectName("outbox")
-
+        self._build_header_widgets()
         self.figures = RoomFigures(with_peak=False)
         f = self.figures
         self.online, self.orders, self.gmv = f.online, f.orders, f.gmv
@@ -229,11 +220,30 @@ class ReplayWindow(QMainWindow):
         self.compare_table = QTableWidget()
         self.compare_button = QPushButton("对比所选场次")
         self.compare_button.setObjectName("command")
+        self.compact: bool | None = None
+        self.setObjectName("replayWindow")
         self._build_layout()
         self._connect_signals()
+        self.setMinimumSize(MINIMUM)  # the layout's own (at full-size type) forbids compact
+        self._set_compact(False)
         self.resize(1920, 1080)
 
     # -- building ----------------------------------------------------------------------
+
+    def _build_header_widgets(self) -> None:
+        self.title_label = ElidedLabel("正在载入…")
+        self.title_label.setObjectName("sessionTitle")
+        self.moment_label = FigureLabel("", min_chars=20)
+        self.moment_label.setObjectName("elapsed")
+        self.progress = _busy_bar()
+        self.slider = Scrubber()
+        self.slider.setObjectName("scrubber")
+        self.slider.setEnabled(False)
+        self.export_button = QPushButton("导出报告")
+        self.export_button.setObjectName("command")
+        self.export_button.setEnabled(False)
+        self.export_label = ElidedLabel("")
+        self.export_label.setObjectName("outbox")
 
     def _build_layout(self) -> None:
         header = QHBoxLayout()
@@ -271,8 +281,8 @@ class ReplayWindow(QMainWindow):
         left.addWidget(panel("那一刻的直播间", kpis), 4)
         left.addWidget(panel("分层构成 · 在线", self.mix), 5)
         centre = QVBoxLayout()
-        centre.addWidget(panel("讲解中", self.card), 5)
-        centre.addWidget(panel("接龙进度", self.chains), 4)
+        centre.addWidget(panel("讲解中", self.card), 6)
+        centre.addWidget(panel("接龙进度", self.chains), 3)
         right = QVBoxLayout()
         right.addWidget(panel("口播提醒", self.shoutouts), 3)
         right.addWidget(panel("时间点 (点击跳转)", self.marker_list), 2)
@@ -283,8 +293,6 @@ class ReplayWindow(QMainWindow):
         charts = QHBoxLayout()
         charts.addWidget(self.viewers_plot, 1)
         charts.addWidget(self.money_plot, 1)
-        for plot in (self.viewers_plot, self.money_plot):
-            plot.setMinimumHeight(230)
         for view in (self.shoutouts, self.marker_list):
             view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         tab = QWidget()
@@ -293,6 +301,20 @@ class ReplayWindow(QMainWindow):
         layout.addLayout(room, 5)
         layout.addLayout(charts, 3)
         return tab
+
+    def _set_compact(self, compact: bool) -> None:
+        if compact == self.compact:
+            return
+        self.compact = compact
+        for plot in (self.viewers_plot, self.money_plot):
+            plot.setMinimumHeight(TIMELINE_HEIGHT[compact])
+        self.chains.setMinimumHeight(CHAIN_HEIGHT[compact])
+        self.mix.setMinimumHeight(MIX_HEIGHT[compact])
+        apply_compact(self, compact)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        self._set_compact(wants_compact(event.size().height()))
+        super().resizeEvent(event)
 
     def _stats_tab(self) -> QWidget:
         tab = QWidget()
@@ -451,10 +473,11 @@ class ReplayWindow(QMainWindow):
             )
         viewers.plot(minutes, [s.online for s in samples], pen=pg.mkPen(PALETTE["accent"], width=2))
         money = self.money_plot
-        money.plot(minutes, [s.orders for s in samples], pen=pg.mkPen(PALETTE["accent"], width=2))
+        # Entries under orders, wider: where every order is a 接龙 entry both lines show.
         money.plot(
-            minutes, [s.chain_entries for s in samples], pen=pg.mkPen(PALETTE["ok"], width=2)
+            minutes, [s.chain_entries for s in samples], pen=pg.mkPen(PALETTE["ok"], width=5)
         )
+        money.plot(minutes, [s.orders for s in samples], pen=pg.mkPen(PALETTE["accent"], width=2))
         for plot, cursor in zip((viewers, money), self.cursors, strict=True):
             for marker in self.controller.markers:
                 plot.addItem(

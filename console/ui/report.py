@@ -175,11 +175,23 @@ def draw_charts(
     out: Path, stats: dict[str, Any], samples: Sequence[Sample], markers: Sequence[Marker]
 ) -> list[Path]:
     """PNG charts drawn by the console's own plotting library (a QApplication must exist)."""
-    written = []
+    return [
+        _save(chart, out / f"{name}.png")
+        for name, chart in build_charts(stats, samples, markers).items()
+    ]
+
+
+def build_charts(
+    stats: dict[str, Any], samples: Sequence[Sample], markers: Sequence[Marker]
+) -> dict[str, Any]:
+    """The report's charts as widgets, by file name (``viewers``, ``gmv``, ``gmv_by_segment``),
+    at the size they are saved (the layout check reads them as drawn)."""
+    charts: dict[str, Any] = {}
     minutes = [s.minute for s in samples]
 
     viewers = pg.PlotWidget(title="在线观众 · 分层")
-    viewers.addLegend(offset=(-10, 10))
+    # Bottom right: the marker labels run along the top. 12 pt: 16 px, as every text.
+    viewers.addLegend(offset=(-10, -10), labelTextSize="12pt")
     viewers.getPlotItem().setLabel("bottom", "开播后分钟")
     for segment in ALL_SEGMENTS:
         viewers.plot(
@@ -194,8 +206,9 @@ def draw_charts(
         pen=pg.mkPen(PALETTE["accent"], width=3),
         name="在线合计",
     )
-    _mark(viewers, markers)
-    written.append(_save(viewers, out / "viewers.png"))
+    span = minutes[-1] if minutes else 0.0
+    _mark(viewers, markers, span)
+    charts["viewers"] = viewers
 
     # GMV above, orders below, on one time axis (counts and yuan do not share a scale).
     money = pg.GraphicsLayoutWidget()
@@ -207,12 +220,14 @@ def draw_charts(
     orders_plot.setLabel("bottom", "开播后分钟")
     orders_plot.plot(minutes, [s.orders for s in samples], pen=pg.mkPen("#4aa3ff", width=3))
     orders_plot.setXLink(gmv_plot)
+    for plot in (gmv_plot, orders_plot):  # one width, so the two time axes line up
+        plot.getAxis("left").setWidth(LEFT_AXIS_PX)
     gmv_plot.hideAxis("bottom")  # one time axis, under the orders
     money.ci.layout.setRowStretchFactor(0, 3)
     money.ci.layout.setRowStretchFactor(1, 2)
-    _mark(gmv_plot, markers)
-    _mark(orders_plot, markers, labels=False)
-    written.append(_save(money, out / "gmv.png"))
+    _mark(gmv_plot, markers, span)
+    _mark(orders_plot, markers, span, labels=False)
+    charts["gmv"] = money
 
     tiers = pg.PlotWidget(title="各分层 GMV (元)")
     values = [stats["by_segment"][s.value]["gmv"] for s in ALL_SEGMENTS]
@@ -236,34 +251,43 @@ def draw_charts(
         label = pg.TextItem(f"{value:,.0f}", color="#e6e9ee", anchor=(0.5, 1))
         label.setPos(i, value)
         tiers.addItem(label)
-    written.append(_save(tiers, out / "gmv_by_segment.png"))
-    return written
+    charts["gmv_by_segment"] = tiers
+    for chart in charts.values():
+        chart.resize(*CHART_SIZE)
+    return charts
 
 
-MARKER_LABEL_GAP = 0.06  # of the time axis: closer markers keep their line, not their label
-MARKER_LABEL_ROWS = (0.95, 0.8, 0.65)  # label heights, in turn, so neighbours do not overlap
+MARKER_LABEL_CHARS = 9  # a marker's name, cut: the table in the report has it whole
+MARKER_LABEL_ROWS = (0.96, 0.86, 0.76)  # label heights, in turn, so neighbours do not overlap
+# A label is about 9 characters of 16 px; on a 1,200 px chart that is ~13% of the time axis,
+# so with three rows a label may start ~5% after the one before it.
+MARKER_LABEL_GAP = 0.05
 
 
-def _mark(plot: Any, markers: Sequence[Marker], labels: bool = True) -> None:
-    """Presentations and 接龙 milestones as dashed lines (notices would clutter); a label
-    only where it has room, at alternating heights (they piled into a blur)."""
+def _mark(plot: Any, markers: Sequence[Marker], span: float, labels: bool = True) -> None:
+    """Presentations and 接龙 milestones as dashed lines (notices would clutter), labelled
+    horizontally on a dark ground where there is room, at alternating heights (vertical
+    labels ran off the top and piled into a blur). ``span``: the time axis's length."""
     shown = [m for m in markers if m.kind is not EventType.NOTICE_POSTED]
-    span = max((m.minute for m in shown), default=0.0) or 1.0
+    span = span or 1.0
     last_labelled: float | None = None
     row = 0
     for marker in shown:
         labelled = labels and (
             last_labelled is None or (marker.minute - last_labelled) / span >= MARKER_LABEL_GAP
         )
+        # The last tenth of the axis has no room for a label reading to the right.
+        labelled = labelled and marker.minute / span <= 0.9
         options: dict[str, Any] = {}
         if labelled:
             last_labelled = marker.minute
             options = {
-                "label": marker.label[:12],
+                "label": marker.label[:MARKER_LABEL_CHARS],
                 "labelOpts": {
                     "position": MARKER_LABEL_ROWS[row % len(MARKER_LABEL_ROWS)],
-                    "color": "#8b96a5",
-                    "rotateAxis": (1, 0),
+                    "color": "#c9d1db",
+                    "fill": PALETTE["panel"],
+                    "anchors": [(0, 0.5), (0, 0.5)],
                 },
             }
             row += 1
@@ -277,8 +301,11 @@ def _mark(plot: Any, markers: Sequence[Marker], labels: bool = True) -> None:
         )
 
 
+CHART_SIZE = (1200, 520)
+LEFT_AXIS_PX = 90  # room for 6-digit yuan and the axis title
+
+
 def _save(widget: Any, path: Path) -> Path:
-    widget.resize(1200, 520)
     widget.grab().save(str(path), "PNG")
     widget.close()
     return path

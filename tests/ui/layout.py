@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
     QAbstractScrollArea,
+    QApplication,
     QLabel,
     QWidget,
 )
@@ -30,6 +31,8 @@ MIN_FIGURE_PX = 32  # the big figures (kpiValue): read from across the studio
 MIN_CONTRAST = 4.5
 ELIDED_SHOWS = 4  # an eliding label shows at least this many characters (or all of it)
 FIGURES = frozenset({"kpiValue"})
+TIME_UNITS = ("分钟", "秒")  # a bottom axis labelled so counts time since the start
+NEGATIVE_TIME_SLACK = 0.05  # of the range: a view's own padding left of zero is fine
 DIRECT = Qt.FindChildOption.FindDirectChildrenOnly
 
 
@@ -210,27 +213,52 @@ def check_scrollbars(view: QAbstractScrollArea) -> list[str]:
     return ["horizontal scrollbar shown"] if bar is not None and bar.isVisible() else []
 
 
-def check_axes(chart: pg.PlotWidget) -> list[str]:
+def plot_items(chart: QWidget) -> list[pg.PlotItem]:
+    """The plots a chart widget draws: one (``PlotWidget``) or several (a layout)."""
+    if isinstance(chart, pg.PlotWidget):
+        return [chart.getPlotItem()]
+    if isinstance(chart, pg.GraphicsLayoutWidget):
+        return [item for item in chart.ci.items if isinstance(item, pg.PlotItem)]
+    return []
+
+
+def check_axes(plot: pg.PlotItem) -> list[str]:
+    """Tick labels at least 16 px (the app's font when the axis sets none); a time axis
+    (minutes, seconds) that does not run into negative time."""
     problems = []
     for side in ("left", "bottom"):
-        axis = chart.getPlotItem().getAxis(side)
+        axis = plot.getAxis(side)
         if not axis.isVisible():
             continue
-        font = axis.style.get("tickFont")
-        if font is not None and QFontInfo(font).pixelSize() < MIN_TEXT_PX:
+        font = axis.style.get("tickFont") or QApplication.font()
+        if QFontInfo(font).pixelSize() < MIN_TEXT_PX:
             problems.append(f"{side} axis ticks {QFontInfo(font).pixelSize()} px")
+    label = plot.getAxis("bottom").labelText or ""
+    (left, right), _ = plot.viewRange()
+    if any(unit in label for unit in TIME_UNITS) and left < -NEGATIVE_TIME_SLACK * (right - left):
+        problems.append(f"time axis {label!r} starts at {left:.2f} (negative time)")
     return problems
 
 
-def check_chart_texts(chart: pg.PlotWidget) -> list[str]:
-    """Text drawn in a chart (a bar's count, a direct label) inside the plot, none on another."""
-    view = chart.getPlotItem().getViewBox()
-    inside = view.sceneBoundingRect().adjusted(-1, -1, 1, 1)
-    texts = [
-        item
-        for item in chart.getPlotItem().items
-        if isinstance(item, pg.TextItem) and item.isVisible() and item.toPlainText().strip()
+def chart_texts(plot: pg.PlotItem) -> list[pg.TextItem]:
+    """Texts drawn in a plot: its text items and the labels of its lines (markers)."""
+    texts = [item for item in plot.items if isinstance(item, pg.TextItem)]
+    texts += [
+        child
+        for item in plot.items
+        if isinstance(item, pg.InfiniteLine)
+        for child in item.childItems()
+        if isinstance(child, pg.TextItem)
     ]
+    return [t for t in texts if t.isVisible() and t.toPlainText().strip()]
+
+
+def check_chart_texts(plot: pg.PlotItem) -> list[str]:
+    """Text drawn in a chart (a bar's count, a direct label, a marker's name) inside the
+    plot, none on another."""
+    view = plot.getViewBox()
+    inside = view.sceneBoundingRect().adjusted(-1, -1, 1, 1)
+    texts = chart_texts(plot)
     problems = [
         f"chart text {t.toPlainText()!r} outside the plot: {_box(_glyphs(t))} not in {_box(inside)}"
         for t in texts
@@ -241,6 +269,16 @@ def check_chart_texts(chart: pg.PlotWidget) -> list[str]:
         for a, b in itertools.combinations(texts, 2)
         if _glyphs(a).intersects(_glyphs(b))
     ]
+    return problems
+
+
+def check_chart(chart: QWidget, axes: bool = True) -> list[str]:
+    """Every plot of a chart widget: its axes (``axes``) and the texts drawn in it."""
+    problems = []
+    for plot in plot_items(chart):
+        if axes:
+            problems += check_axes(plot)
+        problems += check_chart_texts(plot)
     return problems
 
 
@@ -266,10 +304,9 @@ def check_window(window: QWidget, skip_axes: tuple[type[QWidget], ...] = ()) -> 
             found += check_figure(widget)
         elif isinstance(widget, QAbstractButton):
             found += check_button(widget)
-        if isinstance(widget, pg.PlotWidget):
-            if not any(isinstance(a, skip_axes) for a in _ancestry(widget, window)):
-                found += check_axes(widget)
-            found += check_chart_texts(widget)
+        if isinstance(widget, pg.PlotWidget | pg.GraphicsLayoutWidget):
+            axes = not any(isinstance(a, skip_axes) for a in _ancestry(widget, window))
+            found += check_chart(widget, axes)
         elif isinstance(widget, QAbstractScrollArea):
             found += check_scrollbars(widget)
         found += check_font(widget) + check_contrast(widget)

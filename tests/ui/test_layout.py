@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import qasync
 from PySide6.QtCore import QEventLoop, QSize, QTimer
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from console.domain.chains import ChainStatus
 from console.resources import resource_path
@@ -310,7 +310,7 @@ MUST_READ: dict[str, list[tuple[str, Callable[[LiveWindow], QLabel], str]]] = {
 }
 
 
-def settle(window: LiveWindow, size: QSize) -> None:
+def settle(window: QWidget, size: QSize) -> None:
     window.resize(size)
     for _ in range(3):
         QApplication.sendPostedEvents()

@@ -63,6 +63,7 @@ class ChainCard(QFrame):
         self.plot.hideButtons()
         item = self.plot.getPlotItem()
         item.showGrid(x=False, y=True, alpha=0.15)
+        item.setLimits(xMin=0)  # time since the chain opened: never a negative stretch
         for side in ("left", "bottom"):
             item.getAxis(side).setStyle(tickFont=ui_font(font_family, 16))
         self._bottom = item.getAxis("bottom")

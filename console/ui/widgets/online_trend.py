@@ -43,6 +43,7 @@ class OnlineTrendChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is unt
         ]
         self._curves.append(plot.plot(pen=pg.mkPen(PALETTE["accent"], width=2)))
         plot.setDownsampling(auto=True, mode="peak")
+        plot.setLimits(xMin=0)  # time since the start: never a negative stretch
         plot.setClipToView(True)
 
     @property

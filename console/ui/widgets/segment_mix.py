@@ -13,6 +13,7 @@ from console.ui.fonts import ui_font
 from console.ui.theme import PALETTE, segment_color
 
 BAR_HEIGHT = 0.72
+MIX_HEIGHT = {False: 170, True: 150}  # six rows of 16-pixel labels (compact: True)
 
 
 class SegmentMixChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
