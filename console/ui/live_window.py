@@ -8,15 +8,13 @@ with their shortcuts; every command goes through the store, so every console sho
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
 from typing import Any
 
-import httpx
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -28,28 +26,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.domain.chains import ChainStatus, ended_status, newest_active_chain
 from console.domain.metrics import tiers_to_address
 from console.domain.segments import Segment, parse_segment
 from console.domain.sessions import SessionStatus
-from console.domain.shoutouts import ShoutoutKind
 from console.domain.text import display_text
-from console.sync.client import StoreError
 from console.sync.follower import LinkStatus
 from console.sync.outbox import OutboxStatus
+from console.ui.assistant_bar import AssistantBar
 from console.ui.command_dialogs import (
-    ChainDialog,
-    CloseChainConfirm,
     CommandDialog,
-    NoticeDialog,
-    ProductPicker,
-    SessionPicker,
-    StockDialog,
 )
 from console.ui.compact import MINIMUM, apply_compact, wants_compact
-from console.ui.crash import report_failure
 from console.ui.live_session import LiveSession
-from console.ui.replay_window import ReplayController, ReplayWindow
+from console.ui.replay_window import ReplayWindow
 from console.ui.shoutout_model import ShoutoutModel
 from console.ui.widgets.chain_chart import ChainPanel
 from console.ui.widgets.elided_label import ElidedLabel
@@ -81,19 +70,6 @@ NEXT_CARDS = {False: 4, True: 3}
 FIELD_PREFIX = re.compile(r"^[a-z_]+: ")
 COMMAND_ROLES = frozenset({"assistant", "operator"})
 REVIEW_ROLES = frozenset({"operator"})
-# (name, button text, shortcut): the assistant's commands in toolbar order.
-ASSISTANT_ACTIONS = (
-    ("present_next", "下一个商品", "N"),
-    ("present_pick", "选择商品", "P"),
-    ("present_none", "停止讲解", "X"),
-    ("open_chain", "开接龙", "J"),
-    ("close_chain", "结束接龙", "K"),
-    ("adjust_stock", "调库存", "S"),
-    ("post_notice", "发公告", "G"),
-    ("acknowledge", "已口播", "Space"),
-    ("pin", "置顶", "T"),
-    ("pick_question", "选VIP问题", "Q"),
-)
 
 
 def format_duration(seconds: float) -> str:
@@ -114,17 +90,14 @@ class LiveWindow(QMainWindow):
         self.font_family = font_family
         self.assistant_mode = False
         self.read_only = False
-        self.replays: list[ReplayWindow] = []
-        self._review_task: asyncio.Future[None] | None = None
         self.setWindowTitle("直播中控台")
         self.setObjectName("liveWindow")
         self.compact: bool | None = None
         self._build_header_widgets()
         self._build_room_widgets(font_family)
-        self.commands: dict[str, QAction] = {}
-        self.selection_keys: dict[str, QAction] = {}
-        self.toolbar = self._build_actions()
-        self.dialog: CommandDialog | None = None
+        self.toolbar = AssistantBar(self, live, self.shoutouts, self._product_name, font_family)
+        self.commands = self.toolbar.commands
+        self.replays = self.toolbar.replays
         self._build_layout()
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
@@ -188,65 +161,6 @@ class LiveWindow(QMainWindow):
         self.feed_view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.feed_view.setIconSize(QSize(10, 10))
         self.feed_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-
-    def _build_actions(self) -> QWidget:
-        bar = QWidget()
-        bar.setObjectName("assistantBar")
-        layout = QHBoxLayout(bar)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(8)
-        handlers = {
-            "present_next": self.present_next,
-            "present_pick": self.present_pick,
-            "present_none": self.present_none,
-            "open_chain": self.open_chain_dialog,
-            "close_chain": self.close_chain,
-            "adjust_stock": self.stock_dialog,
-            "post_notice": self.notice_dialog,
-            "acknowledge": self.acknowledge,
-            "pin": self.toggle_pin,
-            "pick_question": self.pick_question,
-        }
-        # Up/Down choose the shout-out Space and T act on, wherever the focus is.
-        for name, key, step in (("select_up", "Up", -1), ("select_down", "Down", 1)):
-            action = QAction(self)
-            action.setShortcut(QKeySequence(key))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            action.setEnabled(False)
-            action.triggered.connect(lambda _checked=False, s=step: self.select_shoutout(s))
-            self.addAction(action)
-            self.selection_keys[name] = action
-        for name, text, key in ASSISTANT_ACTIONS:
-            action = QAction(text, self)
-            action.setIconText(f"{text}  {'空格' if key == 'Space' else key}")
-            action.setShortcut(QKeySequence(key))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            action.setEnabled(False)
-            action.triggered.connect(handlers[name])
-            self.addAction(action)
-            self.commands[name] = action
-            button = QToolButton()
-            button.setObjectName("command")
-            button.setDefaultAction(action)
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            layout.addWidget(button)
-        layout.addStretch(1)
-        review = QAction("复盘", self)
-        review.setIconText("复盘  R")
-        review.setShortcut(QKeySequence("R"))
-        review.setEnabled(False)
-        review.triggered.connect(self.open_review)
-        self.addAction(review)
-        self.review_action = review
-        self.review_button = QToolButton()
-        self.review_button.setObjectName("command")
-        self.review_button.setDefaultAction(review)
-        self.review_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.review_button.setVisible(False)
-        layout.addWidget(self.review_button)
-        bar.setVisible(False)
-        return bar
 
     def _build_layout(self) -> None:
         header = QHBoxLayout()
@@ -353,128 +267,17 @@ class LiveWindow(QMainWindow):
 
     # -- what is presented -------------------------------------------------------------
 
-    def presenting_id(self) -> str | None:
-        return self.live.state.presenting
+    @property
+    def dialog(self) -> CommandDialog | None:
+        """The command dialog open now, if any."""
+        return self.toolbar.dialog
 
-    def _lineup_after_presenting(self) -> list[dict[str, Any]]:
-        cards = self.live.cards
-        ids = [c["product_id"] for c in cards]
-        current = self.presenting_id()
-        start = ids.index(current) + 1 if current in ids else 0
-        return cards[start:] + cards[:start]
-
-    # -- assistant commands ------------------------------------------------------------
-
-    def present_next(self) -> None:
-        upcoming = [
-            c for c in self._lineup_after_presenting() if c["product_id"] != self.presenting_id()
-        ]
-        if upcoming:
-            self.live.send("present_product", product_id=upcoming[0]["product_id"])
-
-    def present_pick(self) -> None:
-        """Present any product of the lineup, picked from a list."""
-        if self.live.cards:
-            picker = ProductPicker(self.live.cards, self.presenting_id(), self)
-            self._open_dialog(picker, "present_product")
-
-    def present_none(self) -> None:
-        if self.presenting_id() is not None:
-            self.live.send("present_product", product_id=None)
-
-    def open_chain_dialog(self) -> None:
-        self._open_dialog(ChainDialog(self.live.cards, self.presenting_id(), self), "open_chain")
-
-    def stock_dialog(self) -> None:
-        self._open_dialog(StockDialog(self.live.cards, self.presenting_id(), self), "adjust_stock")
-
-    def notice_dialog(self) -> None:
-        self._open_dialog(NoticeDialog(self), "post_notice")
-
-    def _open_dialog(self, dialog: CommandDialog, kind: str) -> None:
-        if self.dialog is not None:
-            self.dialog.close()
-        self.dialog = dialog
-        dialog.submitted.connect(lambda fields: self.live.send(kind, **fields))
-        dialog.finished.connect(lambda _result: self._forget_dialog(dialog))
-        dialog.open()
-
-    def _forget_dialog(self, dialog: CommandDialog) -> None:
-        if self.dialog is dialog:
-            self.dialog = None
-        dialog.deleteLater()
-
-    def close_chain(self) -> None:
-        """End the newest chain still taking entries: a formed one closes at once; one that
-        would fail (and refund its entries) asks first."""
-        newest = newest_active_chain(self.live.state.chains.values())
-        if newest is None:
-            return
-        if ended_status(newest.status) is ChainStatus.FAILED:
-            confirm = CloseChainConfirm(newest, self._product_name(newest.product_id), self)
-            self._open_dialog(confirm, "close_chain")
-        else:
-            self.live.send("close_chain", chain_id=newest.id)
-
-    def select_shoutout(self, step: int) -> None:
-        """Up/Down: move the selection of the shout-out Space and T act on."""
-        self.shoutouts.step_selection(step)
-
-    def _target_shoutout(self) -> str | None:
-        """The selected shout-out still waiting, else the first on the board."""
-        return self.shoutouts.target_id()
-
-    def acknowledge(self) -> None:
-        target = self._target_shoutout()
-        if target is not None:
-            self.live.send("acknowledge_shoutout", shoutout_id=target)
-
-    def toggle_pin(self) -> None:
-        target = self._target_shoutout()
-        row = next((r for r in self.shoutout_model.waiting() if r.id == target), None)
-        if row is not None:
-            self.live.send("pin_shoutout", shoutout_id=row.id, pinned=not row.pinned)
-
-    def pick_question(self) -> None:
-        """选给主播: pin the oldest waiting VIP question so it heads the host's list."""
-        questions = [
-            r
-            for r in self.shoutout_model.waiting()
-            if r.kind is ShoutoutKind.VIP_QUESTION and not r.pinned
-        ]
-        if questions:
-            self.live.send("pin_shoutout", shoutout_id=questions[0].id, pinned=True)
-
-    # -- review (operator) -------------------------------------------------------------
-
-    def open_review(self) -> None:
-        """复盘: pick a session of the store and open its replay beside the live window."""
-        self._review_task = asyncio.ensure_future(self._pick_session())
-        self._review_task.add_done_callback(report_failure)
-
-    async def _pick_session(self) -> None:
-        try:
-            sessions = await self.live.client.list_sessions()
-        except (StoreError, httpx.HTTPError) as exc:
-            # The link banner shows an unreachable store; a refusal is the token's role.
-            log.warning("review: cannot list the sessions: %s", exc)
-            return
-        picker = SessionPicker(sessions, self)
-        picker.submitted.connect(lambda fields: self.open_replay(str(fields["session_id"])))
-        if self.dialog is not None:
-            self.dialog.close()
-        self.dialog = picker
-        picker.finished.connect(lambda _result: self._forget_dialog(picker))
-        picker.open()
+    @property
+    def review_button(self) -> QToolButton:
+        return self.toolbar.review_button
 
     def open_replay(self, session_id: str) -> ReplayWindow:
-        replay = ReplayWindow(ReplayController(self.live.client, session_id), self.font_family)
-        replay.closed.connect(lambda: self.replays.remove(replay))
-        self.replays.append(replay)
-        replay.show()
-        replay.loading = asyncio.ensure_future(replay.controller.load())
-        replay.loading.add_done_callback(report_failure)
-        return replay
+        return self.toolbar.open_replay(session_id)
 
     # -- slots -------------------------------------------------------------------------
 
@@ -500,7 +303,7 @@ class LiveWindow(QMainWindow):
             room = {s: n for s, n in state.online_by_segment.items() if s in visible}
             focus = tiers_to_address(room)
         self.card.show_card(card, self.live.stock_of(card) if card else None, focus)
-        upcoming = [c for c in self._lineup_after_presenting() if c is not card][:4]
+        upcoming = [c for c in self.toolbar.lineup_after_presenting() if c is not card][:4]
         self.next_cards.show_cards(upcoming, [self.live.stock_of(c) for c in upcoming])
 
     def _show_chains(self) -> None:
@@ -535,22 +338,13 @@ class LiveWindow(QMainWindow):
     def set_read_only(self) -> None:
         """After a crash the screen may be wrong: no more commands (see ``ui.crash``)."""
         self.read_only = True
-        if self.dialog is not None:
-            self.dialog.close()
         self._on_live_role_changed(self.live.role)
 
     def _on_live_role_changed(self, role: str) -> None:
         self.assistant_mode = role in COMMAND_ROLES
         self.mode_label.setText("场控模式" if self.assistant_mode else "主播视图")
-        self.toolbar.setVisible(self.assistant_mode)
         self.feed_panel.setVisible(self.assistant_mode)
-        for action in self.commands.values():
-            action.setEnabled(self.assistant_mode and not self.read_only)
-        for action in self.selection_keys.values():
-            action.setEnabled(self.assistant_mode)
-        reviewer = role in REVIEW_ROLES
-        self.review_action.setEnabled(reviewer)
-        self.review_button.setVisible(reviewer)
+        self.toolbar.set_enabled_for(self.assistant_mode, role in REVIEW_ROLES, self.read_only)
 
     def _on_live_outbox_changed(self, status: OutboxStatus) -> None:
         parts = []
@@ -605,9 +399,6 @@ class LiveWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         save_geometry(self, SETTINGS_KEY)
         self._clock.stop()
-        if self.dialog is not None:
-            self.dialog.close()
-        for replay in list(self.replays):
-            replay.close()
+        self.toolbar.close_all()
         self.closed.emit()
         super().closeEvent(event)
