@@ -131,7 +131,7 @@ def test_a_bad_catalog_file_names_the_field_and_changes_nothing(demo, tmp_path: 
     unknown = write(
         tmp_path / "unknown.toml", 'lineup = ["xzd-pack"]\n[audience]\nmembers = ["zz"]\n'
     )
-    with pytest.raises(CatalogFileError, match=r"member\(s\) not found: zz"):
+    with pytest.raises(CatalogFileError, match="没有这些会员：zz"):
         import_catalog(db, sid, unknown)
     broken = write(tmp_path / "broken.toml", "lineup = [\n")
     with pytest.raises(CatalogFileError, match="not valid TOML"):

@@ -97,7 +97,7 @@ def test_reimporting_the_same_file_adds_nothing(db) -> None:  # type: ignore[no-
 
 
 def test_a_missing_column_fails_before_reading_rows(db) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(ImportError_, match=r"no column 'member_id'.*--map member_id=Column"):
+    with pytest.raises(ImportError_, match=r"没有 'member_id' 列.*--map member_id=列名"):
         import_file(db, "orders", RETAIL, ImportOptions(mapping={"order_id": "InvoiceNo"}))
 
 
