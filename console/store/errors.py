@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console.domain.decisions import RefusalKind, Refused
 from console.domain.events import Problem
-from console.store.messages import dotted, http_reason, reason_of
+from console.store.messages import field_of, http_reason, reason_of
 
 MAX_PROBLEMS_SHOWN = 20
 
@@ -64,7 +64,7 @@ async def api_error_handler(_request: Request, exc: Exception) -> JSONResponse:
 
 async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = [Problem(dotted(error.get("loc", ())), reason_of(error)) for error in exc.errors()]
+    problems = [Problem(field_of(error), reason_of(error)) for error in exc.errors()]
     return JSONResponse(problem_body(problems), status_code=422)
 
 

@@ -99,6 +99,16 @@ def dotted(loc: Sequence[int | str]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def field_of(error: Mapping[str, Any]) -> str:
+    """The dotted loc of an error; a union's missing or unknown tag names the tag's field."""
+    field = dotted(error.get("loc", ()))
+    if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+        tag = str((error.get("ctx") or {}).get("discriminator", "")).strip("'\"")
+        if tag:
+            field = f"{field}.{tag}" if field else tag
+    return field
+
+
 def has_chinese(text: str) -> bool:
     """True when ``text`` has a CJK ideograph (what tests of the reasons check)."""
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
