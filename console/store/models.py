@@ -12,7 +12,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Strict, Tag
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Strict,
+    Tag,
+)
 from pydantic_core import PydanticCustomError
 
 from console.domain.bounds import date_problem, epoch_problem, json_value_problem
@@ -39,6 +48,13 @@ def _check_date(day: date) -> date:
     return day
 
 
+def _date_text(value: Any) -> Any:
+    """Dates come as ISO text: a number is no date here (lax pydantic reads it as epoch)."""
+    if isinstance(value, str | date):
+        return value
+    raise _out_of_bounds("必须是日期文本（如 2026-11-20 或 2026-11-20T20:00:00+08:00）")
+
+
 def _check_epoch(seconds: float) -> float:
     reason = epoch_problem(seconds)
     if reason:
@@ -56,9 +72,13 @@ def _check_free_json(value: Any) -> Any:
 
 LaxSegment = Annotated[Segment, Strict(False)]
 """A circle, from its name ("S1")."""
-BoundedDate = Annotated[date, Strict(False), AfterValidator(_check_date)]
+BoundedDate = Annotated[
+    date, Strict(False), BeforeValidator(_date_text), AfterValidator(_check_date)
+]
 """A date from its ISO text, within ``MIN_DATE``..``MAX_DATE``."""
-BoundedDatetime = Annotated[datetime, Strict(False), AfterValidator(_check_date)]
+BoundedDatetime = Annotated[
+    datetime, Strict(False), BeforeValidator(_date_text), AfterValidator(_check_date)
+]
 """A time from its ISO text, on a day within ``MIN_DATE``..``MAX_DATE``."""
 BoundedEpoch = Annotated[float, AfterValidator(_check_epoch)]
 """Epoch seconds within the same window."""

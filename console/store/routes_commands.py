@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Response
+from fastapi import APIRouter, Body, Depends, Path, Response
 from pydantic import Field
 
 from console.store import chains, commands
@@ -161,7 +161,11 @@ class CommandIdIn(StrictBody):
 
 @router.post("/sessions/{sid}/chains/{chain_id}/close")
 async def close_chain(
-    sid: str, chain_id: str, body: CommandIdIn, ctx: Context, caller: Assistant
+    sid: str,
+    chain_id: Annotated[str, Path(min_length=1, max_length=64)],
+    body: CommandIdIn,
+    ctx: Context,
+    caller: Assistant,
 ) -> Response:
     """Close a 接龙 now: a formed one closes; one short of its threshold fails."""
     command = CloseChain(command_id=body.command_id, chain_id=chain_id)

@@ -72,9 +72,7 @@ def test_points_and_member_locations_give_the_nearest_point(db, tmp_path: Path) 
         "member_id,name,lat,lon\nm1,张三,30.21,120.21\nm2,李四,,\nm3,王五,30.2,\n",
     )
     report = import_file(db, "members", members, ImportOptions())
-    assert [str(p) for p in report.problems] == [
-        "members.csv:4: lon: 位置需要同时有 lat 和 lon"
-    ]
+    assert [str(p) for p in report.problems] == ["members.csv:4: lon: 位置需要同时有 lat 和 lon"]
     report = import_file(db, "members", members, ImportOptions(skip_bad=True))
     assert report.applied
     nearest = nearest_point_for(db, "m1")
