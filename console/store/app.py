@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -17,7 +18,9 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import console
+from console.domain.bounds import MAX_SEQ, event_time_problem
 from console.domain.decisions import Refused
+from console.domain.events import Problem
 from console.domain.session_clock import SessionClock
 from console.store import auth, rehearsal, repository, stats
 from console.store.auth import GRANTS, Caller, Permission
@@ -32,6 +35,7 @@ from console.store.errors import (
     refused_handler,
     validation_error_handler,
 )
+from console.store.models import FreeJson, StrictBody
 from console.store.routes_commands import router as commands_router
 from console.store.routes_commerce import router as commerce_router
 from console.store.routes_members import router as members_router
@@ -42,7 +46,6 @@ from console.store.validation import BatchError, batch_json_schema, parse_batch,
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # import files
 MAX_PAGE = 5_000
-MAX_SEQ = 2**62  # past any log; beyond SQLite's integers a query would fail
 STREAM_CHUNK = 1_000
 STREAM_IDLE_RECHECK_S = 1.0
 STREAM_HEARTBEAT_S = 5.0
@@ -54,17 +57,18 @@ ReadyCallback = Callable[[], Awaitable[None] | None]
 # -- request and response bodies (also the OpenAPI document) ----------------------------
 
 
-class SessionCreate(BaseModel):
+class SessionCreate(StrictBody):
     title: str = Field(min_length=1, max_length=120)
     scenario: str | None = Field(default=None, max_length=64)
-    audience: dict[str, Any] | None = None
+    audience: FreeJson | None = None
     clock: SessionClock = Field(
         default=SessionClock.WALL,
+        strict=False,  # the enum from its JSON string
         description="wall: a show; rehearsal: a script played fast, on its events' own time",
     )
 
 
-class SessionPatch(BaseModel):
+class SessionPatch(StrictBody):
     status: str = Field(pattern="^(scheduled|live|ended)$")
 
 
@@ -137,8 +141,10 @@ async def ingest_events(sid: str, request: Request, ctx: Context) -> Response:
         events = parse_batch(await request.body())
     except BatchError as exc:
         raise ApiError(exc.status, exc.problems) from exc
-    events, originals = redact_batch(events)
     try:
+        created_at = ctx.read_inline(repository.session_created_at, sid)
+        _check_event_times(events, created_at, ctx.clock())
+        events, originals = redact_batch(events)
         result = await ctx.write(rehearsal.ingest, sid, events, originals)
     except repository.NotFound as exc:
         raise problem(404, "sid", str(exc)) from exc
@@ -146,6 +152,17 @@ async def ingest_events(sid: str, request: Request, ctx: Context) -> Response:
     return json_response(
         {"accepted": result.accepted, "duplicates": result.duplicates, "last_seq": result.last_seq}
     )
+
+
+def _check_event_times(events: list[dict[str, Any]], created_at: float, now: float) -> None:
+    """The whole batch is refused when any event is dated outside its session's window."""
+    problems = [
+        Problem(f"events[{index}].ts", reason)
+        for index, event in enumerate(events)
+        if (reason := event_time_problem(event["ts"], created_at, now)) is not None
+    ]
+    if problems:
+        raise ApiError(422, problems)
 
 
 @router.get("/sessions/{sid}/events")
@@ -169,6 +186,9 @@ async def read_events(
     return Response(body, media_type="application/json")
 
 
+_SEQ_TEXT = re.compile(r"[0-9]{1,19}")
+
+
 def _resume_point(
     after: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
     last_event_id: Annotated[str | None, Header()] = None,
@@ -176,8 +196,15 @@ def _resume_point(
     """Where a stream starts: after Last-Event-ID (a reconnecting client), else ``after``."""
     if last_event_id is not None and last_event_id.strip():
         value = last_event_id.strip()
-        if not value.isdigit():
-            raise problem(422, "Last-Event-ID", f"must be a seq number, got {value[:40]!r}")
+        # Only ASCII digits, and few of them: str.isdigit() also takes superscripts and
+        # Arabic-Indic digits, which int() refuses, and a seq past SQLite's integers would
+        # end the stream mid-way.
+        if not _SEQ_TEXT.fullmatch(value) or int(value) > MAX_SEQ:
+            raise problem(
+                422,
+                "Last-Event-ID",
+                f"必须是事件序号（0 到 {MAX_SEQ} 的整数），收到 {value[:40]!r}",
+            )
         return int(value)
     return after or 0
 

@@ -49,7 +49,7 @@ def set_session_catalog(
     """
     with transaction(db) as conn:
         if conn.execute("SELECT 1 FROM sessions WHERE id = ?", [sid]).fetchone() is None:
-            raise NotFound(f"session {sid!r} not found")
+            raise NotFound(f"没有这场直播：{sid!r}")
         _replace_catalog(conn, sid, lineup, offers)
         if audience is None:
             return None
@@ -61,7 +61,7 @@ def set_session_audience(
 ) -> dict[str, Any]:
     with transaction(db) as conn:
         if conn.execute("SELECT 1 FROM sessions WHERE id = ?", [sid]).fetchone() is None:
-            raise NotFound(f"session {sid!r} not found")
+            raise NotFound(f"没有这场直播：{sid!r}")
         return _replace_audience(conn, sid, audience)
 
 
@@ -77,13 +77,13 @@ def _replace_catalog(
         raise Refused(
             RefusalKind.NOT_FOUND,
             "product_id",
-            f"product(s) not in the catalog: {', '.join(missing)}",
+            f"商品库里没有这些商品：{', '.join(missing)}",
         )
     if stray := sorted({o["product_id"] for o in offers} - set(lineup)):
         raise Refused(
             RefusalKind.INVALID,
             "offers",
-            f"offers for products not in the lineup: {', '.join(stray)}",
+            f"这些商品不在本场排品里，不能设置权益：{', '.join(stray)}",
         )
     conn.execute("DELETE FROM session_offers WHERE session_id = ?", [sid])
     conn.execute("DELETE FROM session_products WHERE session_id = ?", [sid])
@@ -129,10 +129,8 @@ def _replace_audience(
         )
     ]
     if unknown:
-        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
-        raise Refused(
-            RefusalKind.NOT_FOUND, field, f"member(s) not found: {', '.join(unknown[:5])}{more}"
-        )
+        more = f" 等 {len(unknown)} 位" if len(unknown) > 5 else ""
+        raise Refused(RefusalKind.NOT_FOUND, field, f"没有这些会员：{', '.join(unknown[:5])}{more}")
     conn.execute("DELETE FROM session_audience WHERE session_id = ?", [sid])
     conn.execute(
         "INSERT INTO session_audience (session_id, member_id, segment) "

@@ -28,10 +28,10 @@ async def authenticated(
     """A dependency: the caller of a valid bearer token; 401 otherwise."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise problem(401, "authorization", "a bearer token is required")
+        raise problem(401, "authorization", "需要 Bearer 令牌")
     caller = ctx.read_inline(auth.caller_of, token.strip())
     if caller is None:
-        raise problem(401, "authorization", "unknown or revoked token")
+        raise problem(401, "authorization", "令牌无效或已被吊销")
     return caller
 
 
@@ -40,9 +40,7 @@ def require(permission: Permission) -> Callable[..., Awaitable[Caller]]:
 
     async def check(caller: Annotated[Caller, Depends(authenticated)]) -> Caller:
         if permission not in auth.GRANTS[caller.role]:
-            raise problem(
-                403, "authorization", f"role {caller.role.value} may not {permission.value}"
-            )
+            raise problem(403, "authorization", f"角色 {caller.role.value} 无权 {permission.value}")
         return caller
 
     return check

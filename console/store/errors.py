@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console.domain.decisions import RefusalKind, Refused
 from console.domain.events import Problem
+from console.store.messages import field_of, http_reason, reason_of
 
 MAX_PROBLEMS_SHOWN = 20
 
@@ -63,17 +64,14 @@ async def api_error_handler(_request: Request, exc: Exception) -> JSONResponse:
 
 async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = [
-        Problem(".".join(str(part) for part in error.get("loc", ())), str(error.get("msg", "")))
-        for error in exc.errors()
-    ]
+    problems = [Problem(field_of(error), reason_of(error)) for error in exc.errors()]
     return JSONResponse(problem_body(problems), status_code=422)
 
 
 async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     return JSONResponse(
-        problem_body([Problem("request", str(exc.detail))]),
+        problem_body([Problem("request", http_reason(exc.status_code, str(exc.detail)))]),
         status_code=exc.status_code,
         headers=exc.headers,
     )
@@ -114,7 +112,7 @@ class BodyLimitMiddleware:
 
     @staticmethod
     def _problem(limit: int) -> Problem:
-        return Problem("body", f"request body larger than {limit} bytes")
+        return Problem("body", f"请求体超过 {limit} 字节")
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = JSONResponse(problem_body([self._problem(limit)]), status_code=413)

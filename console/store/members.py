@@ -115,7 +115,7 @@ def member_detail(
     params = {"run": latest_run_id(db), "member": member_id}
     row = db.execute(_SELECT + " WHERE m.id = :member", params).fetchone()
     if row is None:
-        raise NotFound(f"member {member_id!r} not found")
+        raise NotFound(f"没有这位会员：{member_id!r}")
     detail = _row(row, reveal)
     detail["override"] = active_override(db, member_id)
     detail["audit"] = audit_trail(db, member_id)

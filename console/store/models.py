@@ -1,37 +1,130 @@
-"""Request bodies shared by the API and the file importers (one validation for both)."""
+"""Request bodies shared by the API and the file importers (one validation for both), and
+the field types every request body is built from.
+
+Bodies are strict (``StrictBody``): ``"1"`` or ``true`` is no quantity, ``NaN`` no price.
+JSON has no enums and no dates, so circles and dates are parsed from their strings
+(``LaxSegment``, ``BoundedDate``); dates and free-form JSON are checked against the bounds
+in ``console.domain.bounds``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Strict,
+    Tag,
+)
+from pydantic_core import PydanticCustomError
 
+from console.domain.bounds import date_problem, epoch_problem, json_value_problem
 from console.domain.catalog import fen_from_yuan
 from console.domain.segments import Segment
+from console.store.messages import BOUNDS_ERROR
+
+
+class StrictBody(BaseModel):
+    """A request body: no coercion (a string is no number, a bool no integer), only finite
+    numbers. Fields of types JSON cannot carry say ``Strict(False)`` (see below)."""
+
+    model_config = ConfigDict(strict=True, allow_inf_nan=False)
+
+
+def _out_of_bounds(reason: str) -> PydanticCustomError:
+    return PydanticCustomError(BOUNDS_ERROR, reason)
+
+
+def _check_date(day: date) -> date:
+    reason = date_problem(day.date() if isinstance(day, datetime) else day)
+    if reason:
+        raise _out_of_bounds(reason)
+    return day
+
+
+def _date_text(value: Any) -> Any:
+    """Dates come as ISO text: a number is no date here (lax pydantic reads it as epoch)."""
+    if isinstance(value, str | date):
+        return value
+    raise _out_of_bounds("必须是日期文本（如 2026-11-20 或 2026-11-20T20:00:00+08:00）")
+
+
+def _check_epoch(seconds: float) -> float:
+    reason = epoch_problem(seconds)
+    if reason:
+        raise _out_of_bounds(reason)
+    return seconds
+
+
+def _check_free_json(value: Any) -> Any:
+    found = json_value_problem(value)
+    if found is not None:
+        path, reason = found
+        raise _out_of_bounds(f"{path}：{reason}" if path else reason)
+    return value
+
+
+LaxSegment = Annotated[Segment, Strict(False)]
+"""A circle, from its name ("S1")."""
+BoundedDate = Annotated[
+    date, Strict(False), BeforeValidator(_date_text), AfterValidator(_check_date)
+]
+"""A date from its ISO text, within ``MIN_DATE``..``MAX_DATE``."""
+BoundedDatetime = Annotated[
+    datetime, Strict(False), BeforeValidator(_date_text), AfterValidator(_check_date)
+]
+"""A time from its ISO text, on a day within ``MIN_DATE``..``MAX_DATE``."""
+BoundedEpoch = Annotated[float, AfterValidator(_check_epoch)]
+"""Epoch seconds within the same window."""
+
+
+def _expiry_kind(value: Any) -> str:
+    if isinstance(value, str):
+        return "datetime" if "T" in value or " " in value.strip() else "date"
+    return "epoch"
+
+
+Expiry = Annotated[
+    Annotated[BoundedDate, Tag("date")]
+    | Annotated[BoundedDatetime, Tag("datetime")]
+    | Annotated[BoundedEpoch, Tag("epoch")],
+    Discriminator(_expiry_kind),
+]
+"""A date (the end of that day), a time, or epoch seconds: each within the bounds. Told
+apart by its form, so a bad value gets one reason, for the form it has."""
+FreeJson = Annotated[dict[str, Any], AfterValidator(_check_free_json)]
+"""A free-form JSON object the store keeps as given: bounded nesting, 64-bit integers,
+finite numbers, valid Unicode (``console.domain.bounds.json_value_problem``)."""
 
 MAX_AUDIENCE_MEMBERS = 100_000
 MAX_PRICE_YUAN = 1_000_000  # ten thousand times a premium gift box: a typo, not a price
 MAX_STOCK = 10_000_000
 
 
-class OfferIn(BaseModel):
+class OfferIn(StrictBody):
     product_id: str = Field(min_length=1, max_length=64)
-    segment: Segment | None = Field(default=None, description="null: the standard offer")
+    segment: LaxSegment | None = Field(default=None, description="null: the standard offer")
     price: float = Field(ge=0, le=MAX_PRICE_YUAN, description="yuan")
     perk: str = Field(default="", max_length=60)
     limit: int = Field(default=0, ge=0, le=999, description="per member; 0: no limit")
     visible: bool = True
 
 
-class AudienceIn(BaseModel):
+class AudienceIn(StrictBody):
     """受众: members in any of these circles, carrying this tag, or listed (any match)."""
 
-    segments: list[Segment] = Field(default_factory=list, max_length=6)
+    segments: list[LaxSegment] = Field(default_factory=list, max_length=6)
     tag: str = Field(default="", max_length=32)
     members: list[str] = Field(default_factory=list, max_length=MAX_AUDIENCE_MEMBERS)
 
 
-class CatalogIn(BaseModel):
+class CatalogIn(StrictBody):
     lineup: list[str] = Field(max_length=200, description="product ids in presentation order")
     offers: list[OfferIn] = Field(default_factory=list, max_length=2_000)
     audience: AudienceIn | None = None

@@ -31,7 +31,7 @@ def set_override(
     reason = check_override(reason, expires_at, now)
     with transaction(db) as conn:
         if conn.execute("SELECT 1 FROM members WHERE id = ?", [member_id]).fetchone() is None:
-            raise NotFound(f"member {member_id!r} not found")
+            raise NotFound(f"没有这位会员：{member_id!r}")
         conn.execute(
             "UPDATE overrides SET revoked_at = ?, revoked_by = ? "
             "WHERE member_id = ? AND revoked_at IS NULL",

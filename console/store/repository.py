@@ -81,8 +81,16 @@ def session_json(row: Mapping[str, Any]) -> dict[str, Any]:
 def get_session(db: sqlite_utils.Database, sid: str) -> dict[str, Any]:
     rows = list(db.query("SELECT * FROM sessions WHERE id = ?", [sid]))
     if not rows:
-        raise NotFound(f"session {sid!r} not found")
+        raise NotFound(f"没有这场直播：{sid!r}")
     return session_json(rows[0])
+
+
+def session_created_at(db: sqlite_utils.Database, sid: str) -> float:
+    """When the session was created (an indexed single-row read)."""
+    row = db.execute("SELECT created_at FROM sessions WHERE id = ?", [sid]).fetchone()
+    if row is None:
+        raise NotFound(f"没有这场直播：{sid!r}")
+    return float(row[0])
 
 
 def list_sessions(db: sqlite_utils.Database) -> list[dict[str, Any]]:
@@ -104,7 +112,7 @@ def set_status_in(conn: sqlite3.Connection, sid: str, status: str, now: float) -
     if status not in SESSION_STATUSES:
         raise ValueError(f"status must be one of {', '.join(SESSION_STATUSES)}")
     if conn.execute("SELECT 1 FROM sessions WHERE id = ?", [sid]).fetchone() is None:
-        raise NotFound(f"session {sid!r} not found")
+        raise NotFound(f"没有这场直播：{sid!r}")
     started = now if status == SessionStatus.LIVE else None
     ended = now if status == SessionStatus.ENDED else None
     conn.execute(
@@ -208,7 +216,7 @@ def append_in(
     now = time.time()
     row = conn.execute("SELECT last_seq, status FROM sessions WHERE id = ?", [sid]).fetchone()
     if row is None:
-        raise NotFound(f"session {sid!r} not found")
+        raise NotFound(f"没有这场直播：{sid!r}")
     last_seq, status = int(row[0]), row[1]
     fresh = list(events)
     params = {"sid": sid, "last_seq": last_seq, "now": now}
@@ -349,5 +357,5 @@ def referral_code(db: Any, sid: str, member_id: str) -> str | None:
 def last_seq(db: sqlite_utils.Database, sid: str) -> int:
     row = db.execute("SELECT last_seq FROM sessions WHERE id = ?", [sid]).fetchone()
     if row is None:
-        raise NotFound(f"session {sid!r} not found")
+        raise NotFound(f"没有这场直播：{sid!r}")
     return int(row[0])

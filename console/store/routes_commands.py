@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Body, Depends, Path, Response
+from pydantic import Field
 
 from console.store import chains, commands
 from console.store.auth import Caller, Permission
 from console.store.commands import Command
 from console.store.deps import Context, json_response, require
+from console.store.models import StrictBody
 
 router = APIRouter(prefix="/api/v1")
 Assistant = Annotated[Caller, Depends(require(Permission.COMMAND))]
@@ -21,7 +22,7 @@ CommandId = Annotated[
 ProductId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class OpenChain(BaseModel):
+class OpenChain(StrictBody):
     type: Literal["open_chain"] = "open_chain"
     command_id: CommandId
     product_id: ProductId
@@ -32,13 +33,13 @@ class OpenChain(BaseModel):
     gift: str = Field(default="", max_length=60)
 
 
-class CloseChain(BaseModel):
+class CloseChain(StrictBody):
     type: Literal["close_chain"] = "close_chain"
     command_id: CommandId
     chain_id: str = Field(min_length=1, max_length=64)
 
 
-class PresentProduct(BaseModel):
+class PresentProduct(StrictBody):
     """讲解中: the product the host presents now; null when none."""
 
     type: Literal["present_product"]
@@ -46,7 +47,7 @@ class PresentProduct(BaseModel):
     product_id: ProductId | None
 
 
-class AdjustStock(BaseModel):
+class AdjustStock(StrictBody):
     type: Literal["adjust_stock"]
     command_id: CommandId
     product_id: ProductId
@@ -54,26 +55,26 @@ class AdjustStock(BaseModel):
     reason: str = Field(default="", max_length=60)
 
 
-class PostNotice(BaseModel):
+class PostNotice(StrictBody):
     type: Literal["post_notice"]
     command_id: CommandId
     text: str = Field(min_length=1, max_length=120)
 
 
-class AcknowledgeShoutout(BaseModel):
+class AcknowledgeShoutout(StrictBody):
     type: Literal["acknowledge_shoutout"]
     command_id: CommandId
     shoutout_id: str = Field(min_length=1, max_length=64)
 
 
-class PinShoutout(BaseModel):
+class PinShoutout(StrictBody):
     type: Literal["pin_shoutout"]
     command_id: CommandId
     shoutout_id: str = Field(min_length=1, max_length=64)
     pinned: bool = True
 
 
-class CancelOrder(BaseModel):
+class CancelOrder(StrictBody):
     type: Literal["cancel_order"]
     command_id: CommandId
     order_id: str = Field(min_length=1, max_length=64)
@@ -154,13 +155,17 @@ async def open_chain(sid: str, body: OpenChain, ctx: Context, caller: Assistant)
     return _answer(*await execute(ctx, sid, caller.name, body), status=201)
 
 
-class CommandIdIn(BaseModel):
+class CommandIdIn(StrictBody):
     command_id: CommandId
 
 
 @router.post("/sessions/{sid}/chains/{chain_id}/close")
 async def close_chain(
-    sid: str, chain_id: str, body: CommandIdIn, ctx: Context, caller: Assistant
+    sid: str,
+    chain_id: Annotated[str, Path(min_length=1, max_length=64)],
+    body: CommandIdIn,
+    ctx: Context,
+    caller: Assistant,
 ) -> Response:
     """Close a 接龙 now: a formed one closes; one short of its threshold fails."""
     command = CloseChain(command_id=body.command_id, chain_id=chain_id)

@@ -8,14 +8,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from console.domain.catalog import fen_from_yuan
 from console.store import catalog, repository
 from console.store.auth import Permission
 from console.store.deps import Context, Operator, SessionId, json_response, require
 from console.store.errors import problem
-from console.store.models import MAX_PRICE_YUAN, MAX_STOCK, AudienceIn, CatalogIn
+from console.store.models import MAX_PRICE_YUAN, MAX_STOCK, AudienceIn, CatalogIn, StrictBody
 from console.store.orders import OrderRequest, place_order
 from console.store.segmentation import CHINA
 
@@ -24,7 +24,7 @@ Reader = Depends(require(Permission.READ))
 Seller = Depends(require(Permission.INGEST))  # the shop front (platform, mini-app) places orders
 
 
-class ProductIn(BaseModel):
+class ProductIn(StrictBody):
     id: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=100)
     base_price: float = Field(ge=0, le=MAX_PRICE_YUAN, description="yuan")
@@ -33,11 +33,11 @@ class ProductIn(BaseModel):
     category: str = Field(default="", max_length=32)
 
 
-class ProductsIn(BaseModel):
+class ProductsIn(StrictBody):
     products: list[ProductIn] = Field(max_length=10_000)
 
 
-class PointIn(BaseModel):
+class PointIn(StrictBody):
     id: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=100)
     leader: str = Field(default="", max_length=32)
@@ -46,11 +46,11 @@ class PointIn(BaseModel):
     address: str = Field(default="", max_length=200)
 
 
-class PointsIn(BaseModel):
+class PointsIn(StrictBody):
     points: list[PointIn] = Field(max_length=100_000)
 
 
-class OrderIn(BaseModel):
+class OrderIn(StrictBody):
     member_id: str = Field(min_length=1, max_length=64)
     product_id: str = Field(min_length=1, max_length=64)
     quantity: int = Field(ge=1, le=99)
@@ -116,16 +116,16 @@ async def list_points(ctx: Context) -> Response:
 async def nearest_point(ctx: Context, member_id: Annotated[str, Query(max_length=64)]) -> Response:
     found: dict[str, Any] | None = await ctx.read(catalog.nearest_point_for, member_id)
     if found is None:
-        raise problem(404, "member_id", "no location for this member, or no pickup points")
+        raise problem(404, "member_id", "该会员没有位置信息，或尚未导入自提点")
     return json_response(found)
 
 
-class Location(BaseModel):
+class Location(StrictBody):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
 
 
-class LocationsIn(BaseModel):
+class LocationsIn(StrictBody):
     locations: list[Location] = Field(min_length=1, max_length=100_000)
 
 
@@ -136,7 +136,7 @@ async def assign_points(body: LocationsIn, ctx: Context) -> Response:
     lon = [loc.lon for loc in body.locations]
     found = await ctx.read(catalog.assign_points, lat, lon)
     if found is None:
-        raise problem(404, "pickup_points", "no pickup points have been imported")
+        raise problem(404, "pickup_points", "尚未导入自提点")
     return json_response({"assigned": found})
 
 
@@ -148,7 +148,7 @@ async def get_referral_code(sid: SessionId, member_id: str, ctx: Context) -> Res
     """A member's referral code (推荐码) for the share link, issued at their first share."""
     code = ctx.read_inline(repository.referral_code, sid, member_id)
     if code is None:
-        raise problem(404, "member_id", "this member has not shared this session")
+        raise problem(404, "member_id", "该会员还没有分享过本场直播")
     return json_response({"member_id": member_id, "code": code})
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import pathlib
 import tempfile
 from datetime import date, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import Field
 
+from console.domain.bounds import MAX_SEQ
 from console.domain.overrides import MAX_REASON
 from console.domain.segments import Segment
 from console.store import members, overrides, repository, segmentation
@@ -17,21 +18,22 @@ from console.store.deps import Context, Operator, json_response
 from console.store.errors import problem
 from console.store.imports import ImportOptions, MappingError, import_file, parse_map
 from console.store.imports.runner import KINDS, ImportError_
+from console.store.models import BoundedDate, Expiry, LaxSegment, StrictBody
 from console.store.segmentation import CHINA
 
 router = APIRouter(prefix="/api/v1")
 
 
-class OverrideIn(BaseModel):
-    segment: Segment
+class OverrideIn(StrictBody):
+    segment: LaxSegment
     reason: str = Field(min_length=1, max_length=MAX_REASON)
-    expires_at: date | datetime | float | None = Field(
+    expires_at: Expiry | None = Field(
         default=None, description="a date (end of that day, China time), a time, or epoch s"
     )
 
 
-class RunIn(BaseModel):
-    as_of: date | None = Field(default=None, description="default: today (China time)")
+class RunIn(StrictBody):
+    as_of: BoundedDate | None = Field(default=None, description="default: today (China time)")
     force: bool = Field(default=False, description="run even while a session is live")
 
 
@@ -53,7 +55,7 @@ async def list_members(
     segment: Segment | None = None,
     q: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=members.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     reveal: bool = False,
 ) -> Response:
     page = await ctx.read(
@@ -94,7 +96,7 @@ async def put_override(
 @router.delete("/members/{member_id}/override", status_code=204)
 async def delete_override(member_id: str, ctx: Context, caller: Operator) -> Response:
     if not await ctx.write(overrides.revoke_override, member_id, caller.name, ctx.clock()):
-        raise problem(404, "member_id", f"member {member_id!r} has no active override")
+        raise problem(404, "member_id", f"会员 {member_id!r} 没有生效中的手动调整")
     return Response(status_code=204)
 
 
@@ -117,7 +119,9 @@ async def segmentation_overview(ctx: Context, _caller: Operator) -> Response:
 
 
 @router.get("/segmentation/runs/{run_id}")
-async def get_run(run_id: int, ctx: Context, _caller: Operator) -> Response:
+async def get_run(
+    run_id: Annotated[int, Path(ge=1, le=MAX_SEQ)], ctx: Context, _caller: Operator
+) -> Response:
     try:
         return json_response(await ctx.read(segmentation.get_run, run_id))
     except LookupError as exc:
@@ -132,8 +136,7 @@ async def start_run(ctx: Context, caller: Operator, body: RunIn | None = None) -
         raise problem(
             409,
             "force",
-            f"{live} session(s) live: a run rewrites every member's "
-            "circle; run after the broadcast or pass force",
+            f"有 {live} 场直播正在进行：分群会改写每位会员的圈层；请在直播结束后再运行，或传 force",
         )
     try:
         run = await ctx.write(
@@ -162,7 +165,7 @@ async def import_upload(
 ) -> Response:
     """The request body is the file itself (CSV or JSON Lines)."""
     if kind not in KINDS:
-        raise problem(404, "kind", f"unknown import kind {kind!r}; one of {', '.join(KINDS)}")
+        raise problem(404, "kind", f"未知的导入类型 {kind!r}；可选：{', '.join(KINDS)}")
     try:
         options = ImportOptions(
             mapping=parse_map(map, kind),
@@ -179,8 +182,8 @@ async def import_upload(
         raise problem(422, "file", str(exc)) from exc
     if not result["applied"]:
         result["error"] = (
-            f"{result['rejected']} of {result['rows']} rows refused; nothing "
-            "applied (fix them, or pass skip_bad=true)"
+            f"{result['rows']} 行中有 {result['rejected']} 行被拒绝，未导入任何数据"
+            "（修正后重试，或传 skip_bad=true 跳过坏行）"
         )
         return json_response(result, status=422)
     return json_response(result)
@@ -191,12 +194,12 @@ def _import_bytes(
 ) -> dict[str, Any]:
     """Write the upload to a private temporary file and import it (on the writer thread)."""
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / ("upload.jsonl" if fmt == "jsonl" else "upload.csv")
+        path = pathlib.Path(folder) / ("upload.jsonl" if fmt == "jsonl" else "upload.csv")
         path.write_bytes(body)
-        options.rejects_path = Path(folder) / "rejects.csv"
+        options.rejects_path = pathlib.Path(folder) / "rejects.csv"
         report = import_file(db, kind, path, options, fmt, None, filename)
         result = report.to_dict()
         result["rejects_file"] = None
         if report.rejects_file:
-            result["rejects_csv"] = Path(report.rejects_file).read_text(encoding="utf-8")
+            result["rejects_csv"] = pathlib.Path(report.rejects_file).read_text(encoding="utf-8")
     return result

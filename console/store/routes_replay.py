@@ -32,7 +32,7 @@ async def replay_moment(
     """The room right after event ``seq``, or as it was at time ``at``: the whole reducer
     state as a snapshot (``console.domain.snapshot``), with the event's seq and time."""
     if (seq is None) == (at is None):
-        raise problem(422, "seq", "give exactly one of seq and at")
+        raise problem(422, "seq", "seq 和 at 必须且只能给一个")
     return json_response(await ctx.read(_moment, sid, ctx.indexes, seq, at))
 
 

@@ -128,7 +128,7 @@ def _positions(ids: npt.NDArray[np.str_], keys: list[str]) -> npt.NDArray[np.int
     found = np.searchsorted(ids, np.array(keys, dtype=ids.dtype))
     found = np.minimum(found, len(ids) - 1)
     if not np.array_equal(ids[found], np.array(keys, dtype=ids.dtype)):
-        raise SegmentationError("orders or shares name members that do not exist")
+        raise SegmentationError("订单或分享记录里有不存在的会员")
     return found
 
 
@@ -157,7 +157,7 @@ def load_member_table(db: sqlite_utils.Database, rules: RuleSet, as_of: date) ->
         return MemberTable([], _empty_aggregates(), [])
     ids = np.array(id_list)
     if len(ids) > 1 and not bool(np.all(ids[1:] > ids[:-1])):
-        raise SegmentationError("member ids did not come back in order")
+        raise SegmentationError("会员编号未按顺序读回")
     n = len(id_list)
     last = np.full(n, np.nan)
     frequency = np.zeros(n, dtype=np.int64)
@@ -252,7 +252,7 @@ def run_segmentation(
     expire_overrides(db, started)
     table = load_member_table(db, rules, as_of)
     if not table.ids:
-        raise SegmentationError("no members to segment: import members or orders first")
+        raise SegmentationError("没有可分群的会员：请先导入会员或订单")
     scores = score(table.aggregates)
     assignment = assign(rules, scores, table.aggregates)
     rule_segments: list[str] = _SEGMENT_NAMES[assignment.segment].tolist()
@@ -282,7 +282,7 @@ def run_segmentation(
             ],
         )
     if cursor.lastrowid is None:
-        raise SegmentationError("the run could not be recorded")
+        raise SegmentationError("无法记录本次分群")
     run_id = int(cursor.lastrowid)
     _write_scores(db, run_id, table, scores, assignment, rule_segments, applied)
     counts = Counter(applied)
@@ -372,7 +372,7 @@ def _write_scores(
 def get_run(db: sqlite_utils.Database, run_id: int) -> dict[str, Any]:
     row = db.execute("SELECT * FROM segment_runs WHERE id = ?", [run_id]).fetchone()
     if row is None:
-        raise LookupError(f"segmentation run {run_id} not found")
+        raise LookupError(f"没有这次分群：{run_id}")
     names = [d[0] for d in db.execute("SELECT * FROM segment_runs LIMIT 0").description]
     run = dict(zip(names, row, strict=True))
     run["counts"] = orjson.loads(run["counts"])

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, NotRequired, Union
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
+from console.domain.bounds import json_value_problem
 from console.domain.events import (
     EVENT_RULES,
     MAX_EVENT_ID_LENGTH,
@@ -24,6 +25,7 @@ from console.domain.events import (
     Problem,
 )
 from console.domain.redaction import redact_event_data
+from console.store.messages import reason_of
 
 MAX_BATCH_EVENTS = 5_000
 _TYPE_NAMES = frozenset(t.value for t in PLATFORM_EVENT_TYPES)
@@ -101,7 +103,26 @@ def parse_batch(body: bytes) -> list[dict[str, Any]]:
     except ValidationError as exc:
         raise _batch_error(exc) from None
     events: list[dict[str, Any]] = batch["events"]
+    problems = _data_problems(events)
+    if problems:
+        raise BatchError(422, problems)
     return events
+
+
+def _data_problems(events: list[dict[str, Any]]) -> list[Problem]:
+    """The platform's extra fields in ``data`` are free-form: each must be JSON the store can
+    keep (``console.domain.bounds.json_value_problem``), or the batch is refused."""
+    problems = []
+    for index, event in enumerate(events):
+        data = event.get("data")
+        if not data:
+            continue
+        found = json_value_problem(data)
+        if found is not None:
+            where, reason = found
+            field = f"events[{index}].data" + (f".{where}" if where and where[0] != "[" else where)
+            problems.append(Problem(field, reason))
+    return problems
 
 
 def _batch_error(exc: ValidationError) -> BatchError:
@@ -109,9 +130,9 @@ def _batch_error(exc: ValidationError) -> BatchError:
     first = errors[0]
     if first["type"] == "json_invalid":
         reason = first.get("ctx", {}).get("error", first["msg"])
-        return BatchError(400, [Problem("body", f"malformed JSON: {reason}")])
+        return BatchError(400, [Problem("body", f"不是有效的 JSON：{reason}")])
     if any(e["type"] == "too_long" and tuple(e["loc"]) == ("events",) for e in errors):
-        return BatchError(413, [Problem("events", f"at most {MAX_BATCH_EVENTS} events a batch")])
+        return BatchError(413, [Problem("events", f"每批最多 {MAX_BATCH_EVENTS} 个事件")])
     return BatchError(422, [Problem(_path(e["loc"], e["type"]), _reason(e)) for e in errors])
 
 
@@ -138,12 +159,12 @@ def _path(loc: Sequence[int | str], error_type: str) -> str:
 def _reason(error: Any) -> str:
     if error["type"] == "union_tag_invalid":
         known = ", ".join(sorted(_TYPE_NAMES))
-        return f"unknown event type {error['input'].get('type')!r}; one of {known}"
+        return f"未知的事件类型 {error['input'].get('type')!r}；可选：{known}"
     if error["type"] == "union_tag_not_found":
-        return "required; one of " + ", ".join(sorted(_TYPE_NAMES))
+        return "必填；可选：" + ", ".join(sorted(_TYPE_NAMES))
     if error["type"] == "string_pattern_mismatch":
-        return "must not be blank"
-    return str(error["msg"])
+        return "不能为空白"
+    return reason_of(error)
 
 
 def redact_batch(

@@ -75,7 +75,7 @@ def test_roles(
     with shared_store.client(role) as client:
         response = client.request(method, path.format(sid=sid), json=body)
     assert response.status_code != 403 if allowed else response.status_code == 403
-    assert response.status_code < 400 if allowed else "may not" in response.json()["error"]
+    assert response.status_code < 400 if allowed else "无权" in response.json()["error"]
 
 
 @pytest.mark.parametrize("header", [None, "Bearer", "Bearer nope", "Basic abc", "lc_x"])

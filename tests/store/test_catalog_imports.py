@@ -47,9 +47,9 @@ def test_products_import_prices_in_fen_and_refuses_bad_rows_by_line(db, tmp_path
     report = import_file(db, "products", bad, ImportOptions())
     assert not report.applied
     assert [str(p) for p in report.problems] == [
-        "products.csv:3: base_price: must not be negative",
-        "products.csv:4: stock: not a whole number of units >= 0: '2.5'",
-        "products.csv:5: name: required",
+        "products.csv:3: base_price: 不能为负数",
+        "products.csv:4: stock: 必须是不小于 0 的整数：'2.5'",
+        "products.csv:5: name: 必填",
     ]
     assert db.execute("SELECT count(*) FROM products").fetchone()[0] == 0
     good = write(tmp_path / "ok.csv", "product_id,name,base_price,stock\np1,牛油果,39.9,10\n")
@@ -72,9 +72,7 @@ def test_points_and_member_locations_give_the_nearest_point(db, tmp_path: Path) 
         "member_id,name,lat,lon\nm1,张三,30.21,120.21\nm2,李四,,\nm3,王五,30.2,\n",
     )
     report = import_file(db, "members", members, ImportOptions())
-    assert [str(p) for p in report.problems] == [
-        "members.csv:4: lon: a location needs both lat and lon"
-    ]
+    assert [str(p) for p in report.problems] == ["members.csv:4: lon: 位置需要同时有 lat 和 lon"]
     report = import_file(db, "members", members, ImportOptions(skip_bad=True))
     assert report.applied
     nearest = nearest_point_for(db, "m1")
@@ -83,7 +81,7 @@ def test_points_and_member_locations_give_the_nearest_point(db, tmp_path: Path) 
     assert nearest_point_for(db, "m2") is None  # no location
     bad = write(tmp_path / "far.csv", "point_id,name,lat,lon\npt-x,远方,95,10\n")
     assert [str(p) for p in import_file(db, "points", bad, ImportOptions()).problems] == [
-        "far.csv:2: lat: latitude out of range: 95.0"
+        "far.csv:2: lat: 纬度超出范围：95.0"
     ]
 
 
@@ -131,7 +129,7 @@ def test_a_bad_catalog_file_names_the_field_and_changes_nothing(demo, tmp_path: 
     unknown = write(
         tmp_path / "unknown.toml", 'lineup = ["xzd-pack"]\n[audience]\nmembers = ["zz"]\n'
     )
-    with pytest.raises(CatalogFileError, match=r"member\(s\) not found: zz"):
+    with pytest.raises(CatalogFileError, match="没有这些会员：zz"):
         import_catalog(db, sid, unknown)
     broken = write(tmp_path / "broken.toml", "lineup = [\n")
     with pytest.raises(CatalogFileError, match="not valid TOML"):

@@ -215,6 +215,6 @@ def test_the_audience_is_resolved_by_the_store(store: StoreProcess, shop: dict[s
     assert answer.json()["reached_by_segment"]["S1"] == all_s1
     assert (unknown.status_code, unknown.json()["error"]) == (
         404,
-        "members: member(s) not found: nobody",
+        "members: 没有这些会员：nobody",
     )
     assert host["audience"]["reached"] == all_s1  # the refused change left it as it was

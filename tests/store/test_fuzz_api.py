@@ -122,3 +122,34 @@ def test_a_batch_over_the_limit_is_refused_whole(fuzzed: dict[str, Any]) -> None
     assert response.status_code in (413, 422)
     assert "5000" in response.text.replace(",", "") or "5 000" in response.text
     assert before == after
+
+
+def test_sequences_of_calls_never_break_the_store(fuzzed: dict[str, Any]) -> None:
+    """Stateful: schemathesis chains calls by the links it infers from the document (a
+    product put, then ordered; a chain opened, then closed; a member listed, then moved),
+    so later requests carry ids earlier answers gave. Same checks as above, per step."""
+    store: StoreProcess = fuzzed["store"]
+    headers = {"Authorization": f"Bearer {store.token('operator')}"}
+
+    class Sequences(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+            params = case.path_parameters or {}
+            if "sid" in params:
+                params["sid"] = fuzzed["sid"]
+            return {"base_url": store.url, "headers": headers, "timeout": 30}
+
+        def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
+            assert response.status_code < 500, (case.as_curl_command(), response.text[:500])
+            if 400 <= response.status_code < 500:
+                body = response.json()
+                assert all(p["field"] and p["reason"] for p in body["problems"]), body
+
+    Sequences.run(
+        settings=settings(
+            max_examples=8,
+            stateful_step_count=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        )
+    )

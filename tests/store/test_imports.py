@@ -46,10 +46,10 @@ def test_bad_rows_stop_the_whole_file_and_are_named(db) -> None:  # type: ignore
     assert orders(db) == {}
     shown = [str(p) for p in report.problems]
     assert shown == [
-        "online_retail_sample.csv:8: CustomerID (member_id): required",
-        "online_retail_sample.csv:9: CustomerID (member_id): required",
-        "online_retail_sample.csv:14: InvoiceDate (ts): not a date or time I know: 'Dec 2 2010'",
-        "online_retail_sample.csv:16: Quantity (quantity): not a number: 'six'",
+        "online_retail_sample.csv:8: CustomerID (member_id): 必填",
+        "online_retail_sample.csv:9: CustomerID (member_id): 必填",
+        "online_retail_sample.csv:14: InvoiceDate (ts): 无法识别的日期或时间：'Dec 2 2010'",
+        "online_retail_sample.csv:16: Quantity (quantity): 不是数字：'six'",
     ]
     assert (report.rows, report.accepted, report.rejected) == (18, 14, 4)
 
@@ -97,7 +97,7 @@ def test_reimporting_the_same_file_adds_nothing(db) -> None:  # type: ignore[no-
 
 
 def test_a_missing_column_fails_before_reading_rows(db) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(ImportError_, match=r"no column 'member_id'.*--map member_id=Column"):
+    with pytest.raises(ImportError_, match=r"没有 'member_id' 列.*--map member_id=列名"):
         import_file(db, "orders", RETAIL, ImportOptions(mapping={"order_id": "InvoiceNo"}))
 
 

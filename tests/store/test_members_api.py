@@ -121,9 +121,10 @@ def test_import_through_the_api(shared_store: StoreProcess) -> None:
         assert refused.status_code == 422
         assert refused.json()["problem_count"] == 4
         assert refused.json()["problems"][0] == {
+            "field": "CustomerID (member_id)",
             "line": 8,
             "column": "CustomerID (member_id)",
-            "reason": "required",
+            "reason": "必填",
         }
         applied = client.post(
             "/imports/orders",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from console.domain.bounds import epoch_problem
+
 # Tried in order after ISO 8601; the format that last worked is tried first, so a file in
 # one format costs one strptime per row.
 _FORMATS_MONTH_FIRST = (
@@ -47,14 +49,22 @@ class TimestampParser:
         self._formats = list(slash + _FORMATS_OTHER)
 
     def parse(self, value: object) -> float:
-        """Epoch seconds; ValueError with a readable reason if the value is no time."""
+        """Epoch seconds within ``console.domain.bounds`` (2000..2100); ValueError with a
+        readable reason if the value is no time, or out of those bounds."""
+        seconds = self._parse(value)
+        reason = epoch_problem(seconds)
+        if reason is not None:
+            raise ValueError(reason)
+        return seconds
+
+    def _parse(self, value: object) -> float:
         if isinstance(value, bool):
-            raise ValueError(f"not a date or time: {value!r}")
+            raise ValueError(f"不是日期或时间：{value!r}")
         if isinstance(value, int | float):
             return self._epoch(float(value))
         text = str(value).strip()
         if not text:
-            raise ValueError("empty")
+            raise ValueError("为空")
         try:
             return self._epoch(float(text))
         except ValueError:
@@ -71,14 +81,11 @@ class TimestampParser:
             if index:
                 self._formats.insert(0, self._formats.pop(index))
             return self._aware(parsed).timestamp()
-        raise ValueError(f"not a date or time I know: {text[:40]!r}")
+        raise ValueError(f"无法识别的日期或时间：{text[:40]!r}")
 
     def _aware(self, moment: datetime) -> datetime:
         return moment if moment.tzinfo else moment.replace(tzinfo=self.zone)
 
     @staticmethod
     def _epoch(number: float) -> float:
-        seconds = number / 1000.0 if abs(number) >= EPOCH_MS_THRESHOLD else number
-        if not 0 <= seconds < 4_102_444_800:  # 1970 .. 2100
-            raise ValueError(f"epoch time out of range: {number!r}")
-        return seconds
+        return number / 1000.0 if abs(number) >= EPOCH_MS_THRESHOLD else number

@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from console.domain.bounds import json_value_problem
+
 FORMATS = ("csv", "jsonl")
+CSV_FIELD_LIMIT = csv.field_size_limit()
+"""The longest CSV field read (Python's default, 128 KiB): a longer one is a broken file
+(an unclosed quote swallowing the rest), not data."""
 
 
 class ReadError(ValueError):
@@ -44,7 +49,7 @@ class _CountingReader(io.RawIOBase):
 def detect_format(path: Path, given: str | None) -> str:
     if given:
         if given not in FORMATS:
-            raise ReadError(f"unknown format {given!r}; one of {', '.join(FORMATS)}")
+            raise ReadError(f"未知的文件格式 {given!r}；可选：{', '.join(FORMATS)}")
         return given
     return "jsonl" if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else "csv"
 
@@ -68,7 +73,7 @@ class RowReader:
 
     def __init__(self, path: Path, fmt: str | None = None, encoding: str = "auto") -> None:
         if not path.is_file():
-            raise ReadError(f"{path}: no such file")
+            raise ReadError(f"{path}：文件不存在")
         self.path = path
         self.format = detect_format(path, fmt)
         self.encoding = detect_encoding(path, encoding)
@@ -92,8 +97,8 @@ class RowReader:
                     yield from self._jsonl(text)
             except UnicodeDecodeError as exc:
                 raise ReadError(
-                    f"{self.path}: not {self.encoding} text near byte {self._counter.consumed}"
-                    " (set the encoding, e.g. --encoding gb18030)"
+                    f"{self.path}：第 {self._counter.consumed} 字节附近不是 {self.encoding} 文本"
+                    "（请指定编码，如 --encoding gb18030）"
                 ) from exc
 
     def _csv(self, text: io.TextIOWrapper) -> Iterator[Row]:
@@ -101,15 +106,23 @@ class RowReader:
         try:
             header = next(reader)
         except StopIteration:
-            raise ReadError(f"{self.path}: empty file, no header line") from None
+            raise ReadError(f"{self.path}：空文件，没有表头行") from None
+        except csv.Error as exc:
+            raise self._csv_error(reader.line_num, exc) from None
         self.columns = [name.strip() for name in header]
         width = len(self.columns)
-        for record in reader:
+        while True:
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # the reader cannot go on past it: the file is refused
+                raise self._csv_error(reader.line_num, exc) from None
             line = reader.line_num
             if not record or (len(record) == 1 and not record[0].strip()):
                 continue
             if len(record) != width:
-                yield Row(line, None, f"{len(record)} fields where the header has {width}")
+                yield Row(line, None, f"有 {len(record)} 个字段，表头有 {width} 个")
                 continue
             yield Row(line, dict(zip(self.columns, record, strict=True)))
 
@@ -120,12 +133,28 @@ class RowReader:
             try:
                 values = json.loads(content)
             except json.JSONDecodeError as exc:
-                yield Row(line, None, f"not valid JSON: {exc.msg}")
+                yield Row(line, None, f"不是有效的 JSON：{exc.msg}")
+                continue
+            except RecursionError:
+                yield Row(line, None, "不是有效的 JSON：嵌套过深")
+                continue
+            except ValueError:  # an integer of thousands of digits
+                yield Row(line, None, "不是有效的 JSON：数字过长")
                 continue
             if not isinstance(values, dict):
-                yield Row(line, None, "not a JSON object")
+                yield Row(line, None, "不是 JSON 对象")
+                continue
+            found = json_value_problem(values)
+            if found is not None:
+                where, reason = found
+                yield Row(line, None, f"{where}：{reason}" if where else reason)
                 continue
             for key in values:
                 if key not in self.columns:
                     self.columns.append(key)
             yield Row(line, values)
+
+    def _csv_error(self, line: int, exc: csv.Error) -> ReadError:
+        if "field larger than field limit" in str(exc):
+            return ReadError(f"{self.path}：第 {line} 行有字段超过 {CSV_FIELD_LIMIT} 个字符")
+        return ReadError(f"{self.path}：第 {line} 行无法按 CSV 读取（{exc}）")

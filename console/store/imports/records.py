@@ -54,9 +54,9 @@ class Fields:
         value = self.raw(name)
         text = "" if value is None else str(value)
         if required and not text:
-            raise Refused(name, "required")
+            raise Refused(name, "必填")
         if len(text) > limit:
-            raise Refused(name, f"longer than {limit} characters")
+            raise Refused(name, f"超过 {limit} 个字符")
         return text
 
     def identifier(self, name: str) -> str:
@@ -68,20 +68,20 @@ class Fields:
         value = self.raw(name)
         if value is None or value == "":
             if required:
-                raise Refused(name, "required")
+                raise Refused(name, "必填")
             return None
         try:
             number = float(str(value).replace(",", "").replace("¥", "").replace("￥", ""))
         except ValueError:
-            raise Refused(name, f"not a number: {str(value)[:30]!r}") from None
+            raise Refused(name, f"不是数字：{str(value)[:30]!r}") from None
         if not math.isfinite(number):
-            raise Refused(name, "not a finite number")
+            raise Refused(name, "必须是有限的数字")
         return number
 
     def when(self, name: str, parse: Callable[[object], float]) -> float:
         value = self.raw(name)
         if value is None or value == "":
-            raise Refused(name, "required")
+            raise Refused(name, "必填")
         try:
             return parse(value)
         except ValueError as exc:
@@ -92,11 +92,11 @@ def member_record(fields: Fields) -> tuple[Any, ...]:
     """(id, name, phone, opted_out, tags, city, lat, lon); the location is optional."""
     opted = fields.text("opted_out").lower()
     if opted not in _TRUE | _FALSE:
-        raise Refused("opted_out", f"not yes/no: {opted[:20]!r}")
+        raise Refused("opted_out", f"不是“是/否”：{opted[:20]!r}")
     lat = fields.number("lat", required=False)
     lon = fields.number("lon", required=False)
     if (lat is None) != (lon is None):
-        raise Refused("lat" if lat is None else "lon", "a location needs both lat and lon")
+        raise Refused("lat" if lat is None else "lon", "位置需要同时有 lat 和 lon")
     return (
         fields.identifier("member_id"),
         fields.text("name", limit=64),
@@ -110,9 +110,9 @@ def member_record(fields: Fields) -> tuple[Any, ...]:
 
 def _coordinates(lat: float | None, lon: float | None) -> tuple[float | None, float | None]:
     if lat is not None and not -90 <= lat <= 90:
-        raise Refused("lat", f"latitude out of range: {lat}")
+        raise Refused("lat", f"纬度超出范围：{lat}")
     if lon is not None and not -180 <= lon <= 180:
-        raise Refused("lon", f"longitude out of range: {lon}")
+        raise Refused("lon", f"经度超出范围：{lon}")
     return lat, lon
 
 
@@ -127,7 +127,7 @@ def order_line(fields: Fields, parse: Callable[[object], float]) -> tuple[Any, .
         quantity = fields.number("quantity", required=False)
         unit_price = fields.number("unit_price", required=False)
         if quantity is None or unit_price is None:
-            raise Refused("amount", "required (or quantity and unit_price)")
+            raise Refused("amount", "必填（或给出 quantity 和 unit_price）")
         amount = quantity * unit_price
     return (
         fields.identifier("order_id"),
@@ -146,7 +146,7 @@ def social_record(fields: Fields, parse: Callable[[object], float]) -> tuple[Any
     kind_text = fields.text("kind", required=True).lower()
     kind = SOCIAL_KINDS.get(kind_text)
     if kind is None:
-        raise Refused("kind", f"unknown kind {kind_text[:20]!r}; one of share, invite, message")
+        raise Refused("kind", f"未知的类型 {kind_text[:20]!r}；可选：share、invite、message")
     ts = fields.when("ts", parse)
     action_id = fields.text("action_id", limit=64)
     if not action_id:
@@ -159,15 +159,15 @@ def product_record(fields: Fields) -> tuple[Any, ...]:
     price = fields.number("base_price")
     assert price is not None
     if price < 0:
-        raise Refused("base_price", "must not be negative")
+        raise Refused("base_price", "不能为负数")
     if price > MAX_PRICE_YUAN:
-        raise Refused("base_price", f"over {MAX_PRICE_YUAN} yuan: a typo, not a price")
+        raise Refused("base_price", f"超过 {MAX_PRICE_YUAN} 元：多半是输错了")
     stock = fields.number("stock")
     assert stock is not None
     if stock < 0 or stock != int(stock):
-        raise Refused("stock", f"not a whole number of units >= 0: {fields.raw('stock')!r}")
+        raise Refused("stock", f"必须是不小于 0 的整数：{fields.raw('stock')!r}")
     if stock > MAX_STOCK:
-        raise Refused("stock", f"over {MAX_STOCK} units")
+        raise Refused("stock", f"超过 {MAX_STOCK} 件")
     return (
         fields.identifier("product_id"),
         fields.text("name", required=True, limit=100),

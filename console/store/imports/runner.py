@@ -91,7 +91,12 @@ class ImportReport:
             "rejects_file": self.rejects_file,
             "seconds": round(self.seconds, 3),
             "problems": [
-                {"line": p.line, "column": p.column, "reason": p.reason}
+                {
+                    "field": p.column or "file",
+                    "line": p.line,
+                    "column": p.column,
+                    "reason": p.reason,
+                }
                 for p in self.problems[:PROBLEMS_SHOWN]
             ],
             "problem_count": len(self.problems),
@@ -116,14 +121,16 @@ def import_file(
 ) -> ImportReport:
     """Import ``path`` as ``kind``; see the package notes for the all-or-nothing rule."""
     if kind not in KINDS:
-        raise ImportError_(f"unknown import kind {kind!r}; one of {', '.join(KINDS)}")
+        raise ImportError_(f"未知的导入类型 {kind!r}；可选：{', '.join(KINDS)}")
     started = time.perf_counter()
     name = display_name or path.name
     try:
         reader = RowReader(path, fmt, options.encoding)
         checked = _check(kind, reader, options, name, progress)
-    except ReadError as exc:
-        raise ImportError_(str(exc)) from exc
+    except (
+        ReadError
+    ) as exc:  # named as the caller knows the file (an upload's temp path is no name)
+        raise ImportError_(str(exc).replace(str(path), name)) from exc
     report = ImportReport(kind=kind, file=name)
     report.rows = len(checked.good) + len(checked.bad)
     records = [record for _, record in checked.good]
@@ -197,10 +204,10 @@ def _check_columns(kind: str, columns: list[str], options: ImportOptions, name: 
         return
     for alternatives in _REQUIRED[kind]:
         if not any(options.column(field) in columns for field in alternatives):
-            wanted = " or ".join(repr(options.column(f)) for f in alternatives)
+            wanted = " 或 ".join(repr(options.column(f)) for f in alternatives)
             raise ImportError_(
-                f"{name}: no column {wanted} (for {'/'.join(alternatives)}); the file has: "
-                f"{', '.join(columns[:20])}. Map it with --map {alternatives[0]}=Column"
+                f"{name}：没有 {wanted} 列（{'/'.join(alternatives)} 需要）；文件的列有："
+                f"{', '.join(columns[:20])}。请用 --map {alternatives[0]}=列名 指定"
             )
 
 
