@@ -18,7 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import console
 from console.domain.decisions import Refused
-from console.store import auth, repository, stats
+from console.domain.sessions import SessionStatus
+from console.store import auth, repository, sessions, stats
 from console.store.auth import GRANTS, Caller, Permission
 from console.store.context import StoreContext
 from console.store.deps import Context, SessionId, authenticated, json_response, require
@@ -60,7 +61,7 @@ class SessionCreate(BaseModel):
 
 
 class SessionPatch(BaseModel):
-    status: str = Field(pattern="^(scheduled|live|ended)$")
+    status: SessionStatus
 
 
 class IngestResult(BaseModel):
@@ -109,7 +110,11 @@ async def get_session(sid: SessionId, ctx: Context) -> dict[str, Any]:
 
 @router.patch("/sessions/{sid}", dependencies=[Depends(require(Permission.MANAGE))])
 async def patch_session(sid: SessionId, body: SessionPatch, ctx: Context) -> dict[str, Any]:
-    return await ctx.write(repository.set_session_status, sid, body.status)
+    """开播 / 下播: the only way a session's status changes (an event never starts a show)."""
+    session, appended = await ctx.write(sessions.set_status, sid, body.status, ctx.clock)
+    if appended is not None:
+        ctx.notifier.publish(sid, appended)
+    return session
 
 
 @router.post(

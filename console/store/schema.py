@@ -16,7 +16,7 @@ from console.domain.chains import ChainStatus
 from console.domain.orders import OrderStatus
 from console.domain.privacy import mask_name
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -62,6 +62,8 @@ def open_store(path: Path | str) -> sqlite_utils.Database:
         _migrate_v5(db)
     if version < 6:
         _migrate_v6(db)
+    if version < 7:
+        _migrate_v7(db)
     return db
 
 
@@ -447,3 +449,23 @@ def _migrate_v6(db: sqlite_utils.Database) -> None:
         # screens thank them by name, never by circle.
         db.execute("ALTER TABLE events ADD COLUMN opted_out INTEGER NOT NULL DEFAULT 0")
         db.execute("PRAGMA user_version = 6")
+
+
+def _migrate_v7(db: sqlite_utils.Database) -> None:
+    """Platform events refused because the session was not live: kept by id only (counted
+    once however often a platform resends them), never in the log or the review."""
+    with transaction(db):
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS off_air_events (
+                session_id TEXT NOT NULL REFERENCES sessions(id),
+                event_id TEXT NOT NULL,
+                off_air TEXT NOT NULL,  -- early (before the show) or late (after it)
+                type TEXT NOT NULL,
+                ts REAL NOT NULL,
+                received_at REAL NOT NULL,
+                PRIMARY KEY (session_id, event_id)
+            ) WITHOUT ROWID
+            """
+        )
+        db.execute("PRAGMA user_version = 7")
