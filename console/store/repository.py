@@ -217,7 +217,8 @@ def append_events(
 def _count_off_air(
     conn: sqlite3.Connection, sid: str, events: Sequence[Mapping[str, Any]], off_air: OffAir
 ) -> None:
-    """Keep the refused events' ids (no content: nobody reads them), once per id."""
+    """Keep the refused events by id, type and time only (no member, no text): counted
+    once per id however often a platform resends them."""
     now = time.time()
     conn.executemany(
         "INSERT OR IGNORE INTO off_air_events "
