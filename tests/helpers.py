@@ -23,7 +23,8 @@ import httpx
 from httpx_sse import EventSource, connect_sse
 
 from console.demo import seed_demo
-from console.store import auth
+from console.domain.sessions import SessionStatus
+from console.store import auth, repository, sessions
 from console.store.schema import open_store
 from console.store.server import READY_PREFIX
 
@@ -143,11 +144,23 @@ class StoreProcess:
         headers = {"Authorization": f"Bearer {self.token(role)}"}
         return httpx.Client(base_url=self.url + "/api/v1", headers=headers, timeout=10)
 
-    def new_session(self, title: str = "测试直播") -> str:
+    def new_session(self, title: str = "测试直播", live: bool = True) -> str:
+        """A session, started by the operator's call (开播) unless ``live`` is False: only a
+        live session takes platform events."""
         with self.client() as client:
             response = client.post("/sessions", json={"title": title})
             response.raise_for_status()
-            return str(response.json()["id"])
+            sid = str(response.json()["id"])
+            if live:
+                client.patch(f"/sessions/{sid}", json={"status": "live"}).raise_for_status()
+            return sid
+
+
+def live_session(db: Any, title: str = "测试直播") -> str:
+    """A session in ``db`` started by the operator's call (开播), without a store process."""
+    sid = str(repository.create_session(db, title)["id"])
+    sessions.set_status(db, sid, SessionStatus.LIVE, time.time)
+    return sid
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 # Explicit directional formatting characters can reorder the rest of a line (Trojan Source).
 _BIDI_CONTROLS = frozenset(
@@ -31,3 +32,28 @@ def display_text(text: str, max_chars: int = 200) -> str:
         if len(cleaned) > max_chars:
             return "".join(cleaned[: max_chars - 1]) + "…"
     return "".join(cleaned)
+
+
+# A spreadsheet (Excel, WPS, LibreOffice) opening a CSV runs a cell that starts with one of
+# these as a formula (=HYPERLINK(...), +1, -1, @SUM(A1); a tab or CR before one), the OWASP
+# "CSV injection" list.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell a spreadsheet shows as written, never runs: text starting with a formula
+    character gets a leading ``'`` (OWASP), kept in the file so a reader sees it was text.
+
+    The type decides, not the look: a number written as a number (``-5``, ``-0.5``) stays a
+    number; text does not, even when it reads like one (a 团长 named ``-1``, a phone typed
+    ``+86 138...`` or a quantity ``-5`` echoed back from an import file all come out with
+    the quote). ``None`` and booleans pass as the csv module writes them."""
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_row(values: Iterable[object]) -> list[object]:
+    """``spreadsheet_safe`` for each cell of a row: every CSV the product writes goes
+    through this (a check in the tests finds any writer that does not)."""
+    return [spreadsheet_safe(v) for v in values]

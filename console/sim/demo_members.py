@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from console.domain.pickup import PickupPoint
+from console.domain.text import spreadsheet_safe
 from console.resources import resource_path
 
 DEMO_MEMBERS = "demo/members.csv"
@@ -238,7 +239,7 @@ def to_csv(rows: list[dict[str, Any]], columns: tuple[str, ...] = COLUMNS) -> st
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
     return out.getvalue()
 
 

@@ -52,11 +52,12 @@ async def simulate(
             await _broadcast(client, one, members, events, speed, session)
         return 0
     except StoreError as exc:
-        hint = (
-            " (creating a session needs an operator token; else pass --session)"
-            if exc.status == 403
-            else ""
-        )
+        hints = {
+            403: " (creating a session needs an operator token; else pass --session)",
+            # Events never start a show: the operator does (开播), before the simulator plays.
+            409: " (only a live session takes events: an operator starts it first)",
+        }
+        hint = hints.get(exc.status, "")
         raise SimulationError(f"store refused: {exc.reason}{hint}") from exc
     except httpx.TransportError as exc:
         raise SimulationError(f"cannot reach the store at {store_url}: {exc}") from exc

@@ -22,7 +22,8 @@ from console.domain.bounds import MAX_SEQ, event_time_problem
 from console.domain.decisions import Refused
 from console.domain.events import Problem
 from console.domain.session_clock import SessionClock
-from console.store import auth, rehearsal, repository, stats
+from console.domain.sessions import SessionStatus
+from console.store import auth, rehearsal, repository, sessions, stats
 from console.store.auth import GRANTS, Caller, Permission
 from console.store.context import StoreContext
 from console.store.deps import Context, SessionId, authenticated, json_response, require
@@ -69,7 +70,7 @@ class SessionCreate(StrictBody):
 
 
 class SessionPatch(StrictBody):
-    status: str = Field(pattern="^(scheduled|live|ended)$")
+    status: SessionStatus = Field(strict=False)  # the enum from its JSON string
 
 
 class IngestResult(BaseModel):
@@ -120,8 +121,10 @@ async def get_session(sid: SessionId, ctx: Context) -> dict[str, Any]:
 
 @router.patch("/sessions/{sid}", dependencies=[Depends(require(Permission.MANAGE))])
 async def patch_session(sid: SessionId, body: SessionPatch, ctx: Context) -> dict[str, Any]:
-    session = await ctx.write(rehearsal.set_status, sid, body.status, ctx.clock)
-    ctx.notifier.publish(sid, int(session["last_seq"]))  # a rehearsal's chains may have ended
+    """开播 / 下播: the only way a session's status changes (an event never starts a show)."""
+    session, appended = await ctx.write(sessions.set_status, sid, body.status, ctx.clock)
+    if appended is not None:
+        ctx.notifier.publish(sid, appended)
     return session
 
 

@@ -48,7 +48,6 @@ def run(
     command: Command,
     apply: Apply,
     clock: Callable[[], float],
-    live_only: bool = True,
 ) -> tuple[dict[str, Any], bool]:
     """Apply ``command`` once; (answer, True) the first time, (first answer, False) after."""
     sid = command.session_id
@@ -62,9 +61,8 @@ def run(
             if row[0] != command.fingerprint():
                 raise Refused(RefusalKind.CONFLICT, "command_id", "该指令编号已用于另一条指令")
             return dict(orjson.loads(row[1])), False
-        status = parse_status(facts.session_status(conn, sid))
-        if live_only or status is None:
-            require_live(status)
+        # Every command, closing a 接龙 too: a show's end has already ended its chains.
+        require_live(parse_status(facts.session_status(conn, sid)))
         events, answer = apply(conn, now)
         answer["seq"] = append_new(conn, sid, events).last_seq if events else None
         conn.execute(

@@ -16,11 +16,16 @@ from console.domain.chains import ACTIVE_CHAIN_STATUSES, Chain, ChainStatus
 from console.domain.commands import LineupProduct
 from console.domain.orders import Cancellation, OrderStatus, StandingOrder
 from console.domain.session_clock import SessionClock, parse_clock
+from console.domain.sessions import SessionStatus
 
 _CHAIN_COLUMNS = "id, product_id, threshold, cap, deadline, gift_first, gift, status, entries"
 _ORDER_COLUMNS = "id, member_id, product_id, quantity, amount, pickup_point, chain_id, status"
 ACTIVE = tuple(s.value for s in ACTIVE_CHAIN_STATUSES)
 _ACTIVE_IN = f"status IN ({', '.join('?' * len(ACTIVE))})"
+# Deadlines are kept in live sessions only (a show's end ends its chains; an older store may
+# hold a chain left open in an ended session, and its log must not grow).
+_IN_LIVE_SESSION = "session_id IN (SELECT id FROM sessions WHERE status = ?)"
+_LIVE = SessionStatus.LIVE.value
 
 
 def _chain(row: tuple[Any, ...]) -> Chain:
@@ -57,8 +62,21 @@ def due_chains(conn: sqlite3.Connection, now: float) -> list[tuple[str, Chain]]:
         (str(row[0]), _chain(row[1:]))
         for row in conn.execute(
             f"SELECT session_id, {_CHAIN_COLUMNS} FROM chains WHERE {_ACTIVE_IN} "
-            f"AND deadline <= ? AND {_ON_WALL_CLOCK} ORDER BY deadline",
-            [*ACTIVE, now],
+            f"AND deadline <= ? AND {_IN_LIVE_SESSION} AND {_ON_WALL_CLOCK} "
+            "ORDER BY deadline",
+            [*ACTIVE, now, _LIVE],
+        )
+    ]
+
+
+def active_chains(conn: sqlite3.Connection, sid: str) -> list[Chain]:
+    """The session's chains still taking entries (open or formed), oldest first."""
+    return [
+        _chain(row)
+        for row in conn.execute(
+            f"SELECT {_CHAIN_COLUMNS} FROM chains WHERE session_id = ? AND {_ACTIVE_IN} "
+            "ORDER BY opened_at, id",
+            [sid, *ACTIVE],
         )
     ]
 
@@ -66,8 +84,8 @@ def due_chains(conn: sqlite3.Connection, now: float) -> list[tuple[str, Chain]]:
 def any_chain_due(conn: sqlite3.Connection, now: float) -> bool:
     row = conn.execute(
         f"SELECT EXISTS (SELECT 1 FROM chains WHERE {_ACTIVE_IN} AND deadline <= ? "
-        f"AND {_ON_WALL_CLOCK})",
-        [*ACTIVE, now],
+        f"AND {_IN_LIVE_SESSION} AND {_ON_WALL_CLOCK})",
+        [*ACTIVE, now, _LIVE],
     ).fetchone()
     return bool(row[0])
 

@@ -3,32 +3,27 @@
 A show's platform events go straight into its log, and its 接龙 chains end when the wall
 clock reaches their deadlines (``schedule.run_chain_deadlines``). A rehearsal's clock moves
 only with its events: a chain ends at its deadline *between* the events around it, stamped
-with the deadline, so its replay reads like the show it rehearses. Ending a rehearsal ends
-its last chains at their deadlines too (no wall clock will).
+with the deadline, so its replay reads like the show it rehearses. (Ending any show ends
+its last chains, ``sessions.set_status``: for a rehearsal at its script's end.)
 """
 
 from __future__ import annotations
 
 import sqlite3
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlite_utils
 
 from console.domain.chains import Chain
 from console.domain.session_clock import SessionClock, events_before
-from console.domain.sessions import SessionStatus
 from console.store import chains, facts
 from console.store.repository import (
     AppendResult,
+    append_events,
     append_in,
     append_new,
-    get_session,
-    keep_originals,
-    set_status_in,
 )
-from console.store.schema import transaction
 
 
 def ingest(
@@ -37,14 +32,17 @@ def ingest(
     events: Sequence[Mapping[str, Any]],
     originals: Mapping[str, Mapping[str, Any]],
 ) -> AppendResult:
-    """Platform events into the session's log, in one transaction (see the module)."""
-    with transaction(db) as conn:
-        if facts.session_clock(conn, sid) is SessionClock.REHEARSAL:
-            result = _append_on_script_time(conn, sid, events)
-        else:
-            result = append_in(conn, sid, events)
-        keep_originals(conn, sid, originals)
-        return result
+    """Platform events into the session's log, in one transaction (see the module; a
+    session that is not live refuses them, ``repository.append_events``)."""
+    return append_events(db, sid, events, originals, append_live=_append_on_session_clock)
+
+
+def _append_on_session_clock(
+    conn: sqlite3.Connection, sid: str, events: Sequence[Mapping[str, Any]]
+) -> AppendResult:
+    if facts.session_clock(conn, sid) is SessionClock.REHEARSAL:
+        return _append_on_script_time(conn, sid, events)
+    return append_in(conn, sid, events)
 
 
 def _append_on_script_time(
@@ -71,18 +69,3 @@ def _append_on_script_time(
 def _end_at_deadline(conn: sqlite3.Connection, sid: str, chain: Chain) -> int:
     _, ended = chains.end(conn, chain, "deadline", chain.deadline)
     return append_new(conn, sid, ended).last_seq
-
-
-def set_status(
-    db: sqlite_utils.Database, sid: str, status: str, clock: Callable[[], float] = time.time
-) -> dict[str, Any]:
-    """An operator's start or end of a session, at the session's "now"; a rehearsal that
-    ends has its chains still taking entries ended at their deadlines."""
-    with transaction(db) as conn:
-        now = facts.session_now(conn, sid, clock())
-        set_status_in(conn, sid, status, now)
-        rehearsal = facts.session_clock(conn, sid) is SessionClock.REHEARSAL
-        if rehearsal and status == SessionStatus.ENDED:
-            while (chain := facts.next_chain_due(conn, sid)) is not None:
-                _end_at_deadline(conn, sid, chain)
-    return get_session(db, sid)

@@ -10,25 +10,33 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 import sqlite_utils
 
-from console.domain.decisions import NewEvent
+from console.domain.decisions import NewEvent, Refused
 from console.domain.events import Event, EventType
 from console.domain.segments import parse_segment
 from console.domain.session_clock import SessionClock
-from console.domain.sessions import SessionStatus
+from console.domain.sessions import (
+    OffAir,
+    SessionStatus,
+    admit_platform_events,
+    parse_status,
+    require_live,
+)
 from console.store.schema import transaction
 
-SESSION_STATUSES = tuple(s.value for s in SessionStatus)
 LIVE = SessionStatus.LIVE.value
 # Event times are kept to the millisecond: SQLite's JSON output has 15 significant digits,
 # and epoch milliseconds fit, so the log reads back exactly as the reducer folded it.
 TS_DECIMALS = 3
+
+
+LiveAppend = Callable[[sqlite3.Connection, str, Sequence[Mapping[str, Any]]], "AppendResult"]
 
 
 class NotFound(LookupError):
@@ -40,6 +48,11 @@ class AppendResult:
     accepted: int
     duplicates: int
     last_seq: int
+
+
+class OffAirRefused(Refused):
+    """Platform events refused because the session is not live; they were counted (the
+    count is committed, so the refusal is raised after the transaction)."""
 
 
 # -- sessions ----------------------------------------------------------------------------
@@ -69,7 +82,7 @@ def create_session(
         "clock": clock.value,
     }
     db.table("sessions").insert(row)
-    return session_json(row)
+    return session_json({**row, **{f"{kind.value}_events": 0 for kind in OffAir}})
 
 
 def session_json(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,8 +91,17 @@ def session_json(row: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
+# A session with the platform events it refused, apart from its log: ``early_events``
+# (before the show) and ``late_events`` (after it).
+_SESSION_ROWS = "SELECT s.*, " + ", ".join(
+    "(SELECT count(*) FROM off_air_events AS o WHERE o.session_id = s.id "
+    f"AND o.off_air = '{kind.value}') AS {kind.value}_events"
+    for kind in OffAir
+)
+
+
 def get_session(db: sqlite_utils.Database, sid: str) -> dict[str, Any]:
-    rows = list(db.query("SELECT * FROM sessions WHERE id = ?", [sid]))
+    rows = list(db.query(f"{_SESSION_ROWS} FROM sessions AS s WHERE s.id = ?", [sid]))
     if not rows:
         raise NotFound(f"没有这场直播：{sid!r}")
     return session_json(rows[0])
@@ -95,30 +117,24 @@ def session_created_at(db: sqlite_utils.Database, sid: str) -> float:
 
 def list_sessions(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return [
-        session_json(row) for row in db.query("SELECT * FROM sessions ORDER BY created_at DESC, id")
+        session_json(row)
+        for row in db.query(f"{_SESSION_ROWS} FROM sessions AS s ORDER BY created_at DESC, id")
     ]
 
 
-def set_session_status(db: sqlite_utils.Database, sid: str, status: str) -> dict[str, Any]:
-    """An operator's start or end of a session, at the wall clock's time."""
-    with transaction(db) as conn:
-        set_status_in(conn, sid, status, time.time())
-    return get_session(db, sid)
+def session_status(conn: sqlite3.Connection, sid: str) -> SessionStatus | None:
+    row = conn.execute("SELECT status FROM sessions WHERE id = ?", [sid]).fetchone()
+    return None if row is None else parse_status(row[0])
 
 
-def set_status_in(conn: sqlite3.Connection, sid: str, status: str, now: float) -> None:
-    """``set_session_status`` inside a transaction the caller holds, at the session's ``now``
-    (a rehearsal's is its script time)."""
-    if status not in SESSION_STATUSES:
-        raise ValueError(f"status must be one of {', '.join(SESSION_STATUSES)}")
-    if conn.execute("SELECT 1 FROM sessions WHERE id = ?", [sid]).fetchone() is None:
-        raise NotFound(f"没有这场直播：{sid!r}")
-    started = now if status == SessionStatus.LIVE else None
-    ended = now if status == SessionStatus.ENDED else None
+def write_status(conn: sqlite3.Connection, sid: str, status: SessionStatus, now: float) -> None:
+    """Record a status the operator's call decided (``sessions.change_status``)."""
+    started = now if status is SessionStatus.LIVE else None
+    ended = now if status is SessionStatus.ENDED else None
     conn.execute(
         "UPDATE sessions SET status = ?, started_at = coalesce(started_at, ?), "
         "ended_at = coalesce(ended_at, ?) WHERE id = ?",
-        [status, started, ended, sid],
+        [status.value, started, ended, sid],
     )
 
 
@@ -172,6 +188,7 @@ def append_events(
     sid: str,
     events: Sequence[Mapping[str, Any]],
     originals: Mapping[str, Mapping[str, Any]] | None = None,
+    append_live: LiveAppend | None = None,
 ) -> AppendResult:
     """Store validated incoming events after the session's last ``seq``, in one transaction.
 
@@ -179,11 +196,32 @@ def append_events(
     display name, so the log keeps telling the truth after later re-segmentation. Events
     whose id is already stored (or repeated in the batch) are acknowledged, not stored.
     ``originals`` (event id -> data as sent, before redaction) go to the operator's table.
+
+    Only a live session takes new events (``sessions.admit_platform_events``): otherwise
+    they are counted as early or late, nothing else changes, and ``OffAirRefused`` is
+    raised once the count is committed. A batch of repeats only is acknowledged as such.
+    ``append_live`` appends them to a live session (default ``append_in``; a rehearsal's
+    ends its 接龙 between them, ``rehearsal.ingest``).
     """
+    append_live = append_live or append_in
     with transaction(db) as conn:
-        result = append_in(conn, sid, events)
-        keep_originals(conn, sid, originals or {})
-        return result
+        status = session_status(conn, sid)
+        if status is None:
+            raise NotFound(f"没有这场直播：{sid!r}")
+        # A live session takes append_in's fast path, which sorts out repeats itself.
+        fresh = events if status is SessionStatus.LIVE else _without_stored(conn, sid, events)
+        admission = admit_platform_events(status, len(fresh))
+        if admission.off_air is not None:
+            _count_off_air(conn, sid, fresh, admission.off_air)
+        elif not fresh:
+            return AppendResult(0, len(events), _last_seq(conn, sid))
+        else:
+            result = append_live(conn, sid, events)
+            keep_originals(conn, sid, originals or {})
+            return result
+    refusal = admission.refusal
+    assert refusal is not None
+    raise OffAirRefused(refusal.kind, refusal.field, refusal.reason)
 
 
 def keep_originals(
@@ -195,6 +233,23 @@ def keep_originals(
             "INSERT OR IGNORE INTO event_originals (session_id, event_id, data) VALUES (?, ?, ?)",
             [(sid, event_id, orjson.dumps(data).decode()) for event_id, data in originals.items()],
         )
+
+
+def _count_off_air(
+    conn: sqlite3.Connection, sid: str, events: Sequence[Mapping[str, Any]], off_air: OffAir
+) -> None:
+    """Keep the refused events by id, type and time only (no member, no text): counted
+    once per id however often a platform resends them."""
+    now = time.time()
+    conn.executemany(
+        "INSERT OR IGNORE INTO off_air_events "
+        "(session_id, event_id, off_air, type, ts, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [(sid, e["id"], off_air.value, e["type"], e["ts"], now) for e in events],
+    )
+
+
+def _last_seq(conn: sqlite3.Connection, sid: str) -> int:
+    return int(conn.execute("SELECT last_seq FROM sessions WHERE id = ?", [sid]).fetchone()[0])
 
 
 def append_new(
@@ -212,12 +267,17 @@ def append_new(
 def append_in(
     conn: sqlite3.Connection, sid: str, events: Sequence[Mapping[str, Any]]
 ) -> AppendResult:
-    """``append_events`` inside a transaction the caller holds (orders, commands)."""
+    """``append_events`` inside a transaction the caller holds (orders, commands), into a
+    live session only (the caller has asked its decision; this is the last guard)."""
     now = time.time()
     row = conn.execute("SELECT last_seq, status FROM sessions WHERE id = ?", [sid]).fetchone()
     if row is None:
         raise NotFound(f"没有这场直播：{sid!r}")
-    last_seq, status = int(row[0]), row[1]
+    last_seq = int(row[0])
+    if events:
+        # Whatever the path (ingest, an order, a command, a chain's deadline), nothing goes
+        # into the log of a session that is not live.
+        require_live(parse_status(row[1]))
     fresh = list(events)
     params = {"sid": sid, "last_seq": last_seq, "now": now}
     conn.execute("SAVEPOINT append")
@@ -233,11 +293,8 @@ def append_in(
     conn.execute("RELEASE append")
     seq = last_seq + len(fresh)
     if fresh:
-        conn.execute(
-            "UPDATE sessions SET last_seq = ?, status = ?, "
-            "started_at = coalesce(started_at, ?) WHERE id = ?",
-            [seq, LIVE if status == SessionStatus.SCHEDULED else status, now, sid],
-        )
+        # Only the seq moves: an event never starts (or ends) the show, the operator does.
+        conn.execute("UPDATE sessions SET last_seq = ? WHERE id = ?", [seq, sid])
     return AppendResult(len(fresh), len(events) - len(fresh), seq)
 
 

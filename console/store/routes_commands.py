@@ -126,8 +126,7 @@ async def execute(ctx: Context, sid: str, actor: str, body: Any) -> tuple[dict[s
             apply = commands.mark_shoutout(command, body.shoutout_id, waiting, body.pinned)
         case CancelOrder():
             apply = commands.cancel_order(command, body.order_id, body.reason)
-    live_only = not isinstance(body, CloseChain)  # a chain may be closed after the show
-    answer, new = await ctx.write(commands.run, command, apply, ctx.clock, live_only)
+    answer, new = await ctx.write(commands.run, command, apply, ctx.clock)
     if new and answer.get("seq"):
         ctx.notifier.publish(sid, int(answer["seq"]))
     return answer, new

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import Field
 
 from console.domain.catalog import fen_from_yuan
+from console.domain.text import spreadsheet_row
 from console.store import catalog, repository
 from console.store.auth import Permission
 from console.store.deps import Context, Operator, SessionId, json_response, require
@@ -186,31 +187,37 @@ async def get_new_neighbours(
         return json_response({"points": points})
     out = io.StringIO()
     writer = csv.writer(out)
+    # Names and nicks come from members and platforms: a cell starting "=" would run in
+    # the leader's spreadsheet (spreadsheet_row neutralises it).
     writer.writerow(
-        [
-            "pickup_point",
-            "point_name",
-            "leader",
-            "member_id",
-            "nick",
-            *(["name", "phone"] if reveal else []),
-            "product_id",
-            "ordered_at",
-        ]
+        spreadsheet_row(
+            [
+                "pickup_point",
+                "point_name",
+                "leader",
+                "member_id",
+                "nick",
+                *(["name", "phone"] if reveal else []),
+                "product_id",
+                "ordered_at",
+            ]
+        )
     )
     for point in points:
         for n in point["neighbours"]:
             writer.writerow(
-                [
-                    point["pickup_point"],
-                    point["name"],
-                    point["leader"],
-                    n["member_id"],
-                    n["nick"],
-                    *([n["name"], n["phone"]] if reveal else []),
-                    n["product_id"],
-                    datetime.fromtimestamp(n["ts"], CHINA).isoformat(timespec="seconds"),
-                ]
+                spreadsheet_row(
+                    [
+                        point["pickup_point"],
+                        point["name"],
+                        point["leader"],
+                        n["member_id"],
+                        n["nick"],
+                        *([n["name"], n["phone"]] if reveal else []),
+                        n["product_id"],
+                        datetime.fromtimestamp(n["ts"], CHINA).isoformat(timespec="seconds"),
+                    ]
+                )
             )
     return Response(
         out.getvalue(),

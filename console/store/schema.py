@@ -16,7 +16,7 @@ from console.domain.chains import ChainStatus
 from console.domain.orders import OrderStatus
 from console.domain.privacy import mask_name
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -64,6 +64,8 @@ def open_store(path: Path | str) -> sqlite_utils.Database:
         _migrate_v6(db)
     if version < 7:
         _migrate_v7(db)
+    if version < 8:
+        _migrate_v8(db)
     return db
 
 
@@ -452,8 +454,28 @@ def _migrate_v6(db: sqlite_utils.Database) -> None:
 
 
 def _migrate_v7(db: sqlite_utils.Database) -> None:
+    """Platform events refused because the session was not live: kept by id only (counted
+    once however often a platform resends them), never in the log or the review."""
+    with transaction(db):
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS off_air_events (
+                session_id TEXT NOT NULL REFERENCES sessions(id),
+                event_id TEXT NOT NULL,
+                off_air TEXT NOT NULL,  -- early (before the show) or late (after it)
+                type TEXT NOT NULL,
+                ts REAL NOT NULL,
+                received_at REAL NOT NULL,
+                PRIMARY KEY (session_id, event_id)
+            ) WITHOUT ROWID
+            """
+        )
+        db.execute("PRAGMA user_version = 7")
+
+
+def _migrate_v8(db: sqlite_utils.Database) -> None:
     """Whose clock a session runs on (``console.domain.session_clock``): the wall's, or a
     rehearsal's own script time."""
     with transaction(db):
         db.execute("ALTER TABLE sessions ADD COLUMN clock TEXT NOT NULL DEFAULT 'wall'")
-        db.execute("PRAGMA user_version = 7")
+        db.execute("PRAGMA user_version = 8")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from string import Template
@@ -24,6 +24,7 @@ from console.domain.events import EventType
 from console.domain.metrics import NO_VALUE, format_rate
 from console.domain.segments import ALL_SEGMENTS
 from console.domain.stats import RATE_PARTS, rate_from_json
+from console.domain.text import spreadsheet_row
 from console.domain.timeline import Marker, Sample, Timeline
 from console.resources import resource_path
 from console.sync.client import StoreClient
@@ -118,56 +119,58 @@ async def fetch(client: StoreClient, sid: str) -> tuple[dict[str, Any], dict[str
     return session, stats, timeline
 
 
-def write_csvs(out: Path, stats: dict[str, Any], samples: Sequence[Sample]) -> list[Path]:
-    written = []
-    rows = [("total", stats["total"])] + [(s, stats["by_segment"][s]) for s in stats["by_segment"]]
-    path = out / "segments.csv"
+def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
+    """One review table as CSV (with a BOM, for Excel); nicks, point and leader names come
+    from members and platforms, so every cell goes through ``spreadsheet_row``."""
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["segment", *(key for key, _, _ in METRICS)])
-        for name, figures in rows:
-            writer.writerow(
+        writer.writerow(spreadsheet_row(header))
+        writer.writerows(spreadsheet_row(row) for row in rows)
+    return path
+
+
+def write_csvs(out: Path, stats: dict[str, Any], samples: Sequence[Sample]) -> list[Path]:
+    rows = [("total", stats["total"])] + [(s, stats["by_segment"][s]) for s in stats["by_segment"]]
+    written = [
+        _write_csv(
+            out / "segments.csv",
+            ["segment", *(key for key, _, _ in METRICS)],
+            [
                 [name, *("" if figures[k] is None else figures[k] for k, _, _ in METRICS)]
-            )
-    written.append(path)
+                for name, figures in rows
+            ],
+        )
+    ]
     for name, table in (
         ("koc_leaderboard", stats["koc_leaderboard"]),
         ("new_neighbours", stats["new_neighbours"]),
     ):
-        path = out / f"{name}.csv"
-        with path.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            columns = list(table[0]) if table else []
-            writer.writerow(columns)
-            writer.writerows([row[c] for c in columns] for row in table)
-        written.append(path)
-    path = out / "timeline.csv"
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "minute",
-                "seq",
-                "online",
-                *(s.value for s in ALL_SEGMENTS),
-                "orders",
-                "gmv",
-                "chain_entries",
-            ]
+        columns = list(table[0]) if table else []
+        written.append(
+            _write_csv(out / f"{name}.csv", columns, [[row[c] for c in columns] for row in table])
         )
-        for s in samples:
-            writer.writerow(
-                [
-                    round(s.minute, 2),
-                    s.seq,
-                    s.online,
-                    *(s.online_by_segment[g] for g in ALL_SEGMENTS),
-                    s.orders,
-                    s.gmv / 100,
-                    s.chain_entries,
-                ]
-            )
-    written.append(path)
+    header = [
+        "minute",
+        "seq",
+        "online",
+        *(s.value for s in ALL_SEGMENTS),
+        "orders",
+        "gmv",
+        "chain_entries",
+    ]
+    timeline = [
+        [
+            round(s.minute, 2),
+            s.seq,
+            s.online,
+            *(s.online_by_segment[g] for g in ALL_SEGMENTS),
+            s.orders,
+            s.gmv / 100,
+            s.chain_entries,
+        ]
+        for s in samples
+    ]
+    written.append(_write_csv(out / "timeline.csv", header, timeline))
     return written
 
 

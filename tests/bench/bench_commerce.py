@@ -35,7 +35,8 @@ import orjson
 from console.domain.catalog import Offer, Product, cards_for
 from console.domain.pickup import EARTH_RADIUS_KM, PickupIndex, PickupPoint
 from console.domain.segments import ALL_SEGMENTS, Segment
-from console.store import catalog, repository
+from console.domain.sessions import SessionStatus
+from console.store import catalog, repository, sessions
 from console.store.catalog import member_cards
 from console.store.catalog_file import import_catalog
 from console.store.orders import OrderRequest, place_order
@@ -287,13 +288,14 @@ def orders_in_process(count: int) -> dict[str, float]:
         offers = [{"product_id": p, "segment": "S1", "price": 2500, "limit": 5} for p in products]
         sid = repository.create_session(db, "bench")["id"]
         catalog.set_session_catalog(db, sid, products, offers)
-        repository.set_session_status(db, sid, "live")
+        sessions.set_status(db, sid, SessionStatus.LIVE, time.time)
         started = time.perf_counter()
         for n, member in enumerate(members):
             request = OrderRequest(member, products[n % 10], 1, "pt", f"key-{n:07d}")
             place_order(db, sid, request, time.time)
         decided = time.perf_counter() - started
         other = repository.create_session(db, "raw")["id"]
+        sessions.set_status(db, other, SessionStatus.LIVE, time.time)
         events = [
             {
                 "id": f"raw-{n}",

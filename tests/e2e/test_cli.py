@@ -201,6 +201,13 @@ def test_simulate_with_an_ingest_token_sends_into_a_given_session(
     refused = simulate(shared_store, "ingest", tmp_path)
     assert refused.returncode == 2
     assert "operator token" in refused.stderr
+    waiting = shared_store.new_session("未开播的彩排", live=False)
+    early = simulate(shared_store, "ingest", tmp_path, "--speed", "0", "--session", waiting)
+    assert early.returncode == 2
+    assert "直播尚未开始" in early.stderr
+    assert "an operator starts it first" in early.stderr
+    with shared_store.client("host") as client:
+        assert client.get(f"/sessions/{waiting}").json()["status"] == "scheduled"
     sid = shared_store.new_session("彩排")
     sent = simulate(shared_store, "ingest", tmp_path, "--speed", "0", "--session", sid)
     assert sent.returncode == 0, sent.stderr
@@ -242,7 +249,7 @@ def test_import_and_segment_from_the_command_line(tmp_path: Path) -> None:
 
     refused = import_sample()
     assert refused.returncode == 1
-    assert "online_retail_sample.csv:8: CustomerID (member_id): required" in refused.stderr
+    assert "online_retail_sample.csv:8: CustomerID (member_id): 必填" in refused.stderr
     assert "nothing applied" in refused.stderr
     rejects = tmp_path / "rejects.csv"
     applied = import_sample("--skip-bad", "--rejects", str(rejects))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import sqlite3
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from console.domain.chains import ChainStatus
 from console.domain.decisions import Refused
 from console.domain.room import fold
-from console.store import catalog, chains, commands, repository
+from console.domain.sessions import SessionStatus
+from console.store import catalog, chains, commands, repository, sessions
 from console.store.orders import OrderRequest, place_order
 from console.store.schema import open_store
 
@@ -65,7 +67,7 @@ class CommerceMachine(RuleBasedStateMachine):
         )
         self.sid = repository.create_session(self.db, "规则机")["id"]
         catalog.set_session_catalog(self.db, self.sid, list(STOCK), OFFERS)
-        repository.set_session_status(self.db, self.sid, "live")
+        sessions.set_status(self.db, self.sid, SessionStatus.LIVE, time.time)
 
     def teardown(self) -> None:
         if hasattr(self, "db"):
@@ -74,12 +76,10 @@ class CommerceMachine(RuleBasedStateMachine):
 
     # -- what happens on the floor -------------------------------------------------------
 
-    def command(self, apply_for: Any, *args: Any, live_only: bool = True) -> dict[str, Any] | None:
+    def command(self, apply_for: Any, *args: Any) -> dict[str, Any] | None:
         command = commands.Command(self.sid, f"cmd-{next(self.ids):06d}", "场控", (next(self.ids),))
         try:
-            answer, _ = commands.run(
-                self.db, command, apply_for(command, *args), self.clock, live_only
-            )
+            answer, _ = commands.run(self.db, command, apply_for(command, *args), self.clock)
         except Refused:
             return None
         return answer
@@ -136,7 +136,7 @@ class CommerceMachine(RuleBasedStateMachine):
     def close_chain(self, product: str) -> None:
         chain = self.active_chain(product)
         if chain is not None:
-            self.command(chains.close_chain, chain, live_only=False)
+            self.command(chains.close_chain, chain)
 
     @rule(product=st.sampled_from(sorted(STOCK)), delta=st.integers(-3, 3))
     def adjust(self, product: str, delta: int) -> None:

@@ -1,7 +1,7 @@
 """A rehearsal (彩排) on its own clock, over real HTTP: its orders and commands are stamped
 with the script's time (its newest event), its 接龙 end at their deadlines between the
-events around them, and ending it ends its last chains at their deadlines. A show on the
-wall clock is unchanged (its chains are the wall-clock deadline loop's)."""
+events around them, and ending it (at its script's end) ends its last chains then. A show
+on the wall clock is unchanged (its chains are the wall-clock deadline loop's)."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def test_a_rehearsal_stamps_decisions_with_its_script_time(store: StoreProcess) 
     assert [t for t, _ in order].count("order_cancelled") == 2  # entries refunded
 
 
-def test_ending_a_rehearsal_ends_its_chains_at_their_deadlines(store: StoreProcess) -> None:
+def test_ending_a_rehearsal_ends_its_chains_at_the_scripts_end(store: StoreProcess) -> None:
     sid, start = rehearsal(store)
     buyers = members_by_segment(store)["S4"]
     post(store, sid, [at(start, 0), at(start, 50)])
@@ -76,7 +76,7 @@ def test_ending_a_rehearsal_ends_its_chains_at_their_deadlines(store: StoreProce
         ended = client.patch(f"/sessions/{sid}", json={"status": "ended"}).json()
     assert ended["ended_at"] == start + 60 * 60  # the script's end, not the wall's
     closed = [e for e in log(store, sid) if e["type"] == "chain_closed"]
-    assert [c["ts"] for c in closed] == [start + 70 * 60]
+    assert [(c["ts"], c["data"]["by"]) for c in closed] == [(start + 60 * 60, "session_ended")]
 
 
 def test_the_wall_clock_never_ends_a_rehearsal_chain(store: StoreProcess) -> None:

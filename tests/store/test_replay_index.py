@@ -21,7 +21,7 @@ from console.store.context import StoreContext
 from console.store.replay_index import ReplayIndexes, SessionIndex
 from console.store.schedule import follow_logs
 from console.store.schema import connect, open_store
-from tests.helpers import run_async, wait_for_async
+from tests.helpers import live_session, run_async, wait_for_async
 from tests.unit.test_snapshot import build, event_specs
 
 
@@ -43,7 +43,7 @@ def test_any_moment_equals_folding_up_to_it(specs: list[Any], every: int, pieces
         open_store(path).close()
         db = connect(path)
         try:
-            sid = repository.create_session(db, "回放索引")["id"]
+            sid = live_session(db, "回放索引")
             incoming = [as_incoming(e) for e in build(specs)]
             index = SessionIndex(sid, every=every)
             step = max(1, len(incoming) // pieces)
@@ -66,7 +66,7 @@ def test_moments_by_time_and_the_timeline(tmp_path: Path) -> None:
     open_store(tmp_path / "store.db").close()
     db = connect(tmp_path / "store.db")
     specs = [(EventType.VIEWER_JOINED, n, Segment.S1, 10.0) for n in range(5)]
-    sid = repository.create_session(db, "按时间")["id"]
+    sid = live_session(db, "按时间")
     repository.append_events(db, sid, [as_incoming(e) for e in build(specs)])  # 1010 ... 1050
     index = SessionIndex(sid, every=2)
     index.catch_up(db)
@@ -90,7 +90,7 @@ def test_the_store_keeps_the_most_recent_indexes_and_rebuilds_a_forgotten_one(
     indexes = ReplayIndexes(kept=2)
     sids = []
     for n in range(3):
-        sid = repository.create_session(db, f"场次{n}")["id"]
+        sid = live_session(db, f"场次{n}")
         specs = [(EventType.VIEWER_JOINED, k, Segment.S2, 1.0) for k in range(n + 1)]
         repository.append_events(db, sid, [as_incoming(e) for e in build(specs)])
         sids.append(sid)
@@ -115,10 +115,10 @@ def grow_and_follow(
         ctx = StoreContext(tmp_path / "store.db")
         task = asyncio.ensure_future(follow_logs(ctx, every_s=0.01, **pacing))
         try:
-            quiet = (await ctx.write(repository.create_session, "无人问津"))["id"]
+            quiet = await ctx.write(live_session, "无人问津")
             specs = [(EventType.LIKE, k % 5, Segment.S3, 0.5) for k in range(10)]
             await ctx.write(repository.append_events, quiet, [as_incoming(e) for e in build(specs)])
-            sid = (await ctx.write(repository.create_session, "自动跟随"))["id"]
+            sid = await ctx.write(live_session, "自动跟随")
             last = 0
             for piece in range(pieces):
                 specs = [(EventType.LIKE, k % 5, Segment.S3, 0.01) for k in range(size)]

@@ -69,7 +69,7 @@ class Show:
 
     def __init__(self, store: StoreProcess, folder: Path, family: str) -> None:
         self.store = store
-        self.sid = store.new_session("鲜直达《夏日轻食计划》")
+        self.sid = store.new_session("鲜直达《夏日轻食计划》", live=False)  # empty: not on air
         spec = tomllib.loads(CATALOG.read_text(encoding="utf-8"))
         with store.client() as client:
             client.put(f"/sessions/{self.sid}/catalog", json=spec).raise_for_status()

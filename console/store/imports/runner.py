@@ -13,6 +13,7 @@ import orjson
 import sqlite_utils
 
 from console.domain.privacy import mask_name
+from console.domain.text import spreadsheet_row
 from console.store.imports.dates import TimestampParser
 from console.store.imports.mapping import ImportOptions
 from console.store.imports.readers import ReadError, RowReader
@@ -332,11 +333,13 @@ VALUES (?, ?, ?, ?, ?)
 
 
 def _write_rejects(target: Path, checked: _Checked) -> None:
-    """The refused rows as they were, with line number, column and reason in front."""
+    """The refused rows as they were, with line number, column and reason in front; text
+    a spreadsheet would run as a formula starts with ``'`` (``spreadsheet_safe``)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["line", "column", "reason", *checked.columns])
+        writer.writerow(spreadsheet_row(["line", "column", "reason", *checked.columns]))
         for line, values, problem in sorted(checked.bad, key=lambda item: item[0]):
             original = [("" if values is None else values.get(c, "")) for c in checked.columns]
-            writer.writerow([line, problem.column, problem.reason, *original])
+            # The rows are as sent (hostile ones too), to be opened in a spreadsheet and fixed.
+            writer.writerow(spreadsheet_row([line, problem.column, problem.reason, *original]))
