@@ -92,12 +92,7 @@ def any_chain_due(conn: sqlite3.Connection, now: float) -> bool:
 
 def next_chain_due(conn: sqlite3.Connection, sid: str) -> Chain | None:
     """The session's chain still taking entries with the nearest deadline."""
-    row = conn.execute(
-        f"SELECT {_CHAIN_COLUMNS} FROM chains WHERE session_id = ? AND {_ACTIVE_IN} "
-        "ORDER BY deadline, id LIMIT 1",
-        [sid, *ACTIVE],
-    ).fetchone()
-    return None if row is None else _chain(row)
+    return min(active_chains(conn, sid), key=lambda c: (c.deadline, c.id), default=None)
 
 
 def session_clock(conn: sqlite3.Connection, sid: str) -> SessionClock:

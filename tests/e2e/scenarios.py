@@ -12,30 +12,36 @@ from tests.helpers import StoreProcess
 Played = list[tuple[dict[str, Any], dict[str, Any]]]
 
 
+def rehearse(store: StoreProcess, name: str, home: Path, timeout: float = 240) -> list[str]:
+    """Play a scenario as fast as it goes (a rehearsal, on its own clock) into ``store`` with
+    ``main.py simulate``; the sessions it created, in order."""
+    result = run_main(
+        "simulate",
+        "--store",
+        store.url,
+        "--token",
+        store.token("operator"),
+        "--scenario",
+        name,
+        "--speed",
+        "0",
+        env_home=home,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stderr
+    return [
+        line.removeprefix("session ")
+        for line in result.stdout.splitlines()
+        if line.startswith("session ")
+    ]
+
+
 def simulate_in_own_store(home: Path, name: str, timeout: float) -> Played:
     """Play a scenario (as fast as it goes) into a fresh store; each session and its stats."""
     store = StoreProcess(home / f"{name}.db")
     store.start()
     try:
-        result = run_main(
-            "simulate",
-            "--store",
-            store.url,
-            "--token",
-            store.token("operator"),
-            "--scenario",
-            name,
-            "--speed",
-            "0",
-            env_home=home,
-            timeout=timeout,
-        )
-        assert result.returncode == 0, result.stderr
-        sids = [
-            line.removeprefix("session ")
-            for line in result.stdout.splitlines()
-            if line.startswith("session ")
-        ]
+        sids = rehearse(store, name, home, timeout)
         with store.client("operator") as client:
             return [
                 (

@@ -24,7 +24,7 @@ from console.ui.replay_window import ReplayController, ReplayWindow
 from console.ui.report import build_charts
 from console.ui.segments_controller import SegmentsController
 from console.ui.segments_window import SegmentsWindow
-from tests.e2e.test_cli import run_main
+from tests.e2e.scenarios import rehearse
 from tests.helpers import StoreProcess, event, post
 from tests.ui.layout import check_chart, check_window
 from tests.ui.test_layout import OUTPUT, SIZES, settle, wait
@@ -40,21 +40,7 @@ class Review:
     def __init__(self, store: StoreProcess, folder: Path, family: str) -> None:
         self.store = store
         self.folder = folder
-        result = run_main(
-            "simulate",
-            "--store",
-            store.url,
-            "--token",
-            store.token("operator"),
-            "--scenario",
-            "xianzhida-summer-light",
-            "--speed",
-            "0",
-            env_home=folder,
-            timeout=240,
-        )
-        assert result.returncode == 0, result.stderr
-        self.sid = result.stdout.splitlines()[0].removeprefix("session ")
+        self.sid = rehearse(store, "xianzhida-summer-light", folder)[0]
         self.other = store.new_session(HOSTILE_TITLE)
         with store.client() as client:
             client.patch(f"/sessions/{self.other}", json={"status": "live"}).raise_for_status()

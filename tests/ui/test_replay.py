@@ -16,7 +16,7 @@ from console.domain.room import fold
 from console.sync.client import StoreClient
 from console.ui.command_dialogs import SessionPicker
 from console.ui.replay_window import ReplayController, ReplayWindow
-from tests.e2e.test_cli import run_main
+from tests.e2e.scenarios import rehearse
 from tests.helpers import StoreProcess
 from tests.ui.test_live_window import Console, open_console
 
@@ -26,21 +26,7 @@ __all__ = ["open_console"]
 @pytest.fixture(scope="module")
 def broadcast(shared_store: StoreProcess, tmp_path_factory: pytest.TempPathFactory) -> str:
     """The 鲜直达 scenario played into a new session (as fast as it goes)."""
-    tmp_path = tmp_path_factory.mktemp("broadcast")
-    result = run_main(
-        "simulate",
-        "--store",
-        shared_store.url,
-        "--token",
-        shared_store.token("operator"),
-        "--scenario",
-        "xianzhida-summer-light",
-        "--speed",
-        "0",
-        env_home=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.splitlines()[0].removeprefix("session ")
+    return rehearse(shared_store, "xianzhida-summer-light", tmp_path_factory.mktemp("broadcast"))[0]
 
 
 @pytest.fixture
