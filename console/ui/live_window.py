@@ -40,11 +40,11 @@ from console.ui.compact import MINIMUM, apply_compact, wants_compact
 from console.ui.live_session import LiveSession
 from console.ui.replay_window import ReplayWindow
 from console.ui.shoutout_model import ShoutoutModel
+from console.ui.widgets.adapter_links import AdapterLinks
 from console.ui.widgets.chain_chart import ChainPanel
 from console.ui.widgets.elided_label import ElidedLabel
 from console.ui.widgets.figure_label import FigureLabel
 from console.ui.widgets.kpi import RoomFigures
-from console.ui.widgets.adapter_links import AdapterLinks
 from console.ui.widgets.online_trend import OnlineTrendChart, TrendLegend
 from console.ui.widgets.panel import panel
 from console.ui.widgets.point_bars import PointBreakdown, entries_by_point

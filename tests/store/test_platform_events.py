@@ -91,7 +91,8 @@ def test_a_bind_code_binds_the_handle_and_its_events_follow_the_member(
         assert client.get(f"/members/{member}/bind-code").status_code == 403
     with store.client("assistant") as client:
         code = client.get(f"/members/{member}/bind-code").json()["code"]
-    assert len(code) == 6 and code.isdigit()
+    assert len(code) == 6
+    assert code.isdigit()
     open_chain(store, sid, threshold=5, cap=10)
     post(store, sid, [guest("comment", "tt-4242", text=f"绑定 {code}")])
     post(store, sid, [guest("comment", "tt-4242", text="+1")])
@@ -101,7 +102,8 @@ def test_a_bind_code_binds_the_handle_and_its_events_follow_the_member(
     bound = next(e for e in events if e["type"] == "identity_bound")
     assert bound["member_id"] == member
     joined = [e for e in events if e["type"] == "comment"][1]
-    assert joined["member_id"] == member and joined["segment"] == "S1"
+    assert joined["member_id"] == member
+    assert joined["segment"] == "S1"
     placed = next(e for e in events if e["type"] == "order_placed")
     assert (placed["member_id"], placed["data"]["tier"]) == (member, "S1")  # the S1 price
     with store.client("host") as client:
@@ -177,7 +179,7 @@ def test_the_platforms_counts_and_links_are_shown_but_never_move_the_session(
             "type": "room_stats",
             "ts": now,
             "data": {"platform": "tiktok", "online": 1234, "total_viewers": 5678},
-        },  # noqa: E501
+        },
         {"id": "ls-1", "type": "live_ended", "ts": now, "data": {"platform": "tiktok"}},
         {
             "id": "as-1",
@@ -190,7 +192,7 @@ def test_the_platforms_counts_and_links_are_shown_but_never_move_the_session(
                 "lag_s": 0.4,
                 "dropped": 0,
             },
-        },  # noqa: E501
+        },
         event("follow", shop["members"]["S2"][0]),
     ]
     assert post(store, sid, events)["accepted"] == 4

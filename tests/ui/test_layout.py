@@ -61,9 +61,7 @@ def adapter_events() -> list[dict[str, Any]]:
         {"source": "tiktok", "connected": True, "last_message_ts": now, "lag_s": 0.4},
         {"source": "wechat", "connected": False, "last_message_ts": None, "lag_s": None},
     ]
-    return [
-        {**event("adapter_status", None), "data": {**link, "dropped": 0}} for link in links
-    ]
+    return [{**event("adapter_status", None), "data": {**link, "dropped": 0}} for link in links]
 
 
 def platform_count() -> dict[str, Any]:

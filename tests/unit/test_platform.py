@@ -190,14 +190,14 @@ def test_the_room_shows_the_platforms_counts_links_and_stream_state() -> None:
             EventType.ROOM_STATS,
             1.0,
             data={"platform": "tiktok", "online": 12, "total_viewers": 30},
-        ),  # noqa: E501
+        ),
         Event(
             2,
             "b",
             EventType.ROOM_STATS,
             2.0,
             data={"platform": "tiktok", "online": 15, "total_viewers": 31},
-        ),  # noqa: E501
+        ),
         Event(
             3,
             "c",
@@ -210,7 +210,7 @@ def test_the_room_shows_the_platforms_counts_links_and_stream_state() -> None:
                 "lag_s": None,
                 "dropped": 2,
             },
-        ),  # noqa: E501
+        ),
         Event(4, "d", EventType.LIVE_STARTED, 4.0, data={"platform": "tiktok"}),
         Event(5, "e", EventType.FOLLOW, 5.0, member_id="m1", nick="林*薇"),
     ]
