@@ -175,7 +175,7 @@ class LiveWindow(QMainWindow):
         header.addWidget(self.outbox_label, 4)
         header.addSpacing(12)
         # The live platforms' links (抖音 ● 已连接 · 延迟 0.4s): elides before anything else.
-        header.addWidget(self.adapter_links, 4)
+        header.addWidget(self.adapter_links, 2)
         header.addSpacing(12)
         header.addWidget(self.elapsed_label)
         header.addSpacing(12)
