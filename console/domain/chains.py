@@ -193,8 +193,10 @@ def open_chain(
     active_on_product: bool,
     actor: str,
     now: float,
+    comment_pattern: str | None = None,
 ) -> tuple[Chain, NewEvent]:
-    """开接龙 on a product of the lineup, ending ``deadline_s`` from ``now``."""
+    """开接龙 on a product of the lineup, ending ``deadline_s`` from ``now``; comments matching
+    ``comment_pattern`` (``comment_chain``; None: "+1", "接龙2份", "2份") join it."""
     if threshold < 1:
         raise Refused(RefusalKind.INVALID, "threshold", "成团人数至少为 1")
     if cap < threshold:
@@ -215,6 +217,8 @@ def open_chain(
         "gift": gift,
         "by": actor,
     }
+    if comment_pattern is not None:
+        data["comment_pattern"] = comment_pattern
     return chain, NewEvent(EventType.CHAIN_OPENED, now, data)
 
 

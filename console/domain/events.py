@@ -35,6 +35,17 @@ class EventType(StrEnum):
     NOTICE_POSTED = "notice_posted"  # a notice on the host's screen (公告)
     SHOUTOUT_ACKNOWLEDGED = "shoutout_acknowledged"  # called out: off the board
     SHOUTOUT_PINNED = "shoutout_pinned"  # pinned to (or unpinned from) the top of the board
+    # From live platforms (console/adapters, console.domain.platform):
+    FOLLOW = "follow"  # a viewer followed the account (关注)
+    ROOM_STATS = "room_stats"  # the platform's own online / total-viewer counts
+    PLATFORM_ORDER = "platform_order"  # an order paid (or cancelled, refunded) on the platform
+    LIVE_STARTED = "live_started"  # the platform says its stream started (never moves status)
+    LIVE_ENDED = "live_ended"  # the platform says its stream ended (never moves status)
+    ADAPTER_STATUS = "adapter_status"  # an adapter's link health (已连接 / 断开, lag)
+    # Written by the store when it reacts to a platform event:
+    IDENTITY_BOUND = "identity_bound"  # a viewer's platform handle bound to a member (绑定)
+    CHAIN_JOIN_REFUSED = "chain_join_refused"  # a "+1" comment that could not join a 接龙
+    PLATFORM_ORDER_FLAGGED = "platform_order_flagged"  # a paid platform order over the stock
 
 
 PLATFORM_EVENT_TYPES: frozenset[EventType] = frozenset(
@@ -44,9 +55,33 @@ PLATFORM_EVENT_TYPES: frozenset[EventType] = frozenset(
         EventType.COMMENT,
         EventType.LIKE,
         EventType.SHARE,
+        EventType.FOLLOW,
+        EventType.ROOM_STATS,
+        EventType.PLATFORM_ORDER,
+        EventType.LIVE_STARTED,
+        EventType.LIVE_ENDED,
+        EventType.ADAPTER_STATUS,
     }
 )
 """Types a platform webhook or the simulator may send through the ingest endpoint."""
+
+PLATFORM_USER = "platform_user"
+"""``data.platform_user``: {"platform", "handle", "nick"?}, the viewer as the platform knows
+them; an event carrying it may leave ``member_id`` null (the store resolves bound handles)."""
+MAX_HANDLE_LENGTH = 128
+MAX_PLATFORM_LENGTH = 32
+MAX_PLATFORM_ORDER_ID_LENGTH = 64
+
+
+class PlatformOrderStatus(StrEnum):
+    """A platform order's status as the platform sends it (``platform_order.data.status``)."""
+
+    PAID = "paid"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+PLATFORM_ORDER_STATUSES = tuple(s.value for s in PlatformOrderStatus)
 
 MAX_EVENT_ID_LENGTH = 128
 MAX_MEMBER_ID_LENGTH = 64
@@ -59,15 +94,17 @@ class DataField:
     kind: type
     required: bool = False
     max_length: int | None = None
-    minimum: int | None = None
-    maximum: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()  # the only values a str may take
+    nullable: bool = False  # JSON null allowed
 
 
 @dataclass(frozen=True)
 class EventRule:
     """What an event of one type must carry."""
 
-    requires_member: bool
+    requires_member: bool  # member_id, or data.platform_user (a viewer not yet bound)
     fields: Mapping[str, DataField] = field(default_factory=dict)
 
     @cached_property
@@ -75,12 +112,49 @@ class EventRule:
         return tuple(name for name, spec in self.fields.items() if spec.required)
 
 
+_PLATFORM = DataField(str, required=True, max_length=MAX_PLATFORM_LENGTH)
+
 EVENT_RULES: Mapping[EventType, EventRule] = {
     EventType.VIEWER_JOINED: EventRule(True, {"nick": DataField(str, max_length=64)}),
     EventType.VIEWER_LEFT: EventRule(True),
     EventType.COMMENT: EventRule(True, {"text": DataField(str, required=True, max_length=500)}),
     EventType.LIKE: EventRule(True, {"count": DataField(int, minimum=1, maximum=10_000)}),
     EventType.SHARE: EventRule(True, {"channel": DataField(str, max_length=32)}),
+    EventType.FOLLOW: EventRule(True),
+    EventType.ROOM_STATS: EventRule(
+        False,
+        {
+            "platform": _PLATFORM,
+            "online": DataField(int, required=True, minimum=0, maximum=10**9),
+            "total_viewers": DataField(int, required=True, minimum=0, maximum=10**10),
+        },
+    ),
+    EventType.PLATFORM_ORDER: EventRule(
+        False,
+        {
+            "platform": _PLATFORM,
+            "platform_order_id": DataField(
+                str, required=True, max_length=MAX_PLATFORM_ORDER_ID_LENGTH
+            ),
+            "status": DataField(str, required=True, choices=PLATFORM_ORDER_STATUSES),
+            "product_id": DataField(str, required=True, max_length=64),
+            "quantity": DataField(int, required=True, minimum=1, maximum=100_000),
+            "amount": DataField(float, required=True, minimum=0, maximum=10**8),
+            "pickup_point": DataField(str, max_length=64),
+        },
+    ),
+    EventType.LIVE_STARTED: EventRule(False, {"platform": _PLATFORM}),
+    EventType.LIVE_ENDED: EventRule(False, {"platform": _PLATFORM}),
+    EventType.ADAPTER_STATUS: EventRule(
+        False,
+        {
+            "source": DataField(str, required=True, max_length=MAX_PLATFORM_LENGTH),
+            "connected": DataField(bool, required=True),
+            "last_message_ts": DataField(float, required=True, minimum=0, nullable=True),
+            "lag_s": DataField(float, required=True, minimum=0, maximum=10**6, nullable=True),
+            "dropped": DataField(int, required=True, minimum=0, maximum=10**12),
+        },
+    ),
 }
 
 

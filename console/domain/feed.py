@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from console.domain.events import Event, EventType
+from console.domain.platform import platform_name
+from console.domain.platform_orders import flagged_line
 from console.domain.text import display_text
 
 GUEST_NAME = "访客"
@@ -19,6 +21,12 @@ FEED_TYPES: frozenset[EventType] = frozenset(
         EventType.SHARE,
         EventType.CHAIN_FORMED,
         EventType.CHAIN_FAILED,
+        EventType.FOLLOW,
+        EventType.LIVE_STARTED,
+        EventType.LIVE_ENDED,
+        EventType.IDENTITY_BOUND,
+        EventType.CHAIN_JOIN_REFUSED,
+        EventType.PLATFORM_ORDER_FLAGGED,
     }
 )
 """Types the live feed lists; likes and departures only move the counters (too many to read)."""
@@ -31,6 +39,8 @@ def describe(event: Event) -> str:
 
 def _describe(event: Event) -> str:
     who = display_text(event.nick, 16) or GUEST_NAME
+    if event.type in _PLATFORM_LINES:
+        return _describe_platform(event, who)
     match event.type:
         case EventType.VIEWER_JOINED:
             return f"{who} 进入直播间"
@@ -48,6 +58,40 @@ def _describe(event: Event) -> str:
         case EventType.CHAIN_FAILED:
             return "接龙未成团，已退款"
     return f"{who} {event.type.value}"
+
+
+_PLATFORM_LINES = frozenset(
+    {
+        EventType.FOLLOW,
+        EventType.LIVE_STARTED,
+        EventType.LIVE_ENDED,
+        EventType.IDENTITY_BOUND,
+        EventType.CHAIN_JOIN_REFUSED,
+        EventType.PLATFORM_ORDER_FLAGGED,
+    }
+)
+
+
+def _describe_platform(event: Event, who: str) -> str:
+    data = event.data
+    platform = platform_name(str(data.get("platform", "")))
+    match event.type:
+        case EventType.FOLLOW:
+            return f"{who} 关注了主播"
+        case EventType.LIVE_STARTED:
+            return f"{platform} 平台开播"
+        case EventType.LIVE_ENDED:
+            return f"{platform} 平台下播（本场仍由运营结束）"
+        case EventType.IDENTITY_BOUND:
+            return f"{who} 绑定了{platform}账号"
+        case EventType.CHAIN_JOIN_REFUSED:
+            return f"{who} 接龙未成功：{data.get('reason', '')}"
+    return flagged_line(
+        str(data.get("platform", "")),
+        str(data.get("product_name") or data.get("product_id", "")),
+        _int(data.get("quantity")),
+        str(data.get("reason", "")),
+    )
 
 
 @dataclass

@@ -131,9 +131,7 @@ def place_order(
         if facts.chain is None:
             raise Refused(RefusalKind.NOT_FOUND, "chain_id", f"接龙 {request.chain_id!r} 不存在")
         entry = take_entry(facts.chain, product.id, now)
-    if request.quantity > facts.stock:
-        reason = "已售罄" if facts.stock <= 0 else f"只剩 {facts.stock} 件"
-        raise Refused(RefusalKind.CONFLICT, "product_id", reason)
+    stock_left = take_stock(facts.stock, request.quantity)
     referrer = _referrer(request, facts)
     order = PlacedOrder(
         order_id=order_id,
@@ -151,7 +149,6 @@ def place_order(
         gift=entry.gift if entry else "",
         new_customer=not buyer.bought_before,
     )
-    stock_left = facts.stock - request.quantity
     placed = NewEvent(
         EventType.ORDER_PLACED,
         now,
@@ -183,6 +180,16 @@ def place_order(
     if entry is not None and formed:
         events.append(formed_event(entry.chain, now))  # 成团
     return OrderDecision(order, stock_left, entry.chain if entry else None, events, formed)
+
+
+def take_stock(stock: int, quantity: int) -> int:
+    """The stock left after taking ``quantity``; ``Refused`` (sold out, only N left) when it
+    is not there. Every order takes stock through here: the shop's, a 接龙 comment's, a
+    platform's (``platform_orders``)."""
+    if quantity > stock:
+        reason = "已售罄" if stock <= 0 else f"只剩 {stock} 件"
+        raise Refused(RefusalKind.CONFLICT, "product_id", reason)
+    return stock - quantity
 
 
 def _pickup_point(request: OrderRequest, facts: OrderFacts) -> str:

@@ -20,6 +20,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from console.domain.events import PLATFORM_USER, EventType
+from console.domain.identities import bind_code_in, hide_bind_code
+from console.domain.platform import redact_platform_user
 from console.domain.privacy import mask_name
 
 HIDDEN = "[已隐藏]"
@@ -55,15 +58,21 @@ TEXT_FIELDS = ("text",)
 NAME_FIELD = "nick"
 
 
-def redact_event_data(data: Mapping[str, Any]) -> dict[str, Any] | None:
+def redact_event_data(
+    data: Mapping[str, Any], event_type: str = EventType.COMMENT.value
+) -> dict[str, Any] | None:
     """The event's ``data`` as screens may show it, or None when nothing had to change.
 
-    Free text is redacted; a platform-sent name is replaced by its mask (林小薇 -> 林*薇)."""
+    Free text is redacted, a bind code hidden ("绑定 ******": never read aloud); a
+    platform-sent name is replaced by its mask (林小薇 -> 林*薇); a platform handle by its
+    pseudonym (``platform.redact_platform_user``)."""
     changed: dict[str, Any] | None = None
     for key in TEXT_FIELDS:
         value = data.get(key)
         if isinstance(value, str):
             clean = redact_text(value)
+            if event_type == EventType.COMMENT.value and bind_code_in(value) is not None:
+                clean = hide_bind_code(value)
             if clean != value:
                 changed = changed if changed is not None else dict(data)
                 changed[key] = clean
@@ -73,4 +82,12 @@ def redact_event_data(data: Mapping[str, Any]) -> dict[str, Any] | None:
         if masked != name:
             changed = changed if changed is not None else dict(data)
             changed[NAME_FIELD] = masked
+    user = data.get(PLATFORM_USER)
+    if isinstance(user, Mapping):
+        clean_user = redact_platform_user(user)
+        nick = clean_user.get(NAME_FIELD)
+        if isinstance(nick, str) and nick:
+            clean_user[NAME_FIELD] = mask_name(nick)
+        changed = changed if changed is not None else dict(data)
+        changed[PLATFORM_USER] = clean_user
     return changed

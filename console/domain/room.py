@@ -14,6 +14,7 @@ from typing import Any
 
 from console.domain.chains import STATUS_EVENTS, ChainProgress, can_move
 from console.domain.events import Event, EventType
+from console.domain.platform import AdapterHealth, PlatformCount
 from console.domain.segments import ALL_SEGMENTS, Segment
 from console.domain.shoutouts import ShoutoutBoard
 
@@ -74,6 +75,13 @@ class RoomState:
     presenting_since: float | None = None
     notices: list[dict[str, Any]] = field(default_factory=list)  # newest last
     shoutouts: ShoutoutBoard = field(default_factory=ShoutoutBoard)
+    # Live platforms (console.domain.platform): each value is replaced, never changed in place.
+    platform_counts: dict[str, PlatformCount] = field(default_factory=dict)  # latest each
+    adapters: dict[str, AdapterHealth] = field(default_factory=dict)  # by source
+    platform_live: dict[str, bool] = field(default_factory=dict)  # as the platform last said
+    platform_orders_flagged: int = 0  # 平台订单超卖: refused, kept apart
+    chain_joins_refused: int = 0  # 接龙 comments that could not join
+    identities_bound: int = 0  # viewers bound to a member in this session (绑定)
 
     @property
     def online(self) -> int:
@@ -159,6 +167,12 @@ class RoomState:
             "presenting_since": self.presenting_since,
             "notices": list(self.notices),
             "shoutouts": self.shoutouts.to_dict(),
+            "platform_counts": {p: c.to_dict() for p, c in self.platform_counts.items()},
+            "adapters": {s: a.to_dict() for s, a in self.adapters.items()},
+            "platform_live": dict(self.platform_live),
+            "platform_orders_flagged": self.platform_orders_flagged,
+            "chain_joins_refused": self.chain_joins_refused,
+            "identities_bound": self.identities_bound,
         }
 
     # -- per-type folding -------------------------------------------------------------
@@ -291,6 +305,31 @@ class RoomState:
         count = event.data.get("count", 1)
         self.likes += count if isinstance(count, int) and count > 0 else 1
 
+    def _on_room_stats(self, event: Event) -> None:
+        data = event.data
+        platform = str(data.get("platform", ""))
+        online, total = data.get("online"), data.get("total_viewers")
+        if isinstance(online, int) and isinstance(total, int):
+            self.platform_counts[platform] = PlatformCount(platform, online, total, event.ts)
+
+    def _on_adapter_status(self, event: Event) -> None:
+        health = AdapterHealth.from_dict({**event.data, "ts": event.ts})
+        self.adapters[health.source] = health
+
+    def _on_platform_live(self, event: Event) -> None:
+        """The platform's stream state, shown only: the session's status is the operator's."""
+        platform = str(event.data.get("platform", ""))
+        self.platform_live[platform] = event.type is EventType.LIVE_STARTED
+
+    def _on_flagged(self, event: Event) -> None:
+        self.platform_orders_flagged += 1
+
+    def _on_join_refused(self, event: Event) -> None:
+        self.chain_joins_refused += 1
+
+    def _on_bound(self, event: Event) -> None:
+        self.identities_bound += 1
+
 
 _HANDLERS = {
     EventType.VIEWER_JOINED: RoomState._on_joined,
@@ -307,6 +346,13 @@ _HANDLERS = {
     EventType.NOTICE_POSTED: RoomState._on_notice,
     EventType.SHOUTOUT_ACKNOWLEDGED: RoomState._on_acknowledged,
     EventType.SHOUTOUT_PINNED: RoomState._on_pinned,
+    EventType.ROOM_STATS: RoomState._on_room_stats,
+    EventType.ADAPTER_STATUS: RoomState._on_adapter_status,
+    EventType.LIVE_STARTED: RoomState._on_platform_live,
+    EventType.LIVE_ENDED: RoomState._on_platform_live,
+    EventType.PLATFORM_ORDER_FLAGGED: RoomState._on_flagged,
+    EventType.CHAIN_JOIN_REFUSED: RoomState._on_join_refused,
+    EventType.IDENTITY_BOUND: RoomState._on_bound,
 }
 
 

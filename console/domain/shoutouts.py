@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from console.domain.events import Event, EventType
+from console.domain.platform import platform_name
 from console.domain.segments import Segment
 from console.domain.text import display_text
 
@@ -39,6 +40,7 @@ class ShoutoutKind(StrEnum):
     COMEBACK = "comeback"  # a dormant S6 member's first order back
     VIP_QUESTION = "vip_question"  # a question from S1: answered first
     QUESTION = "question"
+    PLATFORM_OVERSOLD = "platform_oversold"  # 平台订单超卖: the assistant sorts it out
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,18 @@ def _chain_failed(state: RoomState, event: Event) -> Trigger | None:
     return Trigger(chain.id, {"product": _product(state, chain.product_id)})
 
 
+def _platform_oversold(state: RoomState, event: Event) -> Trigger | None:
+    data = event.data
+    product_id = str(data.get("product_id", ""))
+    fields = {
+        "platform": platform_name(str(data.get("platform", ""))),
+        "product": _product(state, product_id),
+        "quantity": data.get("quantity", 0),
+        "reason": display_text(str(data.get("reason", "")), 20),
+    }
+    return Trigger(f"oversold:{product_id}", fields, merge_key=str(event.id))
+
+
 def _comeback(state: RoomState, event: Event) -> Trigger | None:
     """老友回归: a dormant member (S6) who had bought before this session orders again; a
     first order ever, or a log without the ``returning`` fact, is never greeted back."""
@@ -238,6 +252,14 @@ RULES: tuple[ShoutoutRule, ...] = (
         "{product}接龙还差{missing}单成团",
         priority=2,
         coalesce_s=FOREVER,
+    ),
+    ShoutoutRule(
+        ShoutoutKind.PLATFORM_OVERSOLD,
+        EventType.PLATFORM_ORDER_FLAGGED,
+        _platform_oversold,
+        "平台订单超卖：{platform} {product} ×{quantity}（{reason}），共{count}单待处理",
+        priority=1,
+        coalesce_s=FOREVER,  # one line per product until the assistant acknowledges it
     ),
     ShoutoutRule(
         ShoutoutKind.VIP_QUESTION,

@@ -15,11 +15,12 @@ from typing import Any
 
 from console.domain.chains import ChainProgress, ChainStatus
 from console.domain.events import EventType
+from console.domain.platform import AdapterHealth, PlatformCount
 from console.domain.room import RoomState
 from console.domain.segments import Segment
 from console.domain.shoutouts import Shoutout, ShoutoutBoard, ShoutoutKind
 
-FORMAT = 2  # 2: ``buyers`` counts each member's standing orders
+FORMAT = 3  # 2: ``buyers`` counts each member's standing orders; 3: live platforms
 
 
 class SnapshotError(ValueError):
@@ -157,6 +158,18 @@ _CODECS: dict[str, _Codec] = {
     "presenting_since": _PLAIN,
     "notices": (lambda v: [dict(n) for n in v], lambda v: [dict(n) for n in v]),
     "shoutouts": (_board_out, _board_in),
+    "platform_counts": (
+        lambda v: [c.to_dict() for c in v.values()],
+        lambda v: {c["platform"]: PlatformCount(**c) for c in v},
+    ),
+    "adapters": (
+        lambda v: [a.to_dict() for a in v.values()],
+        lambda v: {a["source"]: AdapterHealth(**a) for a in v},
+    ),
+    "platform_live": _CONTAINER,
+    "platform_orders_flagged": _PLAIN,
+    "chain_joins_refused": _PLAIN,
+    "identities_bound": _PLAIN,
 }
 assert set(_CODECS) == {f.name for f in fields(RoomState)}, "every RoomState field needs a codec"
 

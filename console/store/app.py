@@ -148,7 +148,7 @@ async def ingest_events(sid: str, request: Request, ctx: Context) -> Response:
         created_at = ctx.read_inline(repository.session_created_at, sid)
         _check_event_times(events, created_at, ctx.clock())
         events, originals = redact_batch(events)
-        result = await ctx.write(rehearsal.ingest, sid, events, originals)
+        result = await ctx.write(rehearsal.ingest, sid, events, originals, ctx.clock)
     except repository.NotFound as exc:
         raise problem(404, "sid", str(exc)) from exc
     ctx.notifier.publish(sid, result.last_seq)

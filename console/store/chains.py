@@ -13,6 +13,7 @@ import sqlite_utils
 from console.domain import chains as rules
 from console.domain.chains import Chain
 from console.domain.commands import in_lineup
+from console.domain.comment_chain import check_pattern
 from console.domain.decisions import NewEvent, RefusalKind, Refused
 from console.domain.orders import cancel_orders
 from console.store import facts
@@ -29,6 +30,7 @@ def open_chain(
     deadline_s: float,
     gift_first: int,
     gift: str,
+    comment_pattern: str | None = None,
 ) -> Apply:
     """Open a chain on a product of the session's lineup; its deadline is ``deadline_s`` away."""
     sid = command.session_id
@@ -47,8 +49,9 @@ def open_chain(
             facts.active_chain_on(conn, sid, product.id),
             command.actor,
             now,
+            check_pattern(comment_pattern),
         )
-        facts.insert_chain(conn, sid, chain, command.actor, now)
+        facts.insert_chain(conn, sid, chain, command.actor, now, event.data.get("comment_pattern"))
         return [event], {**event.data, "status": chain.status.value}
 
     return apply

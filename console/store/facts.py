@@ -14,6 +14,7 @@ from typing import Any
 from console.domain import session_clock as rules_clock
 from console.domain.chains import ACTIVE_CHAIN_STATUSES, Chain, ChainStatus
 from console.domain.commands import LineupProduct
+from console.domain.comment_chain import OpenChain
 from console.domain.orders import Cancellation, OrderStatus, StandingOrder
 from console.domain.session_clock import SessionClock, parse_clock
 from console.domain.sessions import SessionStatus
@@ -113,11 +114,18 @@ def session_now(conn: sqlite3.Connection, sid: str, wall_now: float) -> float:
     return rules_clock.session_now(parse_clock(row[0]), wall_now, row[2], row[1])
 
 
-def insert_chain(conn: sqlite3.Connection, sid: str, chain: Chain, actor: str, now: float) -> None:
+def insert_chain(
+    conn: sqlite3.Connection,
+    sid: str,
+    chain: Chain,
+    actor: str,
+    now: float,
+    comment_pattern: str | None = None,
+) -> None:
     conn.execute(
         "INSERT INTO chains (id, session_id, product_id, threshold, cap, deadline, "
-        "gift_first, gift, status, entries, opened_by, opened_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "gift_first, gift, status, entries, opened_by, opened_at, comment_pattern) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             chain.id,
             sid,
@@ -131,8 +139,31 @@ def insert_chain(conn: sqlite3.Connection, sid: str, chain: Chain, actor: str, n
             chain.entries,
             actor,
             now,
+            comment_pattern,
         ],
     )
+
+
+def open_chains_for_comments(conn: sqlite3.Connection, sid: str) -> list[OpenChain]:
+    """The session's chains taking entries, with when they opened and their comment pattern."""
+    return [
+        OpenChain(_chain(row[:9]), float(row[9]), row[10])
+        for row in conn.execute(
+            f"SELECT {_CHAIN_COLUMNS}, opened_at, comment_pattern FROM chains "
+            f"WHERE session_id = ? AND {_ACTIVE_IN} ORDER BY opened_at, id",
+            [sid, *ACTIVE],
+        )
+    ]
+
+
+def presenting(conn: sqlite3.Connection, sid: str) -> str | None:
+    """The product being presented (讲解中), as the session's newest presentation says."""
+    row = conn.execute(
+        "SELECT json_extract(data, '$.product_id') FROM events "
+        "WHERE session_id = ? AND type = 'product_presented' ORDER BY seq DESC LIMIT 1",
+        [sid],
+    ).fetchone()
+    return str(row[0]) if row and row[0] else None
 
 
 def save_chain(conn: sqlite3.Connection, chain: Chain) -> None:

@@ -70,68 +70,74 @@ def place_order(
     """The order's answer, and whether it is new (False: a replay of the same key)."""
     with transaction(db) as conn:
         now = facts.session_now(conn, sid, clock())  # a rehearsal's is its script time
-        replay = conn.execute(
-            "SELECT request, response FROM live_orders "
-            "WHERE session_id = ? AND idempotency_key = ?",
-            [sid, request.idempotency_key],
-        ).fetchone()
-        if replay is not None:
-            if replay[0] != request.fingerprint():
-                raise Refused(RefusalKind.CONFLICT, "idempotency_key", "该幂等键已用于另一笔订单")
-            return dict(orjson.loads(replay[1])), False
-        decision = rules.place_order(
-            request.to_domain(), load_order_facts(conn, sid, request), _order_id(), now
-        )
-        order = decision.order
-        set_stock(conn, order.product_id, decision.stock_left)
-        if decision.chain is not None:
-            save_chain(conn, decision.chain)
-        ids = [f"order-{order.order_id}"]
-        seq = append_new(conn, sid, decision.events, ids).last_seq - (len(decision.events) - 1)
-        answer = {
-            "order_id": order.order_id,
-            "seq": seq,
-            "product_id": order.product_id,
-            "quantity": order.quantity,
-            "unit_price": order.unit_price / 100,
-            "amount": order.amount / 100,
-            "perk": order.perk,
-            "tier": order.tier.value if order.tier else None,
-            "pickup_point": order.pickup_point,
-            "stock_left": decision.stock_left,
-            "chain_id": order.chain_id,
-            "entry": order.entry,
-            "gift": order.gift,
-            "chain_formed": decision.formed,
-            "referrer": order.referrer,
-            "new_customer": order.new_customer,
-        }
-        conn.execute(
-            "INSERT INTO live_orders (id, session_id, idempotency_key, request, member_id, "
-            "product_id, quantity, unit_price, amount, tier, pickup_point, referrer, chain_id, "
-            "gift, status, created_at, seq, response) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                order.order_id,
-                sid,
-                request.idempotency_key,
-                request.fingerprint(),
-                order.member_id,
-                order.product_id,
-                order.quantity,
-                order.unit_price,
-                order.amount,
-                answer["tier"],
-                order.pickup_point,
-                order.referrer,
-                order.chain_id,
-                order.gift,
-                PLACED,
-                now,
-                seq,
-                orjson.dumps(answer).decode(),
-            ],
-        )
+        return place_in(conn, sid, request, now)
+
+
+def place_in(
+    conn: sqlite3.Connection, sid: str, request: OrderRequest, now: float
+) -> tuple[dict[str, Any], bool]:
+    """``place_order`` inside a transaction the caller holds (a 接龙 comment at ingest)."""
+    replay = conn.execute(
+        "SELECT request, response FROM live_orders WHERE session_id = ? AND idempotency_key = ?",
+        [sid, request.idempotency_key],
+    ).fetchone()
+    if replay is not None:
+        if replay[0] != request.fingerprint():
+            raise Refused(RefusalKind.CONFLICT, "idempotency_key", "该幂等键已用于另一笔订单")
+        return dict(orjson.loads(replay[1])), False
+    decision = rules.place_order(
+        request.to_domain(), load_order_facts(conn, sid, request), _order_id(), now
+    )
+    order = decision.order
+    set_stock(conn, order.product_id, decision.stock_left)
+    if decision.chain is not None:
+        save_chain(conn, decision.chain)
+    ids = [f"order-{order.order_id}"]
+    seq = append_new(conn, sid, decision.events, ids).last_seq - (len(decision.events) - 1)
+    answer = {
+        "order_id": order.order_id,
+        "seq": seq,
+        "product_id": order.product_id,
+        "quantity": order.quantity,
+        "unit_price": order.unit_price / 100,
+        "amount": order.amount / 100,
+        "perk": order.perk,
+        "tier": order.tier.value if order.tier else None,
+        "pickup_point": order.pickup_point,
+        "stock_left": decision.stock_left,
+        "chain_id": order.chain_id,
+        "entry": order.entry,
+        "gift": order.gift,
+        "chain_formed": decision.formed,
+        "referrer": order.referrer,
+        "new_customer": order.new_customer,
+    }
+    conn.execute(
+        "INSERT INTO live_orders (id, session_id, idempotency_key, request, member_id, "
+        "product_id, quantity, unit_price, amount, tier, pickup_point, referrer, chain_id, "
+        "gift, status, created_at, seq, response) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            order.order_id,
+            sid,
+            request.idempotency_key,
+            request.fingerprint(),
+            order.member_id,
+            order.product_id,
+            order.quantity,
+            order.unit_price,
+            order.amount,
+            answer["tier"],
+            order.pickup_point,
+            order.referrer,
+            order.chain_id,
+            order.gift,
+            PLACED,
+            now,
+            seq,
+            orjson.dumps(answer).decode(),
+        ],
+    )
     return answer, True
 
 

@@ -10,7 +10,8 @@ its last chains, ``sessions.set_status``: for a rehearsal at its script's end.)
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlite_utils
@@ -18,12 +19,8 @@ import sqlite_utils
 from console.domain.chains import Chain
 from console.domain.session_clock import SessionClock, events_before
 from console.store import chains, facts
-from console.store.repository import (
-    AppendResult,
-    append_events,
-    append_in,
-    append_new,
-)
+from console.store.platform import Reactor
+from console.store.repository import AppendResult, LiveAppend, append_events, append_new
 
 
 def ingest(
@@ -31,22 +28,25 @@ def ingest(
     sid: str,
     events: Sequence[Mapping[str, Any]],
     originals: Mapping[str, Mapping[str, Any]],
+    clock: Callable[[], float] = time.time,
 ) -> AppendResult:
     """Platform events into the session's log, in one transaction (see the module; a
-    session that is not live refuses them, ``repository.append_events``)."""
-    return append_events(db, sid, events, originals, append_live=_append_on_session_clock)
+    session that is not live refuses them, ``repository.append_events``), with the store's
+    reactions to them (``platform.Reactor``: bound viewers, 接龙 by comment, platform orders)."""
+    append = Reactor(originals, clock).append
 
+    def append_live(
+        conn: sqlite3.Connection, sid: str, events: Sequence[Mapping[str, Any]]
+    ) -> AppendResult:
+        if facts.session_clock(conn, sid) is SessionClock.REHEARSAL:
+            return _append_on_script_time(conn, sid, events, append)
+        return append(conn, sid, events)
 
-def _append_on_session_clock(
-    conn: sqlite3.Connection, sid: str, events: Sequence[Mapping[str, Any]]
-) -> AppendResult:
-    if facts.session_clock(conn, sid) is SessionClock.REHEARSAL:
-        return _append_on_script_time(conn, sid, events)
-    return append_in(conn, sid, events)
+    return append_events(db, sid, events, originals, append_live=append_live)
 
 
 def _append_on_script_time(
-    conn: sqlite3.Connection, sid: str, events: Sequence[Mapping[str, Any]]
+    conn: sqlite3.Connection, sid: str, events: Sequence[Mapping[str, Any]], append: LiveAppend
 ) -> AppendResult:
     accepted = duplicates = 0
     pending = list(events)
@@ -58,11 +58,11 @@ def _append_on_script_time(
         if before == len(pending):
             break
         if before:
-            part = append_in(conn, sid, pending[:before])
+            part = append(conn, sid, pending[:before])
             accepted, duplicates = accepted + part.accepted, duplicates + part.duplicates
             pending = pending[before:]
         _end_at_deadline(conn, sid, chain)
-    last = append_in(conn, sid, pending)
+    last = append(conn, sid, pending)
     return AppendResult(accepted + last.accepted, duplicates + last.duplicates, last.last_seq)
 
 

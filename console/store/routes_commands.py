@@ -31,6 +31,11 @@ class OpenChain(StrictBody):
     deadline_minutes: float = Field(gt=0, le=24 * 60)
     gift_first: int = Field(default=0, ge=0, le=100_000, description="the first N get the gift")
     gift: str = Field(default="", max_length=60)
+    comment_pattern: str | None = Field(
+        default=None,
+        max_length=100,
+        description='评论接龙的格式："|" 分隔，N 代表份数，如 "+N|要N份"；不填为 +N、接龙N、N份',
+    )
 
 
 class CloseChain(StrictBody):
@@ -111,6 +116,7 @@ async def execute(ctx: Context, sid: str, actor: str, body: Any) -> tuple[dict[s
                 body.deadline_minutes * 60,
                 body.gift_first,
                 body.gift,
+                body.comment_pattern,
             )
         case CloseChain():
             apply = chains.close_chain(command, body.chain_id)

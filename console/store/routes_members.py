@@ -7,14 +7,16 @@ import tempfile
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import Field
 
 from console.domain.bounds import MAX_SEQ
+from console.domain.events import MAX_HANDLE_LENGTH, MAX_PLATFORM_LENGTH
 from console.domain.overrides import MAX_REASON
 from console.domain.segments import Segment
-from console.store import members, overrides, repository, segmentation
-from console.store.deps import Context, Operator, json_response
+from console.store import identities, members, overrides, repository, segmentation
+from console.store.auth import Caller, Permission
+from console.store.deps import Context, Operator, json_response, require
 from console.store.errors import problem
 from console.store.imports import ImportOptions, MappingError, import_file, parse_map
 from console.store.imports.runner import KINDS, ImportError_
@@ -98,6 +100,50 @@ async def delete_override(member_id: str, ctx: Context, caller: Operator) -> Res
     if not await ctx.write(overrides.revoke_override, member_id, caller.name, ctx.clock()):
         raise problem(404, "member_id", f"会员 {member_id!r} 没有生效中的手动调整")
     return Response(status_code=204)
+
+
+# -- platform identities (统一身份) --------------------------------------------------------
+
+Assistant = Annotated[Caller, Depends(require(Permission.COMMAND))]
+MemberId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+class IdentityIn(StrictBody):
+    platform: str = Field(min_length=1, max_length=MAX_PLATFORM_LENGTH, examples=["tiktok"])
+    handle: str = Field(
+        min_length=1,
+        max_length=MAX_HANDLE_LENGTH,
+        description="the platform's id: TikTok user id, WeChat openid/unionid, a phone hash",
+    )
+
+
+class IdentitiesIn(StrictBody):
+    identities: list[IdentityIn] = Field(min_length=1, max_length=100)
+
+
+@router.put("/members/{member_id}/identities")
+async def put_identities(
+    member_id: MemberId, body: IdentitiesIn, ctx: Context, _caller: Operator
+) -> Response:
+    """Bind platform handles to a member (all or none: a handle bound to someone else is
+    refused, 409). Later events from these handles count as the member's."""
+    handles = [item.model_dump() for item in body.identities]
+    return json_response(await ctx.write(identities.put_identities, member_id, handles, ctx.clock))
+
+
+@router.get("/members/{member_id}/identities")
+async def get_identities(member_id: MemberId, ctx: Context, _caller: Operator) -> Response:
+    """The member's handles (operator only: a handle is never shown on a host's screen)."""
+    return json_response(
+        {"member_id": member_id, "identities": await ctx.read(identities.handles_of, member_id)}
+    )
+
+
+@router.get("/members/{member_id}/bind-code")
+async def bind_code(member_id: MemberId, ctx: Context, _caller: Assistant) -> Response:
+    """A fresh 6-digit bind code (绑定码) for the member, valid 15 minutes: the viewer comments
+    "绑定 123456" in the room and their platform account is theirs."""
+    return json_response(await ctx.write(identities.issue_bind_code, member_id, ctx.clock))
 
 
 # -- segmentation ------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from console.domain.chains import ChainStatus
 from console.domain.orders import OrderStatus
 from console.domain.privacy import mask_name
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 11
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -66,6 +66,8 @@ def open_store(path: Path | str) -> sqlite_utils.Database:
         _migrate_v7(db)
     if version < 8:
         _migrate_v8(db)
+    if version < 11:
+        _migrate_v11(db)
     return db
 
 
@@ -479,3 +481,52 @@ def _migrate_v8(db: sqlite_utils.Database) -> None:
     with transaction(db):
         db.execute("ALTER TABLE sessions ADD COLUMN clock TEXT NOT NULL DEFAULT 'wall'")
         db.execute("PRAGMA user_version = 8")
+
+
+def _migrate_v11(db: sqlite_utils.Database) -> None:
+    """Live platforms (issue 16): members' platform handles (统一身份), bind codes, platform
+    orders by their platform's id, and a 接龙's comment pattern. Written to run after
+    whichever of versions 9 and 10 exist: it only adds its own tables and column."""
+    with transaction(db):
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS identities (
+                platform TEXT NOT NULL,
+                handle TEXT NOT NULL,  -- an identifier: operator views only, never a host's
+                member_id TEXT NOT NULL REFERENCES members(id),
+                source TEXT NOT NULL,  -- operator, import, code
+                bound_at REAL NOT NULL,
+                PRIMARY KEY (platform, handle)
+            ) WITHOUT ROWID
+            """
+        )
+        db.execute("CREATE INDEX IF NOT EXISTS identities_member ON identities (member_id)")
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS bind_codes (
+                code TEXT PRIMARY KEY,
+                member_id TEXT NOT NULL REFERENCES members(id),
+                created_at REAL NOT NULL,
+                expires_at REAL NOT NULL,
+                used_at REAL
+            )
+            """
+        )
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS platform_orders (
+                session_id TEXT NOT NULL REFERENCES sessions(id),
+                platform TEXT NOT NULL,
+                platform_order_id TEXT NOT NULL,
+                state TEXT NOT NULL,  -- placed, flagged, cancelled
+                order_id TEXT,  -- the live order it placed
+                reason TEXT NOT NULL DEFAULT '',
+                updated_at REAL NOT NULL,
+                PRIMARY KEY (session_id, platform, platform_order_id)
+            ) WITHOUT ROWID
+            """
+        )
+        columns = {row[1] for row in db.execute("PRAGMA table_info(chains)")}
+        if "comment_pattern" not in columns:
+            db.execute("ALTER TABLE chains ADD COLUMN comment_pattern TEXT")
+        db.execute("PRAGMA user_version = 11")

@@ -7,9 +7,11 @@ validator and the OpenAPI description of the ingest body.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, NotRequired, Union
 
+import orjson
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
@@ -17,8 +19,11 @@ from console.domain.bounds import json_value_problem
 from console.domain.events import (
     EVENT_RULES,
     MAX_EVENT_ID_LENGTH,
+    MAX_HANDLE_LENGTH,
     MAX_MEMBER_ID_LENGTH,
+    MAX_PLATFORM_LENGTH,
     PLATFORM_EVENT_TYPES,
+    PLATFORM_USER,
     DataField,
     EventRule,
     EventType,
@@ -48,7 +53,11 @@ _literal: Any = Literal
 
 
 def _field_type(spec: DataField) -> Any:
-    constraints: dict[str, Any] = {"strict": True}
+    if spec.choices:
+        choice = _literal[spec.choices]
+        return choice if spec.required else _not_required[choice]
+    # A JSON integer is a number too (an amount of 12 yuan): floats take ints.
+    constraints: dict[str, Any] = {"strict": spec.kind is not float}
     if spec.max_length is not None:
         constraints["max_length"] = spec.max_length
     if spec.kind is str and spec.required:
@@ -57,13 +66,38 @@ def _field_type(spec: DataField) -> Any:
         constraints["ge"] = spec.minimum
     if spec.maximum is not None:
         constraints["le"] = spec.maximum
+    if spec.kind is float:
+        constraints["allow_inf_nan"] = False
     annotated = _annotated[spec.kind, Field(**constraints)]
+    if spec.nullable:
+        annotated = annotated | None
     return annotated if spec.required else _not_required[annotated]
+
+
+def _platform_user() -> Any:
+    """``data.platform_user``: who the viewer is on the platform (a handle is an identifier:
+    stored, never shown on a host's screen)."""
+    text: Any = _annotated[str, Field(strict=True, min_length=1, pattern=r"\S")]
+    user = _typed_dict(
+        "PlatformUser",
+        {
+            "platform": _annotated[text, Field(max_length=MAX_PLATFORM_LENGTH)],
+            "handle": _annotated[text, Field(max_length=MAX_HANDLE_LENGTH)],
+            "nick": _not_required[_annotated[str, Field(strict=True, max_length=64)]],
+        },
+    )
+    user.__pydantic_config__ = ConfigDict(extra="forbid")
+    return user
+
+
+_PLATFORM_USER = _platform_user()
 
 
 def _event_type(event_type: EventType, rule: EventRule) -> Any:
     name = "".join(part.title() for part in event_type.value.split("_"))
-    data = _typed_dict(f"{name}Data", {key: _field_type(spec) for key, spec in rule.fields.items()})
+    data_fields = {key: _field_type(spec) for key, spec in rule.fields.items()}
+    data_fields[PLATFORM_USER] = _not_required[_PLATFORM_USER]
+    data = _typed_dict(f"{name}Data", data_fields)
     data.__pydantic_config__ = ConfigDict(extra="allow")  # platform extras are kept
     member = _annotated[str, Field(min_length=1, max_length=MAX_MEMBER_ID_LENGTH, strict=True)]
     event = _typed_dict(
@@ -72,7 +106,9 @@ def _event_type(event_type: EventType, rule: EventRule) -> Any:
             "id": _annotated[str, Field(min_length=1, max_length=MAX_EVENT_ID_LENGTH, strict=True)],
             "type": _literal[event_type.value],
             "ts": _annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)],
-            "member_id": member if rule.requires_member else _not_required[member | None],
+            # Required as a key where the rule needs someone; null when data.platform_user
+            # names the viewer instead (checked after parsing, ``_actor_problems``).
+            "member_id": _not_required[member | None],
             "data": data if rule.required_fields else _not_required[data | None],
         },
     )
@@ -101,12 +137,55 @@ def parse_batch(body: bytes) -> list[dict[str, Any]]:
     try:
         batch = _BATCH.validate_json(body)
     except ValidationError as exc:
-        raise _batch_error(exc) from None
+        error = _batch_error(exc)
+        if error.status == 422:  # name the missing actors too: every problem at once
+            error.problems = _in_event_order(error.problems + _raw_actor_problems(body))
+        raise error from None
     events: list[dict[str, Any]] = batch["events"]
-    problems = _data_problems(events)
+    problems = _actor_problems(events) + _data_problems(events)
     if problems:
         raise BatchError(422, problems)
     return events
+
+
+def _raw_actor_problems(body: bytes) -> list[Problem]:
+    """``_actor_problems`` of a batch the schema refused, for the events it can tell."""
+    try:
+        raw = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return []
+    events = raw.get("events") if isinstance(raw, dict) else None
+    if not isinstance(events, list):
+        return []
+    typed = [
+        e if isinstance(e, dict) and e.get("type") in _TYPE_NAMES else {"type": None}
+        for e in events
+    ]
+    return _actor_problems(typed)
+
+
+def _in_event_order(problems: list[Problem]) -> list[Problem]:
+    def index(problem: Problem) -> int:
+        found = re.match(r"events\[(\d+)\]", problem.field)
+        return int(found.group(1)) if found else -1
+
+    return sorted(problems, key=index)
+
+
+def _actor_problems(events: list[dict[str, Any]]) -> list[Problem]:
+    """An event about a viewer names them: a member id, or their platform identity."""
+    problems = []
+    for index, event in enumerate(events):
+        if event.get("type") not in _TYPE_NAMES:
+            continue
+        rule = EVENT_RULES[EventType(event["type"])]
+        if not rule.requires_member or event.get("member_id"):
+            continue
+        data = event.get("data")
+        if not isinstance(data, dict) or PLATFORM_USER not in data:
+            reason = "必填（或在 data.platform_user 给出平台身份）"
+            problems.append(Problem(f"events[{index}].member_id", reason))
+    return problems
 
 
 def _data_problems(events: list[dict[str, Any]]) -> list[Problem]:
@@ -177,7 +256,7 @@ def redact_batch(
         data = event.get("data")
         if not data:
             continue
-        clean = redact_event_data(data)
+        clean = redact_event_data(data, str(event["type"]))
         if clean is not None:
             originals[str(event["id"])] = data
             events[index] = {**event, "data": clean}

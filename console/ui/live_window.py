@@ -40,6 +40,7 @@ from console.ui.compact import MINIMUM, apply_compact, wants_compact
 from console.ui.live_session import LiveSession
 from console.ui.replay_window import ReplayWindow
 from console.ui.shoutout_model import ShoutoutModel
+from console.ui.widgets.adapter_links import AdapterLinks
 from console.ui.widgets.chain_chart import ChainPanel
 from console.ui.widgets.elided_label import ElidedLabel
 from console.ui.widgets.figure_label import FigureLabel
@@ -132,6 +133,7 @@ class LiveWindow(QMainWindow):
         self.outbox_label.setVisible(False)
         self.link_banner = QLabel()
         self.link_banner.setObjectName("linkBanner")
+        self.adapter_links = AdapterLinks()
 
     def _build_room_widgets(self, font_family: str) -> None:
         self.figures = RoomFigures()
@@ -171,6 +173,9 @@ class LiveWindow(QMainWindow):
         header.addSpacing(12)
         # What the outbox holds (waiting offline, refused): in the header, for both to see.
         header.addWidget(self.outbox_label, 4)
+        header.addSpacing(12)
+        # The live platforms' links (抖音 ● 已连接 · 延迟 0.4s): elides before anything else.
+        header.addWidget(self.adapter_links, 2)
         header.addSpacing(12)
         header.addWidget(self.elapsed_label)
         header.addSpacing(12)
@@ -284,6 +289,7 @@ class LiveWindow(QMainWindow):
     def _on_live_room_changed(self) -> None:
         state = self.live.state
         self.figures.show(state)
+        self.adapter_links.show_links(state.adapters)
         self.mix.set_counts(state.online_by_segment)
         self._show_cards()
         self._show_chains()

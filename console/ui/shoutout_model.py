@@ -28,6 +28,7 @@ KIND_LABELS: dict[ShoutoutKind, str] = {
     ShoutoutKind.COMEBACK: "老友回归",
     ShoutoutKind.VIP_ARRIVAL: "VIP进场",
     ShoutoutKind.QUESTION: "提问",
+    ShoutoutKind.PLATFORM_OVERSOLD: "平台超卖",
 }
 
 

@@ -55,6 +55,20 @@ EMOJI_5KB = "🥛" * 1_300
 AXES_NOT_CHECKED: tuple[type, ...] = ()  # every chart's axes are read at a metre too
 
 
+def adapter_events() -> list[dict[str, Any]]:
+    now = time.time()
+    links = [
+        {"source": "tiktok", "connected": True, "last_message_ts": now, "lag_s": 0.4},
+        {"source": "wechat", "connected": False, "last_message_ts": None, "lag_s": None},
+    ]
+    return [{**event("adapter_status", None), "data": {**link, "dropped": 0}} for link in links]
+
+
+def platform_count() -> dict[str, Any]:
+    data = {"platform": "tiktok", "online": 1234, "total_viewers": 5678}
+    return {**event("room_stats", None), "data": data}
+
+
 def wait(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
     """Process Qt (and so asyncio) events until ``condition`` holds; fail after ``timeout``."""
     deadline = time.monotonic() + timeout
@@ -166,6 +180,8 @@ class Show:
         post(self.store, self.sid, [event("viewer_joined", m) for m in viewers])
         vip = self.members("S1", 1)[0]
         post(self.store, self.sid, [event("comment", vip, text="冰杯是送的吗？能多送一个吗")])
+        # Two platforms' links in the header, one of them down, and the platform's count.
+        post(self.store, self.sid, [*adapter_events(), platform_count()])
         self.send("present_product", product_id="xzd-pack")
         wait(lambda: self.host.card.name.text() == "夏日轻食能量包", "xzd-pack presented")
         for member in self.members("S2", 3):

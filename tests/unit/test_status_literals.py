@@ -11,7 +11,12 @@ from console.domain.chains import ChainStatus
 from console.domain.orders import OrderStatus
 
 CONSOLE = Path(__file__).resolve().parents[2] / "console"
-ENUM_HOMES = {CONSOLE / "domain" / "chains.py", CONSOLE / "domain" / "orders.py"}
+# events.py: a platform order's wire statuses (PlatformOrderStatus) share the words.
+ENUM_HOMES = {
+    CONSOLE / "domain" / "chains.py",
+    CONSOLE / "domain" / "orders.py",
+    CONSOLE / "domain" / "events.py",
+}
 STATUSES = {s.value for s in (*ChainStatus, *OrderStatus)}
 # A status as a whole string, or quoted inside SQL text ('placed').
 QUOTED = re.compile("'(" + "|".join(sorted(STATUSES)) + ")'")

@@ -66,12 +66,23 @@ class KpiTile(QWidget):
         return self.note_label.text() if self.note_label is not None else ""
 
 
+def platform_online(state: RoomState) -> str:
+    """The platforms' own online count beside ours ("平台 1,234"; summed over platforms)."""
+    counts = state.platform_counts.values()
+    return f"平台 {sum(c.online for c in counts):,}" if counts else ""
+
+
 class RoomFigures:
     """The room's headline figures (直播间指标) as tiles, filled from a ``RoomState``: one
     definition for the live window and the replay window (``console.domain.metrics``)."""
 
     def __init__(self, with_peak: bool = True) -> None:
-        self.online = KpiTile("在线观众", primary=True, tip="此刻在直播间的观众 (去重)")
+        self.online = KpiTile(
+            "在线观众",
+            primary=True,
+            tip="此刻在直播间的观众 (去重)；“平台”是直播平台自己报的在线人数",
+            note=True,
+        )
         self.orders = KpiTile("订单", tip="本场已接受且未取消的订单")
         self.gmv = KpiTile("GMV (元)", tip="未取消订单的金额合计")
         self.conversion = KpiTile("接龙转化率", tip=CONVERSION_TIP, note=True)
@@ -88,6 +99,8 @@ class RoomFigures:
 
     def show(self, state: RoomState) -> None:
         self.online.set_value(state.online)
+        if self.online.note_label is not None:
+            self.online.note_label.setText(platform_online(state))
         self.orders.set_value(state.orders)
         self.gmv.set_value(round(state.gmv / 100))
         self.conversion.set_rate(room_chain_conversion(state))
