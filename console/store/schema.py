@@ -13,10 +13,11 @@ from pathlib import Path
 import sqlite_utils
 
 from console.domain.chains import ChainStatus
+from console.domain.order_status import WITHOUT_STATUS, ImportedStatus
 from console.domain.orders import OrderStatus
 from console.domain.privacy import mask_name
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -66,6 +67,8 @@ def open_store(path: Path | str) -> sqlite_utils.Database:
         _migrate_v7(db)
     if version < 8:
         _migrate_v8(db)
+    if version < 9:
+        _migrate_v9(db)
     return db
 
 
@@ -479,3 +482,20 @@ def _migrate_v8(db: sqlite_utils.Database) -> None:
     with transaction(db):
         db.execute("ALTER TABLE sessions ADD COLUMN clock TEXT NOT NULL DEFAULT 'wall'")
         db.execute("PRAGMA user_version = 8")
+
+
+def _migrate_v9(db: sqlite_utils.Database) -> None:
+    """Imported orders' status (``console.domain.order_status``): orders imported before it
+    came from exports without one, so they are what such an export means (paid). The
+    covering index for a segmentation run's aggregation gains the status it filters on."""
+    allowed = ", ".join(f"'{status.value}'" for status in ImportedStatus)
+    with transaction(db):
+        db.execute(
+            f"ALTER TABLE orders ADD COLUMN status TEXT NOT NULL "
+            f"DEFAULT '{WITHOUT_STATUS.value}' CHECK (status IN ({allowed}))"
+        )
+        db.execute("DROP INDEX IF EXISTS orders_member")
+        db.execute(
+            "CREATE INDEX IF NOT EXISTS orders_member ON orders (member_id, ts, amount, status)"
+        )
+        db.execute("PRAGMA user_version = 9")

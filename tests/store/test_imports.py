@@ -76,7 +76,7 @@ def test_skip_bad_applies_the_good_rows_and_writes_the_rejects(
     )
     assert len(stored) == 11  # 15 invoices less 4 refused lines' invoices
     assert report.members_created == 9
-    with rejects.open(encoding="utf-8") as handle:
+    with rejects.open(encoding="utf-8-sig") as handle:  # as Excel reads it: BOM, then UTF-8
         rows = list(csv.DictReader(handle))
     assert [(r["line"], r["column"]) for r in rows] == [
         ("8", "CustomerID (member_id)"),
@@ -159,17 +159,19 @@ def test_social_actions_from_json_lines_are_deduplicated(
     assert kinds == ["share", "invite", "message"]
 
 
-def test_orders_with_a_store_and_a_member_conflict(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_lines_of_one_order_for_two_members_are_refused_naming_both(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "orders.csv"
     path.write_text(
         "order_id,member_id,ts,amount\nO1,m1,2026-11-01 10:00,99\nO1,m2,2026-11-01 10:00,5\n",
         encoding="utf-8",
     )
-    report = import_file(db, "orders", path, ImportOptions())
+    report = import_file(db, "orders", path, ImportOptions(lines=True))
     assert not report.applied
-    assert (
-        str(report.problems[0]) == "orders.csv:3: member_id: order O1 already belongs to member m1"
-    )
+    assert [str(p) for p in report.problems] == [
+        f"orders.csv:{line}: member_id: 订单 'O1' 的明细（第 2、3 行）member_id 不同："
+        "'m1' / 'm2'，都未导入"
+        for line in (2, 3)
+    ]
 
 
 def test_database_file_is_untouched_by_a_refused_import(tmp_path: Path) -> None:
