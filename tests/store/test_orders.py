@@ -213,13 +213,25 @@ def test_no_orders_outside_a_live_session(store: StoreProcess, shop: dict[str, A
 
 
 def test_nearest_pickup_point_for_a_member(store: StoreProcess, shop: dict[str, Any]) -> None:
-    member = shop["members"]["S3"][0]
+    member, nowhere = shop["members"]["S3"][:2]
     with sqlite3.connect(store.db_path) as conn:
         conn.execute("UPDATE members SET lat = 30.236, lon = 120.243 WHERE id = ?", [member])
+        conn.execute("UPDATE members SET lat = NULL, lon = NULL WHERE id = ?", [nowhere])
     with store.client("ingest") as client:
         nearest = client.get("/pickup-points/nearest", params={"member_id": member}).json()
+        unknown = client.get("/pickup-points/nearest", params={"member_id": "m-nobody"})
+        no_location = client.get("/pickup-points/nearest", params={"member_id": nowhere})
     assert (nearest["id"], nearest["leader"]) == ("pt-binjiang", "李团长")
     assert nearest["km"] == pytest.approx(haversine_km(30.236, 120.243, 30.2084, 120.212), abs=1e-3)
+    # An unknown member and a member without a location are different answers.
+    assert unknown.status_code == 404
+    assert unknown.json()["problems"] == [
+        {"field": "member_id", "reason": "没有这位会员：'m-nobody'"}
+    ]
+    assert no_location.status_code == 409
+    problem = no_location.json()["problems"][0]
+    assert problem["field"] == "lat"
+    assert problem["reason"].startswith(f"该会员没有位置：会员 {nowhere!r} 没有 lat、lon")
 
 
 def test_locations_are_assigned_to_their_nearest_points_in_bulk(
