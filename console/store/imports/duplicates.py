@@ -45,7 +45,7 @@ def _lines(lines: Sequence[int]) -> str:
 
 
 def _value(value: Any) -> str:
-    text = f"{value:g}" if isinstance(value, float) else str(value)
+    text = f"{value:.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
     return repr(text[:SHOWN_VALUE])
 
 

@@ -187,7 +187,7 @@ def _check(
     headers_checked = False
     for count, row in enumerate(reader, start=1):
         if not headers_checked:
-            _check_columns(kind, reader.columns, options, name)
+            _check_columns(kind, reader, options, name)
             headers_checked = True
         if row.values is None:
             checked.bad.append((row.line, None, FileProblem(name, row.line, "", row.error)))
@@ -200,17 +200,27 @@ def _check(
         if progress is not None and count % PROGRESS_EVERY_ROWS == 0:
             progress(count, reader.progress)
     if not headers_checked and reader.format == "csv":
-        _check_columns(kind, reader.columns, options, name)
+        _check_columns(kind, reader, options, name)
     checked.columns = reader.columns
     if progress is not None:
         progress(len(checked.good) + len(checked.bad), 1.0)
     return checked
 
 
-def _check_columns(kind: str, columns: list[str], options: ImportOptions, name: str) -> None:
-    """Fail at once when a needed column is missing (likely a wrong or missing --map)."""
+def _check_columns(kind: str, reader: RowReader, options: ImportOptions, name: str) -> None:
+    """Fail at once when a needed column is missing (likely a wrong or missing --map), or,
+    in a CSV file (its header names every column), a column that --map names: a mistyped
+    status column would otherwise make every cancelled order count as paid."""
+    columns = reader.columns
     if not columns:
         return
+    if reader.format == "csv":
+        for ours, theirs in options.mapping.items():
+            if theirs not in columns:
+                raise ImportError_(
+                    f"{name}：没有 {theirs!r} 列（--map {ours}={theirs}）；文件的列有："
+                    f"{', '.join(columns[:20])}"
+                )
     for alternatives in required_groups(kind):
         if not any(options.column(field) in columns for field in alternatives):
             wanted = " 或 ".join(repr(options.column(f)) for f in alternatives)
