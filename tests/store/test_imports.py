@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from console.cli import build_parser
 from console.store.imports import ImportOptions, import_file, load_mapping_file, parse_map
-from console.store.imports.mapping import MappingError, status_map
+from console.store.imports.mapping import MappingError, fields_help, status_map
 from console.store.imports.runner import ImportError_
 from console.store.schema import open_store
 
@@ -397,3 +398,13 @@ def test_the_rejects_of_a_gb18030_file_read_back_in_excel(db, tmp_path: Path) ->
     ]
     assert rows[0]["column"] == "退出个性化 (opted_out)"
     assert rows[0]["reason"] == "不是“是/否”：'也许'"
+
+
+def test_the_readme_lists_the_fields_and_statuses_as_import_help_does(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "```text\n" + fields_help() + "\n```" in readme
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["import", "--help"])
+    assert fields_help() in capsys.readouterr().out
