@@ -408,3 +408,38 @@ def test_the_readme_lists_the_fields_and_statuses_as_import_help_does(
     with pytest.raises(SystemExit):
         build_parser().parse_args(["import", "--help"])
     assert fields_help() in capsys.readouterr().out
+
+
+def test_orders_imported_before_statuses_are_paid_after_the_migration(tmp_path: Path) -> None:
+    from console.store import schema
+
+    old = schema.connect(tmp_path / "v8.db")
+    old.enable_wal()
+    for step in (
+        schema._create_v1,
+        schema._migrate_v2,
+        schema._migrate_v3,
+        schema._migrate_v4,
+        schema._migrate_v5,
+        schema._migrate_v6,
+        schema._migrate_v7,
+        schema._migrate_v8,
+    ):
+        step(old)
+    assert old.execute("PRAGMA user_version").fetchone()[0] == 8
+    old.execute(
+        "INSERT INTO orders (order_id, member_id, ts, amount, imported_at) "
+        "VALUES ('O1', 'm1', 1e9, 5, 1e9)"
+    )
+    old.close()
+    db = open_store(tmp_path / "v8.db")
+    try:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 9
+        assert db.execute("SELECT status FROM orders").fetchall() == [("paid",)]
+        # The segmentation's covering index holds the status it filters on.
+        indexed = [r[2] for r in db.execute("PRAGMA index_info(orders_member)")]
+        assert indexed == ["member_id", "ts", "amount", "status"]
+        with pytest.raises(sqlite3.IntegrityError):
+            db.execute("UPDATE orders SET status = 'lost'")
+    finally:
+        db.close()
