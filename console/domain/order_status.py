@@ -139,9 +139,9 @@ def understood(custom: Mapping[str, ImportedStatus] | None = None) -> str:
     return "可识别的状态：" + "；".join(f"{s}：{'、'.join(words[s])}" for s in ImportedStatus)
 
 
-def status_counts(statuses: list[ImportedStatus]) -> dict[str, int]:
+def status_counts(statuses: Iterable[str]) -> dict[str, int]:
     """How many of each status, every status named (0 when absent), in the enum's order."""
-    counts = dict.fromkeys(ImportedStatus, 0)
+    counts = {status.value: 0 for status in ImportedStatus}
     for status in statuses:
         counts[status] += 1
-    return {str(status): count for status, count in counts.items()}
+    return counts

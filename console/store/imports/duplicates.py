@@ -58,6 +58,22 @@ def _differences(names: Sequence[str], records: Sequence[Record]) -> str:
     return "；".join(parts)
 
 
+def _repeated(rows: Sequence[tuple[int, Record]]) -> dict[Any, list[tuple[int, Record]]]:
+    """The rows of each id that has more than one, in file order (one pass, one dict: in a
+    real export almost every id is seen once)."""
+    first: dict[Any, tuple[int, Record]] = {}
+    repeated: dict[Any, list[tuple[int, Record]]] = {}
+    for row in rows:
+        seen = first.setdefault(row[1][0], row)
+        if seen is not row:
+            group = repeated.get(row[1][0])
+            if group is None:
+                repeated[row[1][0]] = [seen, row]
+            else:
+                group.append(row)
+    return repeated
+
+
 def one_per_id(
     rows: Sequence[tuple[int, Record]],
     names: Sequence[str],
@@ -69,16 +85,11 @@ def one_per_id(
     ``same_is_one``: an exact repeat is the same thing again (content-keyed social actions):
     counted as merged rather than refused.
     """
-    by_id: dict[Any, list[tuple[int, Record]]] = {}
-    for line, record in rows:
-        by_id.setdefault(record[0], []).append((line, record))
-    folded = Folded()
+    repeated = _repeated(rows)
+    folded = Folded(good=[row for row in rows if row[1][0] not in repeated])
     label = names[0]
-    for key, group in by_id.items():
+    for key, group in repeated.items():
         first_line, first = group[0]
-        if len(group) == 1:
-            folded.good.append((first_line, first))
-            continue
         records = [record for _, record in group]
         lines = [line for line, _ in group]
         if all(record == first for record in records):
@@ -96,7 +107,8 @@ def one_per_id(
         )
         for line in lines:
             folded.refused.append(Refusal(line, label, f"{reason}；{hint}" if hint else reason))
-    folded.good.sort(key=lambda item: item[0])
+    if repeated:
+        folded.good.sort(key=lambda item: item[0])
     return folded
 
 
@@ -104,12 +116,10 @@ def add_order_lines(rows: Sequence[tuple[int, Record]], names: Sequence[str]) ->
     """Lines of one order (one order id) become one order: amounts add up, the earliest time
     and the first channel and referrer stay, items are listed once each. Lines of one order
     for two members, or in two statuses, are refused (each naming the lines)."""
-    by_id: dict[Any, list[tuple[int, Record]]] = {}
-    for line, record in rows:
-        by_id.setdefault(record[0], []).append((line, record))
+    repeated = _repeated(rows)
     member_at, status_at = names.index("member_id"), names.index("status")
-    folded = Folded()
-    for order_id, group in by_id.items():
+    folded = Folded(good=[row for row in rows if row[1][0] not in repeated])
+    for order_id, group in repeated.items():
         first_line, first = group[0]
         records = [record for _, record in group]
         for at in (member_at, status_at):
@@ -125,7 +135,8 @@ def add_order_lines(rows: Sequence[tuple[int, Record]], names: Sequence[str]) ->
         else:
             folded.good.append((first_line, _sum_lines(records)))
             folded.merged += len(group) - 1
-    folded.good.sort(key=lambda item: item[0])
+    if repeated:
+        folded.good.sort(key=lambda item: item[0])
     return folded
 
 

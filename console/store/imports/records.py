@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from console.domain.order_status import WITHOUT_STATUS, ImportedStatus, UnknownStatus, status_of
+from console.domain.order_status import WITHOUT_STATUS, UnknownStatus, status_of
 from console.store.imports.mapping import ImportOptions
 from console.store.models import MAX_PRICE_YUAN, MAX_STOCK
 
@@ -164,14 +164,15 @@ def order_line(fields: Fields, parse: Callable[[object], float]) -> tuple[Any, .
     )
 
 
-def _status(fields: Fields) -> ImportedStatus:
+def _status(fields: Fields) -> str:
+    """The status's plain text (sqlite3 binds a str subclass through its slow adapter path)."""
     value = fields.raw("status")
     if value is None:  # no such column (or key): refused only if the mapping names one
         if "status" in fields.options.mapping:
             raise Refused("status", "必填")
-        return WITHOUT_STATUS
+        return WITHOUT_STATUS.value
     try:
-        return status_of(str(value), fields.options.status_map)
+        return status_of(str(value), fields.options.status_map).value
     except UnknownStatus as exc:
         raise Refused("status", str(exc)) from None
 
