@@ -88,9 +88,10 @@ def test_skip_bad_applies_the_good_rows_and_writes_the_rejects(
     assert rows[2]["InvoiceNo"] == "536387"  # the original row follows the reason
 
 
-def test_reimporting_the_same_file_adds_nothing(db) -> None:  # type: ignore[no-untyped-def]
-    first = import_file(db, "orders", RETAIL, retail_options(skip_bad=True))
-    again = import_file(db, "orders", RETAIL, retail_options(skip_bad=True))
+def test_reimporting_the_same_file_adds_nothing(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    options = retail_options(skip_bad=True, rejects_path=tmp_path / "rejects.csv")
+    first = import_file(db, "orders", RETAIL, options)
+    again = import_file(db, "orders", RETAIL, options)
     assert (first.inserted, first.updated) == (11, 0)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 11)
     assert again.members_created == 0
@@ -102,14 +103,18 @@ def test_a_missing_column_fails_before_reading_rows(db) -> None:  # type: ignore
         import_file(db, "orders", RETAIL, ImportOptions(mapping={"order_id": "InvoiceNo"}))
 
 
-def test_map_on_the_command_line(db) -> None:  # type: ignore[no-untyped-def]
+def test_map_on_the_command_line(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     mapping = parse_map(
         "order_id=InvoiceNo,member_id=CustomerID,ts=InvoiceDate,quantity=Quantity,"
         "unit_price=UnitPrice",
         "orders",
     )
-    report = import_file(db, "orders", RETAIL, ImportOptions(mapping=mapping, skip_bad=True))
+    options = ImportOptions(
+        mapping=mapping, skip_bad=True, lines=True, rejects_path=tmp_path / "rejects.csv"
+    )
+    report = import_file(db, "orders", RETAIL, options)
     assert report.applied
+    assert report.records == 11
     with pytest.raises(MappingError, match="'price' is not a orders field"):
         parse_map("price=UnitPrice", "orders")
     with pytest.raises(MappingError, match="is not like field=Column"):
