@@ -263,3 +263,29 @@ def referral_code(store: StoreProcess, sid: str, member: str) -> str:
     assert first.status_code == 200, first.text
     assert again.json() == first.json()  # one code per member and session
     return str(first.json()["code"])
+
+
+def test_a_cancelled_or_refunded_imported_order_leaves_its_buyer_a_new_customer(
+    store: StoreProcess, shop: dict[str, Any]
+) -> None:
+    with sqlite3.connect(store.db_path) as conn:
+        never = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM members WHERE opted_out = 0 AND id NOT IN "
+                "(SELECT member_id FROM orders) ORDER BY id LIMIT 3"
+            )
+        ]
+        conn.executemany(
+            "INSERT INTO orders (order_id, member_id, ts, amount, status, imported_at) "
+            "VALUES (?, ?, 1.7e9, 99, ?, 1.7e9)",
+            [
+                (f"imp-{m}", m, status)
+                for m, status in zip(never, ("cancelled", "refunded", "paid"), strict=True)
+            ],
+        )
+    with store.client("ingest") as client:
+        answers = [
+            client.post(f"/sessions/{shop['sid']}/orders", json=order(m)).json() for m in never
+        ]
+    assert [a["new_customer"] for a in answers] == [True, True, False]
