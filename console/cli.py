@@ -99,10 +99,16 @@ def _add_data_commands(commands: Any) -> None:
     )
     seed.add_argument("--db", type=Path, required=True)
 
+    from console.store.imports.mapping import fields_help
+
     importer = commands.add_parser(
         "import",
         help="import members, orders, social actions, products or pickup points (CSV or JSON "
         "Lines), or a session's catalog (TOML)",
+        description="Import a CSV or JSON Lines file: checked row by row, applied whole or\n"
+        "not at all (unless --skip-bad). catalog: a session's TOML file, with --session SID.",
+        epilog=fields_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     importer.add_argument("kind", choices=(*IMPORT_KINDS, "catalog"))
     importer.add_argument("file", type=Path)
@@ -113,7 +119,22 @@ def _add_data_commands(commands: Any) -> None:
         metavar="FIELD=COLUMN,...",
         help="our field names to the file's columns, e.g. member_id=CustomerID,ts=InvoiceDate",
     )
-    importer.add_argument("--map-file", type=Path, help="a TOML file with [map] and [options]")
+    importer.add_argument(
+        "--map-file", type=Path, help="a TOML file with [map], [options] and (orders) [status]"
+    )
+    importer.add_argument(
+        "--lines",
+        action="store_true",
+        help="orders: each row is a line of an order (an invoice line); lines of one order_id "
+        "add up. Without it each row is one order and a repeated order_id is refused",
+    )
+    importer.add_argument(
+        "--status-map",
+        default="",
+        metavar="VALUE=STATUS,...",
+        help="orders: the export's own status words, e.g. '已拒收=cancelled,部分退款=paid' "
+        "(placed, paid, cancelled, refunded)",
+    )
     importer.add_argument("--format", choices=("csv", "jsonl"), help="default: by file suffix")
     importer.add_argument("--encoding", default=None, help="default: UTF-8, else GB18030")
     importer.add_argument("--dayfirst", action="store_true", help="01/02/2024 is 1 February")
@@ -360,15 +381,20 @@ def _import(args: argparse.Namespace) -> int:
         load_mapping_file,
         parse_map,
     )
+    from console.store.imports.mapping import status_map
     from console.store.imports.runner import ImportError_
     from console.store.schema import open_store
     from console.terminal import Progress
 
+    if args.kind != "orders" and (args.lines or args.status_map):
+        raise CliError("--lines and --status-map are for orders")
     try:
         options = load_mapping_file(args.map_file, args.kind) if args.map_file else ImportOptions()
         options.mapping.update(parse_map(args.map, args.kind))
+        options.status_map.update(status_map(args.status_map))
     except MappingError as exc:
         raise CliError(str(exc)) from exc
+    options.lines = options.lines or args.lines
     options.dayfirst = options.dayfirst or args.dayfirst
     if args.utc_offset is not None:
         options.utc_offset_hours = args.utc_offset
@@ -396,20 +422,30 @@ def _import(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    print(
-        f"{report.file}: {report.rows} rows, {report.accepted} accepted, {report.rejected} "
-        f"rejected; {report.inserted} new, {report.updated} updated, {report.unchanged} "
-        f"unchanged {args.kind}"
-        + (
-            f"; {report.members_created} members created"
-            if args.kind in ("orders", "social")
-            else ""
-        )
-        + f" ({report.seconds:.1f} s)"
-    )
+    print(_import_summary(report, args.kind))
     if report.rejects_file:
         print(f"rejected rows written to {report.rejects_file}")
     return 0
+
+
+def _import_summary(report: Any, kind: str) -> str:
+    """One line: rows, what became of them, and (orders) how many of each status."""
+    rejected = f"{report.rejected} rejected"
+    if report.duplicates:
+        rejected += f" ({report.duplicates} repeat an id)"
+    merged = ""
+    if report.merged:
+        what = "order lines added into their orders" if kind == "orders" else "repeats"
+        merged = f", {report.merged} {what}"
+    text = (
+        f"{report.file}: {report.rows} rows, {report.accepted} accepted, {rejected}{merged}; "
+        f"{report.inserted} new, {report.updated} updated, {report.unchanged} unchanged {kind}"
+    )
+    if kind in ("orders", "social"):
+        text += f"; {report.members_created} members created"
+    if report.by_status is not None:
+        text += "; by status: " + ", ".join(f"{s} {n}" for s, n in report.by_status.items())
+    return text + f" ({report.seconds:.1f} s)"
 
 
 def _segment(args: argparse.Namespace) -> int:

@@ -264,12 +264,35 @@ def assign_points(
     ]
 
 
+class NoLocation(LookupError):
+    """The member exists but has no location (lat, lon) to find a point near."""
+
+
+class NoPoints(LookupError):
+    """No pickup point has been imported yet."""
+
+
 def nearest_point_for(db: Any, member_id: str) -> dict[str, Any] | None:
     """The pickup point nearest the member's location, if both are known."""
-    row = db.execute("SELECT lat, lon FROM members WHERE id = ?", [member_id]).fetchone()
-    index = pickup_index(db)
-    if row is None or row[0] is None or row[1] is None or index is None:
+    try:
+        return nearest_point_of_member(db, member_id)
+    except (NotFound, NoLocation, NoPoints):
         return None
+
+
+def nearest_point_of_member(db: Any, member_id: str) -> dict[str, Any]:
+    """The pickup point nearest the member's location; NotFound for an unknown member,
+    NoLocation for one without a location, NoPoints before any point is imported."""
+    row = db.execute("SELECT lat, lon FROM members WHERE id = ?", [member_id]).fetchone()
+    if row is None:
+        raise NotFound(f"没有这位会员：{member_id!r}")
+    if row[0] is None or row[1] is None:
+        raise NoLocation(
+            f"该会员没有位置：会员 {member_id!r} 没有 lat、lon（请导入带位置的会员文件）"
+        )
+    index = pickup_index(db)
+    if index is None:
+        raise NoPoints("尚未导入自提点")
     point, km = index.nearest(row[0], row[1])
     return {"id": point.id, "name": point.name, "leader": point.leader, "km": round(km, 3)}
 

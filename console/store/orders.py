@@ -20,6 +20,7 @@ import sqlite_utils
 from console.domain import orders as rules
 from console.domain.catalog import Product
 from console.domain.decisions import RefusalKind, Refused
+from console.domain.order_status import NOT_COUNTED
 from console.domain.orders import Buyer, OrderFacts, OrderStatus, Referrer
 from console.domain.segments import parse_segment
 from console.domain.sessions import parse_status
@@ -30,6 +31,8 @@ from console.store.repository import append_new
 from console.store.schema import transaction
 
 PLACED = OrderStatus.PLACED.value
+# An imported order cancelled or refunded is no purchase: its buyer is still a new customer.
+_NOT_COUNTED = ", ".join(f"'{status.value}'" for status in NOT_COUNTED)
 
 
 @dataclass(frozen=True)
@@ -196,7 +199,8 @@ def _buyer(conn: sqlite3.Connection, sid: str, member_id: str) -> Buyer | None:
     if row is None:
         return None
     history, elsewhere, here = conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM orders WHERE member_id = ? AND amount > 0), "
+        "SELECT EXISTS (SELECT 1 FROM orders WHERE member_id = ? AND amount > 0 "
+        f"AND status NOT IN ({_NOT_COUNTED})), "
         "EXISTS (SELECT 1 FROM live_orders WHERE member_id = ? AND status = ? "
         "AND session_id != ?), "
         "EXISTS (SELECT 1 FROM live_orders WHERE member_id = ? AND status = ? "

@@ -115,9 +115,16 @@ async def list_points(ctx: Context) -> Response:
 
 @router.get("/pickup-points/nearest", dependencies=[Depends(require(Permission.INGEST))])
 async def nearest_point(ctx: Context, member_id: Annotated[str, Query(max_length=64)]) -> Response:
-    found: dict[str, Any] | None = await ctx.read(catalog.nearest_point_for, member_id)
-    if found is None:
-        raise problem(404, "member_id", "该会员没有位置信息，或尚未导入自提点")
+    """404 for an unknown member or before any point exists; 409 for a member without a
+    location (the member is there, the request is fine: the data lacks what it needs)."""
+    try:
+        found: dict[str, Any] = await ctx.read(catalog.nearest_point_of_member, member_id)
+    except repository.NotFound as exc:
+        raise problem(404, "member_id", str(exc)) from exc
+    except catalog.NoLocation as exc:
+        raise problem(409, "lat", str(exc)) from exc
+    except catalog.NoPoints as exc:
+        raise problem(404, "pickup_points", str(exc)) from exc
     return json_response(found)
 
 

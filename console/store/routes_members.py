@@ -19,7 +19,8 @@ from console.store.auth import Caller, Permission
 from console.store.deps import Context, Operator, json_response, require
 from console.store.errors import problem
 from console.store.imports import ImportOptions, MappingError, import_file, parse_map
-from console.store.imports.runner import KINDS, ImportError_
+from console.store.imports import mapping as imports_mapping
+from console.store.imports.runner import KINDS, REJECTS_ENCODING, ImportError_
 from console.store.models import BoundedDate, Expiry, LaxSegment, StrictBody
 from console.store.segmentation import CHINA
 
@@ -205,6 +206,12 @@ async def import_upload(
     map: Annotated[str, Query(description="field=Column,...")] = "",
     format: Annotated[str | None, Query(pattern="^(csv|jsonl)$")] = None,
     skip_bad: bool = False,
+    lines: Annotated[
+        bool, Query(description="orders: rows are lines of orders (invoice lines), added up")
+    ] = False,
+    status_map: Annotated[
+        str, Query(max_length=2000, description="orders: the export's words, VALUE=STATUS,...")
+    ] = "",
     dayfirst: bool = False,
     utc_offset: Annotated[float, Query(ge=-12, le=14)] = 8.0,
     filename: Annotated[str, Query(max_length=100)] = "upload",
@@ -212,15 +219,24 @@ async def import_upload(
     """The request body is the file itself (CSV or JSON Lines)."""
     if kind not in KINDS:
         raise problem(404, "kind", f"未知的导入类型 {kind!r}；可选：{', '.join(KINDS)}")
+    if kind != "orders" and (lines or status_map):
+        raise problem(422, "lines" if lines else "status_map", "只用于导入订单（orders）")
     try:
-        options = ImportOptions(
-            mapping=parse_map(map, kind),
-            dayfirst=dayfirst,
-            utc_offset_hours=utc_offset,
-            skip_bad=skip_bad,
-        )
+        mapping = parse_map(map, kind)
     except MappingError as exc:
         raise problem(422, "map", str(exc)) from exc
+    try:
+        words = imports_mapping.status_map(status_map)
+    except MappingError as exc:
+        raise problem(422, "status_map", str(exc)) from exc
+    options = ImportOptions(
+        mapping=mapping,
+        dayfirst=dayfirst,
+        utc_offset_hours=utc_offset,
+        skip_bad=skip_bad,
+        lines=lines,
+        status_map=words,
+    )
     body = await request.body()
     try:
         result = await ctx.write(_import_bytes, kind, body, options, format, filename)
@@ -247,5 +263,6 @@ def _import_bytes(
         result = report.to_dict()
         result["rejects_file"] = None
         if report.rejects_file:
-            result["rejects_csv"] = pathlib.Path(report.rejects_file).read_text(encoding="utf-8")
+            rejects = pathlib.Path(report.rejects_file)
+            result["rejects_csv"] = rejects.read_text(encoding=REJECTS_ENCODING)
     return result

@@ -22,6 +22,7 @@ import numpy.typing as npt
 import orjson
 import sqlite_utils
 
+from console.domain.order_status import NOT_COUNTED
 from console.domain.overrides import expired as override_expired
 from console.domain.rfm import MemberAggregates, score
 from console.domain.segment_rules import RuleSet, assign, parse_rules
@@ -68,7 +69,9 @@ _MEMBERS = """
 SELECT json_group_array(id), json_group_array(segment)
 FROM (SELECT id, segment FROM members ORDER BY id)
 """
-_ORDERS = """
+# Cancelled and refunded orders are no purchases: they count in neither F nor M.
+_NOT_COUNTED = ", ".join(f"'{status.value}'" for status in NOT_COUNTED)
+_ORDERS = f"""
 SELECT json_group_array(member_id), json_group_array(last_ts), json_group_array(frequency),
        json_group_array(net)
 FROM (
@@ -78,6 +81,7 @@ FROM (
            sum(amount) AS net
     FROM orders
     WHERE member_id >= :low AND member_id < :high AND ts >= :start AND ts < :end
+      AND status NOT IN ({_NOT_COUNTED})
     GROUP BY member_id
 )
 """

@@ -312,3 +312,110 @@ def test_report_writes_the_review_files(shared_store: StoreProcess, tmp_path: Pa
     assert QImage(str(out / "viewers.png")).width() == 1200
     # "订单与 GMV" draws the orders too (it drew only GMV): their blue line is there.
     assert colour_share(out / "gmv.png", (0x4A, 0xA3, 0xFF)) > 0.002
+
+
+SHOP_MAP = "order_id=A,member_id=B,ts=C,amount=D,status=E"
+
+
+def member_scores(db: Path, member: str) -> tuple[int, float]:
+    """(frequency, monetary) of ``member`` in the latest segmentation run."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(
+            "SELECT frequency, monetary FROM member_scores WHERE member_id = ? "
+            "AND run_id = (SELECT max(id) FROM segment_runs)",
+            [member],
+        ).fetchone()
+    return int(row[0]), float(row[1])
+
+
+def test_import_orders_with_status_then_segment_leaves_cancelled_out(tmp_path: Path) -> None:
+    db = tmp_path / "shop.db"
+    export = tmp_path / "shop.csv"
+    export.write_text(
+        "A,B,C,D,E\n"
+        "E1,c1,2026-11-01 10:00,72.05,交易成功\n"
+        "E2,c1,2026-11-02 10:00,999.99,已取消\n"
+        "E3,c1,2026-11-03 10:00,50,退款成功\n"
+        "E4,c2,2026-11-03 11:00,30,refunded\n"
+        "E5,c3,2026-11-04 09:00,20,已拒收\n",
+        encoding="utf-8",
+    )
+    imported = run_main(
+        "import", "orders", str(export), "--db", str(db), "--map", SHOP_MAP,
+        "--status-map", "已拒收=cancelled", env_home=tmp_path,
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    assert "5 rows, 5 accepted, 0 rejected; 5 new" in imported.stdout
+    assert "by status: placed 0, paid 1, cancelled 2, refunded 2" in imported.stdout
+    segmented = run_main("segment", "--db", str(db), "--as-of", "2026-11-10", env_home=tmp_path)
+    assert segmented.returncode == 0, segmented.stderr
+    assert member_scores(db, "c1") == (1, pytest.approx(72.05))
+    assert member_scores(db, "c2") == (0, 0.0)
+    assert member_scores(db, "c3") == (0, 0.0)
+    unknown = run_main(
+        "import", "orders", str(export), "--db", str(db), "--map", SHOP_MAP, env_home=tmp_path
+    )
+    assert unknown.returncode == 1
+    assert "shop.csv:6: E (status): 无法识别的订单状态 '已拒收'；可识别的状态" in unknown.stderr
+
+
+def test_a_repeated_order_id_refuses_the_import_unless_lines(tmp_path: Path) -> None:
+    db = tmp_path / "shop.db"
+    export = tmp_path / "orders.csv"
+    export.write_text(
+        "A,B,C,D,E\n"
+        "O1,m1,2026-11-01 10:00,72.05,paid\n"
+        "O2,m2,2026-11-01 11:00,10,paid\n"
+        "O1,m1,2026-11-01 10:00,999.99,paid\n",
+        encoding="utf-8",
+    )
+
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        return run_main(
+            "import", "orders", str(export), "--db", str(db), "--map", SHOP_MAP, *extra,
+            env_home=tmp_path,
+        )  # fmt: skip
+
+    refused = run()
+    assert refused.returncode == 1
+    assert "orders.csv:2: A (order_id): 'O1' 重复：第 2、4 行内容不同" in refused.stderr
+    assert "orders.csv:4: A (order_id): 'O1' 重复：第 2、4 行内容不同" in refused.stderr
+    assert "2 of 3 rows refused; nothing applied" in refused.stderr
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM orders").fetchone()[0] == 0
+    summed = run("--lines")
+    assert summed.returncode == 0, summed.stderr
+    assert "3 rows, 3 accepted, 0 rejected, 1 order lines added into their orders" in summed.stdout
+    with sqlite3.connect(db) as conn:
+        amounts = dict(conn.execute("SELECT order_id, amount FROM orders").fetchall())
+    assert amounts == {"O1": pytest.approx(1072.04), "O2": 10.0}
+    wrong_kind = run_main(
+        "import", "members", str(export), "--db", str(db), "--lines", env_home=tmp_path
+    )
+    assert wrong_kind.returncode == 2
+    assert "--lines and --status-map are for orders" in wrong_kind.stderr
+
+
+def test_import_help_lists_every_field_and_status(tmp_path: Path) -> None:
+    from console.domain.order_status import DEFAULT_VALUES
+    from console.store.imports.mapping import FIELDS
+
+    shown = run_main("import", "--help", env_home=tmp_path)
+    assert shown.returncode == 0
+    text = shown.stdout
+    for kind, names in FIELDS.items():
+        block = text.split(f"  {kind}:\n", 1)[1].split(":\n", 1)[0]
+        for name in names:
+            assert f"\n    {name}" in "\n" + block, (kind, name)
+    assert "    lat          latitude, with lon" in text  # members' location
+    assert "    status       the order's status" in text
+    for status, words in DEFAULT_VALUES.items():
+        assert f"  {status:<11}{words[0]}" in text
+    for word in ("已取消", "已退款", "交易关闭", "退款成功", "待付款", "unavailable", "closed"):
+        assert word in text
+    assert "--lines" in text
+    assert "--status-map" in text

@@ -73,7 +73,7 @@ def test_the_rejected_rows_file_has_no_formula(tmp_path: Path) -> None:
     finally:
         db.close()
     assert report.rejected == len(hostile), report.problems
-    with rejects.open(encoding="utf-8", newline="") as handle:
+    with rejects.open(encoding="utf-8-sig", newline="") as handle:
         back = list(csv.DictReader(handle))
     assert [r["name"] for r in back] == ["'" + name for name in hostile]
     # Text stays text, even when it reads as a number: the file is what was sent, quoted.

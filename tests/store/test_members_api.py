@@ -117,7 +117,9 @@ def test_a_run_waits_for_live_sessions_unless_forced(store: StoreProcess) -> Non
 def test_import_through_the_api(shared_store: StoreProcess) -> None:
     body = (DATA / "online_retail_sample.csv").read_bytes()
     with shared_store.client("operator") as client:
-        refused = client.post("/imports/orders", params={"map": RETAIL_MAP}, content=body)
+        refused = client.post(
+            "/imports/orders", params={"map": RETAIL_MAP, "lines": True}, content=body
+        )
         assert refused.status_code == 422
         assert refused.json()["problem_count"] == 4
         assert refused.json()["problems"][0] == {
@@ -128,7 +130,7 @@ def test_import_through_the_api(shared_store: StoreProcess) -> None:
         }
         applied = client.post(
             "/imports/orders",
-            params={"map": RETAIL_MAP, "skip_bad": True, "filename": "retail.csv"},
+            params={"map": RETAIL_MAP, "skip_bad": True, "lines": True, "filename": "retail.csv"},
             content=body,
         )
         assert applied.status_code == 200, applied.text
@@ -141,6 +143,48 @@ def test_import_through_the_api(shared_store: StoreProcess) -> None:
             ][0]["field"]
             == "map"
         )
+
+
+def test_import_orders_with_status_and_repeated_ids_through_the_api(
+    shared_store: StoreProcess,
+) -> None:
+    body = (
+        "A,B,C,D,E\n"
+        "api-o1,api-m1,2026-11-01 10:00,72.05,已完成\n"
+        "api-o2,api-m1,2026-11-02 10:00,30,已拒收\n"
+        "api-o3,api-m2,2026-11-02 10:00,15,退款成功\n"
+        "api-o1,api-m1,2026-11-01 10:00,999.99,已完成\n"
+    ).encode("gb18030")
+    params = {"map": "order_id=A,member_id=B,ts=C,amount=D,status=E", "filename": "shop.csv"}
+    with shared_store.client("operator") as client:
+        refused = client.post("/imports/orders", params=params, content=body)
+        assert refused.status_code == 422
+        problems = refused.json()["problems"]
+        assert [(p["line"], p["field"]) for p in problems] == [
+            (2, "A (order_id)"),
+            (3, "E (status)"),
+            (5, "A (order_id)"),
+        ]
+        assert problems[0]["reason"].startswith("'api-o1' 重复：第 2、5 行内容不同")
+        assert problems[1]["reason"].startswith("无法识别的订单状态 '已拒收'")
+        assert refused.json()["duplicates"] == 2
+        bad_words = client.post(
+            "/imports/orders", params={**params, "status_map": "已拒收=gone"}, content=body
+        )
+        assert bad_words.status_code == 422
+        assert bad_words.json()["problems"][0]["field"] == "status_map"
+        summed = client.post(
+            "/imports/orders",
+            params={**params, "lines": True, "status_map": "已拒收=cancelled"},
+            content=body,
+        )
+        assert summed.status_code == 200, summed.text
+        answer = summed.json()
+        assert (answer["rows"], answer["records"], answer["merged"]) == (4, 3, 1)
+        assert answer["by_status"] == {"placed": 0, "paid": 1, "cancelled": 1, "refunded": 1}
+        assert client.post(
+            "/imports/members", params={"lines": True}, content=b"member_id\nx\n"
+        ).json()["problems"][0] == {"field": "lines", "reason": "只用于导入订单（orders）"}
 
 
 def test_scheduled_work_runs_weekly_and_not_during_a_broadcast(tmp_path: Path) -> None:

@@ -213,13 +213,25 @@ def test_no_orders_outside_a_live_session(store: StoreProcess, shop: dict[str, A
 
 
 def test_nearest_pickup_point_for_a_member(store: StoreProcess, shop: dict[str, Any]) -> None:
-    member = shop["members"]["S3"][0]
+    member, nowhere = shop["members"]["S3"][:2]
     with sqlite3.connect(store.db_path) as conn:
         conn.execute("UPDATE members SET lat = 30.236, lon = 120.243 WHERE id = ?", [member])
+        conn.execute("UPDATE members SET lat = NULL, lon = NULL WHERE id = ?", [nowhere])
     with store.client("ingest") as client:
         nearest = client.get("/pickup-points/nearest", params={"member_id": member}).json()
+        unknown = client.get("/pickup-points/nearest", params={"member_id": "m-nobody"})
+        no_location = client.get("/pickup-points/nearest", params={"member_id": nowhere})
     assert (nearest["id"], nearest["leader"]) == ("pt-binjiang", "李团长")
     assert nearest["km"] == pytest.approx(haversine_km(30.236, 120.243, 30.2084, 120.212), abs=1e-3)
+    # An unknown member and a member without a location are different answers.
+    assert unknown.status_code == 404
+    assert unknown.json()["problems"] == [
+        {"field": "member_id", "reason": "没有这位会员：'m-nobody'"}
+    ]
+    assert no_location.status_code == 409
+    problem = no_location.json()["problems"][0]
+    assert problem["field"] == "lat"
+    assert problem["reason"].startswith(f"该会员没有位置：会员 {nowhere!r} 没有 lat、lon")
 
 
 def test_locations_are_assigned_to_their_nearest_points_in_bulk(
@@ -251,3 +263,29 @@ def referral_code(store: StoreProcess, sid: str, member: str) -> str:
     assert first.status_code == 200, first.text
     assert again.json() == first.json()  # one code per member and session
     return str(first.json()["code"])
+
+
+def test_a_cancelled_or_refunded_imported_order_leaves_its_buyer_a_new_customer(
+    store: StoreProcess, shop: dict[str, Any]
+) -> None:
+    with sqlite3.connect(store.db_path) as conn:
+        never = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM members WHERE opted_out = 0 AND id NOT IN "
+                "(SELECT member_id FROM orders) ORDER BY id LIMIT 3"
+            )
+        ]
+        conn.executemany(
+            "INSERT INTO orders (order_id, member_id, ts, amount, status, imported_at) "
+            "VALUES (?, ?, 1.7e9, 99, ?, 1.7e9)",
+            [
+                (f"imp-{m}", m, status)
+                for m, status in zip(never, ("cancelled", "refunded", "paid"), strict=True)
+            ],
+        )
+    with store.client("ingest") as client:
+        answers = [
+            client.post(f"/sessions/{shop['sid']}/orders", json=order(m)).json() for m in never
+        ]
+    assert [a["new_customer"] for a in answers] == [True, True, False]

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from console.domain.chains import ChainStatus
+from console.domain.order_status import ImportedStatus
 from console.domain.orders import OrderStatus
 
 CONSOLE = Path(__file__).resolve().parents[2] / "console"
@@ -16,8 +17,9 @@ ENUM_HOMES = {
     CONSOLE / "domain" / "chains.py",
     CONSOLE / "domain" / "orders.py",
     CONSOLE / "domain" / "events.py",
+    CONSOLE / "domain" / "order_status.py",  # also the words exports use (closed, paid)
 }
-STATUSES = {s.value for s in (*ChainStatus, *OrderStatus)}
+STATUSES = {s.value for s in (*ChainStatus, *OrderStatus, *ImportedStatus)}
 # A status as a whole string, or quoted inside SQL text ('placed').
 QUOTED = re.compile("'(" + "|".join(sorted(STATUSES)) + ")'")
 

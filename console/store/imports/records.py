@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from console.domain.order_status import WITHOUT_STATUS, UnknownStatus, status_of
 from console.store.imports.mapping import ImportOptions
 from console.store.models import MAX_PRICE_YUAN, MAX_STOCK
 
@@ -29,6 +30,25 @@ SOCIAL_KINDS = {
 _TRUE = {"1", "true", "yes", "y", "是", "t"}
 _FALSE = {"0", "false", "no", "n", "否", "f", ""}
 _FLOAT_ID = re.compile(r"^(\d+)\.0+$")  # 17850.0 from a spreadsheet round trip -> 17850
+
+
+RECORD_FIELDS: dict[str, tuple[str, ...]] = {
+    # What each position of a kind's record holds (named when two rows of one id differ).
+    "members": ("member_id", "name", "phone", "opted_out", "tags", "city", "lat", "lon"),
+    "orders": (
+        "order_id",
+        "member_id",
+        "ts",
+        "amount",
+        "items",
+        "channel",
+        "referrer",
+        "status",
+    ),
+    "social": ("action_id", "member_id", "kind", "ts"),
+    "products": ("product_id", "name", "base_price", "stock", "emoji", "category"),
+    "points": ("point_id", "name", "leader", "lat", "lon", "address"),
+}
 
 
 class Refused(ValueError):
@@ -117,10 +137,13 @@ def _coordinates(lat: float | None, lon: float | None) -> tuple[float | None, fl
 
 
 def order_line(fields: Fields, parse: Callable[[object], float]) -> tuple[Any, ...]:
-    """(order_id, member_id, ts, amount, items, channel, referrer) for one order or line.
+    """(order_id, member_id, ts, amount, items, channel, referrer, status) for one order or
+    line.
 
     ``amount`` is taken as given, or derived as quantity x unit price. A negative amount
     (a return, or a cancellation such as an Online Retail "C" invoice) is kept negative.
+    ``status`` is read by ``console.domain.order_status`` (with the mapping's own words); a
+    file without a status column lists orders that happened (``WITHOUT_STATUS``).
     """
     amount = fields.number("amount", required=False)
     if amount is None:
@@ -137,7 +160,21 @@ def order_line(fields: Fields, parse: Callable[[object], float]) -> tuple[Any, .
         fields.text("items", limit=100),
         fields.text("channel", limit=32),
         fields.text("referrer", limit=64),
+        _status(fields),
     )
+
+
+def _status(fields: Fields) -> str:
+    """The status's plain text (sqlite3 binds a str subclass through its slow adapter path)."""
+    value = fields.raw("status")
+    if value is None:  # no such column (or key): refused only if the mapping names one
+        if "status" in fields.options.mapping:
+            raise Refused("status", "必填")
+        return WITHOUT_STATUS.value
+    try:
+        return status_of(str(value), fields.options.status_map).value
+    except UnknownStatus as exc:
+        raise Refused("status", str(exc)) from None
 
 
 def social_record(fields: Fields, parse: Callable[[object], float]) -> tuple[Any, ...]:

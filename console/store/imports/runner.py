@@ -12,12 +12,15 @@ from typing import Any
 import orjson
 import sqlite_utils
 
+from console.domain.order_status import status_counts
 from console.domain.privacy import mask_name
 from console.domain.text import spreadsheet_row
 from console.store.imports.dates import TimestampParser
-from console.store.imports.mapping import ImportOptions
+from console.store.imports.duplicates import LINES_HINT, add_order_lines, one_per_id
+from console.store.imports.mapping import ImportOptions, required_groups
 from console.store.imports.readers import ReadError, RowReader
 from console.store.imports.records import (
+    RECORD_FIELDS,
     Fields,
     Refused,
     member_record,
@@ -32,15 +35,9 @@ KINDS = ("members", "orders", "social", "products", "points")
 PROBLEMS_SHOWN = 20
 PROGRESS_EVERY_ROWS = 20_000
 ProgressCallback = Callable[[int, float], None]
-
-_REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
-    # Each inner tuple: alternatives, one of which must be a column of the file.
-    "members": (("member_id",),),
-    "orders": (("member_id",), ("order_id",), ("ts",), ("amount", "quantity")),
-    "social": (("member_id",), ("kind",), ("ts",)),
-    "products": (("product_id",), ("name",), ("base_price",), ("stock",)),
-    "points": (("point_id",), ("name",), ("lat",), ("lon",)),
-}
+REJECTS_ENCODING = "utf-8-sig"
+"""With a BOM, whatever the input's encoding: Chinese Excel then reads the file as UTF-8
+(without one it guesses GB18030 and garbles every Chinese cell)."""
 
 
 class ImportError_(ValueError):  # noqa: N801 - not the builtin ImportError
@@ -74,6 +71,10 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     members_created: int = 0
+    records: int = 0  # distinct records (orders, members, ...) after repeated ids are dealt with
+    duplicates: int = 0  # rows refused because an earlier or a differing row has their id
+    merged: int = 0  # rows added into another: order lines (--lines), the same share again
+    by_status: dict[str, int] | None = None  # orders: records per status
     rejects_file: str | None = None
     seconds: float = 0.0
 
@@ -89,6 +90,10 @@ class ImportReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "members_created": self.members_created,
+            "records": self.records,
+            "duplicates": self.duplicates,
+            "merged": self.merged,
+            "by_status": self.by_status,
             "rejects_file": self.rejects_file,
             "seconds": round(self.seconds, 3),
             "problems": [
@@ -109,6 +114,7 @@ class _Checked:
     good: list[tuple[int, tuple[Any, ...]]]
     bad: list[tuple[int, dict[str, Any] | None, FileProblem]]
     columns: list[str]
+    refused_later: set[int]  # lines refused after reading (repeated ids): read again for rejects
 
 
 def import_file(
@@ -134,9 +140,11 @@ def import_file(
         raise ImportError_(str(exc).replace(str(path), name)) from exc
     report = ImportReport(kind=kind, file=name)
     report.rows = len(checked.good) + len(checked.bad)
-    records = [record for _, record in checked.good]
+    records = _one_per_id(kind, checked, options, name, report)
+    report.records = len(records)
     if kind == "orders":
-        records = _merge_order_lines(checked, name)
+        report.by_status = status_counts([record[-1] for record in records])
+    checked.bad.sort(key=lambda item: item[0])
     report.problems = [problem for _, _, problem in checked.bad]
     report.rejected = len(checked.bad)
     report.accepted = report.rows - report.rejected
@@ -147,6 +155,8 @@ def import_file(
     report.applied = True
     if checked.bad:
         target = options.rejects_path or path.with_name(path.name + ".rejected.csv")
+        if checked.refused_later:
+            _read_refused_again(reader, checked)
         _write_rejects(target, checked)
         report.rejects_file = str(target)
     report.seconds = time.perf_counter() - started
@@ -173,11 +183,11 @@ def _check(
         "products": product_record,
         "points": point_record,
     }[kind]
-    checked = _Checked([], [], [])
+    checked = _Checked([], [], [], set())
     headers_checked = False
     for count, row in enumerate(reader, start=1):
         if not headers_checked:
-            _check_columns(kind, reader.columns, options, name)
+            _check_columns(kind, reader, options, name)
             headers_checked = True
         if row.values is None:
             checked.bad.append((row.line, None, FileProblem(name, row.line, "", row.error)))
@@ -185,25 +195,33 @@ def _check(
             try:
                 checked.good.append((row.line, build(Fields(row.values, options))))
             except Refused as refused:
-                column = options.column(refused.field)
-                label = column if column == refused.field else f"{column} ({refused.field})"
-                problem = FileProblem(name, row.line, label, str(refused))
+                problem = FileProblem(name, row.line, _label(options, refused.field), str(refused))
                 checked.bad.append((row.line, row.values, problem))
         if progress is not None and count % PROGRESS_EVERY_ROWS == 0:
             progress(count, reader.progress)
     if not headers_checked and reader.format == "csv":
-        _check_columns(kind, reader.columns, options, name)
+        _check_columns(kind, reader, options, name)
     checked.columns = reader.columns
     if progress is not None:
         progress(len(checked.good) + len(checked.bad), 1.0)
     return checked
 
 
-def _check_columns(kind: str, columns: list[str], options: ImportOptions, name: str) -> None:
-    """Fail at once when a needed column is missing (likely a wrong or missing --map)."""
+def _check_columns(kind: str, reader: RowReader, options: ImportOptions, name: str) -> None:
+    """Fail at once when a needed column is missing (likely a wrong or missing --map), or,
+    in a CSV file (its header names every column), a column that --map names: a mistyped
+    status column would otherwise make every cancelled order count as paid."""
+    columns = reader.columns
     if not columns:
         return
-    for alternatives in _REQUIRED[kind]:
+    if reader.format == "csv":
+        for ours, theirs in options.mapping.items():
+            if theirs not in columns:
+                raise ImportError_(
+                    f"{name}：没有 {theirs!r} 列（--map {ours}={theirs}）；文件的列有："
+                    f"{', '.join(columns[:20])}"
+                )
+    for alternatives in required_groups(kind):
         if not any(options.column(field) in columns for field in alternatives):
             wanted = " 或 ".join(repr(options.column(f)) for f in alternatives)
             raise ImportError_(
@@ -212,27 +230,38 @@ def _check_columns(kind: str, columns: list[str], options: ImportOptions, name: 
             )
 
 
-def _merge_order_lines(checked: _Checked, name: str) -> list[tuple[Any, ...]]:
-    """Lines of one order (the same order id) become one order: amounts add up."""
-    orders: dict[str, list[Any]] = {}
-    kept: list[tuple[int, tuple[Any, ...]]] = []
-    for line, (order_id, member, ts, amount, items, channel, referrer) in checked.good:
-        existing = orders.get(order_id)
-        if existing is None:
-            orders[order_id] = [member, ts, amount, [items] if items else [], channel, referrer]
-            kept.append((line, (order_id,)))
-        elif existing[0] != member:
-            reason = f"order {order_id} already belongs to member {existing[0]}"
-            checked.bad.append((line, None, FileProblem(name, line, "member_id", reason)))
-        else:
-            existing[1] = min(existing[1], ts)
-            existing[2] = round(existing[2] + amount, 2)
-            if items and items not in existing[3]:
-                existing[3].append(items)
-    checked.good = kept
-    return [
-        (order_id, member, ts, amount, ";".join(items)[:500], channel, referrer)
-        for order_id, (member, ts, amount, items, channel, referrer) in orders.items()
+def _label(options: ImportOptions, field: str) -> str:
+    column = options.column(field)
+    return column if column == field else f"{column} ({field})"
+
+
+def _one_per_id(
+    kind: str, checked: _Checked, options: ImportOptions, name: str, report: ImportReport
+) -> list[tuple[Any, ...]]:
+    """One record per id (see ``duplicates``); rows refused for it join ``checked.bad``."""
+    names = RECORD_FIELDS[kind]
+    if kind == "orders" and options.lines:
+        folded = add_order_lines(checked.good, names)
+    else:
+        hint = LINES_HINT if kind == "orders" else ""
+        folded = one_per_id(checked.good, names, hint, same_is_one=kind == "social")
+        report.duplicates = len(folded.refused)
+    report.merged = folded.merged
+    for refusal in folded.refused:
+        problem = FileProblem(name, refusal.line, _label(options, refusal.field), refusal.reason)
+        checked.bad.append((refusal.line, None, problem))
+        checked.refused_later.add(refusal.line)
+    checked.good = folded.good
+    return [record for _, record in folded.good]
+
+
+def _read_refused_again(reader: RowReader, checked: _Checked) -> None:
+    """The rows refused for a repeated id, as they were (kept out of memory until needed)."""
+    wanted = checked.refused_later
+    values = {row.line: row.values for row in reader if row.line in wanted}
+    checked.bad = [
+        (line, values.get(line) if line in wanted else original, problem)
+        for line, original, problem in checked.bad
     ]
 
 
@@ -316,15 +345,17 @@ WHERE (members.name, members.phone, members.opted_out, members.tags, members.cit
 """
 _STUB_MEMBER = "INSERT OR IGNORE INTO members (id, name, nick, updated_at) VALUES (?, '', '', ?)"
 _UPSERT_ORDER = """
-INSERT INTO orders (order_id, member_id, ts, amount, items, channel, referrer, imported_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO orders (order_id, member_id, ts, amount, items, channel, referrer, status,
+                    imported_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (order_id) DO UPDATE SET
     member_id = excluded.member_id, ts = excluded.ts, amount = excluded.amount,
     items = excluded.items, channel = excluded.channel, referrer = excluded.referrer,
-    imported_at = excluded.imported_at
-WHERE (orders.member_id, orders.ts, orders.amount, orders.items, orders.channel, orders.referrer)
+    status = excluded.status, imported_at = excluded.imported_at
+WHERE (orders.member_id, orders.ts, orders.amount, orders.items, orders.channel, orders.referrer,
+       orders.status)
       IS NOT (excluded.member_id, excluded.ts, excluded.amount, excluded.items,
-              excluded.channel, excluded.referrer)
+              excluded.channel, excluded.referrer, excluded.status)
 """
 _INSERT_SOCIAL = """
 INSERT OR IGNORE INTO social_actions (action_id, member_id, kind, ts, imported_at)
@@ -336,7 +367,7 @@ def _write_rejects(target: Path, checked: _Checked) -> None:
     """The refused rows as they were, with line number, column and reason in front; text
     a spreadsheet would run as a formula starts with ``'`` (``spreadsheet_safe``)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("w", encoding="utf-8", newline="") as handle:
+    with target.open("w", encoding=REJECTS_ENCODING, newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(spreadsheet_row(["line", "column", "reason", *checked.columns]))
         for line, values, problem in sorted(checked.bad, key=lambda item: item[0]):
