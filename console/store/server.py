@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 
 from console.store.app import create_app
+from console.store.stream import QuietAbandonedStreams
 
 READY_PREFIX = "store listening on "
 log = logging.getLogger(__name__)
@@ -31,6 +33,22 @@ def watch_parent(poll_s: float = 0.5) -> None:
                 return
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+class StoreServer(uvicorn.Server):
+    """uvicorn's server, ending the open SSE streams as shutdown begins: uvicorn waits for
+    open responses, and a stream never finishes by itself (it would be cancelled after the
+    graceful timeout, with a traceback each)."""
+
+    def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
+        super().__init__(config)
+        self.app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        store = getattr(self.app.state, "store", None)
+        if store is not None:
+            store.broadcaster.end_all()
+        await super().shutdown(sockets)
 
 
 def serve(db_path: Path, host: str = "127.0.0.1", port: int = 8765) -> None:
@@ -62,6 +80,7 @@ def serve(db_path: Path, host: str = "127.0.0.1", port: int = 8765) -> None:
         timeout_graceful_shutdown=2,
         lifespan="on",
     )
-    server = uvicorn.Server(config)
+    logging.getLogger("uvicorn.error").addFilter(QuietAbandonedStreams())
+    server = StoreServer(config, app)
     server.run(sockets=[sock])
     sys.stdout.flush()
