@@ -299,9 +299,14 @@ class Broadcaster:
     def after_write(self, db: Any) -> None:
         """Hand what the last write appended to the streams of its session (called on the
         writer thread after every write; reads only sessions someone is streaming)."""
-        loop = self._loop
-        if loop is None:
+        if self._loop is None:
             return
+        try:
+            self._hand_out(self._loop, db)
+        except Exception:  # the write itself succeeded; the streams get it with the next
+            log.exception("handing new events to the streams failed")
+
+    def _hand_out(self, loop: asyncio.AbstractEventLoop, db: Any) -> None:
         with self._lock:
             watched = [(channel, channel.tail) for channel in self._channels.values()]
         for channel, tail in watched:
