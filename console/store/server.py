@@ -18,6 +18,7 @@ from console.store.app import create_app
 from console.store.stream import QuietAbandonedStreams
 
 READY_PREFIX = "store listening on "
+SEND_BUFFER_BYTES = 256 * 1024
 log = logging.getLogger(__name__)
 
 
@@ -61,6 +62,10 @@ def serve(db_path: Path, host: str = "127.0.0.1", port: int = 8765) -> None:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted sockets inherit this: a console that stops reading its stream may hold this
+    # much in the kernel (autotuned, it would be megabytes each) before the stream's own
+    # bounded queue fills and cuts it off (console.store.stream).
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
     sock.bind((host, port))
     sock.listen(2048)  # listen before announcing, so no early client is refused
     bound_host, bound_port = sock.getsockname()[:2]
