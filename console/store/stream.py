@@ -164,14 +164,18 @@ class Subscriber:
     def end(self, reason: str | None = None, grace_s: float = CUT_OFF_GRACE_S) -> None:
         """End the stream (with ``reason`` said to the client); one that cannot even write
         its last words within ``grace_s`` is abandoned (its connection is closed)."""
-        if self.ended:
+        loop = asyncio.get_running_loop()
+        if self.ended:  # already ending: only ever hurried (the store shutting down)
+            if self._abandon is not None and loop.time() + grace_s < self._abandon.when():
+                self._abandon.cancel()
+                self._abandon = loop.call_later(grace_s, self._give_up)
             return
         self.ended = True
         self.reason = reason
         self._clear()
         self.wake()
         if self.task is not None:
-            self._abandon = asyncio.get_running_loop().call_later(grace_s, self._give_up)
+            self._abandon = loop.call_later(grace_s, self._give_up)
 
     def _give_up(self) -> None:
         if self.task is not None and not self.task.done():
