@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -23,7 +21,7 @@ from console.domain.decisions import Refused
 from console.domain.events import Problem
 from console.domain.session_clock import SessionClock
 from console.domain.sessions import SessionStatus
-from console.store import auth, rehearsal, repository, sessions, stats
+from console.store import auth, rehearsal, repository, sessions, stats, stream
 from console.store.auth import GRANTS, Caller, Permission
 from console.store.context import StoreContext
 from console.store.deps import Context, SessionId, authenticated, json_response, require
@@ -47,10 +45,8 @@ from console.store.validation import BatchError, batch_json_schema, parse_batch,
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # import files
 MAX_PAGE = 5_000
-STREAM_CHUNK = 1_000
-STREAM_IDLE_RECHECK_S = 1.0
-STREAM_HEARTBEAT_S = 5.0
-STREAM_TOKEN_RECHECK_S = 1.0  # a revoked token's stream ends within about this (contract: 5 s)
+STREAM_HEARTBEAT_S = stream.HEARTBEAT_S
+STREAM_TOKEN_RECHECK_S = stream.TOKEN_RECHECK_S
 
 ReadyCallback = Callable[[], Awaitable[None] | None]
 
@@ -214,39 +210,31 @@ def _resume_point(
 
 @router.get(
     "/sessions/{sid}/stream",
-    response_class=EventSourceResponse,
     dependencies=[Depends(require(Permission.READ))],
+    response_class=Response,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}},
 )
 async def stream_events(
     sid: SessionId,
     ctx: Context,
     seq: Annotated[int, Depends(_resume_point)],
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> AsyncIterator[ServerSentEvent]:
+) -> Response:
     """The log as server-sent events whose ids are ``seq``; resumes after Last-Event-ID.
 
     An idle stream carries a comment every ``STREAM_HEARTBEAT_S``, so a console can tell a
     quiet room from a dead link (its read timeout is a few heartbeats). The caller's token
     is checked again every ``STREAM_TOKEN_RECHECK_S``: a revoked token's stream ends (its
-    reconnect then gets 401)."""
+    reconnect then gets 401). A reader too far behind is cut off with ``event: error``
+    (see ``console.store.stream``)."""
     token = (authorization or "").partition(" ")[2].strip()
-    sent_at = checked_at = time.monotonic()
-    while True:
-        if time.monotonic() - checked_at >= STREAM_TOKEN_RECHECK_S:
-            if ctx.read_inline(auth.caller_of, token) is None:
-                return
-            checked_at = time.monotonic()
-        rows = await ctx.read(repository.read_events_json, sid, seq, STREAM_CHUNK)
-        for row_seq, payload in rows:
-            yield ServerSentEvent(raw_data=payload, id=str(row_seq))
-            seq = row_seq
-        if rows:
-            sent_at = time.monotonic()
-        elif time.monotonic() - sent_at >= STREAM_HEARTBEAT_S:
-            yield ServerSentEvent(comment="alive")
-            sent_at = time.monotonic()
-        if len(rows) < STREAM_CHUNK:
-            await ctx.notifier.wait_beyond(sid, seq, STREAM_IDLE_RECHECK_S)
+    # Subscribe before the first catch-up read: nothing appended in between is missed.
+    subscriber = ctx.broadcaster.subscribe(sid, ctx.read_inline(repository.last_seq, sid), token)
+
+    def read(after: int) -> Awaitable[list[tuple[int, bytes]]]:
+        return ctx.read(stream.read_frames, sid, after, stream.CHUNK_EVENTS)
+
+    return stream.LogStream(ctx.broadcaster, read, subscriber, seq)
 
 
 @router.get("/sessions/{sid}/stats", dependencies=[Depends(require(Permission.READ))])
@@ -278,6 +266,7 @@ def create_app(
         scheduler = asyncio.ensure_future(run_schedule(ctx)) if schedule else None
         deadlines = asyncio.ensure_future(run_chain_deadlines(ctx))
         indexing = asyncio.ensure_future(follow_logs(ctx))
+        ctx.broadcaster.start(lambda token: ctx.read_inline(auth.caller_of, token) is not None)
         if on_ready is not None:
             result = on_ready()
             if result is not None:
@@ -285,6 +274,7 @@ def create_app(
         try:
             yield
         finally:
+            ctx.broadcaster.stop()
             for task in (scheduler, deadlines, indexing):
                 if task is not None:
                     task.cancel()

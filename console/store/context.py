@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from console.store.notifier import LogNotifier
 from console.store.replay_index import ReplayIndexes
 from console.store.schema import connect, open_store
+from console.store.stream import Broadcaster
 
 T = TypeVar("T")
 
@@ -34,6 +35,8 @@ class StoreContext:
         """The store's wall clock: every decision gets its "now" from here (tests pass theirs)."""
         open_store(db_path).close()
         self.notifier = LogNotifier()
+        self.broadcaster = Broadcaster()
+        """The open SSE streams: whatever a write appends goes out to them from here."""
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
         self._writer_db: sqlite_utils.Database | None = None
         self._readers = threading.local()
@@ -52,7 +55,12 @@ class StoreContext:
     def _call_writer(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         if self._writer_db is None:
             self._writer_db = connect(self.db_path)
-        return fn(self._writer_db, *args)
+        try:
+            return fn(self._writer_db, *args)
+        finally:
+            # Every append goes through here, whichever route made it: committed events
+            # reach the open streams without any of them reading the database.
+            self.broadcaster.after_write(self._writer_db)
 
     def read_inline(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(db, *args)`` right here, on the event loop thread.

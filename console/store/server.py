@@ -12,10 +12,13 @@ import time
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 
 from console.store.app import create_app
+from console.store.stream import QuietAbandonedStreams
 
 READY_PREFIX = "store listening on "
+SEND_BUFFER_BYTES = 256 * 1024
 log = logging.getLogger(__name__)
 
 
@@ -33,6 +36,22 @@ def watch_parent(poll_s: float = 0.5) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+class StoreServer(uvicorn.Server):
+    """uvicorn's server, ending the open SSE streams as shutdown begins: uvicorn waits for
+    open responses, and a stream never finishes by itself (it would be cancelled after the
+    graceful timeout, with a traceback each)."""
+
+    def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
+        super().__init__(config)
+        self.app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        store = getattr(self.app.state, "store", None)
+        if store is not None:
+            store.broadcaster.end_all()
+        await super().shutdown(sockets)
+
+
 def serve(db_path: Path, host: str = "127.0.0.1", port: int = 8765) -> None:
     """Serve until SIGINT/SIGTERM. Prints ``store listening on URL`` once ready.
 
@@ -43,6 +62,10 @@ def serve(db_path: Path, host: str = "127.0.0.1", port: int = 8765) -> None:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted sockets inherit this: a console that stops reading its stream may hold this
+    # much in the kernel (autotuned, it would be megabytes each) before the stream's own
+    # bounded queue fills and cuts it off (console.store.stream).
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
     sock.bind((host, port))
     sock.listen(2048)  # listen before announcing, so no early client is refused
     bound_host, bound_port = sock.getsockname()[:2]
@@ -62,6 +85,7 @@ def serve(db_path: Path, host: str = "127.0.0.1", port: int = 8765) -> None:
         timeout_graceful_shutdown=2,
         lifespan="on",
     )
-    server = uvicorn.Server(config)
+    logging.getLogger("uvicorn.error").addFilter(QuietAbandonedStreams())
+    server = StoreServer(config, app)
     server.run(sockets=[sock])
     sys.stdout.flush()

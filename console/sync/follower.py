@@ -131,6 +131,8 @@ class LogFollower:
     async def _follow(self) -> None:
         async with self.client.stream(self.session_id, self.seq) as source:
             async for message in source.aiter_sse():
+                if message.event == "error":  # the store ended the stream, saying why
+                    raise _LinkLost(message.data)
                 if not message.data:
                     continue
                 self._deliver([Event.from_dict(orjson.loads(message.data))])

@@ -45,6 +45,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "console": ([], ["--rate", "200", "--seconds", "3"]),
     "replay": ([], ["--events", "5000", "--jumps", "5"]),
     "segmentation": ([], ["--members", "3000", "--orders", "30000"]),
+    "fanout": ([], ["--clients", "20", "--seconds", "2", "--stuck", "0"]),
 }
 
 
