@@ -35,6 +35,14 @@ class EventType(StrEnum):
     NOTICE_POSTED = "notice_posted"  # a notice on the host's screen (公告)
     SHOUTOUT_ACKNOWLEDGED = "shoutout_acknowledged"  # called out: off the board
     SHOUTOUT_PINNED = "shoutout_pinned"  # pinned to (or unpinned from) the top of the board
+    # Issue 16, MINIMAL entries so the adapters' tests run against a real store; the
+    # platform branch (wt-platform16) owns these types and its versions win on merge.
+    FOLLOW = "follow"
+    ROOM_STATS = "room_stats"
+    PLATFORM_ORDER = "platform_order"
+    LIVE_STARTED = "live_started"
+    LIVE_ENDED = "live_ended"
+    ADAPTER_STATUS = "adapter_status"
 
 
 PLATFORM_EVENT_TYPES: frozenset[EventType] = frozenset(
@@ -44,6 +52,13 @@ PLATFORM_EVENT_TYPES: frozenset[EventType] = frozenset(
         EventType.COMMENT,
         EventType.LIKE,
         EventType.SHARE,
+        # Issue 16, minimal (wt-platform16's versions win):
+        EventType.FOLLOW,
+        EventType.ROOM_STATS,
+        EventType.PLATFORM_ORDER,
+        EventType.LIVE_STARTED,
+        EventType.LIVE_ENDED,
+        EventType.ADAPTER_STATUS,
     }
 )
 """Types a platform webhook or the simulator may send through the ingest endpoint."""
@@ -81,6 +96,14 @@ EVENT_RULES: Mapping[EventType, EventRule] = {
     EventType.COMMENT: EventRule(True, {"text": DataField(str, required=True, max_length=500)}),
     EventType.LIKE: EventRule(True, {"count": DataField(int, minimum=1, maximum=10_000)}),
     EventType.SHARE: EventRule(True, {"channel": DataField(str, max_length=32)}),
+    # Issue 16, minimal (wt-platform16's versions win): platform events whose viewer is not
+    # a known member carry ``data.platform_user`` and a null member_id.
+    EventType.FOLLOW: EventRule(False),
+    EventType.ROOM_STATS: EventRule(False),
+    EventType.PLATFORM_ORDER: EventRule(False),
+    EventType.LIVE_STARTED: EventRule(False),
+    EventType.LIVE_ENDED: EventRule(False),
+    EventType.ADAPTER_STATUS: EventRule(False),
 }
 
 

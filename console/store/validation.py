@@ -72,7 +72,9 @@ def _event_type(event_type: EventType, rule: EventRule) -> Any:
             "id": _annotated[str, Field(min_length=1, max_length=MAX_EVENT_ID_LENGTH, strict=True)],
             "type": _literal[event_type.value],
             "ts": _annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)],
-            "member_id": member if rule.requires_member else _not_required[member | None],
+            # Issue 16, minimal (wt-platform16's version wins): a platform viewer who is not
+            # a member yet comes with data.platform_user instead (checked in _data_problems).
+            "member_id": _not_required[member | None],
             "data": data if rule.required_fields else _not_required[data | None],
         },
     )
@@ -115,6 +117,12 @@ def _data_problems(events: list[dict[str, Any]]) -> list[Problem]:
     problems = []
     for index, event in enumerate(events):
         data = event.get("data")
+        if (
+            EVENT_RULES[EventType(event["type"])].requires_member
+            and not event.get("member_id")
+            and not (data or {}).get("platform_user")
+        ):
+            problems.append(Problem(f"events[{index}].member_id", "必填"))
         if not data:
             continue
         found = json_value_problem(data)
