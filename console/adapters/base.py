@@ -26,7 +26,12 @@ class RawMessage:
 
     def to_line(self) -> bytes:
         return orjson.dumps(
-            {"recv_ts": self.recv_ts, "source": self.source, "kind": self.kind, "payload": self.payload}
+            {
+                "recv_ts": self.recv_ts,
+                "source": self.source,
+                "kind": self.kind,
+                "payload": self.payload,
+            }
         )
 
     @classmethod

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 from pathlib import Path
 from typing import Any
 
@@ -54,19 +53,14 @@ def add_commands(commands: Any) -> None:
     tiktok.add_argument("--user", required=True, help="the creator's @unique_id")
     tiktok.add_argument("--capture", type=Path, metavar="FILE", help="append raw messages here")
 
-    shop = kinds.add_parser("wechat-shop", help="receive 微信小店 order pushes (HTTPS behind a proxy)")
+    shop = kinds.add_parser(
+        "wechat-shop", help="receive 微信小店 order pushes (HTTPS behind a proxy)"
+    )
     _store_options(shop)
     shop.add_argument("--host", default="127.0.0.1")
     shop.add_argument("--port", type=int, default=8780)
     shop.add_argument("--capture", type=Path, metavar="FILE", help="append raw messages here")
     shop.add_argument("--api", default="https://api.weixin.qq.com", help="the shop API's base URL")
-
-    wecom = kinds.add_parser("wecom", help="fetch 企业微信直播 watch statistics after a session")
-    _store_options(wecom)
-    wecom.add_argument("--living-id", required=True)
-    wecom.add_argument("--api", default="https://qyapi.weixin.qq.com", help="the API's base URL")
-    wecom.add_argument("--cursor", type=Path, metavar="FILE", help="resume point (next_key)")
-    wecom.add_argument("--capture", type=Path, metavar="FILE", help="append raw pages here")
 
 
 def _store_options(parser: argparse.ArgumentParser) -> None:
@@ -114,7 +108,7 @@ async def ingest_file(args: argparse.Namespace) -> ReplayResult:
 async def _run_adapter(args: argparse.Namespace) -> int:
     client = StoreClient(args.store, args.token)
     capture = CaptureWriter(args.capture) if args.capture else None
-    source = {"tiktok": "tiktok", "wechat-shop": "wechat_shop", "wecom": "wecom"}[args.adapter]
+    source = {"tiktok": "tiktok", "wechat-shop": "wechat_shop"}[args.adapter]
     sink = StoreSink(client, args.session, source)
     try:
         if args.adapter == "tiktok":
@@ -125,23 +119,8 @@ async def _run_adapter(args: argparse.Namespace) -> int:
             from console.adapters.wechat_shop import serve_receiver
 
             await serve_receiver(sink, args.host, args.port, args.api, capture=capture)
-        else:
-            from console.adapters.wecom import WeComApi, fetch_watch_stat
-
-            api = WeComApi(args.api, _env("WECOM_CORP_ID"), _env("WECOM_LIVING_SECRET"))
-            try:
-                await fetch_watch_stat(api, sink, args.living_id, args.cursor, capture=capture)
-            finally:
-                await api.aclose()
     finally:
         if capture is not None:
             capture.close()
         await client.aclose()
     return 0
-
-
-def _env(name: str) -> str:
-    value = os.environ.get(name, "")
-    if not value:
-        raise CommandError(f"set {name} in the environment (never on the command line)")
-    return value

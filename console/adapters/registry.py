@@ -6,7 +6,7 @@ from pathlib import Path
 
 from console.adapters.base import Mapper
 
-BUILT_IN = ("tiktok", "wechat_shop", "wecom")
+BUILT_IN = ("tiktok", "wechat_shop")
 
 
 class UnknownSource(Exception):
@@ -24,10 +24,6 @@ def mapper_for(source: str, mappings_dir: Path | None = None) -> Mapper:
         from console.adapters.wechat_shop import WeChatShopMapper
 
         return WeChatShopMapper()
-    if source == "wecom":
-        from console.adapters.wecom import WeComMapper
-
-        return WeComMapper()
     from console.adapters.webhook import WebhookMapper, load_mapping
 
     if mappings_dir is not None:

@@ -19,7 +19,7 @@ import httpx
 
 from console.adapters.base import event_id, store_event
 from console.sync.client import StoreClient, StoreError
-from console.sync.retry import RETRY_TRANSIENT, STORE_BACKOFF, Backoff, describe
+from console.sync.retry import RETRY_TRANSIENT, STORE_BACKOFF, Backoff, describe, failure
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 500
@@ -84,7 +84,7 @@ class StoreSink:
             before_sleep=lambda state: log.info(
                 "%s: store not reached (%s), trying again",
                 self.source,
-                describe(state.outcome.exception()) if state.outcome else "?",
+                describe(failure(state)),
             ),
         )
         try:

@@ -108,7 +108,11 @@ def map_event(event: ProtoEvent, recv_ts: float) -> list[dict[str, Any]]:
     if isinstance(event, SocialEvent):
         return [_social(event, eid, ts, user)]
     if isinstance(event, RoomUserSeqEvent):
-        data = {"platform": PLATFORM, "online": int(event.total), "total_viewers": int(event.total_user)}
+        data = {
+            "platform": PLATFORM,
+            "online": int(event.total),
+            "total_viewers": int(event.total_user),
+        }
         return [store_event(eid, "room_stats", ts, data)]
     if isinstance(event, ControlEvent):
         if int(event.action) in _ENDED_ACTIONS:

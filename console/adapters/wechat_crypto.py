@@ -68,7 +68,11 @@ class WeChatCrypto:
         return signature(self.token, timestamp, nonce, encrypted)
 
     def verify(
-        self, msg_signature: str | None, timestamp: str | None, nonce: str | None, encrypted: str,
+        self,
+        msg_signature: str | None,
+        timestamp: str | None,
+        nonce: str | None,
+        encrypted: str,
         now: float,
     ) -> None:
         """Refused unless signed by our token, and recent."""

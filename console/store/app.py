@@ -18,16 +18,14 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import console
-from console.domain.bounds import MAX_SEQ, event_time_problem
+from console.domain.bounds import MAX_SEQ
 from console.domain.decisions import Refused
-from console.domain.events import Problem
 from console.domain.session_clock import SessionClock
 from console.domain.sessions import SessionStatus
-from console.store import auth, rehearsal, repository, sessions, stats
+from console.store import auth, repository, sessions, stats
 from console.store.auth import GRANTS, Caller, Permission
 from console.store.context import StoreContext
 from console.store.deps import Context, SessionId, authenticated, json_response, require
-from console.store.ingest import store_events
 from console.store.errors import (
     ApiError,
     BodyLimitMiddleware,
@@ -37,6 +35,7 @@ from console.store.errors import (
     refused_handler,
     validation_error_handler,
 )
+from console.store.ingest import store_events
 from console.store.models import FreeJson, StrictBody
 from console.store.routes_commands import router as commands_router
 from console.store.routes_commerce import router as commerce_router

@@ -22,7 +22,11 @@ async def store_events(ctx: StoreContext, sid: str, events: list[dict[str, Any]]
     except repository.NotFound as exc:
         raise problem(404, "sid", str(exc)) from exc
     ctx.notifier.publish(sid, result.last_seq)
-    return {"accepted": result.accepted, "duplicates": result.duplicates, "last_seq": result.last_seq}
+    return {
+        "accepted": result.accepted,
+        "duplicates": result.duplicates,
+        "last_seq": result.last_seq,
+    }
 
 
 def _check_event_times(events: list[dict[str, Any]], created_at: float, now: float) -> None:

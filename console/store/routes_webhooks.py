@@ -21,7 +21,13 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Header, Request, Response
 
-from console.domain.webhooks import MappingError, WebhookMapping, map_message, messages_of, parse_mapping
+from console.domain.webhooks import (
+    MappingError,
+    WebhookMapping,
+    map_message,
+    messages_of,
+    parse_mapping,
+)
 from console.store.deps import Context, json_response
 from console.store.errors import ApiError, problem
 from console.store.ingest import store_events

@@ -85,7 +85,9 @@ def shop_api() -> Iterator[StandIn]:
     server.stop()
 
 
-def _pushed(crypto: WeChatCrypto, push: dict[str, Any], ts: int, sign: bool = True) -> tuple[dict, bytes]:
+def _pushed(
+    crypto: WeChatCrypto, push: dict[str, Any], ts: int, sign: bool = True
+) -> tuple[dict, bytes]:
     message = {**push, "CreateTime": ts}
     enc = crypto.encrypt(json.dumps(message).encode())
     params = {"timestamp": str(ts), "nonce": "n" + str(ts), "encrypt_type": "aes"}
@@ -141,7 +143,9 @@ def test_pushes_become_platform_orders_once_and_replay_adds_nothing(
     answers = run_async(scenario())
     assert answers[:10] == [(200, "success")] * 10
     assert [a[0] for a in answers[10:13]] == [403, 403, 403]
-    assert "签名不符" in answers[10][1] and "缺少签名" in answers[11][1] and "过期" in answers[12][1]
+    assert "签名不符" in answers[10][1]
+    assert "缺少签名" in answers[11][1]
+    assert "过期" in answers[12][1]
     assert answers[13:] == [(200, "echo"), (403, "bad echo")]
     events = platform_log(store, sid)
     assert [(e["data"]["platform_order_id"], e["data"]["status"]) for e in events] == [
@@ -150,9 +154,14 @@ def test_pushes_become_platform_orders_once_and_replay_adds_nothing(
         ("3705115058471209001", "cancelled"),
     ]
     paid = events[0]["data"]
-    assert paid["amount"] == 298.0 and paid["quantity"] == 1 and paid["product_id"] == "10000029374312"
+    assert paid["amount"] == 298.0
+    assert paid["quantity"] == 1
+    assert paid["product_id"] == "10000029374312"
     assert events[1]["data"]["amount"] == 29.7  # 3 x 9.90 without a real_price
-    assert paid["platform_user"] == {"platform": "wechat_shop", "handle": "oZ1aB2cD3eF4gH5iJ6kL7mN8oP9q"}
+    assert paid["platform_user"] == {
+        "platform": "wechat_shop",
+        "handle": "oZ1aB2cD3eF4gH5iJ6kL7mN8oP9q",
+    }
     # The capture replays into a fresh session, twice, without duplicates.
     fresh = store.new_session("回放")
     # The capture holds the repeated pushes too: they are duplicates the first time already.

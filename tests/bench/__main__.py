@@ -45,6 +45,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "console": ([], ["--rate", "200", "--seconds", "3"]),
     "replay": ([], ["--events", "5000", "--jumps", "5"]),
     "segmentation": ([], ["--members", "3000", "--orders", "30000"]),
+    "adapters": ([], ["--messages", "400", "--latency-messages", "40"]),
 }
 
 

@@ -42,3 +42,29 @@ def test_the_runner_runs_every_benchmark_and_prints_one_table(tmp_path: Path) ->
     # Each benchmark's own detail is printed too.
     assert "brute-force haversine" in result.stdout
     assert "show a moment p95" in result.stdout
+
+
+@pytest.mark.timeout(120)
+def test_the_adapter_benchmark_runs_tiny(tmp_path: Path) -> None:
+    out = tmp_path / "adapters.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.bench.bench_adapters",
+            "--messages",
+            "60",
+            "--latency-messages",
+            "10",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "second replay accepted 0" in result.stdout
+    assert "events stored twice on a second replay" in out.read_text(encoding="utf-8")
