@@ -232,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store_commands(commands)
     _add_data_commands(commands)
     _add_live_commands(commands)
+    from console.adapters.commands import add_commands
+
+    add_commands(commands)
     return parser
 
 
@@ -274,6 +277,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _segment(args)
     if command == "simulate":
         return _simulate(args)
+    if command in ("ingest-file", "adapter"):
+        return _adapters(args)
     if command == "console":
         from console.ui.app import run_console
 
@@ -482,6 +487,15 @@ def _simulate(args: argparse.Namespace) -> int:
             simulate(args.store, args.token, args.scenario, args.speed, args.session)
         )
     except SimulationError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _adapters(args: argparse.Namespace) -> int:
+    from console.adapters.commands import CommandError, run
+
+    try:
+        return run(args)
+    except CommandError as exc:
         raise CliError(str(exc)) from exc
 
 

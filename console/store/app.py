@@ -16,12 +16,11 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import console
-from console.domain.bounds import MAX_SEQ, event_time_problem
+from console.domain.bounds import MAX_SEQ
 from console.domain.decisions import Refused
-from console.domain.events import Problem
 from console.domain.session_clock import SessionClock
 from console.domain.sessions import SessionStatus
-from console.store import auth, rehearsal, repository, sessions, stats, stream
+from console.store import auth, repository, sessions, stats, stream
 from console.store.auth import GRANTS, Caller, Permission
 from console.store.context import StoreContext
 from console.store.deps import Context, SessionId, authenticated, json_response, require
@@ -34,13 +33,15 @@ from console.store.errors import (
     refused_handler,
     validation_error_handler,
 )
+from console.store.ingest import store_events
 from console.store.models import FreeJson, StrictBody
 from console.store.routes_commands import router as commands_router
 from console.store.routes_commerce import router as commerce_router
 from console.store.routes_members import router as members_router
 from console.store.routes_replay import router as replay_router
+from console.store.routes_webhooks import router as webhooks_router
 from console.store.schedule import follow_logs, run_chain_deadlines, run_schedule
-from console.store.validation import BatchError, batch_json_schema, parse_batch, redact_batch
+from console.store.validation import BatchError, batch_json_schema, parse_batch
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # import files
@@ -140,28 +141,7 @@ async def ingest_events(sid: str, request: Request, ctx: Context) -> Response:
         events = parse_batch(await request.body())
     except BatchError as exc:
         raise ApiError(exc.status, exc.problems) from exc
-    try:
-        created_at = ctx.read_inline(repository.session_created_at, sid)
-        _check_event_times(events, created_at, ctx.clock())
-        events, originals = redact_batch(events)
-        result = await ctx.write(rehearsal.ingest, sid, events, originals, ctx.clock)
-    except repository.NotFound as exc:
-        raise problem(404, "sid", str(exc)) from exc
-    ctx.notifier.publish(sid, result.last_seq)
-    return json_response(
-        {"accepted": result.accepted, "duplicates": result.duplicates, "last_seq": result.last_seq}
-    )
-
-
-def _check_event_times(events: list[dict[str, Any]], created_at: float, now: float) -> None:
-    """The whole batch is refused when any event is dated outside its session's window."""
-    problems = [
-        Problem(f"events[{index}].ts", reason)
-        for index, event in enumerate(events)
-        if (reason := event_time_problem(event["ts"], created_at, now)) is not None
-    ]
-    if problems:
-        raise ApiError(422, problems)
+    return json_response(await store_events(ctx, sid, events))
 
 
 @router.get("/sessions/{sid}/events")
@@ -299,4 +279,5 @@ def create_app(
     app.include_router(commerce_router)
     app.include_router(commands_router)
     app.include_router(replay_router)
+    app.include_router(webhooks_router)
     return app

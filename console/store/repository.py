@@ -302,7 +302,10 @@ def append_in(
 def _append_batch(
     conn: sqlite3.Connection, params: dict[str, Any], events: Sequence[Mapping[str, Any]]
 ) -> None:
-    sharers = {str(e["member_id"]) for e in events if e.get("type") == "share"}
+    # A platform viewer who is not a member (member_id null) gets no referral code.
+    sharers = {
+        str(e["member_id"]) for e in events if e.get("type") == "share" and e.get("member_id")
+    }
     if sharers:
         conn.executemany(
             _ISSUE_REFERRAL_CODE,

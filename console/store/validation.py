@@ -194,6 +194,12 @@ def _data_problems(events: list[dict[str, Any]]) -> list[Problem]:
     problems = []
     for index, event in enumerate(events):
         data = event.get("data")
+        if (
+            EVENT_RULES[EventType(event["type"])].requires_member
+            and not event.get("member_id")
+            and not (data or {}).get("platform_user")
+        ):
+            problems.append(Problem(f"events[{index}].member_id", "必填"))
         if not data:
             continue
         found = json_value_problem(data)

@@ -46,6 +46,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "replay": ([], ["--events", "5000", "--jumps", "5"]),
     "segmentation": ([], ["--members", "3000", "--orders", "30000"]),
     "fanout": ([], ["--clients", "20", "--seconds", "2", "--stuck", "0"]),
+    "adapters": ([], ["--messages", "400", "--latency-messages", "40"]),
 }
 
 

@@ -70,3 +70,29 @@ def test_the_fanout_bench_runs_tiny_and_loses_nothing(tmp_path: Path) -> None:
     assert figures["events lost (all clients)"]["value"] == 0
     assert figures["tracebacks in the store log"]["value"] == 0
     assert "latency p95, 20 clients" in figures
+
+
+@pytest.mark.timeout(120)
+def test_the_adapter_benchmark_runs_tiny(tmp_path: Path) -> None:
+    out = tmp_path / "adapters.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.bench.bench_adapters",
+            "--messages",
+            "60",
+            "--latency-messages",
+            "10",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "second replay accepted 0" in result.stdout
+    assert "events stored twice on a second replay" in out.read_text(encoding="utf-8")

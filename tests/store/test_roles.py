@@ -25,6 +25,7 @@ from console.store.schema import connect
 from tests.helpers import MAIN_PY, StoreProcess
 
 PUBLIC, ANYONE = "public", "anyone"  # no token needed; any valid token
+SIGNED = "signed"  # no token either way: the body's HMAC signature is the credential
 READ, COMMAND, INGEST, MANAGE = (p.value for p in auth.Permission)
 
 POLICY: dict[tuple[str, str], str] = {
@@ -35,6 +36,7 @@ POLICY: dict[tuple[str, str], str] = {
     ("GET", "/sessions/{sid}"): READ,
     ("PATCH", "/sessions/{sid}"): MANAGE,
     ("POST", "/sessions/{sid}/events"): INGEST,
+    ("POST", "/sessions/{sid}/webhooks/{source}"): SIGNED,
     ("GET", "/sessions/{sid}/events"): READ,
     ("GET", "/sessions/{sid}/stream"): READ,
     ("GET", "/sessions/{sid}/stats"): READ,
@@ -71,6 +73,8 @@ POLICY: dict[tuple[str, str], str] = {
 
 
 def allowed(permission: str, role: auth.Role | None) -> bool:
+    if permission == SIGNED:
+        return False  # a token is no credential here: unsigned is 401 for every caller
     if permission == PUBLIC:
         return True
     if role is None:
@@ -114,6 +118,7 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StorePro
         "chain_id": "c-none",
         "run_id": "1",
         "kind": "members",
+        "source": "miniapp",
         "revoked": revoked,
     }
     yield store, values
@@ -144,7 +149,7 @@ def test_only_the_allowed_roles_pass(
         outcomes[role.value if role else "no token"] = status
         if allowed(permission, role):
             assert status not in (401, 403), (role, status)
-        elif role is None:
+        elif role is None or permission == SIGNED:
             assert status == 401, (role, status)
         else:
             assert status == 403, (role, status)
