@@ -16,7 +16,7 @@ from console.domain.chains import ChainStatus
 from console.domain.orders import OrderStatus
 from console.domain.privacy import mask_name
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 10
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -66,6 +66,8 @@ def open_store(path: Path | str) -> sqlite_utils.Database:
         _migrate_v7(db)
     if version < 8:
         _migrate_v8(db)
+    if version < 10:
+        _migrate_v10(db)
     return db
 
 
@@ -479,3 +481,11 @@ def _migrate_v8(db: sqlite_utils.Database) -> None:
     with transaction(db):
         db.execute("ALTER TABLE sessions ADD COLUMN clock TEXT NOT NULL DEFAULT 'wall'")
         db.execute("PRAGMA user_version = 8")
+
+
+def _migrate_v10(db: sqlite_utils.Database) -> None:
+    """How each segmentation run scored (methods, cut points, the rules it used), so that a
+    member's explanation names the rule that fired and its thresholds."""
+    with transaction(db):
+        db.execute("ALTER TABLE segment_runs ADD COLUMN scoring TEXT NOT NULL DEFAULT '{}'")
+        db.execute("PRAGMA user_version = 10")
