@@ -3,9 +3,9 @@
 A run records how it scored (``describe_run``: each letter's method and the raw value where
 each score begins, and the rules it used); ``explain_member`` turns that and one member's
 scores and facts into one line naming the rule that fired, its thresholds and the member's
-own values, e.g. ``S2 忠诚复购：规则『最近购买且常买』命中 · R≥4（≤45天）：12天前；F≥4（每月≥0.5单）：
-每月1.2单``. A member without an order in the window is said to be so, never shown as an
-active member with low scores.
+own values, e.g. ``S2 忠诚复购：规则『最近购买且常买』命中 · R≥4（≤45天）：12天前；
+F≥4（每月≥0.5单）：每月1.2单（14单）``. A member without an order in the window is said to
+be so, never shown as an active member with low scores.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ exactly that; the shipped rules pass it, and a property test holds them to it.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -93,7 +95,7 @@ class RuleSet:
     no_orders: Segment
     koc: tuple[Condition, ...]
     expansion_weights: Mapping[str, float]  # X counts social actions with these weights
-    scoring: Scoring = Scoring()
+    scoring: Scoring = dataclasses.field(default_factory=Scoring)
 
     def with_window(self, window_days: int | None) -> RuleSet:
         """The same rules over another window (an operator's ``--window-days``)."""
@@ -196,7 +198,7 @@ def _cuts(entry: Mapping[str, Any], name: str, method: Method, where: str) -> tu
         raise RulesError(f"{where}.cuts: four numbers, where scores 2, 3, 4 and 5 begin") from None
     if len(cuts) != 4:
         raise RulesError(f"{where}.cuts: four numbers, where scores 2, 3, 4 and 5 begin")
-    steps = [b - a for a, b in zip(cuts, cuts[1:], strict=False)]
+    steps = [b - a for a, b in itertools.pairwise(cuts)]
     if name == "r" and not all(step < 0 for step in steps):
         raise RulesError(f"{where}.cuts: days must fall (R5 is the most recent)")
     if name != "r" and not all(step > 0 for step in steps):

@@ -27,7 +27,7 @@ import sqlite_utils
 from console.domain.overrides import expired as override_expired
 from console.domain.rfm import MemberAggregates, score
 from console.domain.segment_explain import describe_run
-from console.domain.segment_rules import RuleSet, RulesError, assign, parse_rules
+from console.domain.segment_rules import RulesError, RuleSet, assign, parse_rules
 from console.domain.segment_run import RunFacts, RunRequest, RunVerdict, decide_run
 from console.domain.segments import ALL_SEGMENTS
 from console.resources import resource_path
