@@ -192,6 +192,8 @@ def _cuts(entry: Mapping[str, Any], name: str, method: Method, where: str) -> tu
         if raw is not None:
             raise RulesError(f'{where}.cuts: only for method = "thresholds"')
         return ()
+    if not isinstance(raw, list):
+        raise RulesError(f"{where}.cuts: four numbers, where scores 2, 3, 4 and 5 begin")
     try:
         cuts = tuple(float(c) for c in raw)
     except (TypeError, ValueError):

@@ -236,6 +236,14 @@ def expire_overrides(db: sqlite_utils.Database, now: float) -> int:
     return len(expired)
 
 
+def next_override_expiry(db: sqlite_utils.Database) -> float | None:
+    """When the next active override runs out (None: none will)."""
+    row = db.execute(
+        "SELECT min(expires_at) FROM overrides WHERE revoked_at IS NULL AND expires_at IS NOT NULL"
+    ).fetchone()
+    return None if row[0] is None else float(row[0])
+
+
 def audit(
     conn: Any, ts: float, actor: str, action: str, member_id: str | None, details: dict[str, Any]
 ) -> None:

@@ -29,8 +29,18 @@ def override_text(override: dict[str, Any] | None) -> str:
     text = f"→ {override['segment']} · {display_text(str(override.get('reason', '')), 40)}"
     expires = override.get("expires_at")
     if expires:
-        text += f" (至 {datetime.fromtimestamp(expires, CHINA):%Y-%m-%d})"
+        text += f" (至 {last_moment_text(float(expires))})"
     return text
+
+
+def last_moment_text(expires_at: float) -> str:
+    """The last day an override is in force: one given as a day ends at the following
+    midnight (China time), which is shown as that day itself, as the dialog chose it; one
+    ending at another time shows the time too."""
+    end = datetime.fromtimestamp(expires_at, CHINA)
+    if (end.hour, end.minute, end.second, end.microsecond) == (0, 0, 0, 0):
+        return f"{end - timedelta(days=1):%Y-%m-%d}"
+    return f"{end:%Y-%m-%d %H:%M}"
 
 
 class MemberTableModel(QAbstractTableModel):

@@ -41,7 +41,7 @@ def test_member_list_by_circle_is_masked_unless_revealed(shared_store: StoreProc
         assert "name" not in member
         assert "phone" not in member
         if member["override"] is None:
-            assert member["explanation"].startswith("S1: R")
+            assert member["explanation"].startswith("S1 钻石核心：规则『")
     one = revealed.json()["members"][0]
     assert len(one["phone"]) == 11
     assert one["name"][0] == one["nick"][0]
