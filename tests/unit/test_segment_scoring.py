@@ -283,11 +283,13 @@ def test_explanations_name_the_rule_its_thresholds_and_the_members_values() -> N
     loyal = lines[0]
     assert loyal.startswith("S2 忠诚复购：规则『最近购买且常买』命中")
     assert "F≥4（每月≥0.5单）：每月0.75单（9单）" in loyal
-    assert "R≥4（≤" in loyal and "12天前" in loyal
+    assert "R≥4（≤" in loyal
+    assert "12天前" in loyal
     assert lines[-1] == "S6 沉睡新客：窗口内没有订单（近 365 天无购买）"
     assert "只买过一次" in lines[-2]  # an old single order: the S6 rule, named
     default = [line for line in lines if line.startswith("S4")]
-    assert default and default[0].startswith("S4 价格敏感：未命中任何规则")
+    assert default
+    assert default[0].startswith("S4 价格敏感：未命中任何规则")
 
 
 # -- may a run go ----------------------------------------------------------------------------
@@ -314,7 +316,8 @@ def test_a_window_without_orders_is_refused_naming_the_newest_order() -> None:
     refusal = verdict.refusal().refusal
     assert (refusal.kind, refusal.field) == (RefusalKind.CONFLICT, "as_of")
     ok = decide_run(RunRequest(date(2018, 9, 3), 365), facts(buyers_in_window=41))
-    assert ok.go and ok.as_of == date(2018, 9, 3)
+    assert ok.go
+    assert ok.as_of == date(2018, 9, 3)
     assert ok.window_start == date(2017, 9, 4)
     # A store without any order at all: every member is honestly without one.
     assert decide_run(RunRequest(None, 365), facts(newest_order=None)).go
