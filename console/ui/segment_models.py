@@ -43,6 +43,16 @@ def last_moment_text(expires_at: float) -> str:
     return f"{end:%Y-%m-%d %H:%M}"
 
 
+def explanation_head(explanation: str) -> str:
+    """The rule part of an explanation, for the list's narrow 依据 column: ``规则『最近购买且
+    常买』命中`` (the circle has its own column; thresholds and values are in the tooltip)."""
+    if not explanation:
+        return "—"
+    head = explanation.split(" · ", 1)[0]
+    _circle, found, reason = head.partition("：")
+    return display_text(reason if found else head, 24)
+
+
 class MemberTableModel(QAbstractTableModel):
     """One page of members as the store lists them (masked names only)."""
 
@@ -104,7 +114,7 @@ class MemberTableModel(QAbstractTableModel):
             case 2:
                 return segment_text(member.get("segment"))
             case 3:
-                return str(member.get("explanation") or "—")
+                return explanation_head(str(member.get("explanation") or ""))
             case 4:
                 return "★" if member.get("koc") else ""
             case 5:
