@@ -198,11 +198,11 @@ def _letter_scores(
 
 def _cuts(pop: FloatArray, scored: ScoreArray) -> Cuts:
     """The smallest population value that reaches each score 2..5 (None: nobody does)."""
-    result: list[float | None] = []
-    for level in range(2, SCORES + 1):
-        reached = pop[scored >= level]
-        result.append(float(reached.min()) if reached.size else None)
-    return tuple(result)
+    # One pass: the lowest value at each score, then the lowest at that score or above.
+    lowest = np.full(SCORES + 1, np.inf)
+    np.minimum.at(lowest, scored, pop)
+    reached = np.minimum.accumulate(lowest[::-1])[::-1]
+    return tuple(float(v) if np.isfinite(v) else None for v in reached[2:])
 
 
 def score(

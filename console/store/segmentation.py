@@ -283,7 +283,7 @@ def run_segmentation(
     Overrides are expired by the clock (when the run happens), not by ``as_of``."""
     rules = rules or load_rules()
     started = clock()
-    request = RunRequest(as_of, window_days or rules.window_days, force)
+    request = RunRequest(as_of, rules.window_days if window_days is None else window_days, force)
     try:
         rules = rules.with_window(window_days)
     except RulesError:

@@ -287,6 +287,9 @@ def test_segment_refuses_old_data_and_live_sessions(tmp_path: Path) -> None:
     wide = run_main("segment", "--db", str(db), "--window-days", "4000", env_home=tmp_path)
     assert wide.returncode == 0, wide.stderr
     assert "4000-day window" in wide.stdout
+    no_window = run_main("segment", "--db", str(db), "--window-days", "0", env_home=tmp_path)
+    assert no_window.returncode != 0
+    assert "--window-days must be 1..36500" in no_window.stderr
     with sqlite3.connect(db) as conn:
         conn.execute(
             "INSERT INTO sessions (id, title, status, created_at, last_seq) "
