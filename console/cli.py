@@ -157,7 +157,19 @@ def _add_data_commands(commands: Any) -> None:
 
     segment = commands.add_parser("segment", help="score every member and assign circles")
     segment.add_argument("--db", type=Path, required=True)
-    segment.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
+    segment.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="score as of this day (default: today; refused when the window holds no order)",
+    )
+    segment.add_argument(
+        "--window-days",
+        type=int,
+        metavar="N",
+        help="days of history the scores look at, ending with --as-of (default: the rules')",
+    )
+    segment.add_argument("--force", action="store_true", help="run even while a session is live")
 
 
 def _add_live_commands(commands: Any) -> None:
@@ -457,18 +469,29 @@ def _segment(args: argparse.Namespace) -> int:
     import time
 
     from console.store.schema import open_store
-    from console.store.segmentation import SegmentationError, run_segmentation
+    from console.store.segmentation import RunRefused, SegmentationError, run_segmentation
 
     db = open_store(args.db)
     try:
-        run = run_segmentation(db, args.as_of, time.time, trigger="cli", actor="cli")
+        run = run_segmentation(
+            db,
+            args.as_of,
+            time.time,
+            trigger="cli",
+            actor="cli",
+            window_days=args.window_days,
+            force=args.force,
+        )
+    except RunRefused as exc:
+        raise CliError(exc.verdict.reason_en()) from exc
     except SegmentationError as exc:
         raise CliError(str(exc)) from exc
     finally:
         db.close()
     total = max(run["members"], 1)
     print(
-        f"run {run['id']} as of {run['as_of']} (rules {run['rules_version']}): "
+        f"run {run['id']} as of {run['as_of']}, {run['window_days']}-day window "
+        f"(rules {run['rules_version']}): "
         f"{run['members']} members, {run['active']} active, {run['koc']} KOC"
     )
     for segment, count in run["counts"].items():

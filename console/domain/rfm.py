@@ -1,6 +1,15 @@
-"""RFM+X scoring (分层打分): recency, frequency, money and social expansion, 1-5 by quintile.
+"""RFM+X scoring (分层打分): recency, frequency, money and social expansion, 1-5.
 
 Vectorised with numpy and pure: inputs are per-member aggregates, outputs are score arrays.
+
+Methods. Each letter is scored by one of three methods, chosen per letter in the rules file
+(``[scoring]``, see ``Method``): ``quintiles`` (the place among the scored population, below),
+``thresholds`` (absolute cut points, e.g. F as orders per month over the window, seed 001's
+月均下单频次) and ``distinct_quantiles`` (the place among the population's *distinct* values,
+so a huge tie such as "one order" or "never shared" takes one step, not four). All three are
+monotone: a member whose own value improves never scores lower, and of two members the one
+with the better raw value never scores lower. Each run reports, per letter, the raw value at
+which each score from 2 to 5 begins (``Scores.cuts``), so an explanation can name them.
 
 Ties. A score is fixed by how many members of the scored population are strictly below a
 value: ``1 + floor(5 * below / n)``. Equal values therefore always score alike, a huge tie
@@ -19,7 +28,9 @@ over a small range (``bincount``), with no sort.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +39,42 @@ SCORES = 5
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 ScoreArray = npt.NDArray[np.int8]
+LETTERS = ("r", "f", "m", "x")
+DAYS_PER_MONTH = 365.25 / 12
+Cuts = tuple[float | None, ...]  # raw value where scores 2, 3, 4, 5 begin (None: unreached)
+
+
+class Method(StrEnum):
+    """How one letter turns raw values into 1-5."""
+
+    QUINTILES = "quintiles"
+    THRESHOLDS = "thresholds"
+    DISTINCT_QUANTILES = "distinct_quantiles"
+
+
+@dataclass(frozen=True)
+class LetterScoring:
+    """One letter's method. ``cuts`` (thresholds only): the raw values where scores 2, 3, 4
+    and 5 begin; for R they are days, a score reached at *or under* its cut (so decreasing).
+    ``per_month`` (F only): thresholds count orders per month over the window."""
+
+    method: Method = Method.QUINTILES
+    cuts: tuple[float, ...] = ()
+    per_month: bool = False
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """The method of each letter (default: quintiles for all, as before rules chose)."""
+
+    r: LetterScoring = LetterScoring()
+    f: LetterScoring = LetterScoring()
+    m: LetterScoring = LetterScoring()
+    x: LetterScoring = LetterScoring()
+
+    def letter(self, name: str) -> LetterScoring:
+        result: LetterScoring = getattr(self, name)
+        return result
 
 
 @dataclass(frozen=True)
@@ -67,6 +114,7 @@ class Scores:
     f: ScoreArray
     m: ScoreArray
     x: ScoreArray
+    cuts: Mapping[str, Cuts] = field(default_factory=dict)
 
 
 def quintile_scores(population: npt.ArrayLike, values: npt.ArrayLike | None = None) -> ScoreArray:
@@ -108,21 +156,94 @@ def _count_below(pop: FloatArray, vals: FloatArray) -> IntArray:
     return below
 
 
-def score(aggregates: MemberAggregates) -> Scores:
-    """R, F, M, X for every member (see the module notes on ties and inactive members)."""
+def distinct_quantile_scores(
+    population: npt.ArrayLike, values: npt.ArrayLike | None = None
+) -> ScoreArray:
+    """Score 1-5 by the place among the population's distinct values.
+
+    ``1 + floor(5 * below / d)`` with ``below`` the distinct population values strictly
+    smaller and ``d`` how many distinct values there are: one order, two orders and three
+    orders are three steps however many members share each.
+    """
+    pop = np.asarray(population, dtype=np.float64)
+    vals = pop if values is None else np.asarray(values, dtype=np.float64)
+    if pop.size == 0:
+        return np.ones(vals.shape, dtype=np.int8)
+    distinct = np.unique(pop)
+    below = np.searchsorted(distinct, vals, side="left")
+    return np.clip(1 + (SCORES * below) // distinct.size, 1, SCORES).astype(np.int8)
+
+
+def threshold_scores(cuts: tuple[float, ...], values: npt.ArrayLike) -> ScoreArray:
+    """``1 +`` how many of the (increasing) cuts the value reaches."""
+    vals = np.asarray(values, dtype=np.float64)
+    found = np.searchsorted(np.asarray(cuts, dtype=np.float64), vals, side="right")
+    return (1 + found).astype(np.int8)
+
+
+def months(window_days: float) -> float:
+    return window_days / DAYS_PER_MONTH
+
+
+def _letter_scores(
+    how: LetterScoring, pop: FloatArray, vals: FloatArray | None = None
+) -> ScoreArray:
+    """Scores of ``vals`` (default: ``pop``) by ``how``; higher values are better here."""
+    if how.method is Method.THRESHOLDS:
+        return threshold_scores(how.cuts, pop if vals is None else vals)
+    if how.method is Method.DISTINCT_QUANTILES:
+        return distinct_quantile_scores(pop, vals)
+    return quintile_scores(pop, vals)
+
+
+def _cuts(pop: FloatArray, scored: ScoreArray) -> Cuts:
+    """The smallest population value that reaches each score 2..5 (None: nobody does)."""
+    # One pass: the lowest value at each score, then the lowest at that score or above.
+    lowest = np.full(SCORES + 1, np.inf)
+    np.minimum.at(lowest, scored, pop)
+    reached = np.minimum.accumulate(lowest[::-1])[::-1]
+    return tuple(float(v) if np.isfinite(v) else None for v in reached[2:])
+
+
+def score(
+    aggregates: MemberAggregates, scoring: Scoring | None = None, window_days: float = 365
+) -> Scores:
+    """R, F, M, X for every member (see the module notes on methods, ties and inactive
+    members); ``window_days`` turns F into orders per month where the rules ask for it."""
+    scoring = scoring or Scoring()
     active = aggregates.active
     n = len(aggregates.frequency)
-    r = np.ones(n, dtype=np.int8)
-    f = np.ones(n, dtype=np.int8)
-    m = np.ones(n, dtype=np.int8)
+    letters = {name: np.ones(n, dtype=np.int8) for name in LETTERS}
+    cuts: dict[str, Cuts] = {}
     if active.any():
-        # Recency is reversed: fewer days since the last purchase is better.
-        r[active] = quintile_scores(-np.floor(aggregates.recency_days[active]))
-        f[active] = quintile_scores(aggregates.frequency[active])
-        m[active] = quintile_scores(np.floor(aggregates.monetary[active]))
+        # Recency is reversed: fewer days since the last purchase is better, so days are
+        # scored negated (and thresholds on days negated with them).
+        days = -np.floor(aggregates.recency_days[active])
+        r_how = scoring.r
+        if r_how.method is Method.THRESHOLDS:
+            r_how = LetterScoring(Method.THRESHOLDS, tuple(-c for c in r_how.cuts))
+        frequency = aggregates.frequency[active].astype(np.float64)
+        if scoring.f.per_month:
+            frequency = frequency / months(window_days)
+        raw = {"r": days, "f": frequency, "m": np.floor(aggregates.monetary[active])}
+        for name, how in (("r", r_how), ("f", scoring.f), ("m", scoring.m)):
+            scored = _letter_scores(how, raw[name])
+            letters[name][active] = scored
+            cuts[name] = _cuts(raw[name], scored)
+        cuts["r"] = tuple(None if c is None else -c for c in cuts["r"])
     tenths = np.round(aggregates.expansion * 10)
-    x = quintile_scores(tenths[active], tenths)
-    return Scores(r=r, f=f, m=m, x=x)
+    if scoring.x.method is Method.THRESHOLDS:
+        letters["x"] = threshold_scores(scoring.x.cuts, aggregates.expansion)
+        cuts["x"] = tuple(scoring.x.cuts)
+    else:
+        letters["x"] = _letter_scores(scoring.x, tenths[active], tenths)
+        x_cuts = _cuts(tenths[active], letters["x"][active])
+        cuts["x"] = tuple(None if c is None else c / 10 for c in x_cuts)
+    for name in LETTERS:
+        how = scoring.letter(name)
+        if how.method is Method.THRESHOLDS:
+            cuts[name] = tuple(how.cuts)  # the rules' own figures, even where nobody reaches
+    return Scores(r=letters["r"], f=letters["f"], m=letters["m"], x=letters["x"], cuts=cuts)
 
 
 def explain(segment: str, r: int, f: int, m: int, x: int, koc: bool = False) -> str:

@@ -40,7 +40,12 @@ from console.store.routes_commerce import router as commerce_router
 from console.store.routes_members import router as members_router
 from console.store.routes_replay import router as replay_router
 from console.store.routes_webhooks import router as webhooks_router
-from console.store.schedule import follow_logs, run_chain_deadlines, run_schedule
+from console.store.schedule import (
+    follow_logs,
+    run_chain_deadlines,
+    run_override_expiry,
+    run_schedule,
+)
 from console.store.validation import BatchError, batch_json_schema, parse_batch
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -245,6 +250,7 @@ def create_app(
         app.state.store = ctx
         scheduler = asyncio.ensure_future(run_schedule(ctx)) if schedule else None
         deadlines = asyncio.ensure_future(run_chain_deadlines(ctx))
+        expiry = asyncio.ensure_future(run_override_expiry(ctx))
         indexing = asyncio.ensure_future(follow_logs(ctx))
         ctx.broadcaster.start(lambda token: ctx.read_inline(auth.caller_of, token) is not None)
         if on_ready is not None:
@@ -255,7 +261,7 @@ def create_app(
             yield
         finally:
             ctx.broadcaster.stop()
-            for task in (scheduler, deadlines, indexing):
+            for task in (scheduler, deadlines, expiry, indexing):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import sqlite_utils
 
 from console.domain.rfm import explain
+from console.domain.segment_explain import NO_ORDERS, explain_member
 from console.store.overrides import active_override, audit_trail
 from console.store.repository import NotFound
 from console.store.segmentation import latest_run_id
@@ -16,7 +18,7 @@ MAX_PAGE = 500
 _SELECT = """
 SELECT m.id, m.nick, m.name, m.phone, m.segment, m.computed_segment, m.koc, m.opted_out,
        m.city, m.tags, s.r, s.f, s.m, s.x, s.rule_segment, s.frequency, s.monetary,
-       s.recency_days, s.expansion, o.segment, o.reason, o.author, o.expires_at
+       s.recency_days, s.expansion, o.segment, o.reason, o.author, o.expires_at, s.rule
 FROM members AS m
 LEFT JOIN member_scores AS s ON s.run_id = :run AND s.member_id = m.id
 LEFT JOIN overrides AS o ON o.member_id = m.id AND o.revoked_at IS NULL
@@ -28,7 +30,28 @@ WHERE (:segment IS NULL OR m.segment = :segment)
 """
 
 
-def _row(row: tuple[Any, ...], reveal: bool) -> dict[str, Any]:
+def _run_scoring(db: sqlite_utils.Database, run: int | None) -> dict[str, Any]:
+    """How the run scored (for explanations); {} for a run from before schema v10."""
+    if run is None:
+        return {}
+    row = db.execute("SELECT scoring FROM segment_runs WHERE id = ?", [run]).fetchone()
+    return dict(orjson.loads(row[0] or "{}")) if row else {}
+
+
+def _explanation(
+    scoring: dict[str, Any],
+    rule_segment: str,
+    rule: int,
+    scores: dict[str, int],
+    facts: dict[str, Any],
+    koc: bool,
+) -> str:
+    if not scoring:  # a run from before runs kept how they scored
+        return explain(rule_segment, scores["r"], scores["f"], scores["m"], scores["x"], koc)
+    return explain_member(scoring, rule, rule_segment, scores, facts, koc)
+
+
+def _row(row: tuple[Any, ...], reveal: bool, scoring: dict[str, Any]) -> dict[str, Any]:
     (
         member_id,
         nick,
@@ -53,7 +76,15 @@ def _row(row: tuple[Any, ...], reveal: bool) -> dict[str, Any]:
         o_reason,
         o_author,
         o_expires,
+        rule,
     ) = row
+    facts = {
+        "frequency": frequency,
+        "monetary": monetary,
+        "recency_days": recency,
+        "expansion": expansion,
+    }
+    in_window = rule != NO_ORDERS
     result: dict[str, Any] = {
         "id": member_id,
         "nick": nick or "",
@@ -63,16 +94,20 @@ def _row(row: tuple[Any, ...], reveal: bool) -> dict[str, Any]:
         "opted_out": bool(opted_out),
         "city": city or "",
         "tags": [t for t in (tags or "").split(";") if t],
-        "scores": None if r is None else {"r": r, "f": f, "m": m, "x": x},
-        "facts": None
+        # No order in the window: R, F and M were not scored, so none are shown (such a
+        # member must not look like an active member with low scores).
+        "scores": None
         if r is None
-        else {
-            "frequency": frequency,
-            "monetary": monetary,
-            "recency_days": recency,
-            "expansion": expansion,
-        },
-        "explanation": "" if r is None else explain(rule_segment, r, f, m, x, bool(koc)),
+        else {"r": r, "f": f, "m": m, "x": x}
+        if in_window
+        else {"r": None, "f": None, "m": None, "x": x},
+        "facts": None if r is None else facts,
+        "in_window": None if r is None else in_window,
+        "explanation": ""
+        if r is None
+        else _explanation(
+            scoring, rule_segment, rule, {"r": r, "f": f, "m": m, "x": x}, facts, bool(koc)
+        ),
         "override": None
         if o_segment is None
         else {
@@ -97,8 +132,9 @@ def query_members(
     reveal: bool = False,
 ) -> dict[str, Any]:
     """A page of members (by id), with the total that matched."""
+    run = latest_run_id(db)
     params = {
-        "run": latest_run_id(db),
+        "run": run,
         "segment": segment,
         "query": query or None,
         "limit": min(limit, MAX_PAGE),
@@ -106,17 +142,19 @@ def query_members(
     }
     total = db.execute("SELECT count(*) FROM members AS m" + _WHERE, params).fetchone()[0]
     rows = db.execute(_SELECT + _WHERE + " ORDER BY m.id LIMIT :limit OFFSET :offset", params)
-    return {"total": total, "members": [_row(row, reveal) for row in rows]}
+    scoring = _run_scoring(db, run)
+    return {"total": total, "members": [_row(row, reveal, scoring) for row in rows]}
 
 
 def member_detail(
     db: sqlite_utils.Database, member_id: str, reveal: bool = False
 ) -> dict[str, Any]:
-    params = {"run": latest_run_id(db), "member": member_id}
+    run = latest_run_id(db)
+    params = {"run": run, "member": member_id}
     row = db.execute(_SELECT + " WHERE m.id = :member", params).fetchone()
     if row is None:
         raise NotFound(f"没有这位会员：{member_id!r}")
-    detail = _row(row, reveal)
+    detail = _row(row, reveal, _run_scoring(db, run))
     detail["override"] = active_override(db, member_id)
     detail["audit"] = audit_trail(db, member_id)
     return detail

@@ -13,6 +13,7 @@ from pydantic import Field
 from console.domain.bounds import MAX_SEQ
 from console.domain.events import MAX_HANDLE_LENGTH, MAX_PLATFORM_LENGTH
 from console.domain.overrides import MAX_REASON
+from console.domain.segment_run import MAX_WINDOW_DAYS
 from console.domain.segments import Segment
 from console.store import identities, members, overrides, repository, segmentation
 from console.store.auth import Caller, Permission
@@ -37,6 +38,12 @@ class OverrideIn(StrictBody):
 
 class RunIn(StrictBody):
     as_of: BoundedDate | None = Field(default=None, description="default: today (China time)")
+    window_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_WINDOW_DAYS,
+        description="days of history ending with as_of (default: the rules' window)",
+    )
     force: bool = Field(default=False, description="run even while a session is live")
 
 
@@ -155,7 +162,8 @@ def _overview(db: Any, now: float) -> dict[str, Any]:
     return {
         "latest": None if latest is None else segmentation.get_run(db, latest),
         "runs": segmentation.list_runs(db, limit=20),
-        "rules_version": segmentation.load_rules().version,
+        "rules_version": (rules := segmentation.load_rules()).version,
+        "window_days": rules.window_days,
         "due": segmentation.is_due(db, now),
     }
 
@@ -178,17 +186,19 @@ async def get_run(
 @router.post("/segmentation/runs", status_code=201)
 async def start_run(ctx: Context, caller: Operator, body: RunIn | None = None) -> Response:
     body = body or RunIn()
-    live = await ctx.read(repository.live_session_count)
-    if live and not body.force:
-        raise problem(
-            409,
-            "force",
-            f"有 {live} 场直播正在进行：分群会改写每位会员的圈层；请在直播结束后再运行，或传 force",
-        )
     try:
         run = await ctx.write(
-            segmentation.run_segmentation, body.as_of, ctx.clock, "api", caller.name
+            segmentation.run_segmentation,
+            body.as_of,
+            ctx.clock,
+            "api",
+            caller.name,
+            None,
+            body.window_days,
+            body.force,
         )
+    except segmentation.RunRefused as exc:
+        raise exc.verdict.refusal() from exc
     except segmentation.SegmentationError as exc:
         raise problem(409, "members", str(exc)) from exc
     return json_response(run, status=201)

@@ -69,6 +69,8 @@ def open_store(path: Path | str) -> sqlite_utils.Database:
         _migrate_v8(db)
     if version < 9:
         _migrate_v9(db)
+    if version < 10:
+        _migrate_v10(db)
     if version < 11:
         _migrate_v11(db)
     return db
@@ -503,6 +505,14 @@ def _migrate_v9(db: sqlite_utils.Database) -> None:
             "CREATE INDEX IF NOT EXISTS orders_member ON orders (member_id, ts, amount, status)"
         )
         db.execute("PRAGMA user_version = 9")
+
+
+def _migrate_v10(db: sqlite_utils.Database) -> None:
+    """How each segmentation run scored (methods, cut points, the rules it used), so that a
+    member's explanation names the rule that fired and its thresholds."""
+    with transaction(db):
+        db.execute("ALTER TABLE segment_runs ADD COLUMN scoring TEXT NOT NULL DEFAULT '{}'")
+        db.execute("PRAGMA user_version = 10")
 
 
 def _migrate_v11(db: sqlite_utils.Database) -> None:

@@ -1,9 +1,11 @@
 """Segmentation runs (分层计算): score every member, assign circles, keep the history.
 
-A run aggregates orders and social actions per member in SQL, scores and assigns in numpy
-(``console.domain``), applies manual overrides, and stores per-member scores, the new
-circles and the transition matrix against the previous run, in chunks so that ingest is
-never locked out for long. Only finished runs are ever read.
+A run aggregates orders and social actions per member in SQL, asks the domain whether it may
+go (``console.domain.segment_run``: no live session unless forced, some purchase in the
+window), scores and assigns in numpy (``console.domain``), applies manual overrides, and
+stores per-member scores, the new circles, how it scored (for explanations) and the
+transition matrix against the previous run's own records, in chunks so that ingest is never
+locked out for long. Only finished runs are ever read.
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ import sqlite_utils
 from console.domain.order_status import NOT_COUNTED
 from console.domain.overrides import expired as override_expired
 from console.domain.rfm import MemberAggregates, score
-from console.domain.segment_rules import RuleSet, assign, parse_rules
+from console.domain.segment_explain import describe_run
+from console.domain.segment_rules import RulesError, RuleSet, assign, parse_rules
+from console.domain.segment_run import RunFacts, RunRequest, RunVerdict, decide_run
 from console.domain.segments import ALL_SEGMENTS
 from console.resources import resource_path
+from console.store.repository import live_session_count
 from console.store.schema import connect, transaction
 
 RULES_FILE = "segments/rules.toml"
@@ -39,7 +44,15 @@ SCHEDULE_EVERY = timedelta(days=7)
 
 
 class SegmentationError(RuntimeError):
-    """A run cannot start (no members, a live session without force, bad rules)."""
+    """A run cannot start (no members, bad rules)."""
+
+
+class RunRefused(SegmentationError):
+    """The domain said no (a live session, a window without orders): ``verdict`` says why."""
+
+    def __init__(self, verdict: RunVerdict) -> None:
+        super().__init__(verdict.reason_zh())
+        self.verdict = verdict
 
 
 def load_rules() -> RuleSet:
@@ -59,7 +72,8 @@ def end_of_day(as_of: date) -> float:
 class MemberTable:
     ids: list[str]
     aggregates: MemberAggregates
-    current: list[str | None]  # each member's circle before this run (None: new member)
+    previous: list[str | None]  # each member's circle as the previous run recorded it
+    # (None: not in that run, a member new since)
 
 
 # Each query answers with ONE row of JSON arrays: SQLite then does all of its work in a single
@@ -67,7 +81,9 @@ class MemberTable:
 # would pass the GIL back and forth for every member).
 _MEMBERS = """
 SELECT json_group_array(id), json_group_array(segment)
-FROM (SELECT id, segment FROM members ORDER BY id)
+FROM (SELECT m.id, p.segment FROM members AS m
+      LEFT JOIN member_scores AS p ON p.run_id = :previous AND p.member_id = m.id
+      ORDER BY m.id)
 """
 # Cancelled and refunded orders are no purchases: they count in neither F nor M.
 _NOT_COUNTED = ", ".join(f"'{status.value}'" for status in NOT_COUNTED)
@@ -136,7 +152,9 @@ def _positions(ids: npt.NDArray[np.str_], keys: list[str]) -> npt.NDArray[np.int
     return found
 
 
-def load_member_table(db: sqlite_utils.Database, rules: RuleSet, as_of: date) -> MemberTable:
+def load_member_table(
+    db: sqlite_utils.Database, rules: RuleSet, as_of: date, previous_run: int | None = None
+) -> MemberTable:
     """Every member with their aggregates over the rules' window ending with ``as_of``.
 
     Recency counts days from the end of ``as_of``; returns and cancellations (negative
@@ -152,9 +170,9 @@ def load_member_table(db: sqlite_utils.Database, rules: RuleSet, as_of: date) ->
             pool.submit(_columns, path, _ORDERS, {**window, "low": low, "high": high})
             for low, high in _ranges(db, ORDER_PARTS)
         ]
-        members = pool.submit(_columns, path, _MEMBERS, {})
+        members = pool.submit(_columns, path, _MEMBERS, {"previous": previous_run})
         social = pool.submit(_columns, path, _SOCIAL, {**window, **rules.expansion_weights})
-        id_list, current = members.result()
+        id_list, previous = members.result()
         orders = [part.result() for part in order_parts]
         social_ids, social_weights = social.result()
     if not id_list:
@@ -183,7 +201,7 @@ def load_member_table(db: sqlite_utils.Database, rules: RuleSet, as_of: date) ->
             monetary=np.maximum(net, 0.0),
             expansion=expansion,
         ),
-        current,
+        previous,
     )
 
 
@@ -222,6 +240,14 @@ def expire_overrides(db: sqlite_utils.Database, now: float) -> int:
     return len(expired)
 
 
+def next_override_expiry(db: sqlite_utils.Database) -> float | None:
+    """When the next active override runs out (None: none will)."""
+    row = db.execute(
+        "SELECT min(expires_at) FROM overrides WHERE revoked_at IS NULL AND expires_at IS NOT NULL"
+    ).fetchone()
+    return None if row[0] is None else float(row[0])
+
+
 def audit(
     conn: Any, ts: float, actor: str, action: str, member_id: str | None, details: dict[str, Any]
 ) -> None:
@@ -239,6 +265,15 @@ def active_overrides(db: sqlite_utils.Database) -> dict[str, str]:
     return dict(rows.fetchall())
 
 
+def newest_order_day(db: sqlite_utils.Database) -> date | None:
+    """The day (China time) of the newest purchase in the store, if any (a cancelled or
+    refunded order is no purchase)."""
+    row = db.execute(
+        f"SELECT max(ts) FROM orders WHERE amount > 0 AND status NOT IN ({_NOT_COUNTED})"
+    ).fetchone()
+    return None if row[0] is None else today_in_china(float(row[0]))
+
+
 def run_segmentation(
     db: sqlite_utils.Database,
     as_of: date | None,
@@ -246,18 +281,39 @@ def run_segmentation(
     trigger: str = "cli",
     actor: str = "cli",
     rules: RuleSet | None = None,
+    window_days: int | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Score and assign every member as of ``as_of`` (default: the clock's day, China time).
+    """Score and assign every member as of ``as_of`` (default: the clock's day, China time)
+    over the rules' window or ``window_days``; ``RunRefused`` when the domain says no.
 
     Overrides are expired by the clock (when the run happens), not by ``as_of``."""
     rules = rules or load_rules()
     started = clock()
+    request = RunRequest(as_of, rules.window_days if window_days is None else window_days, force)
+    try:
+        rules = rules.with_window(window_days)
+    except RulesError:
+        raise RunRefused(
+            decide_run(request, RunFacts(today_in_china(started), 0, None, 0))
+        ) from None
     as_of = as_of or today_in_china(started)
-    expire_overrides(db, started)
-    table = load_member_table(db, rules, as_of)
+    previous = latest_run_id(db)
+    table = load_member_table(db, rules, as_of, previous)
     if not table.ids:
         raise SegmentationError("没有可分群的会员：请先导入会员或订单")
-    scores = score(table.aggregates)
+    buyers = int(table.aggregates.active.sum())
+    facts = RunFacts(
+        today=today_in_china(started),
+        live_sessions=live_session_count(db),
+        newest_order=None if buyers else newest_order_day(db),
+        buyers_in_window=buyers,
+    )
+    verdict = decide_run(request, facts)
+    if not verdict.go:
+        raise RunRefused(verdict)
+    expire_overrides(db, started)
+    scores = score(table.aggregates, rules.scoring, rules.window_days)
     assignment = assign(rules, scores, table.aggregates)
     rule_segments: list[str] = _SEGMENT_NAMES[assignment.segment].tolist()
     overrides = active_overrides(db)
@@ -267,13 +323,10 @@ def run_segmentation(
         else rule_segments
     )
 
-    previous = db.execute(
-        "SELECT max(id) FROM segment_runs WHERE finished_at IS NOT NULL"
-    ).fetchone()[0]
     with transaction(db) as conn:
         cursor = conn.execute(
             "INSERT INTO segment_runs (as_of, as_of_ts, window_days, rules_version, trigger, "
-            "actor, started_at, previous_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "actor, started_at, previous_run, scoring) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 as_of.isoformat(),
                 end_of_day(as_of),
@@ -283,6 +336,7 @@ def run_segmentation(
                 actor,
                 started,
                 previous,
+                orjson.dumps(describe_run(rules, scores.cuts)).decode(),
             ],
         )
     if cursor.lastrowid is None:
@@ -296,7 +350,7 @@ def run_segmentation(
         "counts": {s.value: counts.get(s.value, 0) for s in ALL_SEGMENTS},
         "koc": int(assignment.koc.sum()),
     }
-    moves = Counter(zip((c or "" for c in table.current), applied, strict=True))
+    moves = Counter(zip((c or "" for c in table.previous), applied, strict=True))
     with transaction(db) as conn:
         conn.executemany(
             "INSERT INTO segment_transitions (run_id, from_segment, to_segment, members) "
@@ -380,6 +434,7 @@ def get_run(db: sqlite_utils.Database, run_id: int) -> dict[str, Any]:
     names = [d[0] for d in db.execute("SELECT * FROM segment_runs LIMIT 0").description]
     run = dict(zip(names, row, strict=True))
     run["counts"] = orjson.loads(run["counts"])
+    run["scoring"] = orjson.loads(run.get("scoring") or "{}")
     run["transitions"] = [
         {"from": f, "to": t, "members": n}
         for f, t, n in db.execute(

@@ -225,9 +225,18 @@ class StoreClient:
         response = await self._http.request("DELETE", f"{API}/members/{member_id}/override")
         _raise_for_status(response)
 
-    async def start_segmentation(self, force: bool = False) -> dict[str, Any]:
+    async def start_segmentation(
+        self, force: bool = False, as_of: str | None = None, window_days: int | None = None
+    ) -> dict[str, Any]:
+        """Run the segmentation as of ``as_of`` (YYYY-MM-DD; default today) over
+        ``window_days`` (default: the rules' window)."""
+        body: dict[str, Any] = {"force": force}
+        if as_of is not None:
+            body["as_of"] = as_of
+        if window_days is not None:
+            body["window_days"] = window_days
         result: dict[str, Any] = await self._request(
-            "POST", "/segmentation/runs", json={"force": force}, timeout=300.0
+            "POST", "/segmentation/runs", json=body, timeout=300.0
         )
         return result
 

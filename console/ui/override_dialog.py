@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
 from console.domain.segments import ALL_SEGMENTS
 from console.ui.segment_models import segment_text
 
+DATE_FORMAT = "yyyy-MM-dd"
+
 
 class OverrideDialog(QDialog):
     """Signals:
@@ -40,8 +42,11 @@ class OverrideDialog(QDialog):
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("为什么调整 (必填, 会记入审计日志)")
         self.reason.setMaxLength(200)
-        self.expires = QCheckBox("到期后恢复规则分层")
+        self.expires = QCheckBox("有效至 (含当天), 之后恢复规则分层")
         self.expiry_date = QDateEdit(QDate.currentDate().addDays(30))
+        # The member list's format; the override lasts to the end of this day (China time),
+        # and the list names the same day.
+        self.expiry_date.setDisplayFormat(DATE_FORMAT)
         self.expiry_date.setCalendarPopup(True)
         self.expiry_date.setMinimumDate(QDate.currentDate().addDays(1))
         self.expiry_date.setEnabled(False)
@@ -68,9 +73,7 @@ class OverrideDialog(QDialog):
         ok.setEnabled(bool(text.strip()))
 
     def _on_buttons_accepted(self) -> None:
-        expiry = (
-            self.expiry_date.date().toString("yyyy-MM-dd") if self.expires.isChecked() else None
-        )
+        expiry = self.expiry_date.date().toString(DATE_FORMAT) if self.expires.isChecked() else None
         self.override_chosen.emit(
             self.member_id, self.segment.currentData(), self.reason.text().strip(), expiry
         )

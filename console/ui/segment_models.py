@@ -29,8 +29,28 @@ def override_text(override: dict[str, Any] | None) -> str:
     text = f"→ {override['segment']} · {display_text(str(override.get('reason', '')), 40)}"
     expires = override.get("expires_at")
     if expires:
-        text += f" (至 {datetime.fromtimestamp(expires, CHINA):%Y-%m-%d})"
+        text += f" (至 {last_moment_text(float(expires))})"
     return text
+
+
+def last_moment_text(expires_at: float) -> str:
+    """The last day an override is in force: one given as a day ends at the following
+    midnight (China time), which is shown as that day itself, as the dialog chose it; one
+    ending at another time shows the time too."""
+    end = datetime.fromtimestamp(expires_at, CHINA)
+    if (end.hour, end.minute, end.second, end.microsecond) == (0, 0, 0, 0):
+        return f"{end - timedelta(days=1):%Y-%m-%d}"
+    return f"{end:%Y-%m-%d %H:%M}"
+
+
+def explanation_head(explanation: str) -> str:
+    """The rule part of an explanation, for the list's narrow 依据 column: ``规则『最近购买且
+    常买』命中`` (the circle has its own column; thresholds and values are in the tooltip)."""
+    if not explanation:
+        return "—"
+    head = explanation.split(" · ", 1)[0]
+    _circle, found, reason = head.partition("：")
+    return display_text(reason if found else head, 24)
 
 
 class MemberTableModel(QAbstractTableModel):
@@ -94,7 +114,7 @@ class MemberTableModel(QAbstractTableModel):
             case 2:
                 return segment_text(member.get("segment"))
             case 3:
-                return str(member.get("explanation") or "—")
+                return explanation_head(str(member.get("explanation") or ""))
             case 4:
                 return "★" if member.get("koc") else ""
             case 5:

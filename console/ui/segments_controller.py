@@ -74,6 +74,9 @@ class SegmentsController(QObject):
         await self._call(self.client.revoke_override(member_id))
         await self.reload()
 
-    async def run_now(self, force: bool = False) -> None:
-        if await self._call(self.client.start_segmentation(force)) is not None:
+    async def run_now(
+        self, force: bool = False, as_of: str | None = None, window_days: int | None = None
+    ) -> None:
+        run = await self._call(self.client.start_segmentation(force, as_of, window_days))
+        if run is not None:
             await self.reload()

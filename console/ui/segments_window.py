@@ -6,11 +6,12 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDateEdit,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QPushButton,
+    QSpinBox,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -33,6 +35,27 @@ from console.ui.segments_controller import PAGE_SIZE, SegmentsController
 from console.ui.theme import SEGMENT_COLORS
 
 SEARCH_DELAY_MS = 300
+DATE_FORMAT = "yyyy-MM-dd"
+MAX_WINDOW_DAYS = 36_500  # as the store's bound (console.domain.segment_run)
+
+
+def _today_in_china() -> QDate:
+    today = datetime.now(CHINA).date()
+    return QDate(today.year, today.month, today.day)
+
+
+def _run_fields() -> tuple[QDateEdit, QSpinBox]:
+    """The day to score as of and the window: an old export needs its own newest day."""
+    as_of = QDateEdit(_today_in_china())
+    as_of.setDisplayFormat(DATE_FORMAT)
+    as_of.setCalendarPopup(True)
+    as_of.setToolTip("按这一天计算 (最近购买天数从这一天算起)")
+    window_days = QSpinBox()
+    window_days.setRange(1, MAX_WINDOW_DAYS)
+    window_days.setValue(365)
+    window_days.setSuffix(" 天")
+    window_days.setToolTip("只看截至日期之前这么多天内的订单和分享")
+    return as_of, window_days
 
 
 class SegmentCard(QFrame):
@@ -79,6 +102,8 @@ class SegmentsWindow(QMainWindow):
 
         self.run_label = QLabel("正在读取分层…")
         self.run_label.setObjectName("elapsed")
+        self.as_of, self.window_days = _run_fields()
+        self._window_from_rules = True
         self.run_button = QPushButton("立即重新计算")
         self.status = QLabel("")
         self.status.setObjectName("kpiLabel")
@@ -128,6 +153,8 @@ class SegmentsWindow(QMainWindow):
         header.addStretch(1)
         header.addWidget(self.run_label)
         header.addSpacing(12)
+        for widget in (QLabel("截至"), self.as_of, QLabel("窗口"), self.window_days):
+            header.addWidget(widget)
         header.addWidget(self.run_button)
 
         cards = QGridLayout()
@@ -189,6 +216,7 @@ class SegmentsWindow(QMainWindow):
         self.override_button.clicked.connect(self._on_override_clicked)
         self.revoke_button.clicked.connect(self._on_revoke_clicked)
         self.run_button.clicked.connect(self._on_run_clicked)
+        self.window_days.valueChanged.connect(self._on_window_days_changed)
         self.previous_page.clicked.connect(
             lambda: self._spawn(
                 self.controller.load_members(offset=self.controller.offset - PAGE_SIZE)
@@ -217,6 +245,10 @@ class SegmentsWindow(QMainWindow):
 
     def _on_controller_overview_changed(self, overview: dict[str, Any]) -> None:
         self.status.setText("")
+        if self._window_from_rules and overview.get("window_days"):
+            self.window_days.blockSignals(True)
+            self.window_days.setValue(int(overview["window_days"]))
+            self.window_days.blockSignals(False)
         latest = overview.get("latest")
         if not latest:
             self.run_label.setText(f"尚未计算分层 · 规则 {overview.get('rules_version', '')}")
@@ -224,7 +256,8 @@ class SegmentsWindow(QMainWindow):
         finished = datetime.fromtimestamp(latest["finished_at"], CHINA)
         due = " · 本周应重新计算" if overview.get("due") else ""
         self.run_label.setText(
-            f"最近计算 {finished:%Y-%m-%d %H:%M} (截至 {latest['as_of']}) · "
+            f"最近计算 {finished:%Y-%m-%d %H:%M} (截至 {latest['as_of']}, "
+            f"{latest['window_days']} 天) · "
             f"规则 {latest['rules_version']}{due}"
         )
         runs = overview.get("runs", [])
@@ -281,9 +314,17 @@ class SegmentsWindow(QMainWindow):
         if member is not None and member.get("override"):
             self._spawn(self.controller.revoke_override(str(member["id"])))
 
+    def _on_window_days_changed(self, _value: int) -> None:
+        self._window_from_rules = False  # the operator's choice stays
+
     def _on_run_clicked(self) -> None:
         self.status.setText("正在重新计算分层…")
-        self._spawn(self.controller.run_now())
+        self._spawn(
+            self.controller.run_now(
+                as_of=self.as_of.date().toString(DATE_FORMAT),
+                window_days=self.window_days.value(),
+            )
+        )
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         for task in self._tasks:

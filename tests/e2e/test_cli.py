@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,8 @@ from typing import Any
 import pytest
 from PySide6.QtGui import QImage
 
+from console.store.schema import open_store
+from tests.data.heavy_tail import generate, load_into
 from tests.helpers import MAIN_PY, ROOT, StoreProcess, event, post, wait_for
 
 pytestmark = pytest.mark.slow
@@ -267,6 +270,38 @@ def test_import_and_segment_from_the_command_line(tmp_path: Path) -> None:
     )
     assert bad_map.returncode == 2
     assert "'price' is not a orders field" in bad_map.stderr
+
+
+def test_segment_refuses_old_data_and_live_sessions(tmp_path: Path) -> None:
+    db = tmp_path / "old-shop.db"
+    store = open_store(db)
+    load_into(store, generate(400, seed=7))
+    store.close()
+    today = run_main("segment", "--db", str(db), env_home=tmp_path)
+    assert today.returncode != 0
+    assert "the newest order is 2018-09-03; " in today.stderr
+    assert "use --as-of 2018-09-03 or widen the window" in today.stderr
+    at_newest = run_main("segment", "--db", str(db), "--as-of", "2018-09-03", env_home=tmp_path)
+    assert at_newest.returncode == 0, at_newest.stderr
+    assert "as of 2018-09-03, 365-day window" in at_newest.stdout
+    wide = run_main("segment", "--db", str(db), "--window-days", "4000", env_home=tmp_path)
+    assert wide.returncode == 0, wide.stderr
+    assert "4000-day window" in wide.stdout
+    no_window = run_main("segment", "--db", str(db), "--window-days", "0", env_home=tmp_path)
+    assert no_window.returncode != 0
+    assert "--window-days must be 1..36500" in no_window.stderr
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "INSERT INTO sessions (id, title, status, created_at, last_seq) "
+            "VALUES ('s_live', '直播中', 'live', 0, 0)"
+        )
+    live = run_main("segment", "--db", str(db), "--as-of", "2018-09-03", env_home=tmp_path)
+    assert live.returncode != 0
+    assert "1 session(s) are live" in live.stderr
+    forced = run_main(
+        "segment", "--db", str(db), "--as-of", "2018-09-03", "--force", env_home=tmp_path
+    )
+    assert forced.returncode == 0, forced.stderr
 
 
 def test_report_writes_the_review_files(shared_store: StoreProcess, tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ def test_member_list_by_circle_is_masked_unless_revealed(shared_store: StoreProc
         assert "name" not in member
         assert "phone" not in member
         if member["override"] is None:
-            assert member["explanation"].startswith("S1: R")
+            assert member["explanation"].startswith("S1 钻石核心：规则『")
     one = revealed.json()["members"][0]
     assert len(one["phone"]) == 11
     assert one["name"][0] == one["nick"][0]
@@ -112,6 +112,26 @@ def test_a_run_waits_for_live_sessions_unless_forced(store: StoreProcess) -> Non
     assert run["previous_run"] is not None
     assert run["trigger"] == "api"
     assert run["actor"] == "tests"
+
+
+def test_a_run_over_a_window_without_orders_names_the_newest_order(store: StoreProcess) -> None:
+    with store.client("operator") as client:
+        refused = client.post("/segmentation/runs", json={"as_of": "2035-06-01"})
+        assert refused.status_code == 409
+        problem = refused.json()["problems"][0]
+        assert problem["field"] == "as_of"
+        assert problem["reason"].startswith("最新订单是 20")
+        assert "加大窗口天数" in problem["reason"]
+        newest = problem["reason"][len("最新订单是 ") :][:10]
+        bad = client.post("/segmentation/runs", json={"window_days": 0})
+        assert bad.status_code == 422
+        assert bad.json()["problems"][0]["field"].endswith("window_days")
+        wide = client.post("/segmentation/runs", json={"as_of": "2035-06-01", "window_days": 5000})
+        assert wide.status_code == 201, wide.text
+        assert wide.json()["window_days"] == 5000
+        at_newest = client.post("/segmentation/runs", json={"as_of": newest})
+        assert at_newest.status_code == 201, at_newest.text
+        assert client.get("/segmentation").json()["window_days"] == 365
 
 
 def test_import_through_the_api(shared_store: StoreProcess) -> None:

@@ -11,9 +11,11 @@ from console.demo import seed_demo
 from console.domain.decisions import Refused
 from console.domain.segments import Segment
 from console.store.imports import ImportOptions, import_file, load_mapping_file
+from console.store.members import query_members
 from console.store.overrides import active_override, audit_trail, revoke_override, set_override
 from console.store.schema import open_store
-from console.store.segmentation import CHINA, expire_overrides, run_segmentation
+from console.store.segmentation import CHINA, RunRefused, expire_overrides, run_segmentation
+from tests.data.heavy_tail import HeavyTailBase, generate, load_into
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 AS_OF = date(2026, 11, 20)
@@ -189,3 +191,84 @@ def test_the_demo_brand_has_a_plausible_mix(tmp_path: Path) -> None:
     assert share["S4"] >= 0.25
     assert max(share.values()) - share["S4"] < 0.02  # the price-sensitive circle leads
     assert 0.15 <= share["S6"] <= 0.30
+
+
+# -- tracker issue 15: real shops' data ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def heavy_base() -> HeavyTailBase:
+    return generate(3_000, seed=15)
+
+
+def test_old_data_is_refused_until_as_of_or_window_covers_it(db, heavy_base) -> None:  # type: ignore[no-untyped-def]
+    load_into(db, heavy_base)
+    with pytest.raises(RunRefused) as refused:
+        run_segmentation(db, None, clock)  # today: 2026-11-21, eight years on
+    verdict = refused.value.verdict
+    assert verdict.newest_order == date(2018, 9, 3)
+    assert "use --as-of 2018-09-03 or widen the window" in verdict.reason_en()
+    assert str(refused.value).startswith("最新订单是 2018-09-03")
+    assert db.execute("SELECT count(*) FROM segment_runs").fetchone() == (0,)
+    run = run_segmentation(db, date(2018, 9, 3), clock)
+    assert run["window_days"] == 365
+    wide = run_segmentation(db, None, clock, window_days=4000)
+    assert wide["window_days"] == 4000
+    assert wide["active"] > run["active"]
+    assert wide["scoring"]["window_days"] == 4000
+
+
+def test_a_heavy_tailed_base_fills_all_six_circles(db, heavy_base) -> None:  # type: ignore[no-untyped-def]
+    load_into(db, heavy_base)
+    run = run_segmentation(db, heavy_base.newest, clock)
+    share = {s: n / run["members"] for s, n in run["counts"].items()}
+    assert all(share[s.value] > 0 for s in Segment), share
+    assert share["S6"] == max(share.values())  # an old base: mostly dormant
+    assert 0.15 <= share["S4"] <= 0.45
+    assert 0.02 <= share["S3"] <= 0.10
+    assert 0.005 <= share["S1"] + share["S2"] <= 0.05
+    # Nobody with two orders is F5; the biggest recent spenders are not "price-sensitive".
+    rows = db.execute(
+        "SELECT frequency, f, segment, monetary, recency_days FROM member_scores "
+        "WHERE run_id = ? AND frequency > 0",
+        [run["id"]],
+    ).fetchall()
+    assert {f for frequency, f, *_ in rows if frequency == 2} == {2}
+    recent = sorted((r for r in rows if r[4] <= 30), key=lambda r: -r[3])[:20]
+    assert not [r for r in recent if r[2] == "S4"]
+
+
+def test_transitions_count_from_the_previous_runs_own_records(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    load(db, tmp_path, [(f"O{m}", f"once{m}", 250 + m, 20.0) for m in range(5)])
+    first = run_segmentation(db, AS_OF, clock)
+    assert first["counts"]["S6"] == 5
+    # Between runs: an override moves once1 to S1, and a new member arrives.
+    set_override(db, "once1", Segment.S1, "线下认识的团长", "运营", None, NOW)
+    load(db, tmp_path, [("N1", "newbie", 1, 30.0)])
+    second = run_segmentation(db, AS_OF, clock)
+    moved = {(t["from"], t["to"]): t["members"] for t in second["transitions"]}
+    # once1 was S6 in the first run (whatever its circle is now): S6 -> S1, not S1 -> S1.
+    assert moved == {("S6", "S6"): 4, ("S6", "S1"): 1, ("", second_circle(db, second)): 1}
+
+
+def second_circle(db, run: dict) -> str:  # type: ignore[no-untyped-def]
+    row = db.execute(
+        "SELECT segment FROM member_scores WHERE run_id = ? AND member_id = 'newbie'", [run["id"]]
+    ).fetchone()
+    return str(row[0])
+
+
+def test_the_member_list_explains_with_the_rule_and_says_no_orders(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    big = [(f"B{i}", "big", i * 20 + 3, 400.0) for i in range(14)]
+    others = [(f"S{i}", f"single{i}", 20 + i * 30, 30.0 + i) for i in range(8)]
+    load(db, tmp_path, [*big, *others, ("O1", "old", 400, 20.0), ("O2", "once", 300, 20.0)])
+    run_segmentation(db, AS_OF, clock)
+    found = {m["id"]: m for m in query_members(db)["members"]}
+    assert found["big"]["explanation"].startswith("S1 钻石核心：规则『近期常买且消费最高』命中")
+    assert "F≥4（每月≥0.5单）：每月1.2单（14单）" in found["big"]["explanation"]
+    assert "消费≥2000元：¥5,600" in found["big"]["explanation"]
+    # The order 400 days ago is outside the window: said so, no R, F or M shown.
+    assert found["old"]["explanation"] == "S6 沉睡新客：窗口内没有订单（近 365 天无购买）"
+    assert found["old"]["in_window"] is False
+    assert found["old"]["scores"]["r"] is None
+    assert "只买过一次" in found["once"]["explanation"]

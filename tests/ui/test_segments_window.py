@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
@@ -14,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from console.domain.segments import ALL_SEGMENTS
 from console.sync.client import StoreClient
 from console.ui.override_dialog import OverrideDialog
-from console.ui.segment_models import MemberTableModel, TransitionModel
+from console.ui.segment_models import CHINA, MemberTableModel, TransitionModel, override_text
 from console.ui.segments_controller import SegmentsController
 from console.ui.segments_window import SegmentsWindow
 from tests.helpers import StoreProcess
@@ -98,6 +100,47 @@ def test_run_now_adds_a_run(window: SegmentsWindow, store: StoreProcess, qtbot: 
     qtbot.waitUntil(lambda: overview(store)["latest"]["id"] == before + 1, timeout=15_000)
     qtbot.waitUntil(
         lambda: window.cards[ALL_SEGMENTS[0]].detail.text().endswith("较上次 +0"), timeout=10_000
+    )
+
+
+def test_run_now_takes_the_as_of_day_and_window(
+    window: SegmentsWindow, store: StoreProcess, qtbot: QtBot
+) -> None:
+    assert window.as_of.displayFormat() == "yyyy-MM-dd"
+    assert window.window_days.value() == 365  # the rules' window, from the store
+    before = overview(store)["latest"]["id"]
+    window.as_of.setDate(QDate(2035, 6, 1))  # long after the demo's newest order
+    window.run_button.click()
+    qtbot.waitUntil(lambda: "最新订单是 20" in window.status.text(), timeout=15_000)
+    assert "加大窗口天数" in window.status.text()
+    assert overview(store)["latest"]["id"] == before  # refused: nothing ran
+    window.window_days.setValue(5000)
+    window.run_button.click()
+    qtbot.waitUntil(lambda: overview(store)["latest"]["id"] == before + 1, timeout=15_000)
+    latest = overview(store)["latest"]
+    assert (latest["as_of"], latest["window_days"]) == ("2035-06-01", 5000)
+    qtbot.waitUntil(lambda: "5000 天" in window.run_label.text(), timeout=10_000)
+    assert window.window_days.value() == 5000  # the operator's choice stays
+
+
+def test_the_override_dialog_and_the_list_name_the_same_day(window: SegmentsWindow) -> None:
+    member = {"id": "m1", "nick": "林*", "segment": "S4", "explanation": ""}
+    dialog = OverrideDialog(member, window)
+    chosen: list[Any] = []
+    dialog.override_chosen.connect(lambda *args: chosen.append(args))
+    dialog.expires.setChecked(True)
+    dialog.expiry_date.setDate(QDate(2026, 12, 29))
+    assert dialog.expiry_date.text() == "2026-12-29"  # not "29 12 2026"
+    dialog.reason.setText("活动嘉宾")
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    assert chosen[0][3] == "2026-12-29"
+    # The store keeps a day as its end: midnight China time at the start of the next day.
+    end = datetime(2026, 12, 30, tzinfo=CHINA).timestamp()
+    text = override_text({"segment": "S1", "reason": "活动嘉宾", "expires_at": end})
+    assert text.endswith("(至 2026-12-29)")
+    at_time = datetime(2026, 12, 29, 15, 30, tzinfo=CHINA).timestamp()
+    assert override_text({"segment": "S1", "reason": "x", "expires_at": at_time}).endswith(
+        "(至 2026-12-29 15:30)"
     )
 
 
