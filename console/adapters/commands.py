@@ -7,10 +7,13 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from tenacity import RetryError
+
 from console.adapters.capture import CaptureError, CaptureWriter, read_capture
-from console.adapters.registry import UnknownSource, mapper_for
+from console.adapters.registry import STATS_SOURCES, UnknownSource, mapper_for
 from console.adapters.replay import ReplayResult, replay
 from console.adapters.sink import StoreSink
+from console.adapters.wecom import PollResult, StatsSink, WeComError, put_capture, run_once
 from console.sync.client import StoreClient, StoreError
 
 
@@ -33,7 +36,9 @@ def add_commands(commands: Any) -> None:
         "ingest-file", help="replay a capture of platform messages into a session (ingest token)"
     )
     _store_options(ingest)
-    ingest.add_argument("--source", required=True, metavar="NAME", help="tiktok, wechat_shop, ...")
+    ingest.add_argument(
+        "--source", required=True, metavar="NAME", help="tiktok, wechat_shop, wecom, ..."
+    )
     ingest.add_argument("file", type=Path, metavar="FILE", help="JSON Lines capture")
     ingest.add_argument(
         "--speed",
@@ -62,6 +67,18 @@ def add_commands(commands: Any) -> None:
     shop.add_argument("--capture", type=Path, metavar="FILE", help="append raw messages here")
     shop.add_argument("--api", default="https://api.weixin.qq.com", help="the shop API's base URL")
 
+    wecom = kinds.add_parser(
+        "wecom", help="fetch 企业微信直播 watch statistics once, after the show"
+    )
+    _store_options(wecom)
+    wecom.add_argument("--corpid", required=True, help="the corp's id (企业ID)")
+    wecom.add_argument(
+        "--secret", required=True, help="the secret of the app allowed to read livings"
+    )
+    wecom.add_argument("--living-id", required=True, metavar="ID", help="the living's livingid")
+    wecom.add_argument("--base-url", default="https://qyapi.weixin.qq.com", metavar="URL")
+    wecom.add_argument("--capture", type=Path, metavar="FILE", help="append raw pages here")
+
 
 def _store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", required=True, metavar="URL")
@@ -70,6 +87,9 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.command == "ingest-file" and args.source in STATS_SOURCES:
+        print(asyncio.run(ingest_stats_file(args)).line())
+        return 0
     if args.command == "ingest-file":
         result = asyncio.run(ingest_file(args))
         print(
@@ -105,9 +125,26 @@ async def ingest_file(args: argparse.Namespace) -> ReplayResult:
         await client.aclose()
 
 
+async def ingest_stats_file(args: argparse.Namespace) -> PollResult:
+    """A capture of a platform's statistics, put into the session's platform-stats again."""
+    if not args.file.is_file():
+        raise CommandError(f"no such file: {args.file}")
+    client = StoreClient(args.store, args.token)
+    try:
+        return await put_capture(read_capture(args.file), StatsSink(client, args.session))
+    except CaptureError as exc:
+        raise CommandError(str(exc)) from exc
+    except StoreError as exc:
+        raise CommandError(f"store: {exc.reason}") from exc
+    finally:
+        await client.aclose()
+
+
 async def _run_adapter(args: argparse.Namespace) -> int:
     client = StoreClient(args.store, args.token)
     capture = CaptureWriter(args.capture) if args.capture else None
+    if args.adapter == "wecom":
+        return await _run_wecom(args, client, capture)
     source = {"tiktok": "tiktok", "wechat-shop": "wechat_shop"}[args.adapter]
     sink = StoreSink(client, args.session, source)
     try:
@@ -123,4 +160,29 @@ async def _run_adapter(args: argparse.Namespace) -> int:
         if capture is not None:
             capture.close()
         await client.aclose()
+    return 0
+
+
+async def _run_wecom(
+    args: argparse.Namespace, client: StoreClient, capture: CaptureWriter | None
+) -> int:
+    try:
+        result = await run_once(
+            client,
+            args.session,
+            base_url=args.base_url,
+            corpid=args.corpid,
+            secret=args.secret,
+            livingid=args.living_id,
+            capture=capture,
+        )
+    except (WeComError, RetryError) as exc:
+        raise CommandError(f"wecom: {exc}") from exc
+    except StoreError as exc:
+        raise CommandError(f"store: {exc.reason}") from exc
+    finally:
+        if capture is not None:
+            capture.close()
+        await client.aclose()
+    print(result.line())
     return 0

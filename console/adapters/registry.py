@@ -6,7 +6,10 @@ from pathlib import Path
 
 from console.adapters.base import Mapper
 
-BUILT_IN = ("tiktok", "wechat_shop")
+BUILT_IN = ("tiktok", "wechat_shop", "wecom")
+STATS_SOURCES = frozenset({"wecom"})
+"""Sources whose captures are a platform's statistics after the show, not room events: they
+replay into ``platform-stats`` (``console.adapters.wecom.put_capture``), not ``/events``."""
 
 
 class UnknownSource(Exception):

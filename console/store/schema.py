@@ -17,7 +17,7 @@ from console.domain.order_status import WITHOUT_STATUS, ImportedStatus
 from console.domain.orders import OrderStatus
 from console.domain.privacy import mask_name
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -40,7 +40,7 @@ def _sql_mask_name(name: object) -> str | None:
     return mask_name(name) if isinstance(name, str) and name.strip() else None
 
 
-def open_store(path: Path | str) -> sqlite_utils.Database:
+def open_store(path: Path | str) -> sqlite_utils.Database:  # noqa: PLR0912 (one per version)
     """Open (creating and migrating if needed) the store database at ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,6 +73,8 @@ def open_store(path: Path | str) -> sqlite_utils.Database:
         _migrate_v10(db)
     if version < 11:
         _migrate_v11(db)
+    if version < 12:
+        _migrate_v12(db)
     return db
 
 
@@ -562,3 +564,25 @@ def _migrate_v11(db: sqlite_utils.Database) -> None:
         if "comment_pattern" not in columns:
             db.execute("ALTER TABLE chains ADD COLUMN comment_pattern TEXT")
         db.execute("PRAGMA user_version = 11")
+
+
+def _migrate_v12(db: sqlite_utils.Database) -> None:
+    """Platform-reported statistics (issue 16, 企业微信直播): one row per viewer a platform
+    reports for a session after the show, kept apart from the log's own figures."""
+    with transaction(db):
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS platform_stats (
+                session_id TEXT NOT NULL REFERENCES sessions(id),
+                platform TEXT NOT NULL,
+                viewer TEXT NOT NULL,  -- the platform's user id: operator views only
+                kind TEXT NOT NULL,  -- wecom: user (staff) or external (customer)
+                watch_time INTEGER NOT NULL,  -- seconds
+                commented INTEGER NOT NULL,
+                inviter TEXT NOT NULL DEFAULT '',  -- the inviting user's id, '' for none
+                fetched_at REAL NOT NULL,
+                PRIMARY KEY (session_id, platform, viewer)
+            ) WITHOUT ROWID
+            """
+        )
+        db.execute("PRAGMA user_version = 12")

@@ -8,6 +8,7 @@ import orjson
 
 from console.domain.segments import parse_segment
 from console.domain.stats import stats_from_facts
+from console.store.platform_stats import platform_reported
 from console.store.replay_index import ReplayIndexes
 
 
@@ -39,6 +40,8 @@ def stats_for(db: Any, sid: str, indexes: ReplayIndexes) -> dict[str, Any]:
             row["nick"] = nicks.get(row["member_id"]) or ""
     for row in result["new_neighbours"]:  # the 团长's point by name, as the brand knows it
         row["point_name"] = point_names.get(row["pickup_point"], "")
+    # What platforms report after the show, apart: never added to the log's own figures.
+    result["platform_reported"] = platform_reported(db, sid)
     result["session_id"] = sid
     result["seq"] = seq
     return result

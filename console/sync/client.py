@@ -169,6 +169,15 @@ class StoreClient:
         )
         return result
 
+    async def put_platform_stats(
+        self, sid: str, platform: str, viewers: Sequence[Mapping[str, Any]]
+    ) -> dict[str, Any]:
+        """A platform's per-viewer figures after the show (平台统计), kept apart."""
+        result: dict[str, Any] = await self._request(
+            "PUT", f"/sessions/{sid}/platform-stats/{platform}", json={"viewers": list(viewers)}
+        )
+        return result
+
     async def referral_code(self, sid: str, member_id: str) -> str:
         """The member's referral code; StoreError 404 if they have not shared yet."""
         answer = await self._request("GET", f"/sessions/{sid}/referral-codes/{member_id}")

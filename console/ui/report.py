@@ -22,6 +22,7 @@ import pyqtgraph as pg
 
 from console.domain.events import EventType
 from console.domain.metrics import NO_VALUE, format_rate
+from console.domain.platform_stats import PLATFORM_LABELS
 from console.domain.segments import ALL_SEGMENTS
 from console.domain.stats import RATE_PARTS, rate_from_json
 from console.domain.text import spreadsheet_row
@@ -329,6 +330,26 @@ def _cells(values: Sequence[object], tag: str = "td") -> str:
     return "".join(f"<{tag}>{html.escape(str(v))}</{tag}>" for v in values)
 
 
+def platform_lines(stats: Mapping[str, Any]) -> list[str]:
+    """One line per platform that reported its own statistics after the show (平台统计):
+    its figures, never ours (``platform_reported`` of ``/stats``)."""
+    lines = []
+    for platform, figures in sorted((stats.get("platform_reported") or {}).items()):
+        name = PLATFORM_LABELS.get(platform, platform)
+        lines.append(
+            f"{name}（平台统计）：观看 {figures['watched']} · 互动 {figures['interacted']} · "
+            f"邀请 {figures['invited']}"
+        )
+    return lines
+
+
+def _platform_html(stats: Mapping[str, Any]) -> str:
+    lines = platform_lines(stats)
+    if not lines:
+        return ""
+    return "".join(f"<p class='platform'>{html.escape(line)}</p>" for line in lines)
+
+
 def write_html(
     out: Path, session: dict[str, Any], stats: dict[str, Any], charts: Sequence[Path]
 ) -> Path:
@@ -387,6 +408,7 @@ def write_html(
         ),
         kocs=kocs or "<tr><td colspan='5'>本场没有带来订单的分享</td></tr>",
         points=points or "<tr><td colspan='3'>本场没有新客</td></tr>",
+        platform_reported=_platform_html(stats),
     )
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")

@@ -37,6 +37,7 @@ POLICY: dict[tuple[str, str], str] = {
     ("PATCH", "/sessions/{sid}"): MANAGE,
     ("POST", "/sessions/{sid}/events"): INGEST,
     ("POST", "/sessions/{sid}/webhooks/{source}"): SIGNED,
+    ("PUT", "/sessions/{sid}/platform-stats/{platform}"): INGEST,
     ("GET", "/sessions/{sid}/events"): READ,
     ("GET", "/sessions/{sid}/stream"): READ,
     ("GET", "/sessions/{sid}/stats"): READ,
@@ -119,6 +120,7 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StorePro
         "run_id": "1",
         "kind": "members",
         "source": "miniapp",
+        "platform": "wecom",
         "revoked": revoked,
     }
     yield store, values
