@@ -15,6 +15,7 @@ from console.store.schedule import run_override_expiry
 from console.store.schema import open_store
 from console.store.segmentation import run_segmentation
 from tests.data.heavy_tail import generate, load_into
+from tests.helpers import run_async
 
 START = 1_800_000_000.0
 DEADLINE_S = 5.0
@@ -66,6 +67,6 @@ def test_an_override_expires_within_seconds_of_its_time(tmp_path: Path) -> None:
                 await task
             ctx.close()
 
-    before, after = asyncio.run(scenario())
+    before, after = run_async(scenario())
     assert before == "S1"  # still in force before its time
     assert after == computed  # the rules' circle is back

@@ -240,7 +240,7 @@ def test_every_event_once_in_order_across_the_switch_from_catch_up_to_live(
         return subscriber
 
     with patch.object(stream, "CHUNK_EVENTS", chunk):
-        subscriber = asyncio.run(scenario())
+        subscriber = run_async(scenario())
     db.close()
     ids, errors = frames_of(bytes(body))
     hypothesis_event("cut off" if errors else "every event")
