@@ -12,15 +12,21 @@ operator. Patterns, in the order they are tried:
 - landlines: an area code 0xx(x) and 7-8 digits, with or without a dash, space or brackets;
 - addresses: a run of Chinese characters or digits ending in 路/街/道/巷/弄/里 with a number
   (号), optionally 栋/幢/单元/楼/室; or "小区" / "花园" / "公寓" followed by building numbers.
+
+Digits in any script (full-width １３８…, Arabic-Indic) and full-width dashes, pluses and
+spaces are read as their ASCII forms for matching, and the match is hidden in the text as
+typed. Every string in ``data`` that is not a field the event type declares (a platform's
+extras, nested or not) is free text too.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from console.domain.events import PLATFORM_USER, EventType
+from console.domain.events import EVENT_RULES, PLATFORM_USER, EventType
 from console.domain.identities import bind_code_in, hide_bind_code
 from console.domain.platform import redact_platform_user
 from console.domain.privacy import mask_name
@@ -41,21 +47,67 @@ _ADDRESS = re.compile(
 )
 _PATTERNS = (_ID_CARD, _MOBILE, _LANDLINE, _ADDRESS)
 # A quick test before the patterns: most comments have no run of digits and no address word.
-_MAYBE = re.compile(r"\d{4}|[路街道巷弄里号栋幢室]")
+_MAYBE = re.compile(r"\d{4}|[路街道巷弄里号栋幢室]")  # \d: a digit in any script
+
+
+def _ascii_forms() -> dict[int, str]:
+    """Each non-ASCII decimal digit of the Basic Multilingual Plane, and the full-width
+    separators, as the one ASCII character it reads as (one for one: positions stay)."""
+    table = {
+        code: str(digit)
+        for code in range(0x80, 0x10000)
+        if (digit := unicodedata.decimal(chr(code), None)) is not None
+    }
+    table.update({ord(c): a for c, a in zip("－＋（）　．", "-+() .", strict=True)})
+    return table
+
+
+_ASCII_FORMS = _ascii_forms()
 
 
 def redact_text(text: str) -> str:
     """``text`` with phone numbers, ID-card numbers and addresses replaced by [已隐藏]."""
     if not _MAYBE.search(text):
         return text
-    for pattern in _PATTERNS:
-        text = pattern.sub(HIDDEN, text)
-    return text
+    probe = text.translate(_ASCII_FORMS)
+    if probe == text:
+        for pattern in _PATTERNS:
+            text = pattern.sub(HIDDEN, text)
+        return text
+    return _hide_spans(text, probe)
+
+
+def _hide_spans(text: str, probe: str) -> str:
+    """Hide in ``text`` what the patterns find in ``probe`` (the same text, read as ASCII)."""
+    spans = sorted(m.span() for pattern in _PATTERNS for m in pattern.finditer(probe))
+    parts: list[str] = []
+    cursor = 0
+    for start, end in spans:
+        if end <= cursor:
+            continue
+        if start >= cursor:
+            parts.append(text[cursor:start])
+            parts.append(HIDDEN)
+        cursor = end
+    parts.append(text[cursor:])
+    return "".join(parts)
+
+
+def _redact_free(value: Any) -> Any:
+    """Every string inside ``value`` (free-form JSON) redacted."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {k: _redact_free(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_free(v) for v in value]
+    return value
 
 
 # The free-text fields of events a platform sends, and the name field.
 TEXT_FIELDS = ("text",)
 NAME_FIELD = "nick"
+_EVENT_TYPES = frozenset(t.value for t in EventType)
 
 
 def redact_event_data(
@@ -67,6 +119,15 @@ def redact_event_data(
     platform-sent name is replaced by its mask (林小薇 -> 林*薇); a platform handle by its
     pseudonym (``platform.redact_platform_user``)."""
     changed: dict[str, Any] | None = None
+    rule = EVENT_RULES.get(EventType(event_type)) if event_type in _EVENT_TYPES else None
+    declared = set(rule.fields) if rule is not None else set()
+    for key, value in data.items():  # a platform's extras: free text, however deep
+        if key in declared or key in TEXT_FIELDS or key in (NAME_FIELD, PLATFORM_USER):
+            continue
+        clean = _redact_free(value)
+        if clean != value:
+            changed = changed if changed is not None else dict(data)
+            changed[key] = clean
     for key in TEXT_FIELDS:
         value = data.get(key)
         if isinstance(value, str):

@@ -8,6 +8,7 @@ English message after it, so nothing is lost.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -127,3 +128,27 @@ HTTP_REASONS: dict[int, str] = {
 def http_reason(status: int, detail: str) -> str:
     known = HTTP_REASONS.get(status)
     return known if known is not None else f"请求被拒绝（{detail}）"
+
+
+# What a JSON parser (orjson, pydantic's jiter) says, in the words a user reads.
+_JSON_SYNTAX = (
+    ("recursion limit", "嵌套过深"),
+    ("EOF while parsing", "内容不完整"),
+    ("unexpected end", "内容不完整"),
+    ("expected value", "此处应为一个值"),
+    ("trailing", "末尾有多余内容"),
+    ("number out of range", "数字超出范围"),
+    ("invalid unicode", "含无效的 Unicode 字符"),
+    ("lone leading surrogate", "含无效的 Unicode 字符"),
+    ("control character", "字符串里有控制字符"),
+    ("key must be a string", "键必须是字符串"),
+)
+_POSITION = re.compile(r"line (\d+) column (\d+)")
+
+
+def json_syntax_reason(detail: str) -> str:
+    """ "不是有效的 JSON：嵌套过深（第 1 行第 297 列）" from a parser's English message."""
+    what = next((zh for en, zh in _JSON_SYNTAX if en.lower() in detail.lower()), "格式错误")
+    where = _POSITION.search(detail)
+    at = f"（第 {where.group(1)} 行第 {where.group(2)} 列）" if where else ""
+    return f"不是有效的 JSON：{what}{at}"

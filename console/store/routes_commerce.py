@@ -227,7 +227,7 @@ async def get_new_neighbours(
                 )
             )
     return Response(
-        out.getvalue(),
+        "\ufeff" + out.getvalue(),  # a BOM: Chinese Excel opens it as UTF-8, not as GBK
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="new-neighbours-{sid}.csv"'},
     )

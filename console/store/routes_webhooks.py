@@ -31,6 +31,7 @@ from console.domain.webhooks import (
 from console.store.deps import Context, json_response
 from console.store.errors import ApiError, problem
 from console.store.ingest import store_events
+from console.store.messages import json_syntax_reason
 from console.store.validation import BatchError, parse_batch
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ async def webhook(
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise problem(400, "body", f"不是有效的 JSON：{exc}") from exc
+        raise problem(400, "body", json_syntax_reason(str(exc))) from exc
     received_at = ctx.clock()
     try:
         events = [map_message(mapping, m, received_at) for m in messages_of(mapping, document)]

@@ -30,7 +30,7 @@ from console.domain.events import (
     Problem,
 )
 from console.domain.redaction import redact_event_data
-from console.store.messages import reason_of
+from console.store.messages import json_syntax_reason, reason_of
 
 MAX_BATCH_EVENTS = 5_000
 _TYPE_NAMES = frozenset(t.value for t in PLATFORM_EVENT_TYPES)
@@ -214,8 +214,8 @@ def _batch_error(exc: ValidationError) -> BatchError:
     errors = exc.errors(include_url=False)
     first = errors[0]
     if first["type"] == "json_invalid":
-        reason = first.get("ctx", {}).get("error", first["msg"])
-        return BatchError(400, [Problem("body", f"不是有效的 JSON：{reason}")])
+        detail = str(first.get("ctx", {}).get("error", first["msg"]))
+        return BatchError(400, [Problem("body", json_syntax_reason(detail))])
     if any(e["type"] == "too_long" and tuple(e["loc"]) == ("events",) for e in errors):
         return BatchError(413, [Problem("events", f"每批最多 {MAX_BATCH_EVENTS} 个事件")])
     return BatchError(422, [Problem(_path(e["loc"], e["type"]), _reason(e)) for e in errors])

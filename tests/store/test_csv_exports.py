@@ -43,7 +43,8 @@ def test_the_new_neighbours_sheet_has_no_formula(store: StoreProcess, shop: dict
             f"/sessions/{sid}/new-neighbours", params={"format": "csv", "reveal": True}
         )
     assert sheet.status_code == 200, sheet.text
-    rows = list(csv.DictReader(io.StringIO(sheet.text, newline="")))
+    assert sheet.content.startswith(b"\xef\xbb\xbf")  # a BOM: Chinese Excel reads UTF-8
+    rows = list(csv.DictReader(io.StringIO(sheet.text.removeprefix("\ufeff"), newline="")))
     (row,) = [r for r in rows if r["member_id"] == newcomer]
     assert (row["pickup_point"], row["point_name"], row["leader"]) == (
         "'-1",

@@ -587,3 +587,22 @@ def test_framework_errors_are_chinese_too(hostile: dict[str, Any]) -> None:
         problem = answer.json()["problems"][0]
         assert problem["field"]
         assert has_chinese(problem["reason"]), problem
+
+
+def test_a_body_nested_too_deep_is_refused_in_words_a_user_reads(hostile: dict[str, Any]) -> None:
+    """The parser's own English ("recursion limit exceeded at line 1 column 297") was shown."""
+    deep = "[" * 300 + "]" * 300
+    body = (
+        '{"events": [{"id": "deep", "type": "share", "ts": 1, "member_id": "m00001", '
+        f'"data": {{"extra": {deep}}}}}]}}'
+    )
+    answer = hostile["ingest"].post(
+        f"/sessions/{hostile['sid']}/events",
+        content=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert answer.status_code == 400, answer.text
+    problem = answer.json()["problems"][0]
+    assert problem["field"] == "body"
+    assert problem["reason"].startswith("不是有效的 JSON：嵌套过深（第 1 行第"), problem
+    assert "recursion" not in problem["reason"]

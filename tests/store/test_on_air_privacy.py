@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import unicodedata
 from typing import Any
 
 from tests.helpers import MAIN_PY, StoreProcess, event, open_stream, post, wait_for
@@ -15,7 +16,14 @@ from tests.store.test_orders import order, shop, state
 
 __all__ = ["shop"]
 
-PHONES = ("13812345678", "138 1234 5678", "138-1234-5678", "+86 139 0000 1111")
+PHONES = (
+    "13812345678",
+    "138 1234 5678",
+    "138-1234-5678",
+    "+86 139 0000 1111",
+    "１３８ １２３４ ５６７８",  # full-width, as a Chinese IME types it
+)
+EXTRA = "13900001111"  # in a field a platform adds to a comment (data.extra), not data.text
 DIGITS = ("13812345678", "13900001111")
 
 
@@ -30,14 +38,15 @@ def reads(store: StoreProcess, sid: str, role: str) -> dict[str, str]:
     with open_stream(store, sid, role) as source:
         for message in source.iter_sse():
             received.append(message.data)
-            if len(received) == len(PHONES) + 1:  # the whole log: the comments and the join
+            if len(received) == len(PHONES) + 2:  # the whole log: the comments and the join
                 break
     texts["stream"] = "\n".join(received)
     return texts
 
 
 def only_digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
+    """The digits of ``text``, in any script, as ASCII (１３８ -> 138)."""
+    return "".join(str(unicodedata.decimal(ch)) for ch in text if ch.isdecimal())
 
 
 def test_phone_numbers_and_names_never_reach_host_or_assistant_reads(
@@ -48,9 +57,10 @@ def test_phone_numbers_and_names_never_reach_host_or_assistant_reads(
     comments = [
         event("comment", vip, text=f"我的电话{p}，地址滨江区江南大道88号3栋2单元") for p in PHONES
     ]
+    extra = event("comment", vip, text="好的", extra={"contact": [f"电话{EXTRA}"]})
     named = event("viewer_joined", None, nick="林小薇")
     named["member_id"] = "guest-77"
-    post(shared_store, sid, [*comments, named])
+    post(shared_store, sid, [*comments, extra, named])
     for role in ("host", "assistant"):
         for where, text in reads(shared_store, sid, role).items():
             flat = only_digits(text.replace(" ", "").replace("-", ""))

@@ -65,7 +65,7 @@ def test_referrals_and_new_neighbours(store: StoreProcess, shop: dict[str, Any])
     assert "*" in by_point["pt-xihu"]["neighbours"][0]["nick"]
     assert "phone" not in by_point["pt-xihu"]["neighbours"][0]
     assert "phone" in revealed.json()["points"][0]["neighbours"][0]
-    rows = list(csv.DictReader(io.StringIO(sheet.text)))
+    rows = list(csv.DictReader(io.StringIO(sheet.text.removeprefix("\ufeff"))))
     assert sheet.headers["content-type"].startswith("text/csv")
     assert {(r["pickup_point"], r["leader"], r["member_id"]) for r in rows} == {
         ("pt-xihu", "王团长", first),

@@ -60,3 +60,55 @@ def test_event_data_keeps_what_needs_no_change() -> None:
     assert redact_event_data({"nick": "林*薇"}) is None  # already masked
     changed = redact_event_data({"text": "电话13812345678", "nick": "林小薇", "x": 1})
     assert changed == {"text": f"电话{HIDDEN}", "nick": "林*薇", "x": 1}
+
+
+FULL_WIDTH = str.maketrans("0123456789-+ ", "０１２３４５６７８９－＋　")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+@given(
+    noise,
+    st.sampled_from("3456789"),
+    digits,
+    separators,
+    separators,
+    noise,
+    st.sampled_from([FULL_WIDTH, ARABIC_INDIC]),
+)
+def test_no_mobile_number_survives_in_any_digits(
+    before: str,
+    second: str,
+    rest: str,
+    sep1: str,
+    sep2: str,
+    after: str,
+    script: dict[int, str],
+) -> None:
+    """Full-width １３８… (typed on a Chinese IME) and other scripts' digits read as digits."""
+    number = "1" + second + rest
+    shown = f"{number[:3]}{sep1}{number[3:7]}{sep2}{number[7:]}".translate(script)
+    clean = redact_text(before + shown + after)
+    assert HIDDEN in clean
+    assert shown not in clean
+    assert before in clean  # only the number goes
+
+
+def test_a_platforms_extra_fields_are_free_text_however_deep() -> None:
+    """A comment's ``data.extra`` (or a list inside a dict) reached hosts unredacted."""
+    changed = redact_event_data(
+        {"text": "好", "extra": "电话13812345678", "deep": {"a": ["１３８１２３４５６７８"]}}
+    )
+    assert changed == {"text": "好", "extra": f"电话{HIDDEN}", "deep": {"a": [HIDDEN]}}
+
+
+def test_declared_fields_are_identifiers_and_stay() -> None:
+    """A platform order id of eleven digits starting 13 is an id, not a phone number."""
+    order = {
+        "platform": "wechat_shop",
+        "platform_order_id": "13812345678",
+        "status": "paid",
+        "product_id": "p1",
+        "quantity": 1,
+        "amount": 9.9,
+    }
+    assert redact_event_data(order, "platform_order") is None
