@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from console import __version__
+from console.arguments import non_negative_float
 from console.logs import log_file, setup_logging
 
 PROG = "python main.py"
@@ -28,16 +29,6 @@ class _Parser(argparse.ArgumentParser):
 
     def format_help(self) -> str:
         return f"{super().format_help()}\nlog file: {log_file()}\n"
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
-    return value
 
 
 def _date(text: str) -> date:
@@ -57,7 +48,7 @@ def _add_window_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--screenshot", type=Path, metavar="FILE", help="save a PNG of the window")
     parser.add_argument(
         "--exit-after",
-        type=_positive_float,
+        type=non_negative_float,
         metavar="SECONDS",
         help="close after this many seconds (taking the screenshot first)",
     )
@@ -180,7 +171,7 @@ def _add_live_commands(commands: Any) -> None:
     simulate.add_argument("--scenario", required=True, metavar="NAME")
     simulate.add_argument(
         "--speed",
-        type=_positive_float,
+        type=non_negative_float,
         default=1.0,
         help="time compression (0: as fast as possible)",
     )
@@ -228,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--scenario", default="xianzhida-summer-light", help="demo scenario (embedded mode)"
     )
     parser.add_argument(
-        "--speed", type=_positive_float, default=20.0, help="demo speed factor (embedded mode)"
+        "--speed", type=non_negative_float, default=20.0, help="demo speed factor (embedded mode)"
     )
     parser.add_argument("--db", type=Path, help="store database (embedded mode; default: data dir)")
     parser.add_argument(

@@ -14,21 +14,12 @@ from console.adapters.registry import STATS_SOURCES, UnknownSource, mapper_for
 from console.adapters.replay import ReplayResult, replay
 from console.adapters.sink import StoreSink
 from console.adapters.wecom import PollResult, StatsSink, WeComError, put_capture, run_once
+from console.arguments import non_negative_float
 from console.sync.client import StoreClient, StoreError
 
 
 class CommandError(Exception):
     """Bad arguments or input: one line for the user."""
-
-
-def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
-    return value
 
 
 def add_commands(commands: Any) -> None:
@@ -42,7 +33,7 @@ def add_commands(commands: Any) -> None:
     ingest.add_argument("file", type=Path, metavar="FILE", help="JSON Lines capture")
     ingest.add_argument(
         "--speed",
-        type=_speed,
+        type=non_negative_float,
         default=0.0,
         help="times the recorded pace (default 0: as fast as possible)",
     )
