@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QResizeEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -156,6 +156,15 @@ class LiveWindow(QMainWindow):
         self.points_toggle.setText("按自提点 (D)")
         self.points_toggle.setCheckable(True)
         self.points_toggle.setShortcut(QKeySequence("D"))
+        # , and . step through the 话术 on this console only (nothing is sent to the store).
+        self.script_keys: dict[str, QAction] = {}
+        for name, key, step in (("script_back", ",", -1), ("script_next", ".", 1)):
+            action = QAction(self)
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(lambda _checked=False, s=step: self.card.step_script(s))
+            self.addAction(action)
+            self.script_keys[name] = action
         self.feed_view = QListView()
         self.feed_view.setObjectName("feed")
         self.feed_view.setModel(self.live.feed)
