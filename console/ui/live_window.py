@@ -218,6 +218,7 @@ class LiveWindow(QMainWindow):
         card_layout.addWidget(self.card, 1)
         caption = QLabel("接下来")
         caption.setObjectName("panelTitle")
+        self.next_caption = caption
         card_layout.addWidget(caption)
         card_layout.addWidget(self.next_cards)
 
@@ -318,6 +319,10 @@ class LiveWindow(QMainWindow):
             room = {s: n for s, n in state.online_by_segment.items() if s in visible}
             focus = tiers_to_address(room)
         self.card.show_card(card, self.live.stock_of(card) if card else None, focus)
+        # A 768-pixel screen has no height for both: the line to read now comes first.
+        upcoming_shown = not (self.compact and self.card.script_lines)
+        self.next_caption.setVisible(upcoming_shown)
+        self.next_cards.setVisible(upcoming_shown)
         upcoming = [c for c in self.toolbar.lineup_after_presenting() if c is not card][:4]
         self.next_cards.show_cards(upcoming, [self.live.stock_of(c) for c in upcoming])
 

@@ -86,7 +86,9 @@ def test_presenting_shows_the_dominant_circles_lines_else_the_general_ones_and_k
     assert assistant.window.grab().save(str(OUT / "assistant-s1-line-2.png"))
     assistant.live.send("present_product", product_id="xzd-chicken")
     qtbot.waitUntil(lambda: host.live.state.presenting == "xzd-chicken", timeout=10_000)
+    qtbot.waitUntil(lambda: assistant.live.state.presenting == "xzd-chicken", timeout=10_000)
     assert not card.script_box.isVisible()
+    assert assistant_card.script_text() == ""
     # Back on the pack, its lines start at the first again.
     assistant.live.send("present_product", product_id="xzd-pack")
     qtbot.waitUntil(lambda: assistant_card.script_text() == PACK_S1[0], timeout=10_000)
