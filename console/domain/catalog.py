@@ -128,3 +128,47 @@ def cards_for(
         if card is not None:
             cards.append(card)
     return cards
+
+
+# 话术: a product's lines for the host, general and per circle (the catalog file's scripts).
+MAX_SCRIPT_LINES = 8  # per product and circle: the host reads them one at a time
+MAX_SCRIPT_CHARS = 120  # one line fits the 讲解中 card in three rows at 16 px
+
+
+def script_card(
+    scripts: Mapping[Segment | None, Sequence[str]],
+) -> dict[str, object]:
+    """A product's 话术 as a card carries it.
+
+    ``{"general": [...], "by_segment": {"S1": [...]}}``: circles without lines are left out.
+    """
+    return {
+        "general": list(scripts.get(None, ())),
+        "by_segment": {s.value: list(scripts[s]) for s in ALL_SEGMENTS if scripts.get(s)},
+    }
+
+
+def script_for(
+    script: Mapping[str, object] | None, focus: Sequence[Segment]
+) -> tuple[list[str], list[Segment]]:
+    """The lines to read now and the circles they are for (``[]``: the general lines).
+
+    The lines of the circles most present (``focus``, largest first) that have lines of
+    their own, in that order; the general lines when none of them has any.
+    """
+    script = script or {}
+    by_segment = script.get("by_segment")
+    by_segment = by_segment if isinstance(by_segment, Mapping) else {}
+    lines: list[str] = []
+    circles: list[Segment] = []
+    for segment in focus:
+        own = by_segment.get(segment.value)
+        if isinstance(own, Sequence) and not isinstance(own, str) and own:
+            lines.extend(str(line) for line in own)
+            circles.append(segment)
+    if circles:
+        return lines, circles
+    general = script.get("general")
+    if isinstance(general, Sequence) and not isinstance(general, str):
+        return [str(line) for line in general], []
+    return [], []

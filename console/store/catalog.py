@@ -10,7 +10,14 @@ from typing import Any
 import orjson
 import sqlite_utils
 
-from console.domain.catalog import Card, Offer, Product, cards_for, price_ladder
+from console.domain.catalog import (
+    Card,
+    Offer,
+    Product,
+    cards_for,
+    price_ladder,
+    script_card,
+)
 from console.domain.decisions import RefusalKind, Refused
 from console.domain.pickup import PickupIndex, PickupPoint
 from console.domain.segments import Segment, parse_segment
@@ -41,8 +48,9 @@ def set_session_catalog(
     lineup: Sequence[str],
     offers: Sequence[Mapping[str, Any]],
     audience: Mapping[str, Any] | None = None,
+    scripts: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any] | None:
-    """Replace a session's lineup (in order) and its offers, and its audience when given.
+    """Replace a session's lineup (in order), its offers and 话术, and its audience when given.
 
     All in one transaction: every product must exist, every listed member too, or nothing
     changes. Returns the audience summary when one was set.
@@ -51,6 +59,7 @@ def set_session_catalog(
         if conn.execute("SELECT 1 FROM sessions WHERE id = ?", [sid]).fetchone() is None:
             raise NotFound(f"没有这场直播：{sid!r}")
         _replace_catalog(conn, sid, lineup, offers)
+        _replace_scripts(conn, sid, lineup, scripts)
         if audience is None:
             return None
         return _replace_audience(conn, sid, audience, "audience.members")
@@ -107,6 +116,50 @@ def _replace_catalog(
             for o in offers
         ],
     )
+
+
+def _replace_scripts(
+    conn: sqlite3.Connection,
+    sid: str,
+    lineup: Sequence[str],
+    scripts: Sequence[Mapping[str, Any]],
+) -> None:
+    """The lineup's 话术, replaced with it (a product not in the lineup has none)."""
+    if stray := sorted({s["product_id"] for s in scripts} - set(lineup)):
+        raise Refused(
+            RefusalKind.INVALID,
+            "scripts",
+            f"这些商品不在本场排品里，不能设置话术：{', '.join(stray)}",
+        )
+    conn.execute("DELETE FROM session_scripts WHERE session_id = ?", [sid])
+    conn.executemany(
+        "INSERT INTO session_scripts (session_id, product_id, segment, lines) VALUES (?, ?, ?, ?)",
+        [
+            (
+                sid,
+                s["product_id"],
+                _segment_text(s.get("segment")),
+                orjson.dumps([str(line) for line in s["lines"]]).decode(),
+            )
+            for s in scripts
+        ],
+    )
+
+
+def _segment_text(segment: object) -> str:
+    if isinstance(segment, Segment):
+        return segment.value
+    return str(segment or "")
+
+
+def session_scripts(db: Any, sid: str) -> dict[str, dict[Segment | None, list[str]]]:
+    """Each product's 话术 in the session, by circle (None: the general lines)."""
+    scripts: dict[str, dict[Segment | None, list[str]]] = {}
+    for product, segment, lines in db.execute(
+        "SELECT product_id, segment, lines FROM session_scripts WHERE session_id = ?", [sid]
+    ):
+        scripts.setdefault(product, {})[parse_segment(segment)] = list(orjson.loads(lines))
+    return scripts
 
 
 def _replace_audience(
@@ -208,6 +261,7 @@ def member_cards(db: sqlite_utils.Database, sid: str, member_id: str | None) -> 
 def session_cards(db: sqlite_utils.Database, sid: str) -> list[dict[str, Any]]:
     """Every product of the lineup with its price ladder and stock, for the consoles."""
     lineup, offers = session_catalog(db, sid)
+    scripts = session_scripts(db, sid)
     stock = dict(db.execute("SELECT id, stock FROM products").fetchall())
     return [
         {
@@ -217,6 +271,7 @@ def session_cards(db: sqlite_utils.Database, sid: str) -> list[dict[str, Any]]:
             "base_price": p.base_price / 100,
             "stock": stock.get(p.id, 0),
             "ladder": price_ladder(p, offers.get(p.id, {})),
+            "script": script_card(scripts.get(p.id, {})),
         }
         for p in lineup
     ]

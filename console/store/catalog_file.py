@@ -1,4 +1,4 @@
-"""A session's catalog file (TOML): its lineup, each circle's offers, its audience.
+"""A session's catalog file (TOML): its lineup, each circle's offers, 话术, its audience.
 
 The file is checked with the same models as ``PUT /sessions/{sid}/catalog``; a problem names
 the file and the field (``offers[3].price``), and nothing is applied unless all of it is good.
@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from console.domain.decisions import Refused
 from console.store.catalog import set_session_catalog
+from console.store.messages import reason_of
 from console.store.models import CatalogIn
 from console.store.repository import NotFound
 from console.tomlfile import read_toml
@@ -28,7 +29,7 @@ def load_catalog_file(path: Path) -> CatalogIn:
     try:
         return CatalogIn.model_validate(raw)
     except ValidationError as exc:
-        problems = [f"{path}: {_where(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        problems = [f"{path}: {_where(e['loc'])}: {reason_of(e)}" for e in exc.errors()]
         raise CatalogFileError("\n".join(problems)) from exc
 
 
@@ -37,10 +38,17 @@ def import_catalog(db: sqlite_utils.Database, sid: str, path: Path) -> dict[str,
     spec = load_catalog_file(path)
     audience = spec.audience.model_dump() if spec.audience else None
     try:
-        reach = set_session_catalog(db, sid, spec.lineup, spec.offer_rows(), audience)
+        reach = set_session_catalog(
+            db, sid, spec.lineup, spec.offer_rows(), audience, spec.script_rows()
+        )
     except (NotFound, Refused) as exc:
         raise CatalogFileError(f"{path}: {exc}") from exc
-    return {"lineup": len(spec.lineup), "offers": len(spec.offers), "audience": reach}
+    return {
+        "lineup": len(spec.lineup),
+        "offers": len(spec.offers),
+        "scripts": sum(len(s.lines) for s in spec.scripts),
+        "audience": reach,
+    }
 
 
 def _where(loc: tuple[Any, ...]) -> str:

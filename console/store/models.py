@@ -25,7 +25,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from console.domain.bounds import date_problem, epoch_problem, json_value_problem
-from console.domain.catalog import fen_from_yuan
+from console.domain.catalog import MAX_SCRIPT_CHARS, MAX_SCRIPT_LINES, fen_from_yuan
 from console.domain.segments import Segment
 from console.store.messages import BOUNDS_ERROR
 
@@ -124,10 +124,54 @@ class AudienceIn(StrictBody):
     members: list[str] = Field(default_factory=list, max_length=MAX_AUDIENCE_MEMBERS)
 
 
+def _check_script_line(line: str) -> str:
+    if not line.strip():
+        raise _out_of_bounds("话术不能是空白")
+    if any(ch in line for ch in "\r\n\t") or not line.isprintable():
+        raise _out_of_bounds("一句话术只能是一行（不能含换行或控制字符）")
+    return line
+
+
+ScriptLine = Annotated[
+    str, Field(min_length=1, max_length=MAX_SCRIPT_CHARS), AfterValidator(_check_script_line)
+]
+"""One line of 话术: one printable line of at most ``MAX_SCRIPT_CHARS`` characters."""
+
+
+class ScriptIn(StrictBody):
+    """话术: a product's lines for the host; with ``segment``, for that circle only. A
+    misspelt key (``segmnet``) is refused: it would make one circle's lines everyone's."""
+
+    model_config = ConfigDict(strict=True, allow_inf_nan=False, extra="forbid")
+
+    product_id: str = Field(min_length=1, max_length=64)
+    segment: LaxSegment | None = Field(default=None, description="null: the general lines")
+    lines: list[ScriptLine] = Field(min_length=1, max_length=MAX_SCRIPT_LINES)
+
+
+def _one_script_each(scripts: list[ScriptIn]) -> list[ScriptIn]:
+    seen: set[tuple[str, Segment | None]] = set()
+    for n, script in enumerate(scripts):
+        key = (script.product_id, script.segment)
+        if key in seen:
+            whose = script.segment.value if script.segment else "通用"
+            raise _out_of_bounds(
+                f"第 {n} 项重复：{script.product_id} 的{whose}话术已经写过（每个商品每个圈层一组）"
+            )
+        seen.add(key)
+    return scripts
+
+
 class CatalogIn(StrictBody):
     lineup: list[str] = Field(max_length=200, description="product ids in presentation order")
     offers: list[OfferIn] = Field(default_factory=list, max_length=2_000)
     audience: AudienceIn | None = None
+    scripts: Annotated[list[ScriptIn], AfterValidator(_one_script_each)] = Field(
+        default_factory=list, max_length=1_400, description="话术 (general or a circle's)"
+    )
+
+    def script_rows(self) -> list[dict[str, Any]]:
+        return [s.model_dump() for s in self.scripts]
 
     def offer_rows(self) -> list[dict[str, Any]]:
         """The offers as the store keeps them: prices in fen."""

@@ -71,9 +71,16 @@ async def put_products(body: ProductsIn, ctx: Context, _caller: Operator) -> Res
 
 @router.put("/sessions/{sid}/catalog")
 async def put_catalog(sid: SessionId, body: CatalogIn, ctx: Context, _caller: Operator) -> Response:
-    """The session's lineup and each circle's terms (and its audience, when given)."""
+    """The session's lineup, each circle's terms and 话术 (and its audience, when given)."""
     audience = body.audience.model_dump() if body.audience else None
-    await ctx.write(catalog.set_session_catalog, sid, body.lineup, body.offer_rows(), audience)
+    await ctx.write(
+        catalog.set_session_catalog,
+        sid,
+        body.lineup,
+        body.offer_rows(),
+        audience,
+        body.script_rows(),
+    )
     return json_response(await ctx.read(catalog.session_cards, sid))
 
 

@@ -17,7 +17,7 @@ from console.domain.order_status import WITHOUT_STATUS, ImportedStatus
 from console.domain.orders import OrderStatus
 from console.domain.privacy import mask_name
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -75,6 +75,8 @@ def open_store(path: Path | str) -> sqlite_utils.Database:  # noqa: PLR0912 (one
         _migrate_v11(db)
     if version < 12:
         _migrate_v12(db)
+    if version < 13:
+        _migrate_v13(db)
     return db
 
 
@@ -586,3 +588,20 @@ def _migrate_v12(db: sqlite_utils.Database) -> None:
             """
         )
         db.execute("PRAGMA user_version = 12")
+
+
+def _migrate_v13(db: sqlite_utils.Database) -> None:
+    """话术: each product's lines for the host in a session, general ('') or per circle."""
+    with transaction(db):
+        db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS session_scripts (
+                session_id TEXT NOT NULL REFERENCES sessions(id),
+                product_id TEXT NOT NULL REFERENCES products(id),
+                segment TEXT NOT NULL,  -- '' for the general lines
+                lines TEXT NOT NULL,  -- JSON array of strings
+                PRIMARY KEY (session_id, product_id, segment)
+            ) WITHOUT ROWID
+            """
+        )
+        db.execute("PRAGMA user_version = 13")

@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QResizeEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -156,6 +156,15 @@ class LiveWindow(QMainWindow):
         self.points_toggle.setText("按自提点 (D)")
         self.points_toggle.setCheckable(True)
         self.points_toggle.setShortcut(QKeySequence("D"))
+        # , and . step through the 话术 on this console only (nothing is sent to the store).
+        self.script_keys: dict[str, QAction] = {}
+        for name, key, step in (("script_back", ",", -1), ("script_next", ".", 1)):
+            action = QAction(self)
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(lambda _checked=False, s=step: self.card.step_script(s))
+            self.addAction(action)
+            self.script_keys[name] = action
         self.feed_view = QListView()
         self.feed_view.setObjectName("feed")
         self.feed_view.setModel(self.live.feed)
@@ -209,6 +218,7 @@ class LiveWindow(QMainWindow):
         card_layout.addWidget(self.card, 1)
         caption = QLabel("接下来")
         caption.setObjectName("panelTitle")
+        self.next_caption = caption
         card_layout.addWidget(caption)
         card_layout.addWidget(self.next_cards)
 
@@ -309,6 +319,10 @@ class LiveWindow(QMainWindow):
             room = {s: n for s, n in state.online_by_segment.items() if s in visible}
             focus = tiers_to_address(room)
         self.card.show_card(card, self.live.stock_of(card) if card else None, focus)
+        # A 768-pixel screen has no height for both: the line to read now comes first.
+        upcoming_shown = not (self.compact and self.card.script_lines)
+        self.next_caption.setVisible(upcoming_shown)
+        self.next_cards.setVisible(upcoming_shown)
         upcoming = [c for c in self.toolbar.lineup_after_presenting() if c is not card][:4]
         self.next_cards.show_cards(upcoming, [self.live.stock_of(c) for c in upcoming])
 

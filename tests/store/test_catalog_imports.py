@@ -123,8 +123,8 @@ def test_a_bad_catalog_file_names_the_field_and_changes_nothing(demo, tmp_path: 
     with pytest.raises(CatalogFileError) as caught:
         import_catalog(db, sid, bad)
     assert str(caught.value).splitlines() == [
-        f"{bad}: offers[1].segment: Input should be 'S1', 'S2', 'S3', 'S4', 'S5' or 'S6'",
-        f"{bad}: offers[1].price: Input should be greater than or equal to 0",
+        f"{bad}: offers[1].segment: 必须是以下之一：'S1', 'S2', 'S3', 'S4', 'S5' or 'S6'",
+        f"{bad}: offers[1].price: 必须大于或等于 0.0",
     ]
     unknown = write(
         tmp_path / "unknown.toml", 'lineup = ["xzd-pack"]\n[audience]\nmembers = ["zz"]\n'

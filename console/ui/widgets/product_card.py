@@ -1,6 +1,9 @@
-"""The 讲解中 card: the product being presented, its price ladder across the circles, stock.
+"""The 讲解中 card: the product being presented, its price ladder across the circles, stock,
+and the 话术 line to read now.
 
-The circles most present in the room are highlighted, so the host knows whom to talk to.
+The circles most present in the room are highlighted, so the host knows whom to talk to; the
+话术 shown are those circles' own lines (the general lines when they have none), one at a
+time, stepped with , and . on each console (``step_script``: local, no store command).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from console.domain.catalog import script_for
 from console.domain.segments import ALL_SEGMENTS, Segment, parse_segment
 from console.domain.text import display_text
 from console.ui.theme import SEGMENT_COLORS
@@ -93,7 +97,29 @@ class PresentingCard(QFrame):
         layout.addLayout(top)
         layout.addSpacing(4)
         layout.addLayout(ladder)
+        layout.addSpacing(4)
+        layout.addWidget(self._build_script())
         layout.addStretch(1)  # spare height below the ladder, not inside the name row
+
+    def _build_script(self) -> QFrame:
+        self.script_lines: list[str] = []
+        self.script_circles: list[Segment] = []
+        self.script_index = 0
+        self.script_title = ElidedLabel("")
+        self.script_title.setObjectName("scriptTitle")
+        self.script_line = QLabel("")
+        self.script_line.setObjectName("scriptLine")
+        self.script_line.setWordWrap(True)
+        self.script_line.setTextFormat(Qt.TextFormat.PlainText)
+        self.script_box = QFrame()
+        self.script_box.setObjectName("scriptBox")
+        box = QVBoxLayout(self.script_box)
+        box.setContentsMargins(10, 2, 10, 4)
+        box.setSpacing(0)
+        box.addWidget(self.script_title)
+        box.addWidget(self.script_line)
+        self.script_box.setVisible(False)
+        return self.script_box
 
     def show_card(
         self, card: dict[str, Any] | None, stock: int | None, focus: Sequence[Segment]
@@ -104,6 +130,7 @@ class PresentingCard(QFrame):
             self.stock.setText("")
             for row in self.rows:
                 row.setVisible(False)
+            self._show_script([], [])
             return
         for row in self.rows:
             row.setVisible(True)
@@ -117,6 +144,36 @@ class PresentingCard(QFrame):
         ladder = {parse_segment(step.get("segment")): step for step in card.get("ladder", [])}
         for row in self.rows:
             row.show_terms(ladder.get(row.segment), row.segment in focus)
+        script = card.get("script")
+        self._show_script(*script_for(script if isinstance(script, dict) else None, focus))
+
+    def _show_script(self, lines: list[str], circles: list[Segment]) -> None:
+        """The lines for these circles; the place in them is kept while they stay the same."""
+        if lines != self.script_lines:
+            self.script_index = 0
+        self.script_lines, self.script_circles = lines, circles
+        self.script_box.setVisible(bool(lines))
+        self._show_script_line()
+
+    def step_script(self, step: int) -> None:
+        """, and .: the previous or next line (stays at the first or the last)."""
+        if self.script_lines:
+            self.script_index = max(0, min(self.script_index + step, len(self.script_lines) - 1))
+            self._show_script_line()
+
+    def _show_script_line(self) -> None:
+        if not self.script_lines:
+            self.script_title.setText("")
+            self.script_line.setText("")
+            return
+        whom = "、".join(f"{s.value} {s.label}" for s in self.script_circles) or "通用"
+        place = f"{self.script_index + 1}/{len(self.script_lines)}"
+        self.script_title.setText(f"话术 {place} · {whom}    按 , 上一句 · 按 . 下一句")
+        self.script_line.setText(display_text(self.script_lines[self.script_index], 120))
+
+    def script_text(self) -> str:
+        """The line shown now ('' when there is none)."""
+        return self.script_line.text()
 
     def ladder_texts(self) -> list[str]:
         return [f"{r.name.text()} {r.price.text()} {r.perk.text()}".strip() for r in self.rows]
