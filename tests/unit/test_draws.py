@@ -201,3 +201,55 @@ def test_the_draw_is_fair_over_ten_thousand_seeds() -> None:
     # The first pick alone is uniform too (the order the host reads them out).
     firsts = Counter(draw(pool, 2, seed)[0] for seed in range(10_000))
     assert chisquare([firsts[m] for m in pool]).pvalue > 0.001
+
+
+_KINDS = (EventType.VIEWER_JOINED, EventType.VIEWER_LEFT, EventType.COMMENT)
+_MEMBERS = ("m-a", "m-b", "m-c", "m-d", "guest")
+
+
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(_KINDS),
+            st.sampled_from(_MEMBERS),
+            st.floats(min_value=0, max_value=3600),
+            st.sampled_from(list(Segment)),
+            st.booleans(),
+        ),
+        max_size=40,
+    ),
+    circles=st.frozensets(st.sampled_from(list(Segment)), max_size=3),
+    minutes=st.floats(min_value=0, max_value=30),
+    must_comment=st.booleans(),
+    in_room_now=st.booleans(),
+    count=st.integers(min_value=1, max_value=6),
+    seed=st.integers(min_value=0, max_value=2**128 - 1),
+)
+def test_any_logged_draw_re_runs_and_a_stricter_one_draws_from_fewer(
+    steps: list[tuple[EventType, str, float, Segment, bool]],
+    circles: frozenset[Segment],
+    minutes: float,
+    must_comment: bool,
+    in_room_now: bool,
+    count: int,
+    seed: int,
+) -> None:
+    log = Log()
+    for kind, member, ts, segment, opted_out in steps:
+        log.add(kind, member, ts, None if member == "guest" else segment, opted_out)
+    now = 3600.0
+    criteria = DrawCriteria("杯", count, circles, minutes, must_comment, in_room_now)
+    pool = eligible(log.events, criteria, now)
+    assert "guest" not in pool
+    strict = DrawCriteria("杯", count, circles, minutes + 1, True, True)
+    assert set(eligible(log.events, strict, now)) <= set(pool)
+    if not pool:
+        with pytest.raises(Refused):
+            start_draw(log.events, criteria, seed, "a", now)
+        return
+    drawn = log.logged(start_draw(log.events, criteria, seed, "a", now))
+    log.add(EventType.COMMENT, "m-a", now + 1, Segment.S1)  # after the draw: no effect
+    rerun = rerun_draw(log.events, drawn)
+    assert rerun.agrees
+    assert rerun.eligible == pool
+    assert len(rerun.winners) == min(count, len(pool))
