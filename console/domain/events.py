@@ -35,6 +35,7 @@ class EventType(StrEnum):
     NOTICE_POSTED = "notice_posted"  # a notice on the host's screen (公告)
     SHOUTOUT_ACKNOWLEDGED = "shoutout_acknowledged"  # called out: off the board
     SHOUTOUT_PINNED = "shoutout_pinned"  # pinned to (or unpinned from) the top of the board
+    DRAW_DRAWN = "draw_drawn"  # 抽奖: criteria, seed, eligible count, winners (domain.draws)
     # From live platforms (console/adapters, console.domain.platform):
     FOLLOW = "follow"  # a viewer followed the account (关注)
     ROOM_STATS = "room_stats"  # the platform's own online / total-viewer counts

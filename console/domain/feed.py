@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from console.domain.draws import winner_nicks
 from console.domain.events import Event, EventType
 from console.domain.platform import platform_name
 from console.domain.platform_orders import flagged_line
@@ -27,6 +28,7 @@ FEED_TYPES: frozenset[EventType] = frozenset(
         EventType.IDENTITY_BOUND,
         EventType.CHAIN_JOIN_REFUSED,
         EventType.PLATFORM_ORDER_FLAGGED,
+        EventType.DRAW_DRAWN,
     }
 )
 """Types the live feed lists; likes and departures only move the counters (too many to read)."""
@@ -57,7 +59,16 @@ def _describe(event: Event) -> str:
             return "接龙成团"
         case EventType.CHAIN_FAILED:
             return "接龙未成团，已退款"
+        case EventType.DRAW_DRAWN:
+            return _describe_draw(event)
     return f"{who} {event.type.value}"
+
+
+def _describe_draw(event: Event) -> str:
+    """抽奖 in the feed: prize, masked winners, out of how many (never a circle)."""
+    prize = display_text(str(event.data.get("prize", "")), 40)
+    nicks = "、".join(winner_nicks(event.data)) or "无人"
+    return f"抽奖「{prize}」：{nicks} 中奖（符合条件 {_int(event.data.get('eligible'))} 人）"
 
 
 _PLATFORM_LINES = frozenset(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from console.domain.draws import winner_nicks
 from console.domain.events import Event, EventType
 from console.domain.platform import platform_name
 from console.domain.segments import Segment
@@ -41,6 +42,7 @@ class ShoutoutKind(StrEnum):
     VIP_QUESTION = "vip_question"  # a question from S1: answered first
     QUESTION = "question"
     PLATFORM_OVERSOLD = "platform_oversold"  # 平台订单超卖: the assistant sorts it out
+    DRAW_WINNER = "draw_winner"  # 抽奖结果: 恭喜 林*薇 抽中 定制冰杯
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,15 @@ def _platform_oversold(state: RoomState, event: Event) -> Trigger | None:
     return Trigger(f"oversold:{product_id}", fields, merge_key=str(event.id))
 
 
+def _draw_winner(state: RoomState, event: Event) -> Trigger | None:
+    """抽奖: the winners by masked nick only, never by circle (an opted-out one included)."""
+    nicks = winner_nicks(event.data)
+    if not nicks:
+        return None
+    prize = display_text(str(event.data.get("prize", "")), 40)
+    return Trigger(f"draw:{event.id}", {"nicks": "、".join(nicks), "prize": prize})
+
+
 def _comeback(state: RoomState, event: Event) -> Trigger | None:
     """老友回归: a dormant member (S6) who had bought before this session orders again; a
     first order ever, or a log without the ``returning`` fact, is never greeted back."""
@@ -227,6 +238,13 @@ def _question(segments: frozenset[Segment | None]) -> Matcher:
 _OTHERS: frozenset[Segment | None] = frozenset({*Segment, None}) - {Segment.S1}
 
 RULES: tuple[ShoutoutRule, ...] = (
+    ShoutoutRule(
+        ShoutoutKind.DRAW_WINNER,
+        EventType.DRAW_DRAWN,
+        _draw_winner,
+        "恭喜 {nicks} 抽中 {prize}",
+        priority=1,
+    ),
     ShoutoutRule(
         ShoutoutKind.CHAIN_FORMED,
         EventType.CHAIN_FORMED,

@@ -9,6 +9,7 @@ the answer is remembered. The same id again returns that first answer and change
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import orjson
 import sqlite_utils
 
 from console.domain import commands as rules
+from console.domain import draws
 from console.domain.decisions import NewEvent, RefusalKind, Refused
 from console.domain.orders import OrderStatus, cancel_by_hand, cancel_orders
 from console.domain.sessions import parse_status, require_live
@@ -149,5 +151,18 @@ def cancel_order(command: Command, order_id: str, reason: str) -> Apply:
         facts.save_cancellation(conn, cancellation)
         answer = {"order_id": order_id, "status": OrderStatus.CANCELLED.value, "reason": reason}
         return cancellation.events, answer
+
+    return apply
+
+
+def start_draw(command: Command, criteria: draws.DrawCriteria) -> Apply:
+    """抽奖: draws among the members the log makes eligible now, with a fresh 128-bit seed
+    logged beside the winners (``draws.rerun_draw`` recomputes them from the log)."""
+
+    def apply(conn: sqlite3.Connection, now: float) -> Applied:
+        seed = secrets.randbits(draws.SEED_BITS)
+        log = facts.draw_log(conn, command.session_id)
+        event = draws.start_draw(log, criteria, seed, command.actor, now)
+        return [event], dict(event.data)
 
     return apply

@@ -15,7 +15,10 @@ from console.domain import session_clock as rules_clock
 from console.domain.chains import ACTIVE_CHAIN_STATUSES, Chain, ChainStatus
 from console.domain.commands import LineupProduct
 from console.domain.comment_chain import OpenChain
+from console.domain.draws import READ_TYPES
+from console.domain.events import Event, EventType
 from console.domain.orders import Cancellation, OrderStatus, StandingOrder
+from console.domain.segments import parse_segment
 from console.domain.session_clock import SessionClock, parse_clock
 from console.domain.sessions import SessionStatus
 
@@ -242,3 +245,26 @@ def save_cancellation(conn: sqlite3.Connection, cancellation: Cancellation) -> N
         set_stock(conn, product_id, stock)
     for chain in cancellation.chains.values():
         save_chain(conn, chain)
+
+
+def draw_log(conn: sqlite3.Connection, sid: str) -> list[Event]:
+    """The session's events a draw's eligibility reads (``draws.READ_TYPES``), in order."""
+    types = sorted(t.value for t in READ_TYPES)
+    return [
+        Event(
+            seq=r[0],
+            id=r[1],
+            type=EventType(r[2]),
+            ts=r[3],
+            member_id=r[4],
+            segment=parse_segment(r[5]),
+            nick=r[6],
+            opted_out=bool(r[7]),
+        )
+        for r in conn.execute(
+            "SELECT seq, event_id, type, ts, member_id, segment, nick, opted_out FROM events "
+            f"WHERE session_id = ? AND type IN ({', '.join('?' * len(types))}) "
+            "AND member_id IS NOT NULL ORDER BY seq",
+            [sid, *types],
+        )
+    ]

@@ -8,11 +8,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Path, Response
 from pydantic import Field
 
+from console.domain import draws
 from console.store import chains, commands
 from console.store.auth import Caller, Permission
 from console.store.commands import Command
 from console.store.deps import Context, json_response, require
-from console.store.models import StrictBody
+from console.store.models import LaxSegment, StrictBody
 
 router = APIRouter(prefix="/api/v1")
 Assistant = Annotated[Caller, Depends(require(Permission.COMMAND))]
@@ -86,6 +87,19 @@ class CancelOrder(StrictBody):
     reason: str = Field(default="assistant", max_length=60)
 
 
+class StartDraw(StrictBody):
+    """抽奖 among the members who qualify now; the store picks and logs the seed."""
+
+    type: Literal["start_draw"]
+    command_id: CommandId
+    prize: str = Field(min_length=1, max_length=draws.PRIZE_LENGTH)
+    count: int = Field(ge=1, le=1000, description="中奖人数")
+    circles: list[LaxSegment] = Field(default_factory=list, max_length=6, description="空：全部")
+    min_watch_minutes: float = Field(default=0, ge=0, le=24 * 60, description="至少观看分钟数")
+    must_comment: bool = False
+    in_room_now: bool = False
+
+
 AnyCommand = Annotated[
     OpenChain
     | CloseChain
@@ -94,7 +108,8 @@ AnyCommand = Annotated[
     | PostNotice
     | AcknowledgeShoutout
     | PinShoutout
-    | CancelOrder,
+    | CancelOrder
+    | StartDraw,
     Field(discriminator="type"),
 ]
 
@@ -132,6 +147,16 @@ async def execute(ctx: Context, sid: str, actor: str, body: Any) -> tuple[dict[s
             apply = commands.mark_shoutout(command, body.shoutout_id, waiting, body.pinned)
         case CancelOrder():
             apply = commands.cancel_order(command, body.order_id, body.reason)
+        case StartDraw():
+            criteria = draws.DrawCriteria(
+                body.prize,
+                body.count,
+                frozenset(body.circles),
+                body.min_watch_minutes,
+                body.must_comment,
+                body.in_room_now,
+            )
+            apply = commands.start_draw(command, criteria)
     answer, new = await ctx.write(commands.run, command, apply, ctx.clock)
     if new and answer.get("seq"):
         ctx.notifier.publish(sid, int(answer["seq"]))

@@ -22,6 +22,7 @@ from console.ui.command_dialogs import (
     ChainDialog,
     CloseChainConfirm,
     CommandDialog,
+    DrawDialog,
     NoticeDialog,
     ProductPicker,
     SessionPicker,
@@ -43,6 +44,7 @@ ASSISTANT_ACTIONS = (
     ("close_chain", "结束接龙", "K"),
     ("adjust_stock", "调库存", "S"),
     ("post_notice", "发公告", "G"),
+    ("start_draw", "抽奖", "L"),
     ("acknowledge", "已口播", "Space"),
     ("pin", "置顶", "T"),
     ("pick_question", "选VIP问题", "Q"),
@@ -108,6 +110,7 @@ class AssistantBar(QWidget):
             "close_chain": self.close_chain,
             "adjust_stock": self.stock_dialog,
             "post_notice": self.notice_dialog,
+            "start_draw": self.draw_dialog,
             "acknowledge": self.acknowledge,
             "pin": self.toggle_pin,
             "pick_question": self.pick_question,
@@ -195,6 +198,9 @@ class AssistantBar(QWidget):
 
     def notice_dialog(self) -> None:
         self._open_dialog(NoticeDialog(self.window_), "post_notice")
+
+    def draw_dialog(self) -> None:
+        self._open_dialog(DrawDialog(self.window_), "start_draw")
 
     def _open_dialog(self, dialog: CommandDialog, kind: str) -> None:
         if self.dialog is not None:

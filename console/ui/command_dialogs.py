@@ -1,4 +1,5 @@
-"""Small forms for the floor assistant's commands: open a 接龙, adjust stock, post a notice.
+"""Small forms for the floor assistant's commands: open a 接龙, adjust stock, post a notice,
+draw prizes (抽奖).
 
 Each is opened non-modally (``open()``), so the room keeps updating behind it, and emits
 ``submitted`` with the command's fields when accepted; nothing is sent from here.
@@ -11,11 +12,13 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QGridLayout,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -25,6 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain.chains import ChainProgress
+from console.domain.draws import PRIZE_LENGTH
+from console.domain.segments import ALL_SEGMENTS
 from console.domain.sessions import parse_status
 from console.domain.text import display_text
 
@@ -173,6 +178,53 @@ class NoticeDialog(CommandDialog):
 
     def accept(self) -> None:
         if self.text.text().strip():
+            super().accept()
+
+
+class DrawDialog(CommandDialog):
+    """抽奖: the prize, how many win, and who may: circles (none ticked: all), minutes
+    watched, a comment, still in the room. The store draws and logs the seed."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("抽奖", parent)
+        self.prize = QLineEdit()
+        self.prize.setMaxLength(PRIZE_LENGTH)
+        self.prize.setMinimumWidth(320)
+        self.prize.setPlaceholderText("如：定制冰杯")
+        self.count = QSpinBox(minimum=1, maximum=1000, value=3)
+        self.circles: dict[str, QCheckBox] = {}
+        grid = QWidget()
+        boxes = QGridLayout(grid)
+        boxes.setContentsMargins(0, 0, 0, 0)
+        for n, segment in enumerate(ALL_SEGMENTS):
+            box = QCheckBox(f"{segment.value} {segment.label}")
+            self.circles[segment.value] = box
+            boxes.addWidget(box, n // 3, n % 3)
+        self.minutes = QDoubleSpinBox(minimum=0, maximum=24 * 60, value=0, decimals=0)
+        self.minutes.setSuffix(" 分钟")
+        self.must_comment = QCheckBox("发过评论")
+        self.in_room_now = QCheckBox("此刻在直播间")
+        self.in_room_now.setChecked(True)
+        self.form.addRow("奖品", self.prize)
+        self.form.addRow("中奖人数", self.count)
+        self.form.addRow("圈层（不选为全部）", grid)
+        self.form.addRow("至少观看", self.minutes)
+        self.form.addRow("条件", self.must_comment)
+        self.form.addRow("", self.in_room_now)
+        self.finish_form()
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "prize": self.prize.text().strip(),
+            "count": self.count.value(),
+            "circles": [s for s, box in self.circles.items() if box.isChecked()],
+            "min_watch_minutes": self.minutes.value(),
+            "must_comment": self.must_comment.isChecked(),
+            "in_room_now": self.in_room_now.isChecked(),
+        }
+
+    def accept(self) -> None:
+        if self.prize.text().strip():
             super().accept()
 
 

@@ -29,6 +29,7 @@ KIND_LABELS: dict[ShoutoutKind, str] = {
     ShoutoutKind.VIP_ARRIVAL: "VIP进场",
     ShoutoutKind.QUESTION: "提问",
     ShoutoutKind.PLATFORM_OVERSOLD: "平台超卖",
+    ShoutoutKind.DRAW_WINNER: "抽奖",
 }
 
 
