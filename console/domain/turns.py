@@ -96,6 +96,13 @@ TURN_RULES: dict[ShoutoutKind, ShoutoutRule] = {
 }
 
 
+# How a prompt names a circle: its label, but never one that reads as lesser on screen
+# (DOMAIN.md, 雷区二): those are "S4 观众".
+CIRCLE_NAMES: dict[Segment, str] = {
+    s: "观众" if s in (Segment.S4, Segment.S6) else s.label for s in ALL_SEGMENTS
+}
+
+
 def minute_of(ts: float) -> int:
     return math.floor(ts / 60)
 
@@ -155,7 +162,7 @@ def drop_triggers(ring: list[MinuteCounts]) -> list[tuple[ShoutoutKind, Trigger]
             continue
         fields: dict[str, object] = {
             "segment": segment.value,
-            "circle": segment.label,
+            "circle": CIRCLE_NAMES[segment],
             "window": WINDOW_MIN,
             "share": _percent(fall),
             "before": before[n],

@@ -153,6 +153,16 @@ def test_the_same_condition_again_after_acknowledgement_waits_out_the_window() -
     assert again.ts >= prompt.ts + WINDOW_MIN * 60
 
 
+def test_a_price_sensitive_circle_is_named_plainly() -> None:
+    log = room(s1=20, s2=20, s4=10)
+    log.ticks(T0 + 30, T0 + 12 * 60)
+    for n in range(5):
+        log.leave(T0 + 6 * 60 + n * 10, f"d{n}")
+    (prompt,) = turns(fold(log.sorted()), ShoutoutKind.CIRCLE_DROP)
+    assert prompt.text.startswith("S4 观众 在线 5分钟内少了 50%")
+    assert "价格敏感" not in prompt.text
+
+
 def test_a_small_circle_losing_two_of_three_is_noise() -> None:
     log = room(s1=3, s2=20, s4=20)
     log.ticks(T0 + 30, T0 + 15 * 60)
