@@ -17,7 +17,7 @@ from console.domain.events import Event, EventType
 from console.domain.platform import AdapterHealth, PlatformCount
 from console.domain.segments import ALL_SEGMENTS, Segment
 from console.domain.shoutouts import ShoutoutBoard
-from console.domain.turns import TURN_RULES, MinuteCounts, observe_turns
+from console.domain.turns import TURN_RULES, MinuteCounts, close_minute, observe_turns
 
 NOTICES_KEPT = 20
 
@@ -96,6 +96,7 @@ class RoomState:
             return False
         if event.seq != self.seq + 1:
             raise SequenceGap(self.seq + 1, event.seq)
+        turned = close_minute(self, event)  # before the event changes anything
         self.seq = event.seq
         self.totals[event.type] += 1
         if self.first_ts is None:
@@ -108,7 +109,7 @@ class RoomState:
         if handler is not None:
             handler(self, event)
         self.shoutouts.observe(self, event)
-        for kind, trigger in observe_turns(self, event):
+        for kind, trigger in observe_turns(self, event, turned):
             self.shoutouts.prompt(TURN_RULES[kind], trigger, event)
         return True
 

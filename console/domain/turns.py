@@ -11,8 +11,8 @@ event's own time (never a clock), so the live console and the replay raise the s
   deadline ("按当前速度 截止时差 12 单").
 
 The memory they need is ``RoomState.online_minutes``: a short ring of per-minute online
-counts (the room, then S1..S6), keyed by the event-time minute, recorded when viewers come
-and go and when the minute turns. Conditions are checked when a viewer leaves and when the
+counts (the room, then S1..S6) as each event-time minute closed, kept when the first event
+of a later minute arrives. Conditions are checked when a viewer leaves and when the
 first event of a new minute arrives (pace only then: it worsens only as time passes). Each
 prompt is a shout-out whose rule (``console.domain.shoutouts.TURN_RULES``) keeps the same
 condition quiet for ``WINDOW_MIN`` minutes after it was raised; while it waits on the board,
@@ -107,19 +107,19 @@ def minute_of(ts: float) -> int:
     return math.floor(ts / 60)
 
 
+_COLUMN: dict[Segment, int] = {s: n for n, s in enumerate(ALL_SEGMENTS, start=1)}
+
+
 def counts_of(state: RoomState) -> tuple[int, ...]:
     return (state.online, *(state.online_by_segment[s] for s in ALL_SEGMENTS))
 
 
-def record(ring: list[MinuteCounts], minute: int, counts: tuple[int, ...]) -> None:
-    """Set ``minute``'s counts (an earlier minute than the ring's last counts as the last:
-    time never runs back) and forget what no window reaches any more."""
-    if ring and minute <= ring[-1][0]:
-        ring[-1] = (ring[-1][0], counts)
-    else:
-        ring.append((minute, counts))
-    horizon = ring[-1][0] - WINDOW_MIN
-    # Keep the newest entry at or before the horizon: it stands for the minutes after it.
+def record(ring: list[MinuteCounts], minute: int, counts: tuple[int, ...], now: int) -> None:
+    """Keep ``counts`` as ``minute``'s close, and forget what no window ending at minute
+    ``now`` or later reaches any more."""
+    ring.append((minute, counts))
+    horizon = now - WINDOW_MIN
+    # Keep the newest close at or before the horizon: it stands for the minutes after it.
     while len(ring) > 1 and ring[1][0] <= horizon:
         del ring[0]
 
@@ -142,11 +142,14 @@ def _percent(share: float) -> int:
     return math.floor(share * 100 + 1e-9)
 
 
-def drop_triggers(ring: list[MinuteCounts]) -> list[tuple[ShoutoutKind, Trigger]]:
-    """The room's and the circles' falls over the last ``WINDOW_MIN`` minutes."""
-    if not ring:
-        return []
-    minute, now = ring[-1]
+def drop_triggers(
+    ring: list[MinuteCounts],
+    minute: int,
+    now: tuple[int, ...],
+    circles: tuple[Segment, ...] = ALL_SEGMENTS,
+) -> list[tuple[ShoutoutKind, Trigger]]:
+    """The room's and ``circles``' falls from ``WINDOW_MIN`` minutes before ``minute`` to
+    ``now`` (the counts as they stand)."""
     before = counts_at(ring, minute - WINDOW_MIN)
     if before is None:
         return []
@@ -156,7 +159,8 @@ def drop_triggers(ring: list[MinuteCounts]) -> list[tuple[ShoutoutKind, Trigger]
         room: dict[str, object] = {"share": _percent(room_fall), "before": before[0]}
         room |= {"now": now[0], "window": WINDOW_MIN}
         found.append((ShoutoutKind.ONLINE_DROP, Trigger("room", room)))
-    for n, segment in enumerate(ALL_SEGMENTS, start=1):
+    for segment in circles:
+        n = _COLUMN[segment]
         fall = _fall(before[n], now[n])
         if before[n] < MIN_BASE or fall <= DROP_SHARE or fall < room_fall + CIRCLE_MARGIN:
             continue
@@ -201,19 +205,30 @@ def pace_triggers(state: RoomState, now: float) -> list[Trigger]:
     return found
 
 
-def observe_turns(state: RoomState, event: Event) -> list[tuple[ShoutoutKind, Trigger]]:
-    """Record the minute's counts and return the prompts this event raises (after the
-    reducer folded it)."""
-    ring = state.online_minutes
-    minute = minute_of(event.ts)
-    turned = not ring or minute > ring[-1][0]
-    moved = event.type in (EventType.VIEWER_JOINED, EventType.VIEWER_LEFT)
-    if not (turned or moved):
+def close_minute(state: RoomState, event: Event) -> bool:
+    """Before ``event`` is folded: if it starts a later minute than the room was in, keep
+    the counts as they stand as that minute's close. True if it did (the minute turned)."""
+    if state.last_ts is None:
+        return False
+    current, minute = minute_of(state.last_ts), minute_of(event.ts)
+    if minute <= current:  # the same minute, or stamped earlier: time never runs back
+        return False
+    record(state.online_minutes, current, counts_of(state), minute)
+    return True
+
+
+def observe_turns(
+    state: RoomState, event: Event, turned: bool
+) -> list[tuple[ShoutoutKind, Trigger]]:
+    """After ``event`` is folded: the prompts it raises (falls when a viewer left or the
+    minute turned, 接龙 pace when the minute turned)."""
+    if not turned and event.type is not EventType.VIEWER_LEFT:
         return []
-    record(ring, minute, counts_of(state))
-    found: list[tuple[ShoutoutKind, Trigger]] = []
-    if turned or event.type is EventType.VIEWER_LEFT:
-        found.extend(drop_triggers(ring))
+    minute = minute_of(state.last_ts if state.last_ts is not None else event.ts)
+    # A viewer leaving can only make the room and their own circle fall further (the other
+    # circles fall no faster than the room than they did).
+    circles = ALL_SEGMENTS if turned or event.segment is None else (event.segment,)
+    found = drop_triggers(state.online_minutes, minute, counts_of(state), circles)
     if turned:
         found.extend((ShoutoutKind.CHAIN_PACE, t) for t in pace_triggers(state, event.ts))
     return found
