@@ -17,6 +17,7 @@ from console.domain.events import Event, EventType
 from console.domain.platform import AdapterHealth, PlatformCount
 from console.domain.segments import ALL_SEGMENTS, Segment
 from console.domain.shoutouts import ShoutoutBoard
+from console.domain.turns import TURN_RULES, MinuteCounts, close_minute, observe_turns
 
 NOTICES_KEPT = 20
 
@@ -82,6 +83,8 @@ class RoomState:
     platform_orders_flagged: int = 0  # 平台订单超卖: refused, kept apart
     chain_joins_refused: int = 0  # 接龙 comments that could not join
     identities_bound: int = 0  # viewers bound to a member in this session (绑定)
+    # Per-minute online counts by event time, for the turn prompts (console.domain.turns).
+    online_minutes: list[MinuteCounts] = field(default_factory=list)
 
     @property
     def online(self) -> int:
@@ -93,6 +96,7 @@ class RoomState:
             return False
         if event.seq != self.seq + 1:
             raise SequenceGap(self.seq + 1, event.seq)
+        turned = close_minute(self, event)  # before the event changes anything
         self.seq = event.seq
         self.totals[event.type] += 1
         if self.first_ts is None:
@@ -105,6 +109,8 @@ class RoomState:
         if handler is not None:
             handler(self, event)
         self.shoutouts.observe(self, event)
+        for kind, trigger in observe_turns(self, event, turned):
+            self.shoutouts.prompt(TURN_RULES[kind], trigger, event)
         return True
 
     def apply_all(self, events: Iterable[Event]) -> int:

@@ -43,6 +43,10 @@ class ShoutoutKind(StrEnum):
     QUESTION = "question"
     PLATFORM_OVERSOLD = "platform_oversold"  # 平台订单超卖: the assistant sorts it out
     DRAW_WINNER = "draw_winner"  # 抽奖结果: 恭喜 林*薇 抽中 定制冰杯
+    # Prompts when the room turns (console.domain.turns): for the host and the assistant.
+    ONLINE_DROP = "online_drop"  # 在线人数 N 分钟内明显下滑
+    CIRCLE_DROP = "circle_drop"  # 一个圈层比整个直播间流失得快
+    CHAIN_PACE = "chain_pace"  # 接龙按当前速度到截止时成不了团
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ class ShoutoutRule:
     """
 
     kind: ShoutoutKind
-    on: EventType
+    on: EventType | None  # None: raised by ``console.domain.turns``, not by one event type
     match: Matcher
     template: str
     priority: int
@@ -252,7 +256,7 @@ RULES: tuple[ShoutoutRule, ...] = (
         "成团啦！{product}接龙满{threshold}单",
         priority=1,
         subject_cooldown_s=FOREVER,
-        supersedes=(ShoutoutKind.CHAIN_PROGRESS,),
+        supersedes=(ShoutoutKind.CHAIN_PROGRESS, ShoutoutKind.CHAIN_PACE),
     ),
     ShoutoutRule(
         ShoutoutKind.CHAIN_FAILED,
@@ -261,7 +265,7 @@ RULES: tuple[ShoutoutRule, ...] = (
         "{product}接龙未成团，已自动退款",
         priority=2,
         subject_cooldown_s=FOREVER,
-        supersedes=(ShoutoutKind.CHAIN_PROGRESS,),
+        supersedes=(ShoutoutKind.CHAIN_PROGRESS, ShoutoutKind.CHAIN_PACE),
     ),
     ShoutoutRule(
         ShoutoutKind.CHAIN_PROGRESS,
@@ -334,6 +338,7 @@ RULES: tuple[ShoutoutRule, ...] = (
     ),
 )
 
+
 _BY_EVENT: dict[EventType, tuple[ShoutoutRule, ...]] = {
     t: tuple(rule for rule in RULES if rule.on is t) for t in EventType
 }
@@ -372,6 +377,11 @@ class ShoutoutBoard:
             trigger = rule.match(state, event)
             if trigger is not None:
                 self._fire(rule, trigger, event)
+
+    def prompt(self, rule: ShoutoutRule, trigger: Trigger, event: Event) -> None:
+        """Raise (or refresh) a prompt found over the fold at ``event`` rather than by a rule
+        listening to its type (``console.domain.turns``), with ``rule``'s cooldowns."""
+        self._fire(rule, trigger, event)
 
     def _fire(self, rule: ShoutoutRule, trigger: Trigger, event: Event) -> None:
         key = (rule.kind, trigger.subject)

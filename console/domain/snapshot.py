@@ -20,7 +20,8 @@ from console.domain.room import RoomState
 from console.domain.segments import Segment
 from console.domain.shoutouts import Shoutout, ShoutoutBoard, ShoutoutKind
 
-FORMAT = 3  # 2: ``buyers`` counts each member's standing orders; 3: live platforms
+FORMAT = 4  # 2: ``buyers`` counts each member's standing orders; 3: live platforms;
+# 4: per-minute online counts for the turn prompts (``online_minutes``)
 
 
 class SnapshotError(ValueError):
@@ -170,6 +171,10 @@ _CODECS: dict[str, _Codec] = {
     "platform_orders_flagged": _PLAIN,
     "chain_joins_refused": _PLAIN,
     "identities_bound": _PLAIN,
+    "online_minutes": (
+        lambda v: [[minute, list(counts)] for minute, counts in v],
+        lambda v: [(int(minute), tuple(int(n) for n in counts)) for minute, counts in v],
+    ),
 }
 assert set(_CODECS) == {f.name for f in fields(RoomState)}, "every RoomState field needs a codec"
 

@@ -30,6 +30,9 @@ KIND_LABELS: dict[ShoutoutKind, str] = {
     ShoutoutKind.QUESTION: "提问",
     ShoutoutKind.PLATFORM_OVERSOLD: "平台超卖",
     ShoutoutKind.DRAW_WINNER: "抽奖",
+    ShoutoutKind.ONLINE_DROP: "人气下滑",
+    ShoutoutKind.CIRCLE_DROP: "圈层流失",
+    ShoutoutKind.CHAIN_PACE: "接龙偏慢",
 }
 
 

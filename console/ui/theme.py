@@ -7,6 +7,7 @@ from string import Template
 from PySide6.QtGui import QColor
 
 from console.domain.segments import Segment
+from console.domain.shoutouts import ShoutoutKind
 from console.resources import RESOURCES
 
 STYLE_DIR = RESOURCES / "styles"
@@ -34,6 +35,15 @@ SEGMENT_COLORS: dict[Segment, str] = {
     Segment.S6: "#9aa5b1",  # grey-blue: 沉睡新客
 }
 GUEST_COLOR = "#5b6470"
+
+# Prompts when the room turns (console.domain.turns) wear their own colour, apart from the
+# urgency colours of the thanks and questions: they ask the floor to act, not to read out.
+PROMPT_COLOR = "#b48cff"  # violet, 6.4:1 on the panel
+SHOUTOUT_KIND_COLORS: dict[ShoutoutKind, str] = {
+    ShoutoutKind.ONLINE_DROP: PROMPT_COLOR,
+    ShoutoutKind.CIRCLE_DROP: PROMPT_COLOR,
+    ShoutoutKind.CHAIN_PACE: PROMPT_COLOR,
+}
 
 
 def segment_color(segment: Segment | None) -> QColor:

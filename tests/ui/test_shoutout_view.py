@@ -103,3 +103,15 @@ def test_rows_wrap_again_when_the_panel_is_resized(view: ShoutoutView, qtbot: Qt
     qtbot.waitUntil(lambda: len(drawn(view, 2)) < narrow, timeout=5_000)
     qtbot.waitUntil(lambda: settled(view, 2, len(drawn(view, 2))), timeout=5_000)
     assert not view.horizontalScrollBar().isVisible()
+
+
+def test_turn_prompts_wear_their_own_colour_and_the_rest_their_urgency() -> None:
+    from console.ui.theme import PROMPT_COLOR
+    from console.ui.widgets.shoutout_view import URGENCY_COLORS, kind_color
+
+    for kind in (ShoutoutKind.ONLINE_DROP, ShoutoutKind.CIRCLE_DROP, ShoutoutKind.CHAIN_PACE):
+        assert kind_color(kind, 2) == PROMPT_COLOR
+        assert kind_color(kind.value, 2) == PROMPT_COLOR  # as a model role may hand it back
+    assert PROMPT_COLOR not in URGENCY_COLORS.values()
+    assert kind_color(ShoutoutKind.VIP_QUESTION, 2) == URGENCY_COLORS[2]
+    assert kind_color(None, 1) == URGENCY_COLORS[1]

@@ -109,7 +109,7 @@ def test_a_snapshot_of_a_busy_room_round_trips() -> None:
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        (lambda s: s.update(format=99), "format 3"),
+        (lambda s: s.update(format=99), "format 4"),
         (lambda s: s.pop("watched_members"), "lacks 'watched_members'"),
         (lambda s: s.update(online_by_segment={"S9": 1}), "'online_by_segment'"),
         (lambda s: s.update(chains=[{"id": "c"}]), "'chains'"),

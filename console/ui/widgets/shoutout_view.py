@@ -26,11 +26,13 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
 )
 
+from console.domain.shoutouts import ShoutoutKind
 from console.ui.fonts import ui_font
 from console.ui.shoutout_model import KIND_LABELS, ShoutoutModel
-from console.ui.theme import PALETTE
+from console.ui.theme import PALETTE, SHOUTOUT_KIND_COLORS
 
 Index = QModelIndex | QPersistentModelIndex
+_KINDS = frozenset(k.value for k in ShoutoutKind)
 URGENCY_COLORS = {1: "#ff5d5d", 2: PALETTE["accent"], 3: "#56b4e9", 4: "#2fbf71"}
 CALM_COLOR = "#5b6470"
 LINES_SHOWN = 2  # a row's text at rest; the one to act on is shown whole
@@ -38,6 +40,12 @@ MARGIN = QSize(2, 3)  # around each row's rounded box
 TEXT_LEFT, TEXT_RIGHT, TEXT_TOP, TEXT_BOTTOM = 18, 10, 28, 8  # inside the box
 MIN_TEXT_WIDTH = 80
 _CACHE_LIMIT = 512
+
+
+def kind_color(kind: object, priority: int) -> str:
+    """A row's stripe and tag colour: its kind's own (the turn prompts), else its urgency's."""
+    own = SHOUTOUT_KIND_COLORS.get(ShoutoutKind(kind)) if kind in _KINDS else None
+    return own or URGENCY_COLORS.get(priority, CALM_COLOR)
 
 
 def wrap(text: str, font: QFont, width: int) -> list[str]:
@@ -109,7 +117,7 @@ class ShoutoutDelegate(QStyledItemDelegate):
         painter.setPen(QColor(PALETTE["accent"]) if selected else Qt.PenStyle.NoPen)
         painter.setBrush(background)
         painter.drawRoundedRect(rect, 6, 6)
-        stripe = QColor(URGENCY_COLORS.get(priority, CALM_COLOR))
+        stripe = QColor(kind_color(kind, priority))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(stripe)
         painter.drawRoundedRect(QRect(rect.left(), rect.top(), 6, rect.height()), 3, 3)
