@@ -40,6 +40,7 @@ from console.ui.compact import MINIMUM, apply_compact, wants_compact
 from console.ui.live_session import LiveSession
 from console.ui.replay_window import ReplayWindow
 from console.ui.shoutout_model import ShoutoutModel
+from console.ui.voice import VoiceReadout
 from console.ui.widgets.adapter_links import AdapterLinks
 from console.ui.widgets.chain_chart import ChainPanel
 from console.ui.widgets.elided_label import ElidedLabel
@@ -96,6 +97,7 @@ class LiveWindow(QMainWindow):
         self.compact: bool | None = None
         self._build_header_widgets()
         self._build_room_widgets(font_family)
+        self._build_voice()
         self.toolbar = AssistantBar(self, live, self.shoutouts, self._product_name, font_family)
         self.commands = self.toolbar.commands
         self.replays = self.toolbar.replays
@@ -134,6 +136,25 @@ class LiveWindow(QMainWindow):
         self.link_banner = QLabel()
         self.link_banner.setObjectName("linkBanner")
         self.adapter_links = AdapterLinks()
+
+    def _build_voice(self) -> None:
+        """语音播报: shout-outs read into the host's earpiece; M mutes it, in both views."""
+        self.voice = VoiceReadout(self)
+        self.voice_label = QLabel("🔇")
+        self.voice_label.setObjectName("voiceMuted")
+        self.voice_label.setToolTip("语音播报已静音（按 M 恢复）")
+        self.voice_label.setVisible(False)
+        self.mute_action = QAction("语音播报静音", self)
+        self.mute_action.setCheckable(True)
+        self.mute_action.setShortcut(QKeySequence("M"))
+        self.mute_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.mute_action.toggled.connect(self.voice.set_muted)
+        self.voice.muted_changed.connect(self._on_voice_muted_changed)
+        self.addAction(self.mute_action)
+
+    def _on_voice_muted_changed(self, muted: bool) -> None:
+        self.voice_label.setVisible(muted)
+        self.mute_action.setChecked(muted)
 
     def _build_room_widgets(self, font_family: str) -> None:
         self.figures = RoomFigures()
@@ -188,6 +209,8 @@ class LiveWindow(QMainWindow):
         header.addSpacing(12)
         header.addWidget(self.elapsed_label)
         header.addSpacing(12)
+        header.addWidget(self.voice_label)
+        header.addSpacing(8)
         header.addWidget(self.mode_label)
         header.addSpacing(8)
         header.addWidget(self.link_banner)
@@ -304,6 +327,7 @@ class LiveWindow(QMainWindow):
         self._show_cards()
         self._show_chains()
         self.shoutout_model.sync(state.shoutouts)
+        self.voice.offer(state.shoutouts)
         self._show_notice()
 
     def _show_cards(self) -> None:
@@ -414,11 +438,13 @@ class LiveWindow(QMainWindow):
             self.elapsed_label.setText(f"已开播 {format_duration(time.time() - started)}")
         self._show_chains()  # time left
         self.shoutout_model.sync(self.live.state.shoutouts)  # acknowledged ones fade out
+        self.voice.offer(self.live.state.shoutouts)  # the next, once the last was said
         self.trend.show_samples(self.live.trend_samples())  # once a second: enough for a trend
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         save_geometry(self, SETTINGS_KEY)
         self._clock.stop()
+        self.voice.stop()
         self.toolbar.close_all()
         self.closed.emit()
         super().closeEvent(event)
