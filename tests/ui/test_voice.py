@@ -5,18 +5,20 @@ from __future__ import annotations
 import io
 import logging
 import math
+import os
 import shutil
 import sys
 import wave
 from array import array
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from pytestqt.qtbot import QtBot
 
 from console.domain.shoutouts import Shoutout, ShoutoutBoard, ShoutoutKind
-from console.ui.voice import VoiceReadout, synthesize
+from console.ui.voice import AplayPlayer, VoiceReadout, synthesize
 from tests.helpers import StoreProcess
 from tests.ui.test_assistant import press
 from tests.ui.test_live_window import Console, open_console
@@ -154,3 +156,22 @@ def test_m_mutes_and_unmutes_the_voice_in_both_views(
     press(console, qtbot, Qt.Key.Key_M)
     assert not window.voice.muted
     assert not window.voice_label.isVisibleTo(window)
+
+
+@pytest.mark.parametrize(("exit_code", "ok"), [(0, True), (1, False)])
+def test_aplay_player_pipes_the_wav_and_reports_how_it_went(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exit_code: int, ok: bool
+) -> None:
+    received = tmp_path / "received.wav"
+    fake = tmp_path / "bin" / "aplay"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\ncat > "{received}"\nexit {exit_code}\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    owner = QObject()
+    player = AplayPlayer(owner)
+    results: list[bool] = []
+    player.play(b"RIFF-fake-wav", results.append)
+    qtbot.waitUntil(lambda: bool(results), timeout=10_000)
+    assert results == [ok]
+    assert received.read_bytes() == b"RIFF-fake-wav"
