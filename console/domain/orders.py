@@ -17,6 +17,7 @@ from console.domain.catalog import Offer, Product, offer_for
 from console.domain.chains import Chain, drop_entry, formed_event, take_entry
 from console.domain.decisions import NewEvent, RefusalKind, Refused
 from console.domain.events import EventType
+from console.domain.flash import FlashSale, ended_event, flash_terms
 from console.domain.segments import Segment
 from console.domain.sessions import SessionStatus, require_live
 
@@ -70,6 +71,8 @@ class OrderFacts:
     nearest_point: tuple[str, str] | None  # (id, name) near the member, for the refusal's hint
     chain: Chain | None = None  # the chain the request names, if it exists in this session
     referrer: Referrer | None = None  # the owner of the request's code, if it exists
+    flash: FlashSale | None = None  # the product's 秒杀 not yet logged as ended
+    flash_taken: int = 0  # units of that sale the member has taken
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,13 +136,31 @@ def place_order(
         entry = take_entry(facts.chain, product.id, now)
     stock_left = take_stock(facts.stock, request.quantity)
     referrer = _referrer(request, facts)
+    events: list[NewEvent] = []
+    terms = None
+    flash = facts.flash
+    if flash is not None:
+        over = flash.over(now)
+        if over is not None:
+            events.append(ended_event(flash, over, now))  # seen over by this order
+        else:
+            terms = flash_terms(
+                flash,
+                buyer.segment,
+                buyer.opted_out,
+                card.price,
+                request.quantity,
+                facts.flash_taken,
+                now,
+            )
+    unit_price = terms.unit_price if terms else card.price
     order = PlacedOrder(
         order_id=order_id,
         member_id=buyer.member_id,
         product_id=product.id,
         quantity=request.quantity,
-        unit_price=card.price,
-        amount=card.price * request.quantity,
+        unit_price=unit_price,
+        amount=unit_price * request.quantity,
         tier=card.tier,
         perk=card.perk,
         pickup_point=point,
@@ -172,11 +193,18 @@ def place_order(
             "chain_id": order.chain_id,
             "entry": order.entry,
             "gift": order.gift,
+            **(
+                {"flash_sale_id": terms.sale_id, "flash_units_left": terms.units_left}
+                if terms
+                else {}
+            ),
         },
         buyer.member_id,
     )
     formed = entry is not None and entry.formed
-    events = [placed]
+    events.append(placed)
+    if flash is not None and terms is not None and terms.units_left <= 0:
+        events.append(ended_event(flash, "sold_out", now))  # its last units
     if entry is not None and formed:
         events.append(formed_event(entry.chain, now))  # 成团
     return OrderDecision(order, stock_left, entry.chain if entry else None, events, formed)

@@ -83,6 +83,9 @@ class RoomState:
     platform_orders_flagged: int = 0  # 平台订单超卖: refused, kept apart
     chain_joins_refused: int = 0  # 接龙 comments that could not join
     identities_bound: int = 0  # viewers bound to a member in this session (绑定)
+    # 秒杀 running, by product: sale_id, product_id, price (yuan), units_left, ends_at,
+    # countdown (False: an S4/S6-only sale, shown as 限时特价). Each value is replaced whole.
+    flash_sales: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Per-minute online counts by event time, for the turn prompts (console.domain.turns).
     online_minutes: list[MinuteCounts] = field(default_factory=list)
 
@@ -179,6 +182,7 @@ class RoomState:
             "platform_orders_flagged": self.platform_orders_flagged,
             "chain_joins_refused": self.chain_joins_refused,
             "identities_bound": self.identities_bound,
+            "flash_sales": {p: dict(sale) for p, sale in self.flash_sales.items()},
         }
 
     # -- per-type folding -------------------------------------------------------------
@@ -228,6 +232,10 @@ class RoomState:
         if "stock_left" in data:
             self.stock_left[product] = int(data["stock_left"])
         self._count_referral_and_newcomer(event, amount)
+        sale = self.flash_sales.get(product)
+        if sale is not None and data.get("flash_sale_id") == sale["sale_id"]:
+            left = int(data.get("flash_units_left") or 0)
+            self.flash_sales[product] = {**sale, "units_left": left}
         chain = self.chains.get(str(data.get("chain_id") or ""))
         if chain is not None:
             chain.add_entry(
@@ -292,6 +300,24 @@ class RoomState:
     def _on_presented(self, event: Event) -> None:
         self.presenting = str(event.data.get("product_id") or "") or None
         self.presenting_since = event.ts if self.presenting else None
+
+    def _on_flash_started(self, event: Event) -> None:
+        data = event.data
+        product = str(data.get("product_id", ""))
+        self.flash_sales[product] = {
+            "sale_id": str(data.get("sale_id", "")),
+            "product_id": product,
+            "price": float(data.get("price") or 0),
+            "units_left": int(data.get("units") or 0),
+            "ends_at": float(data.get("ends_at") or 0),
+            "countdown": bool(data.get("countdown", True)),
+        }
+
+    def _on_flash_ended(self, event: Event) -> None:
+        product = str(event.data.get("product_id", ""))
+        sale = self.flash_sales.get(product)
+        if sale is not None and sale["sale_id"] == event.data.get("sale_id"):
+            del self.flash_sales[product]
 
     def _on_stock_adjusted(self, event: Event) -> None:
         if "stock_left" in event.data:
@@ -359,6 +385,8 @@ _HANDLERS = {
     EventType.PLATFORM_ORDER_FLAGGED: RoomState._on_flagged,
     EventType.CHAIN_JOIN_REFUSED: RoomState._on_join_refused,
     EventType.IDENTITY_BOUND: RoomState._on_bound,
+    EventType.FLASH_SALE_STARTED: RoomState._on_flash_started,
+    EventType.FLASH_SALE_ENDED: RoomState._on_flash_ended,
 }
 
 

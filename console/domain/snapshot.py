@@ -171,6 +171,10 @@ _CODECS: dict[str, _Codec] = {
     "platform_orders_flagged": _PLAIN,
     "chain_joins_refused": _PLAIN,
     "identities_bound": _PLAIN,
+    "flash_sales": (
+        lambda v: {p: dict(s) for p, s in v.items()},
+        lambda v: {p: dict(s) for p, s in v.items()},
+    ),
     "online_minutes": (
         lambda v: [[minute, list(counts)] for minute, counts in v],
         lambda v: [(int(minute), tuple(int(n) for n in counts)) for minute, counts in v],

@@ -19,7 +19,7 @@ import orjson
 import sqlite_utils
 
 from console.domain import commands as rules
-from console.domain import draws
+from console.domain import draws, flash
 from console.domain.decisions import NewEvent, RefusalKind, Refused
 from console.domain.orders import OrderStatus, cancel_by_hand, cancel_orders
 from console.domain.sessions import parse_status, require_live
@@ -164,5 +164,19 @@ def start_draw(command: Command, criteria: draws.DrawCriteria) -> Apply:
         log = facts.draw_log(conn, command.session_id)
         event = draws.start_draw(log, criteria, seed, command.actor, now)
         return [event], dict(event.data)
+
+    return apply
+
+
+def start_flash_sale(command: Command, request: flash.FlashRequest) -> Apply:
+    """秒杀 on a product of the lineup, for a while, within units of its stock; its end time
+    is ``now`` (the session's clock: a rehearsal's script time) plus its minutes."""
+
+    def apply(conn: sqlite3.Connection, now: float) -> Applied:
+        found = facts.lineup_product(conn, command.session_id, request.product_id)
+        running = facts.running_flash_sale(conn, command.session_id, request.product_id)
+        sale_id = "fs_" + secrets.token_hex(6)
+        events = flash.start_flash_sale(found, request, running, sale_id, command.actor, now)
+        return events, dict(events[-1].data)
 
     return apply

@@ -11,12 +11,15 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
+
 from console.domain import session_clock as rules_clock
 from console.domain.chains import ACTIVE_CHAIN_STATUSES, Chain, ChainStatus
 from console.domain.commands import LineupProduct
 from console.domain.comment_chain import OpenChain
 from console.domain.draws import READ_TYPES
 from console.domain.events import Event, EventType
+from console.domain.flash import FlashSale
 from console.domain.orders import Cancellation, OrderStatus, StandingOrder
 from console.domain.segments import parse_segment
 from console.domain.session_clock import SessionClock, parse_clock
@@ -268,3 +271,40 @@ def draw_log(conn: sqlite3.Connection, sid: str) -> list[Event]:
             [sid, *types],
         )
     ]
+
+
+# -- 秒杀 (console.domain.flash), read from the log: no table of their own ----------------
+
+
+def running_flash_sale(conn: sqlite3.Connection, sid: str, product_id: str) -> FlashSale | None:
+    """The product's newest flash sale not yet logged as ended, with its units taken."""
+    row = conn.execute(
+        "SELECT data FROM events WHERE session_id = ? AND type = 'flash_sale_started' "
+        "AND json_extract(data, '$.product_id') = ? ORDER BY seq DESC LIMIT 1",
+        [sid, product_id],
+    ).fetchone()
+    if row is None:
+        return None
+    data = orjson.loads(row[0])
+    sale_id = str(data.get("sale_id", ""))
+    ended = conn.execute(
+        "SELECT 1 FROM events WHERE session_id = ? AND type = 'flash_sale_ended' "
+        "AND json_extract(data, '$.sale_id') = ?",
+        [sid, sale_id],
+    ).fetchone()
+    if ended is not None:
+        return None
+    return FlashSale.from_data(data, flash_taken(conn, sid, sale_id))
+
+
+def flash_taken(conn: sqlite3.Connection, sid: str, sale_id: str, member_id: str = "") -> int:
+    """Units a sale's orders took (a member's when given; a cancelled order's stay taken)."""
+    member = "AND member_id = ? " if member_id else ""
+    return int(
+        conn.execute(
+            "SELECT coalesce(sum(json_extract(data, '$.quantity')), 0) FROM events "
+            "WHERE session_id = ? AND type = 'order_placed' "
+            f"AND json_extract(data, '$.flash_sale_id') = ? {member}",
+            [sid, sale_id, *([member_id] if member_id else [])],
+        ).fetchone()[0]
+    )

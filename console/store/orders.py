@@ -20,6 +20,7 @@ import sqlite_utils
 from console.domain import orders as rules
 from console.domain.catalog import Product
 from console.domain.decisions import RefusalKind, Refused
+from console.domain.events import EventType
 from console.domain.order_status import NOT_COUNTED
 from console.domain.orders import Buyer, OrderFacts, OrderStatus, Referrer
 from console.domain.segments import parse_segment
@@ -95,8 +96,13 @@ def place_in(
     set_stock(conn, order.product_id, decision.stock_left)
     if decision.chain is not None:
         save_chain(conn, decision.chain)
-    ids = [f"order-{order.order_id}"]
-    seq = append_new(conn, sid, decision.events, ids).last_seq - (len(decision.events) - 1)
+    # The order's event is first but for a 秒杀 seen over before it (``flash_sale_ended``).
+    at = next(n for n, e in enumerate(decision.events) if e.type is EventType.ORDER_PLACED)
+    ids = [
+        f"order-{order.order_id}" if n == at else f"{e.type.value}-{secrets.token_hex(8)}"
+        for n, e in enumerate(decision.events)
+    ]
+    seq = append_new(conn, sid, decision.events, ids).last_seq - (len(decision.events) - 1 - at)
     answer = {
         "order_id": order.order_id,
         "seq": seq,
@@ -163,6 +169,7 @@ def load_order_facts(conn: sqlite3.Connection, sid: str, request: OrderRequest) 
         nearest = (str(found["id"]), str(found["name"])) if found else None
     # What the member already holds matters only where some circle has a limit.
     limited = any(offer.limit for offer in offers.values())
+    flash = facts.running_flash_sale(conn, sid, request.product_id) if product else None
     return OrderFacts(
         session_status=parse_status(status_row[0]) if status_row else None,
         buyer=_buyer(conn, sid, request.member_id),
@@ -174,6 +181,8 @@ def load_order_facts(conn: sqlite3.Connection, sid: str, request: OrderRequest) 
         nearest_point=nearest,
         chain=load_chain(conn, sid, request.chain_id) if request.chain_id else None,
         referrer=_referrer(conn, sid, request.referrer.strip()),
+        flash=flash,
+        flash_taken=facts.flash_taken(conn, sid, flash.sale_id, request.member_id) if flash else 0,
     )
 
 

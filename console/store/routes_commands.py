@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Path, Response
 from pydantic import Field
 
-from console.domain import draws
+from console.domain import draws, flash
 from console.store import chains, commands
 from console.store.auth import Caller, Permission
 from console.store.commands import Command
@@ -100,6 +100,19 @@ class StartDraw(StrictBody):
     in_room_now: bool = False
 
 
+class StartFlashSale(StrictBody):
+    """秒杀 by circle: the flash price for a while, within units of the shared stock."""
+
+    type: Literal["start_flash_sale"]
+    command_id: CommandId
+    product_id: ProductId
+    price: float = Field(gt=0, le=100_000, description="秒杀价（元）")
+    units: int = Field(ge=1, le=100_000, description="秒杀件数（占用共享库存）")
+    minutes: float = Field(ge=flash.MIN_MINUTES, le=flash.MAX_MINUTES)
+    limit_per_member: int = Field(ge=1, le=1000, description="每人限购")
+    circles: list[LaxSegment] = Field(default_factory=list, max_length=6, description="空：全部")
+
+
 AnyCommand = Annotated[
     OpenChain
     | CloseChain
@@ -109,7 +122,8 @@ AnyCommand = Annotated[
     | AcknowledgeShoutout
     | PinShoutout
     | CancelOrder
-    | StartDraw,
+    | StartDraw
+    | StartFlashSale,
     Field(discriminator="type"),
 ]
 
@@ -157,6 +171,16 @@ async def execute(ctx: Context, sid: str, actor: str, body: Any) -> tuple[dict[s
                 body.in_room_now,
             )
             apply = commands.start_draw(command, criteria)
+        case StartFlashSale():
+            request = flash.FlashRequest(
+                body.product_id,
+                round(body.price * 100),
+                body.units,
+                body.minutes,
+                body.limit_per_member,
+                frozenset(body.circles),
+            )
+            apply = commands.start_flash_sale(command, request)
     answer, new = await ctx.write(commands.run, command, apply, ctx.clock)
     if new and answer.get("seq"):
         ctx.notifier.publish(sid, int(answer["seq"]))

@@ -343,12 +343,18 @@ class LiveWindow(QMainWindow):
             room = {s: n for s, n in state.online_by_segment.items() if s in visible}
             focus = tiers_to_address(room)
         self.card.show_card(card, self.live.stock_of(card) if card else None, focus)
+        self._show_flash()
         # A 768-pixel screen has no height for both: the line to read now comes first.
         upcoming_shown = not (self.compact and self.card.script_lines)
         self.next_caption.setVisible(upcoming_shown)
         self.next_cards.setVisible(upcoming_shown)
         upcoming = [c for c in self.toolbar.lineup_after_presenting() if c is not card][:4]
         self.next_cards.show_cards(upcoming, [self.live.stock_of(c) for c in upcoming])
+
+    def _show_flash(self) -> None:
+        state = self.live.state
+        sale = state.flash_sales.get(state.presenting) if state.presenting else None
+        self.card.show_flash(sale, time.time())
 
     def _show_chains(self) -> None:
         state = self.live.state
@@ -437,6 +443,7 @@ class LiveWindow(QMainWindow):
         else:
             self.elapsed_label.setText(f"已开播 {format_duration(time.time() - started)}")
         self._show_chains()  # time left
+        self._show_flash()  # the 秒杀 countdown
         self.shoutout_model.sync(self.live.state.shoutouts)  # acknowledged ones fade out
         self.voice.offer(self.live.state.shoutouts)  # the next, once the last was said
         self.trend.show_samples(self.live.trend_samples())  # once a second: enough for a trend

@@ -412,6 +412,9 @@ class ReplayWindow(QMainWindow):
         card = next((c for c in self.controller.cards if c["product_id"] == state.presenting), None)
         stock = state.stock_left.get(card["product_id"]) if card else None
         self.card.show_card(card, stock, [])
+        # The 秒杀 as of the scrubbed moment: its countdown is the one the room saw then.
+        sale = state.flash_sales.get(state.presenting) if state.presenting else None
+        self.card.show_flash(sale, ts if ts is not None else 0.0)
         cards = {c["product_id"]: str(c["name"]) for c in self.controller.cards}
         self.chains.show_chains(
             state.chains,

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from console.domain.catalog import script_for
+from console.domain.flash import flash_line
 from console.domain.segments import ALL_SEGMENTS, Segment, parse_segment
 from console.domain.text import display_text
 from console.ui.theme import SEGMENT_COLORS
@@ -83,6 +84,11 @@ class PresentingCard(QFrame):
         self.stock = QLabel("")
         self.stock.setObjectName("cardStock")
         self.stock.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        # 秒杀 ¥19.9 · 剩 12 件 · 01:23 (限时特价 for an S4/S6-only sale: no countdown).
+        self.flash = QLabel("")
+        self.flash.setObjectName("cardFlash")
+        self.flash.setTextFormat(Qt.TextFormat.PlainText)
+        self.flash.setVisible(False)
         self.rows = [LadderRow(segment) for segment in (*ALL_SEGMENTS, None)]
         top = QHBoxLayout()
         top.addWidget(self.emoji, 0)
@@ -95,6 +101,7 @@ class PresentingCard(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 4, 12, 4)
         layout.addLayout(top)
+        layout.addWidget(self.flash)
         layout.addSpacing(4)
         layout.addLayout(ladder)
         layout.addSpacing(4)
@@ -146,6 +153,16 @@ class PresentingCard(QFrame):
             row.show_terms(ladder.get(row.segment), row.segment in focus)
         script = card.get("script")
         self._show_script(*script_for(script if isinstance(script, dict) else None, focus))
+
+    def show_flash(self, sale: dict[str, Any] | None, now: float) -> None:
+        """The running 秒杀 of the presented product (``RoomState.flash_sales``), as of the
+        view's clock ``now`` (live: the wall clock; replay: the scrubbed moment)."""
+        text = flash_line(sale, now)
+        self.flash.setText(text)
+        self.flash.setVisible(bool(text))
+
+    def flash_text(self) -> str:
+        return self.flash.text() if self.flash.isVisibleTo(self) else ""
 
     def _show_script(self, lines: list[str], circles: list[Segment]) -> None:
         """The lines for these circles; the place in them is kept while they stay the same."""
