@@ -167,10 +167,17 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` on a fresh event loop in a worker thread.
 
     Not ``asyncio.run`` here: once the Qt tests have started their qasync loop it counts as
-    running for the whole session, and ``asyncio.run`` would refuse.
+    running for the whole session, and ``asyncio.run`` would refuse. The loop is a plain
+    selector loop whatever the policy: a qasync loop in a worker thread would start Qt
+    timers off the GUI thread (Qt warns, and the warning fails the test).
     """
+
+    def run_plain(job: Coroutine[Any, Any, T]) -> T:
+        with asyncio.Runner(loop_factory=asyncio.SelectorEventLoop) as runner:
+            return runner.run(job)
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+        return pool.submit(run_plain, coro).result()
 
 
 def event(kind: str, member: str | None = "m00001", **data: Any) -> dict[str, Any]:
