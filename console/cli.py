@@ -15,6 +15,7 @@ from typing import Any
 from console import __version__
 from console.arguments import non_negative_float
 from console.logs import log_file, setup_logging
+from console.store.target import target_arg
 
 PROG = "python main.py"
 log = logging.getLogger(__name__)
@@ -58,10 +59,18 @@ def _add_window_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+DB_HELP = "the store: a SQLite file or postgresql://USER@HOST:PORT/DB"
+
+
 def _add_store_commands(commands: Any) -> None:
     """Sub-commands: serve and token."""
-    serve = commands.add_parser("serve", help="run the store (HTTP API over SQLite)")
-    serve.add_argument("--db", type=Path, required=True, help="SQLite file (created if missing)")
+    serve = commands.add_parser("serve", help="run the store (HTTP API over SQLite or PostgreSQL)")
+    serve.add_argument(
+        "--db",
+        type=target_arg,
+        required=True,
+        help="a SQLite file (created if missing) or postgresql://USER@HOST:PORT/DB",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=_port, default=8765, help="TCP port (0: any free port)")
     serve.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
@@ -69,13 +78,13 @@ def _add_store_commands(commands: Any) -> None:
     token = commands.add_parser("token", help="manage role tokens")
     token_commands = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     create = token_commands.add_parser("create", help="create a token and print it once")
-    create.add_argument("--db", type=Path, required=True)
+    create.add_argument("--db", type=target_arg, required=True, help=DB_HELP)
     create.add_argument(
         "--role", required=True, choices=("host", "assistant", "operator", "ingest")
     )
     create.add_argument("--label", default="", help="a note on who holds it")
     revoke = token_commands.add_parser("revoke", help="revoke a token")
-    revoke.add_argument("--db", type=Path, required=True)
+    revoke.add_argument("--db", type=target_arg, required=True, help=DB_HELP)
     revoke.add_argument("token")
 
 
@@ -88,7 +97,7 @@ def _add_data_commands(commands: Any) -> None:
     seed = commands.add_parser(
         "seed-demo", help="load the demo brand (members, orders, shares) and segment it"
     )
-    seed.add_argument("--db", type=Path, required=True)
+    seed.add_argument("--db", type=target_arg, required=True, help=DB_HELP)
 
     from console.store.imports.mapping import fields_help
 
@@ -103,7 +112,7 @@ def _add_data_commands(commands: Any) -> None:
     )
     importer.add_argument("kind", choices=(*IMPORT_KINDS, "catalog"))
     importer.add_argument("file", type=Path)
-    importer.add_argument("--db", type=Path, required=True)
+    importer.add_argument("--db", type=target_arg, required=True, help=DB_HELP)
     importer.add_argument(
         "--map",
         default="",
@@ -147,7 +156,7 @@ def _add_data_commands(commands: Any) -> None:
     )
 
     segment = commands.add_parser("segment", help="score every member and assign circles")
-    segment.add_argument("--db", type=Path, required=True)
+    segment.add_argument("--db", type=target_arg, required=True, help=DB_HELP)
     segment.add_argument(
         "--as-of",
         type=_date,
@@ -221,7 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--speed", type=non_negative_float, default=20.0, help="demo speed factor (embedded mode)"
     )
-    parser.add_argument("--db", type=Path, help="store database (embedded mode; default: data dir)")
+    parser.add_argument(
+        "--db",
+        type=target_arg,
+        help="store database (embedded mode; default: data dir): a SQLite file or "
+        "postgresql://USER@HOST:PORT/DB",
+    )
     parser.add_argument(
         "--as",
         dest="role",
@@ -256,10 +270,27 @@ def main(argv: Sequence[str]) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except Exception:
+    except Exception as exc:
+        unreachable = _unreachable_database(exc)
+        if unreachable is not None:
+            log.info("%s: %s", args.command or "embedded", unreachable)
+            print(f"{PROG}: error: {unreachable}", file=sys.stderr)
+            return 2
         # The traceback goes to the log file and to stderr (the stderr handler).
         log.exception("%s %s failed", PROG, args.command or "(embedded)")
         return 1
+
+
+def _unreachable_database(exc: BaseException) -> str | None:
+    """A PostgreSQL server that refused or could not be reached, said in one line."""
+    if "psycopg" not in sys.modules:
+        return None
+    import psycopg
+
+    if isinstance(exc, psycopg.OperationalError):
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"cannot open the database: {first}"
+    return None
 
 
 def _dispatch(args: argparse.Namespace) -> int:

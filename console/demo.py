@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 from console.resources import resource_path
@@ -19,9 +18,10 @@ from console.store import repository
 from console.store.imports import ImportOptions, import_file
 from console.store.schema import open_store
 from console.store.segmentation import run_segmentation, today_in_china
+from console.store.target import StoreTarget
 
 
-def seed_demo(db_path: Path) -> dict[str, Any]:
+def seed_demo(db_path: StoreTarget) -> dict[str, Any]:
     """Import the demo files (history moved to end today) and run a segmentation; add the
     demo products and pickup points (and member locations) where the store has none.
 

@@ -19,6 +19,7 @@ from console.demo import seed_demo
 from console.store import auth
 from console.store.schema import open_store
 from console.store.server import READY_PREFIX
+from console.store.target import StoreTarget, target_text
 
 APP_NAME = "zhibo-console"
 MAIN_PY = Path(__file__).resolve().parent.parent / "main.py"
@@ -84,7 +85,7 @@ class Child:
                 self.process.wait()
 
 
-def prepare_store(db_path: Path, role: str = "assistant") -> tuple[str, str]:
+def prepare_store(db_path: StoreTarget, role: str = "assistant") -> tuple[str, str]:
     """Seed the demo brand if the store has no members; the run's operator and console tokens."""
     seed_demo(db_path)
     db = open_store(db_path)
@@ -96,7 +97,7 @@ def prepare_store(db_path: Path, role: str = "assistant") -> tuple[str, str]:
     return operator, console
 
 
-def revoke(db_path: Path, *tokens: str) -> None:
+def revoke(db_path: StoreTarget, *tokens: str) -> None:
     db = open_store(db_path)
     try:
         for token in tokens:
@@ -108,11 +109,11 @@ def revoke(db_path: Path, *tokens: str) -> None:
 def run_embedded(args: argparse.Namespace) -> int:
     from console.ui.app import run_console
 
-    db_path: Path = args.db or default_db_path()
+    db_path: StoreTarget = args.db or default_db_path()
     operator, host = prepare_store(db_path, getattr(args, "role", "assistant"))
     children: list[Child] = []
     try:
-        store = Child("store", ["serve", "--db", str(db_path), "--port", "0"])
+        store = Child("store", ["serve", "--db", target_text(db_path), "--port", "0"])
         children.append(store)
         url = store.wait_for_line(READY_PREFIX)
         simulator = Child(

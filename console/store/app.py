@@ -34,6 +34,7 @@ from console.store.errors import (
     validation_error_handler,
 )
 from console.store.ingest import store_events
+from console.store.jobs import run_jobs
 from console.store.models import FreeJson, StrictBody
 from console.store.routes_commands import router as commands_router
 from console.store.routes_commerce import router as commerce_router
@@ -47,6 +48,7 @@ from console.store.schedule import (
     run_override_expiry,
     run_schedule,
 )
+from console.store.target import StoreTarget
 from console.store.validation import BatchError, batch_json_schema, parse_batch
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -238,22 +240,35 @@ async def room_state(sid: SessionId, ctx: Context) -> Response:
 
 
 def create_app(
-    db_path: Path, on_ready: ReadyCallback | None = None, schedule: bool = True
+    target: StoreTarget | Path | str,
+    on_ready: ReadyCallback | None = None,
+    schedule: bool = True,
 ) -> FastAPI:
-    """The store app over the SQLite file at ``db_path`` (created if missing).
+    """The store app over ``target``: a SQLite file (created if missing) or a PostgreSQL
+    database (its schema created if missing).
 
     With ``schedule`` the store runs the weekly segmentation itself (see run_schedule).
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ctx = StoreContext(db_path)
+        ctx = StoreContext(target)
         app.state.store = ctx
-        scheduler = asyncio.ensure_future(run_schedule(ctx)) if schedule else None
-        deadlines = asyncio.ensure_future(run_chain_deadlines(ctx))
-        expiry = asyncio.ensure_future(run_override_expiry(ctx))
-        indexing = asyncio.ensure_future(follow_logs(ctx))
+
+        def start_jobs() -> list[asyncio.Future[Any]]:
+            jobs: list[asyncio.Future[Any]] = [
+                asyncio.ensure_future(run_chain_deadlines(ctx)),
+                asyncio.ensure_future(run_override_expiry(ctx)),
+                asyncio.ensure_future(follow_logs(ctx)),
+            ]
+            if schedule:
+                jobs.append(asyncio.ensure_future(run_schedule(ctx)))
+            return jobs
+
         ctx.broadcaster.start(lambda token: ctx.read_inline(auth.caller_of, token) is not None)
+        if ctx.listener is not None:
+            ctx.listener.start()
+        background = asyncio.ensure_future(run_jobs(ctx, start_jobs))
         if on_ready is not None:
             result = on_ready()
             if result is not None:
@@ -262,11 +277,9 @@ def create_app(
             yield
         finally:
             ctx.broadcaster.stop()
-            for task in (scheduler, deadlines, expiry, indexing):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+            background.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await background
             ctx.close()
 
     app = FastAPI(title="直播中控台 store", version=console.__version__, lifespan=lifespan)

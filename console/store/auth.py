@@ -45,8 +45,9 @@ def hash_token(token: str) -> str:
 def create_token(db: sqlite_utils.Database, role: Role, label: str = "") -> str:
     """Store a new token's hash and return the token (shown once, never stored)."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.table("tokens").insert(
-        {"hash": hash_token(token), "role": role.value, "label": label, "created_at": time.time()}
+    db.execute(
+        "INSERT INTO tokens (hash, role, label, created_at) VALUES (?, ?, ?, ?)",
+        [hash_token(token), role.value, label, time.time()],
     )
     return token
 

@@ -21,8 +21,12 @@ from console.domain.catalog import (
 from console.domain.decisions import RefusalKind, Refused
 from console.domain.pickup import PickupIndex, PickupPoint
 from console.domain.segments import Segment, parse_segment
+from console.store.dialect import contains, json_is_true, json_values
 from console.store.repository import NotFound
 from console.store.schema import transaction
+
+TAGS = "';' || tags || ';'"  # a member's tags, ';'-separated
+TAG = "';' || ? || ';'"
 
 Offers = dict[str, dict[Segment | None, Offer]]
 
@@ -177,7 +181,8 @@ def _replace_audience(
     unknown = [
         r[0]
         for r in conn.execute(
-            "SELECT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM members)",
+            f"SELECT value FROM {json_values(conn)} AS listed "
+            "WHERE value NOT IN (SELECT id FROM members)",
             [listed_json],
         )
     ]
@@ -187,9 +192,9 @@ def _replace_audience(
     conn.execute("DELETE FROM session_audience WHERE session_id = ?", [sid])
     conn.execute(
         "INSERT INTO session_audience (session_id, member_id, segment) "
-        "SELECT ?, id, segment FROM members WHERE segment IN (SELECT value FROM json_each(?)) "
-        "OR (? != '' AND instr(';' || tags || ';', ';' || ? || ';') > 0) "
-        "OR id IN (SELECT value FROM json_each(?))",
+        f"SELECT ?, id, segment FROM members WHERE segment IN {json_values(conn)} "
+        f"OR (? != '' AND {contains(conn, TAGS, TAG)}) "
+        f"OR id IN {json_values(conn)}",
         [sid, orjson.dumps(segments).decode(), tag, tag, listed_json],
     )
     by_segment = dict(
@@ -359,18 +364,18 @@ def new_neighbours(db: Any, sid: str, reveal: bool = False) -> list[dict[str, An
     with the room's figures. Names are masked unless ``reveal`` (operator views).
     """
     rows = db.execute(
-        """
-        SELECT json_extract(e.data, '$.pickup_point') AS point, p.name, p.leader,
-               e.member_id, m.nick, m.name, m.phone, json_extract(e.data, '$.product_id'), e.ts
+        f"""
+        SELECT e.data ->> 'pickup_point' AS point, p.name, p.leader,
+               e.member_id, m.nick, m.name, m.phone, e.data ->> 'product_id', e.ts
         FROM events AS e
         LEFT JOIN members AS m ON m.id = e.member_id
-        LEFT JOIN pickup_points AS p ON p.id = json_extract(e.data, '$.pickup_point')
+        LEFT JOIN pickup_points AS p ON p.id = e.data ->> 'pickup_point'
         WHERE e.session_id = ? AND e.type = 'order_placed'
-          AND json_extract(e.data, '$.new_customer') = 1
+          AND {json_is_true(db, "e.data", "new_customer")}
           AND NOT EXISTS (
               SELECT 1 FROM events AS c WHERE c.session_id = e.session_id
               AND c.type = 'order_cancelled'
-              AND json_extract(c.data, '$.order_id') = json_extract(e.data, '$.order_id'))
+              AND c.data ->> 'order_id' = e.data ->> 'order_id')
         ORDER BY point, e.seq
         """,
         [sid],

@@ -1,4 +1,10 @@
-"""What one running store holds: its database connections, writer thread, caches."""
+"""What one running store holds: its database connections, writer thread, caches.
+
+On SQLite the writer thread hands what each write appended to the open streams. On
+PostgreSQL several store processes may serve one database: each append notifies every
+process (``LISTEN/NOTIFY``, carrying only the session and its last seq), and each
+process's listener reads the new events once for its own streams (``fanout``).
+"""
 
 from __future__ import annotations
 
@@ -11,14 +17,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlite_utils
+from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 
+from console.store.fanout import NotifyListener
 from console.store.notifier import LogNotifier
+from console.store.postgres import PgDatabase, pg_configure
 from console.store.replay_index import ReplayIndexes
-from console.store.schema import connect, open_store
+from console.store.schema import Database, connect, open_store
 from console.store.stream import Broadcaster
+from console.store.target import PostgresUrl, StoreTarget, parse_target
 
 T = TypeVar("T")
+READER_POOL_MAX = 40  # starlette's thread pool runs at most 40 reads at once
 
 
 class StoreContext:
@@ -29,21 +40,44 @@ class StoreContext:
     thread with its own connection (WAL lets them proceed during writes).
     """
 
-    def __init__(self, db_path: Path, clock: Callable[[], float] = time.time) -> None:
-        self.db_path = db_path
+    def __init__(
+        self, target: StoreTarget | Path | str, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.target = parse_target(target)
         self.clock = clock
         """The store's wall clock: every decision gets its "now" from here (tests pass theirs)."""
-        open_store(db_path).close()
+        open_store(self.target).close()
         self.notifier = LogNotifier()
         self.broadcaster = Broadcaster()
         """The open SSE streams: whatever a write appends goes out to them from here."""
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
-        self._writer_db: sqlite_utils.Database | None = None
+        self._writer_db: Database | None = None
         self._readers = threading.local()
         self._reader_dbs: list[sqlite_utils.Database] = []
         self._reader_lock = threading.Lock()
-        self._inline_db = connect(db_path)
+        self._inline_db = connect(self.target)
         self.indexes = ReplayIndexes()
+        self._pool: ConnectionPool[Any] | None = None
+        self.listener: NotifyListener | None = None
+        self._pg_url = ""
+        if isinstance(self.target, PostgresUrl):
+            self._pg_url = self.target.url
+            # Readers share a pool; the writer, the inline reads and the listener each
+            # keep a connection of their own.
+            self._pool = ConnectionPool(
+                self.target.url,
+                min_size=2,
+                max_size=READER_POOL_MAX,
+                kwargs={"autocommit": True},
+                configure=pg_configure,
+                open=True,
+                name="store-readers",
+            )
+            self.listener = NotifyListener(self.target.url, self.broadcaster)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self._pool is not None
 
     # -- running work ------------------------------------------------------------------
 
@@ -54,7 +88,9 @@ class StoreContext:
 
     def _call_writer(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         if self._writer_db is None:
-            self._writer_db = connect(self.db_path)
+            self._writer_db = connect(self.target)
+        if self._pool is not None:  # the listener hands out what was appended
+            return fn(self._writer_db, *args)
         try:
             return fn(self._writer_db, *args)
         finally:
@@ -75,9 +111,12 @@ class StoreContext:
         return await run_in_threadpool(self._call_reader, fn, args)
 
     def _call_reader(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        if self._pool is not None:
+            with self._pool.connection() as conn:
+                return fn(PgDatabase(conn, self._pg_url), *args)
         db = getattr(self._readers, "db", None)
         if db is None:
-            db = connect(self.db_path)
+            db = connect(self.target)
             self._readers.db = db
             with self._reader_lock:
                 self._reader_dbs.append(db)
@@ -94,7 +133,11 @@ class StoreContext:
         return self.indexes.waiting_shoutouts(db, sid)
 
     def close(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
         self._writer.shutdown(wait=True)
+        if self._pool is not None:
+            self._pool.close()
         self._inline_db.close()
         if self._writer_db is not None:
             self._writer_db.close()

@@ -165,7 +165,7 @@ def open_chains_for_comments(conn: sqlite3.Connection, sid: str) -> list[OpenCha
 def presenting(conn: sqlite3.Connection, sid: str) -> str | None:
     """The product being presented (讲解中), as the session's newest presentation says."""
     row = conn.execute(
-        "SELECT json_extract(data, '$.product_id') FROM events "
+        "SELECT data ->> 'product_id' FROM events "
         "WHERE session_id = ? AND type = 'product_presented' ORDER BY seq DESC LIMIT 1",
         [sid],
     ).fetchone()
@@ -280,7 +280,7 @@ def running_flash_sale(conn: sqlite3.Connection, sid: str, product_id: str) -> F
     """The product's newest flash sale not yet logged as ended, with its units taken."""
     row = conn.execute(
         "SELECT data FROM events WHERE session_id = ? AND type = 'flash_sale_started' "
-        "AND json_extract(data, '$.product_id') = ? ORDER BY seq DESC LIMIT 1",
+        "AND data ->> 'product_id' = ? ORDER BY seq DESC LIMIT 1",
         [sid, product_id],
     ).fetchone()
     if row is None:
@@ -289,7 +289,7 @@ def running_flash_sale(conn: sqlite3.Connection, sid: str, product_id: str) -> F
     sale_id = str(data.get("sale_id", ""))
     ended = conn.execute(
         "SELECT 1 FROM events WHERE session_id = ? AND type = 'flash_sale_ended' "
-        "AND json_extract(data, '$.sale_id') = ?",
+        "AND data ->> 'sale_id' = ?",
         [sid, sale_id],
     ).fetchone()
     if ended is not None:
@@ -302,9 +302,9 @@ def flash_taken(conn: sqlite3.Connection, sid: str, sale_id: str, member_id: str
     member = "AND member_id = ? " if member_id else ""
     return int(
         conn.execute(
-            "SELECT coalesce(sum(json_extract(data, '$.quantity')), 0) FROM events "
+            "SELECT coalesce(sum(CAST(data ->> 'quantity' AS INTEGER)), 0) FROM events "
             "WHERE session_id = ? AND type = 'order_placed' "
-            f"AND json_extract(data, '$.flash_sale_id') = ? {member}",
+            f"AND data ->> 'flash_sale_id' = ? {member}",
             [sid, sale_id, *([member_id] if member_id else [])],
         ).fetchone()[0]
     )

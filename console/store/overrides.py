@@ -39,9 +39,10 @@ def set_override(
         )
         cursor = conn.execute(
             "INSERT INTO overrides (member_id, segment, reason, author, created_at, expires_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             [member_id, segment.value, reason, author, now, expires_at],
         )
+        override_id = int(cursor.fetchone()[0])
         conn.execute("UPDATE members SET segment = ? WHERE id = ?", [segment.value, member_id])
         audit(
             conn,
@@ -50,7 +51,7 @@ def set_override(
             "override_set",
             member_id,
             {
-                "override": cursor.lastrowid,
+                "override": override_id,
                 "segment": segment.value,
                 "reason": reason,
                 "expires_at": expires_at,

@@ -28,9 +28,13 @@ from console.domain.sessions import (
     parse_status,
     require_live,
 )
-from console.store.schema import transaction
+from console.store.dialect import json_values
+from console.store.postgres import IntegrityError as PgIntegrityError
+from console.store.postgres import is_postgres, notify_appended
+from console.store.schema import sql_mask_name, transaction
 
 LIVE = SessionStatus.LIVE.value
+INTEGRITY_ERRORS = (sqlite3.IntegrityError, PgIntegrityError)
 # Event times are kept to the millisecond: SQLite's JSON output has 15 significant digits,
 # and epoch milliseconds fit, so the log reads back exactly as the reducer folded it.
 TS_DECIMALS = 3
@@ -81,7 +85,11 @@ def create_session(
         "last_seq": 0,
         "clock": clock.value,
     }
-    db.table("sessions").insert(row)
+    columns = ", ".join(row)
+    db.execute(
+        f"INSERT INTO sessions ({columns}) VALUES ({', '.join('?' * len(row))})",
+        list(row.values()),
+    )
     return session_json({**row, **{f"{kind.value}_events": 0 for kind in OffAir}})
 
 
@@ -176,11 +184,32 @@ FROM json_each(:events) AS e
 LEFT JOIN members AS m ON m.id = json_extract(e.value, '$.member_id')
 """
 
+# The same on PostgreSQL: guests' nicks arrive masked in Python (``_guest_nick``).
+_APPEND_BATCH_PG = f"""
+INSERT INTO events (session_id, seq, event_id, type, ts, member_id, segment, koc, nick, data,
+                    received_at, opted_out)
+SELECT :sid, :last_seq + e.n,
+       e.value ->> 'id',
+       e.value ->> 'type',
+       CAST(round(CAST(e.value ->> 'ts' AS numeric), {TS_DECIMALS}) AS double precision),
+       e.value ->> 'member_id',
+       m.segment,
+       coalesce(m.koc, 0),
+       coalesce(m.nick, e.value ->> '_guest_nick', ''),
+       CASE json_typeof(e.value -> 'data') WHEN 'object' THEN e.value -> 'data'
+            ELSE CAST('{{}}' AS json) END,
+       :now,
+       coalesce(m.opted_out, 0)
+FROM json_array_elements(CAST(:events AS json)) WITH ORDINALITY AS e(value, n)
+LEFT JOIN members AS m ON m.id = e.value ->> 'member_id'
+"""
+
 # A member's first share in a session issues their referral code (推荐码): orders naming it
 # are credited to them. Random, so nobody can guess another member's code.
 _ISSUE_REFERRAL_CODE = """
-INSERT OR IGNORE INTO referral_codes (code, session_id, member_id)
+INSERT INTO referral_codes (code, session_id, member_id)
 SELECT ?, ?, id FROM members WHERE id = ?
+ON CONFLICT DO NOTHING
 """
 
 
@@ -231,7 +260,8 @@ def keep_originals(
     """What the platform sent before redaction, for the operator only (event id -> data)."""
     if originals:
         conn.executemany(
-            "INSERT OR IGNORE INTO event_originals (session_id, event_id, data) VALUES (?, ?, ?)",
+            "INSERT INTO event_originals (session_id, event_id, data) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             [(sid, event_id, orjson.dumps(data).decode()) for event_id, data in originals.items()],
         )
 
@@ -243,8 +273,9 @@ def _count_off_air(
     once per id however often a platform resends them."""
     now = time.time()
     conn.executemany(
-        "INSERT OR IGNORE INTO off_air_events "
-        "(session_id, event_id, off_air, type, ts, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO off_air_events "
+        "(session_id, event_id, off_air, type, ts, received_at) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
         [(sid, e["id"], off_air.value, e["type"], e["ts"], now) for e in events],
     )
 
@@ -286,7 +317,7 @@ def append_in(
         # Fast path: a batch without repeats; the unique index catches any.
         if fresh:
             _append_batch(conn, params, fresh)
-    except sqlite3.IntegrityError:
+    except INTEGRITY_ERRORS:
         conn.execute("ROLLBACK TO append")
         fresh = _without_stored(conn, sid, events)
         if fresh:
@@ -296,6 +327,7 @@ def append_in(
     if fresh:
         # Only the seq moves: an event never starts (or ends) the show, the operator does.
         conn.execute("UPDATE sessions SET last_seq = ? WHERE id = ?", [seq, sid])
+        notify_appended(conn, sid, seq)
     return AppendResult(len(fresh), len(events) - len(fresh), seq)
 
 
@@ -311,7 +343,24 @@ def _append_batch(
             _ISSUE_REFERRAL_CODE,
             [("R" + secrets.token_hex(5).upper(), params["sid"], m) for m in sorted(sharers)],
         )
-    conn.execute(_APPEND_BATCH, {**params, "events": orjson.dumps(events)})
+    if is_postgres(conn):
+        guests = [{**e, "_guest_nick": _guest_nick(e)} for e in events]
+        conn.execute(_APPEND_BATCH_PG, {**params, "events": orjson.dumps(guests).decode()})
+    else:
+        conn.execute(_APPEND_BATCH, {**params, "events": orjson.dumps(events)})
+
+
+def _guest_nick(event: Mapping[str, Any]) -> str | None:
+    """What SQLite's ``mask_name`` calls in ``_APPEND_BATCH`` give a guest (no member)."""
+    data = event.get("data")
+    if not isinstance(data, dict):
+        return None
+    user = data.get("platform_user")
+    for name in (data.get("nick"), user.get("nick") if isinstance(user, dict) else None):
+        masked = sql_mask_name(name)
+        if masked is not None:
+            return masked
+    return None
 
 
 def _without_stored(
@@ -321,8 +370,7 @@ def _without_stored(
     seen = {
         r[0]
         for r in conn.execute(
-            "SELECT event_id FROM events WHERE session_id = ? "
-            "AND event_id IN (SELECT value FROM json_each(?))",
+            f"SELECT event_id FROM events WHERE session_id = ? AND event_id IN {json_values(conn)}",
             [sid, orjson.dumps([e["id"] for e in events])],
         )
     }
@@ -342,14 +390,20 @@ json_object('seq', seq, 'id', event_id, 'type', type, 'ts', ts, 'member_id', mem
 """
 
 
-def read_events_json(
-    db: sqlite_utils.Database, sid: str, after: int, limit: int
-) -> list[tuple[int, str]]:
-    """``(seq, event as JSON text)`` after ``after``, in order, built by SQLite itself."""
+_EVENT_JSON_PG = """
+CAST(json_build_object('seq', seq, 'id', event_id, 'type', type, 'ts', ts,
+                       'member_id', member_id, 'segment', segment, 'koc', koc <> 0,
+                       'nick', nick, 'data', data, 'opted_out', opted_out <> 0) AS text)
+"""
+
+
+def read_events_json(db: Any, sid: str, after: int, limit: int) -> list[tuple[int, str]]:
+    """``(seq, event as JSON text)`` after ``after``, in order, built by the database."""
+    built = _EVENT_JSON_PG if is_postgres(db) else _EVENT_JSON
     return [
         (int(r[0]), r[1])
         for r in db.execute(
-            f"SELECT seq, {_EVENT_JSON} FROM events WHERE session_id = ? AND seq > ? "
+            f"SELECT seq, {built} FROM events WHERE session_id = ? AND seq > ? "
             "ORDER BY seq LIMIT ?",
             [sid, after, limit],
         )

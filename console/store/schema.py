@@ -1,6 +1,9 @@
-"""The store's SQLite schema, created through sqlite-utils, in WAL mode.
+"""The store's schema: on SQLite (created through sqlite-utils, in WAL mode) or PostgreSQL.
 
-``PRAGMA user_version`` records the schema version; ``open_store`` migrates forward.
+SQLite records its version in ``PRAGMA user_version``, PostgreSQL in the table
+``schema_version``; ``open_store`` migrates either forward. Versions 1 to 13 grew on SQLite
+(below); PostgreSQL starts from their sum (``schema_postgres``); every later version is
+one portable step in ``migrations`` that both run.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -16,13 +20,28 @@ from console.domain.chains import ChainStatus
 from console.domain.order_status import WITHOUT_STATUS, ImportedStatus
 from console.domain.orders import OrderStatus
 from console.domain.privacy import mask_name
+from console.store import migrations, schema_postgres
+from console.store.postgres import PgDatabase, is_postgres
+from console.store.target import PostgresUrl, parse_target
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = migrations.SCHEMA_VERSION
 BUSY_TIMEOUT_MS = 10_000
 
+Database = Any
+"""A store connection: ``sqlite_utils.Database`` or ``postgres.PgDatabase`` (same calls)."""
 
-def connect(path: Path | str) -> sqlite_utils.Database:
-    """A connection with the store's pragmas; does not create or migrate anything."""
+
+def connect(target: str | Path | PostgresUrl) -> Database:
+    """A connection to the store at ``target`` (a SQLite path or a PostgreSQL URL); does
+    not create or migrate anything."""
+    where = parse_target(target)
+    if isinstance(where, PostgresUrl):
+        return PgDatabase.connect(where.url)
+    return _connect_sqlite(where)
+
+
+def _connect_sqlite(path: Path) -> sqlite_utils.Database:
+    """A SQLite connection with the store's pragmas."""
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     # Autocommit mode: every write path opens its own explicit transaction.
     conn.isolation_level = None
@@ -32,19 +51,59 @@ def connect(path: Path | str) -> sqlite_utils.Database:
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA foreign_keys = ON")
-    conn.create_function("mask_name", 1, _sql_mask_name, deterministic=True)
+    conn.create_function("mask_name", 1, sql_mask_name, deterministic=True)
     return db
 
 
-def _sql_mask_name(name: object) -> str | None:
+def sql_mask_name(name: object) -> str | None:
     return mask_name(name) if isinstance(name, str) and name.strip() else None
 
 
-def open_store(path: Path | str) -> sqlite_utils.Database:  # noqa: PLR0912 (one per version)
-    """Open (creating and migrating if needed) the store database at ``path``."""
-    path = Path(path)
+def open_store(target: str | Path | PostgresUrl) -> Database:
+    """Open (creating and migrating if needed) the store database at ``target``."""
+    where = parse_target(target)
+    if isinstance(where, PostgresUrl):
+        db = PgDatabase.connect(where.url)
+        try:
+            _open_postgres(db, where)
+        except BaseException:
+            db.close()
+            raise
+        return db
+    return _open_sqlite(where)
+
+
+def _open_postgres(db: PgDatabase, where: PostgresUrl) -> None:
+    """The baseline on an empty database, then the portable steps; under the write lock,
+    so store processes starting together migrate once."""
+    with db.transaction():
+        if not _scalar(db, "SELECT to_regclass('schema_version') IS NOT NULL"):
+            db.execute(schema_postgres.BASELINE)
+            db.execute("CREATE TABLE schema_version (version bigint NOT NULL)")
+            db.execute(
+                "INSERT INTO schema_version (version) VALUES (?)",
+                [schema_postgres.BASELINE_VERSION],
+            )
+        version = int(_scalar(db, "SELECT version FROM schema_version"))
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{where}: schema version {version} is newer than this program ({SCHEMA_VERSION})"
+            )
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in migrations.STEPS[step]:
+                db.execute(statement)
+            db.execute("UPDATE schema_version SET version = ?", [step])
+
+
+def _scalar(db: Database, sql: str) -> Any:
+    row = db.execute(sql).fetchone()
+    assert row is not None, sql
+    return row[0]
+
+
+def _open_sqlite(path: Path) -> sqlite_utils.Database:  # noqa: PLR0912 (one per version)
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = connect(path)
+    db = _connect_sqlite(path)
     db.enable_wal()
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
@@ -77,6 +136,11 @@ def open_store(path: Path | str) -> sqlite_utils.Database:  # noqa: PLR0912 (one
         _migrate_v12(db)
     if version < 13:
         _migrate_v13(db)
+    for step in range(max(version, 13) + 1, SCHEMA_VERSION + 1):
+        with transaction(db):
+            for statement in migrations.STEPS[step]:
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {step}")
     return db
 
 
@@ -158,8 +222,13 @@ def _create_v1(db: sqlite_utils.Database) -> None:
 
 
 @contextmanager
-def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
-    """An explicit ``BEGIN IMMEDIATE`` transaction: all of it commits, or none of it."""
+def transaction(db: Database) -> Iterator[Any]:
+    """All of it commits, or none of it; one writer at a time (SQLite's ``BEGIN
+    IMMEDIATE``, PostgreSQL's write lock, see ``postgres``)."""
+    if is_postgres(db):
+        with db.transaction() as pg:
+            yield pg
+        return
     conn = db.conn
     conn.execute("BEGIN IMMEDIATE")
     try:

@@ -32,6 +32,8 @@ from console.domain.segment_rules import RulesError, RuleSet, assign, parse_rule
 from console.domain.segment_run import RunFacts, RunRequest, RunVerdict, decide_run
 from console.domain.segments import ALL_SEGMENTS
 from console.resources import resource_path
+from console.store.dialect import binary, group_array
+from console.store.postgres import is_postgres
 from console.store.repository import live_session_count
 from console.store.schema import connect, transaction
 
@@ -79,30 +81,42 @@ class MemberTable:
 # Each query answers with ONE row of JSON arrays: SQLite then does all of its work in a single
 # sqlite3_step, without the GIL, so two of them really run at once (row by row, the threads
 # would pass the GIL back and forth for every member).
-_MEMBERS = """
-SELECT json_group_array(id), json_group_array(segment)
+def _members_sql(db: Any) -> str:
+    return f"""
+SELECT {group_array(db, "id", binary(db, "id"))}, {group_array(db, "segment", binary(db, "id"))}
 FROM (SELECT m.id, p.segment FROM members AS m
       LEFT JOIN member_scores AS p ON p.run_id = :previous AND p.member_id = m.id
-      ORDER BY m.id)
+      ORDER BY {binary(db, "m.id")}) AS listed
 """
+
+
 # Cancelled and refunded orders are no purchases: they count in neither F nor M.
 _NOT_COUNTED = ", ".join(f"'{status.value}'" for status in NOT_COUNTED)
-_ORDERS = f"""
-SELECT json_group_array(member_id), json_group_array(last_ts), json_group_array(frequency),
-       json_group_array(net)
+
+
+def _orders_sql(db: Any) -> str:
+    columns = ("member_id", "last_ts", "frequency", "net")
+    arrays = ", ".join(group_array(db, column, "member_id") for column in columns)
+    return f"""
+SELECT {arrays}
 FROM (
     SELECT member_id,
            max(CASE WHEN amount > 0 THEN ts END) AS last_ts,
-           sum(amount > 0) AS frequency,
+           sum(CASE WHEN amount > 0 THEN 1 ELSE 0 END) AS frequency,
            sum(amount) AS net
     FROM orders
-    WHERE member_id >= :low AND member_id < :high AND ts >= :start AND ts < :end
-      AND status NOT IN ({_NOT_COUNTED})
+    WHERE {binary(db, "member_id")} >= :low AND {binary(db, "member_id")} < :high
+      AND ts >= :start AND ts < :end AND status NOT IN ({_NOT_COUNTED})
     GROUP BY member_id
-)
+) AS bought
 """
-_SOCIAL = """
-SELECT json_group_array(member_id), json_group_array(expansion)
+
+
+def _social_sql(db: Any) -> str:
+    columns = ("member_id", "expansion")
+    arrays = ", ".join(group_array(db, column, "member_id") for column in columns)
+    return f"""
+SELECT {arrays}
 FROM (
     SELECT member_id,
            sum(CASE kind WHEN 'share' THEN :share WHEN 'invite' THEN :invite
@@ -110,13 +124,18 @@ FROM (
     FROM social_actions
     WHERE ts >= :start AND ts < :end
     GROUP BY member_id
-)
+) AS shared
 """
+
+
 ORDER_PARTS = 2  # member-id ranges of orders aggregated at once (SQLite scans without the GIL)
 _HIGHEST = "\U0010ffff"
 
 
-def _database_file(db: sqlite_utils.Database) -> str:
+def _database_file(db: Any) -> str:
+    """Where ``db`` is, for more connections to it (a file's path, or the server's URL)."""
+    if is_postgres(db):
+        return str(db.url)
     return str(db.execute("PRAGMA database_list").fetchone()[2])
 
 
@@ -125,7 +144,8 @@ def _ranges(db: sqlite_utils.Database, parts: int) -> list[tuple[str, str]]:
     cuts = [""]
     for part in range(1, parts):
         row = db.execute(
-            "SELECT id FROM members ORDER BY id LIMIT 1 OFFSET ?", [total * part // parts]
+            f"SELECT id FROM members ORDER BY {binary(db, 'id')} LIMIT 1 OFFSET ?",
+            [total * part // parts],
         ).fetchone()
         if row is not None and row[0] > cuts[-1]:
             cuts.append(row[0])
@@ -167,11 +187,11 @@ def load_member_table(
     path = _database_file(db)
     with ThreadPoolExecutor(max_workers=2) as pool:
         order_parts = [
-            pool.submit(_columns, path, _ORDERS, {**window, "low": low, "high": high})
+            pool.submit(_columns, path, _orders_sql(db), {**window, "low": low, "high": high})
             for low, high in _ranges(db, ORDER_PARTS)
         ]
-        members = pool.submit(_columns, path, _MEMBERS, {"previous": previous_run})
-        social = pool.submit(_columns, path, _SOCIAL, {**window, **rules.expansion_weights})
+        members = pool.submit(_columns, path, _members_sql(db), {"previous": previous_run})
+        social = pool.submit(_columns, path, _social_sql(db), {**window, **rules.expansion_weights})
         id_list, previous = members.result()
         orders = [part.result() for part in order_parts]
         social_ids, social_weights = social.result()
@@ -326,7 +346,8 @@ def run_segmentation(
     with transaction(db) as conn:
         cursor = conn.execute(
             "INSERT INTO segment_runs (as_of, as_of_ts, window_days, rules_version, trigger, "
-            "actor, started_at, previous_run, scoring) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "actor, started_at, previous_run, scoring) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING id",
             [
                 as_of.isoformat(),
                 end_of_day(as_of),
@@ -339,9 +360,10 @@ def run_segmentation(
                 orjson.dumps(describe_run(rules, scores.cuts)).decode(),
             ],
         )
-    if cursor.lastrowid is None:
+        inserted = cursor.fetchone()
+    if inserted is None:
         raise SegmentationError("无法记录本次分群")
-    run_id = int(cursor.lastrowid)
+    run_id = int(inserted[0])
     _write_scores(db, run_id, table, scores, assignment, rule_segments, applied)
     counts = Counter(applied)
     summary = {
@@ -420,9 +442,9 @@ def _write_scores(
                 "UPDATE members SET segment = s.segment, computed_segment = s.rule_segment, "
                 "koc = s.koc FROM member_scores AS s "
                 "WHERE s.run_id = ? AND s.member_id = members.id "
-                "AND members.id >= ? AND members.id <= ? "
+                f"AND {binary(conn, 'members.id')} >= ? AND {binary(conn, 'members.id')} <= ? "
                 "AND (members.segment, members.computed_segment, members.koc) "
-                "IS NOT (s.segment, s.rule_segment, s.koc)",
+                "IS DISTINCT FROM (s.segment, s.rule_segment, s.koc)",
                 [run_id, chunk[0][1], chunk[-1][1]],
             )
 

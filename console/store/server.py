@@ -9,13 +9,13 @@ import socket
 import sys
 import threading
 import time
-from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
 
 from console.store.app import create_app
 from console.store.stream import QuietAbandonedStreams
+from console.store.target import StoreTarget
 
 READY_PREFIX = "store listening on "
 SEND_BUFFER_BYTES = 256 * 1024
@@ -52,7 +52,7 @@ class StoreServer(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def serve(db_path: Path, host: str = "127.0.0.1", port: int = 8765) -> None:
+def serve(db_path: StoreTarget, host: str = "127.0.0.1", port: int = 8765) -> None:
     """Serve until SIGINT/SIGTERM. Prints ``store listening on URL`` once ready.
 
     ``port=0`` picks a free port; the line tells which.

@@ -8,6 +8,7 @@ import orjson
 
 from console.domain.segments import parse_segment
 from console.domain.stats import stats_from_facts
+from console.store.dialect import json_values
 from console.store.platform_stats import platform_reported
 from console.store.replay_index import ReplayIndexes
 
@@ -32,7 +33,7 @@ def stats_for(db: Any, sid: str, indexes: ReplayIndexes) -> dict[str, Any]:
     if referrers:
         nicks = dict(
             db.execute(
-                "SELECT id, nick FROM members WHERE id IN (SELECT value FROM json_each(?))",
+                f"SELECT id, nick FROM members WHERE id IN {json_values(db)}",
                 [_json_list(referrers)],
             ).fetchall()
         )

@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -303,25 +303,50 @@ class Broadcaster:
     def after_write(self, db: Any) -> None:
         """Hand what the last write appended to the streams of its session (called on the
         writer thread after every write; reads only sessions someone is streaming)."""
+        self.hand_out(db)
+
+    def hand_out(self, db: Any, tails: Mapping[str, int] | None = None) -> None:
+        """Read what was appended to the streamed sessions and hand it to their streams.
+
+        ``tails`` (session -> last seq, from PostgreSQL's notifications) limits the reads
+        to the sessions it names and spares asking their last seq; without it every
+        streamed session is looked at. Never raises: the write itself succeeded, and the
+        streams get what is missing with the next call."""
         if self._loop is None:
             return
         try:
-            self._hand_out(self._loop, db)
-        except Exception:  # the write itself succeeded; the streams get it with the next
+            self._hand_out(self._loop, db, tails)
+        except Exception:
             log.exception("handing new events to the streams failed")
 
-    def _hand_out(self, loop: asyncio.AbstractEventLoop, db: Any) -> None:
+    def _hand_out(
+        self, loop: asyncio.AbstractEventLoop, db: Any, tails: Mapping[str, int] | None
+    ) -> None:
         with self._lock:
-            watched = [(channel, channel.tail) for channel in self._channels.values()]
+            if tails is None:
+                watched = [(channel, channel.tail) for channel in self._channels.values()]
+            else:
+                watched = [
+                    (channel, channel.tail)
+                    for sid in tails
+                    if (channel := self._channels.get(sid)) is not None
+                ]
         for channel, tail in watched:
-            try:
-                last = repository.last_seq(db, channel.sid)
-            except repository.NotFound:
-                continue
+            if tails is not None:
+                last = tails[channel.sid]
+            else:
+                try:
+                    last = repository.last_seq(db, channel.sid)
+                except repository.NotFound:
+                    continue
             if last <= tail:
                 continue
             overrun = last - tail > self.max_events
             rows = [] if overrun else read_frames(db, channel.sid, tail, last - tail)
+            if rows:
+                last = rows[-1][0]  # a notice may run ahead of what this reader sees
+            elif not overrun:
+                continue
             with self._lock:
                 if channel.tail != tail:
                     continue

@@ -15,6 +15,7 @@ import sqlite_utils
 from console.domain.order_status import status_counts
 from console.domain.privacy import mask_name
 from console.domain.text import spreadsheet_row
+from console.store.dialect import json_values
 from console.store.imports.dates import TimestampParser
 from console.store.imports.duplicates import LINES_HINT, add_order_lines, one_per_id
 from console.store.imports.mapping import ImportOptions, required_groups
@@ -272,32 +273,32 @@ def _apply(
     with transaction(db) as conn:
         table, key = _TABLES[kind]
         existing = _count_existing(conn, table, key, (r[0] for r in records))
-        before = conn.total_changes
         if kind == "members":
-            conn.executemany(_UPSERT_MEMBER, [(*r, mask_name(r[1]), now) for r in records])
+            changed = _changes(conn, _UPSERT_MEMBER, [(*r, mask_name(r[1]), now) for r in records])
         elif kind == "products":
-            conn.executemany(_UPSERT_PRODUCT, [(*r, now) for r in records])
+            changed = _changes(conn, _UPSERT_PRODUCT, [(*r, now) for r in records])
         elif kind == "points":
-            conn.executemany(_UPSERT_POINT, records)
+            changed = _changes(conn, _UPSERT_POINT, records)
         else:
             members = sorted({r[1] for r in records})
-            before_members = conn.total_changes
-            conn.executemany(_STUB_MEMBER, [(m, now) for m in members])
-            report.members_created = conn.total_changes - before_members
-            before = conn.total_changes
+            report.members_created = _changes(conn, _STUB_MEMBER, [(m, now) for m in members])
             if kind == "orders":
-                conn.executemany(_UPSERT_ORDER, [(*r, now) for r in records])
+                changed = _changes(conn, _UPSERT_ORDER, [(*r, now) for r in records])
             else:
-                conn.executemany(_INSERT_SOCIAL, [(*r, now) for r in records])
-        changed = conn.total_changes - before
+                changed = _changes(conn, _INSERT_SOCIAL, [(*r, now) for r in records])
     report.inserted = len(records) - existing
     report.updated = max(0, changed - report.inserted)
     report.unchanged = len(records) - report.inserted - report.updated
 
 
+def _changes(conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> int:
+    """Run ``sql`` for each row; how many rows it inserted or changed."""
+    return max(0, int(conn.executemany(sql, rows).rowcount))
+
+
 def _count_existing(conn: Any, table: str, key: str, keys: Iterable[str]) -> int:
     row = conn.execute(
-        f"SELECT count(*) FROM {table} WHERE {key} IN (SELECT value FROM json_each(?))",
+        f"SELECT count(*) FROM {table} WHERE {key} IN {json_values(conn)}",
         [orjson.dumps(list(keys))],
     ).fetchone()
     return int(row[0])
@@ -317,7 +318,7 @@ ON CONFLICT (id) DO UPDATE SET
     name = excluded.name, base_price = excluded.base_price, stock = excluded.stock,
     emoji = excluded.emoji, category = excluded.category, updated_at = excluded.updated_at
 WHERE (products.name, products.base_price, products.stock, products.emoji, products.category)
-      IS NOT (excluded.name, excluded.base_price, excluded.stock, excluded.emoji,
+      IS DISTINCT FROM (excluded.name, excluded.base_price, excluded.stock, excluded.emoji,
               excluded.category)
 """
 _UPSERT_POINT = """
@@ -327,7 +328,8 @@ ON CONFLICT (id) DO UPDATE SET
     address = excluded.address
 WHERE (pickup_points.name, pickup_points.leader, pickup_points.lat, pickup_points.lon,
        pickup_points.address)
-      IS NOT (excluded.name, excluded.leader, excluded.lat, excluded.lon, excluded.address)
+      IS DISTINCT FROM (excluded.name, excluded.leader, excluded.lat, excluded.lon,
+                        excluded.address)
 """
 # A file without a location keeps the one the member has (it may come from another source).
 _UPSERT_MEMBER = """
@@ -340,10 +342,13 @@ ON CONFLICT (id) DO UPDATE SET
     updated_at = excluded.updated_at
 WHERE (members.name, members.phone, members.opted_out, members.tags, members.city,
        members.lat, members.lon)
-      IS NOT (excluded.name, excluded.phone, excluded.opted_out, excluded.tags, excluded.city,
+      IS DISTINCT FROM (excluded.name, excluded.phone, excluded.opted_out, excluded.tags,
+                        excluded.city,
               coalesce(excluded.lat, members.lat), coalesce(excluded.lon, members.lon))
 """
-_STUB_MEMBER = "INSERT OR IGNORE INTO members (id, name, nick, updated_at) VALUES (?, '', '', ?)"
+_STUB_MEMBER = (
+    "INSERT INTO members (id, name, nick, updated_at) VALUES (?, '', '', ?) ON CONFLICT DO NOTHING"
+)
 _UPSERT_ORDER = """
 INSERT INTO orders (order_id, member_id, ts, amount, items, channel, referrer, status,
                     imported_at)
@@ -354,12 +359,13 @@ ON CONFLICT (order_id) DO UPDATE SET
     status = excluded.status, imported_at = excluded.imported_at
 WHERE (orders.member_id, orders.ts, orders.amount, orders.items, orders.channel, orders.referrer,
        orders.status)
-      IS NOT (excluded.member_id, excluded.ts, excluded.amount, excluded.items,
+      IS DISTINCT FROM (excluded.member_id, excluded.ts, excluded.amount, excluded.items,
               excluded.channel, excluded.referrer, excluded.status)
 """
 _INSERT_SOCIAL = """
-INSERT OR IGNORE INTO social_actions (action_id, member_id, kind, ts, imported_at)
+INSERT INTO social_actions (action_id, member_id, kind, ts, imported_at)
 VALUES (?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING
 """
 
 

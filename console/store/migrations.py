@@ -1,0 +1,23 @@
+"""Schema steps after version 13, written once in SQL that SQLite and PostgreSQL both run.
+
+``STEPS[n]`` turns a version ``n - 1`` database into version ``n``; ``schema.open_store``
+applies them in order inside one transaction each, on either backend.
+"""
+
+from __future__ import annotations
+
+STEPS: dict[int, tuple[str, ...]] = {
+    14: (
+        # Which store process runs the background jobs (segmentation schedule, 接龙
+        # deadlines, override expiry, replay indexing): one row, for operators and checks.
+        """
+        CREATE TABLE job_runner (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            holder TEXT NOT NULL,  -- host:pid of the process holding the jobs
+            since REAL NOT NULL
+        )
+        """,
+    ),
+}
+
+SCHEMA_VERSION = max(STEPS)
