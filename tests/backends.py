@@ -52,3 +52,9 @@ def store_target(tmp_path: Path, name: str = "store") -> str:
         )
     parts = urlsplit(admin)
     return urlunsplit(parts._replace(path="/" + database))
+
+
+sqlite_only = pytest.mark.skipif(
+    postgres_admin_url() is not None,
+    reason="about SQLite itself (its file, pragmas or old versions); runs in the SQLite pass",
+)

@@ -14,10 +14,12 @@ import sys
 import tempfile
 import time
 import tomllib
+import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from httpx_sse import EventSource, connect_sse
@@ -25,8 +27,10 @@ from httpx_sse import EventSource, connect_sse
 from console.demo import seed_demo
 from console.domain.sessions import SessionStatus
 from console.store import auth, repository, sessions
-from console.store.schema import open_store
+from console.store.schema import connect, open_store
 from console.store.server import READY_PREFIX
+from console.store.target import parse_target
+from tests.backends import postgres_admin_url, store_target
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN_PY = ROOT / "main.py"
@@ -65,31 +69,70 @@ async def wait_for_async(
         await asyncio.sleep(POLL_S)
 
 
-_SEEDED: list[Path] = []
+_SEEDED: list[str] = []
 
 
-def copy_seeded_demo(db_path: Path) -> None:
-    """A store file with the demo data, as ``seed_demo`` makes it: seeded once per test run
-    (import and segmentation take a second), then copied with SQLite's backup API."""
+def copy_seeded_demo(db_path: Path | str) -> str:
+    """A store with the demo data, as ``seed_demo`` makes it, at ``db_path`` (a SQLite
+    file); returns where it is. Seeded once per test process (import and segmentation take
+    a second), then copied: with SQLite's backup API, or on PostgreSQL (the tests' second
+    pass, ``tests.backends``) as a new database made from the seeded one as template."""
+    admin = postgres_admin_url()
+    if admin is not None:
+        return _copy_seeded_postgres(admin)
     if not _SEEDED:
         folder = tempfile.mkdtemp(prefix="seeded-demo-")
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         template = Path(folder) / "demo.db"
         seed_demo(template)
-        _SEEDED.append(template)
+        _SEEDED.append(str(template))
     with sqlite3.connect(_SEEDED[0]) as source, sqlite3.connect(db_path) as target:
         source.backup(target)
     source.close()
     target.close()
+    return str(db_path)
+
+
+def _copy_seeded_postgres(admin: str) -> str:
+    import psycopg
+    from psycopg import sql
+
+    if not _SEEDED:
+        template = store_target(Path("unused"))
+        seed_demo(parse_target(template))
+        _SEEDED.append(template)
+    template_name = urlsplit(_SEEDED[0]).path.lstrip("/")
+    copy = "t_" + uuid.uuid4().hex
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(copy), sql.Identifier(template_name)
+            )
+        )
+    return urlunsplit(urlsplit(admin)._replace(path="/" + copy))
+
+
+@contextlib.contextmanager
+def open_db(target: Path | str) -> Iterator[Any]:
+    """A connection to a test's store (a SQLite file or a PostgreSQL URL), closed after;
+    the store's SQL (``?`` placeholders) runs on either. Each statement commits."""
+    db = connect(target)
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 class StoreProcess:
     """``python main.py serve`` in a child process; restartable on the same port."""
 
-    def __init__(self, db_path: Path) -> None:
-        self.db_path = db_path
-        copy_seeded_demo(db_path)
-        db = open_store(db_path)
+    def __init__(self, db_path: Path | str, seed: bool = True) -> None:
+        """A store over a copy of the seeded demo made at ``db_path`` (on PostgreSQL: in a
+        new database), or with ``seed=False`` over ``db_path`` itself, as it is: a second
+        process on the same database, say."""
+        self.db_path = copy_seeded_demo(db_path) if seed else str(db_path)
+        """Where its data is: a SQLite file, or a PostgreSQL URL (``tests.backends``)."""
+        db = open_store(self.db_path)
         try:
             self.tokens = {role: auth.create_token(db, role, "tests") for role in auth.Role}
         finally:

@@ -89,14 +89,15 @@ def json_value_problem(value: object, depth: int = 0) -> tuple[str, str] | None:
     if isinstance(value, float):
         return None if math.isfinite(value) else ("", "必须是有限的数字")
     if isinstance(value, str):
-        return None if _encodable(value) else ("", "含有无效的 Unicode 字符（单独的代理项）")
+        reason = text_problem(value)
+        return None if reason is None else ("", reason)
     if isinstance(value, dict | list):
         if depth >= MAX_JSON_DEPTH:
             return "", f"嵌套超过 {MAX_JSON_DEPTH} 层"
         items = value.items() if isinstance(value, dict) else enumerate(value)
         for key, item in items:
-            if isinstance(key, str) and not _encodable(key):
-                return "", "键含有无效的 Unicode 字符（单独的代理项）"
+            if isinstance(key, str) and (reason := text_problem(key)) is not None:
+                return "", "键" + reason
             found = json_value_problem(item, depth + 1)
             if found is not None:
                 step = f"[{key}]" if isinstance(key, int) else str(key)
@@ -105,6 +106,37 @@ def json_value_problem(value: object, depth: int = 0) -> tuple[str, str] | None:
                 return joined, reason
         return None
     return "", f"不支持的值类型 {type(value).__name__}"
+
+
+NUL = "\x00"
+
+
+def text_problem(text: str) -> str | None:
+    """Why a text cannot be stored as it is, or None: a NUL character (U+0000: no text
+    column of PostgreSQL keeps it, and no name or comment needs it) or a lone surrogate."""
+    if NUL in text:
+        return "含有 NUL 字符（U+0000）"
+    if not _encodable(text):
+        return "含有无效的 Unicode 字符（单独的代理项）"
+    return None
+
+
+def texts_problem(value: object) -> str | None:
+    """``text_problem`` of the first string in ``value`` (a string, or lists and dicts of
+    them, keys included) that has one."""
+    if isinstance(value, str):
+        return text_problem(value)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = texts_problem(key) or texts_problem(item)
+            if found:
+                return found
+    elif isinstance(value, list | tuple):
+        for item in value:
+            found = texts_problem(item)
+            if found:
+                return found
+    return None
 
 
 def _encodable(text: str) -> bool:

@@ -27,6 +27,7 @@ from console.store.deps import Context, SessionId, authenticated, json_response,
 from console.store.errors import (
     ApiError,
     BodyLimitMiddleware,
+    NulTextMiddleware,
     api_error_handler,
     http_error_handler,
     problem,
@@ -290,6 +291,7 @@ def create_app(
         max_bytes=MAX_BODY_BYTES,
         larger={"/api/v1/imports/": MAX_UPLOAD_BYTES},
     )
+    app.add_middleware(NulTextMiddleware)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(Refused, refused_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import parse_qsl
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from console.domain.bounds import NUL, text_problem
 from console.domain.decisions import RefusalKind, Refused
 from console.domain.events import Problem
 from console.store.messages import field_of, http_reason, reason_of
@@ -117,3 +119,32 @@ class BodyLimitMiddleware:
     async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = JSONResponse(problem_body([self._problem(limit)]), status_code=413)
         await response(scope, receive, send)
+
+
+class NulTextMiddleware:
+    """Refuses a request whose path or query holds a NUL (U+0000) with 422 naming where:
+    no id, name or search holds one, and PostgreSQL cannot even compare with it (SQLite
+    would quietly find nothing). Bodies are checked field by field (``models``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            where = _nul_in_request(scope)
+            if where is not None:
+                problem_ = Problem(where, text_problem(NUL) or "")
+                response = JSONResponse(problem_body([problem_]), status_code=422)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _nul_in_request(scope: Scope) -> str | None:
+    if NUL in scope.get("path", ""):
+        return "path"
+    query = scope.get("query_string", b"").decode("latin-1")
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if NUL in key or NUL in value:
+            return key if NUL not in key else "query"
+    return None

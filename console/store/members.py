@@ -24,8 +24,8 @@ LEFT JOIN member_scores AS s ON s.run_id = :run AND s.member_id = m.id
 LEFT JOIN overrides AS o ON o.member_id = m.id AND o.revoked_at IS NULL
 """
 _WHERE = """
-WHERE (:segment IS NULL OR m.segment = :segment)
-  AND (:query IS NULL OR m.id LIKE :query || '%' OR m.name LIKE '%' || :query || '%'
+WHERE (CAST(:segment AS TEXT) IS NULL OR m.segment = :segment)
+  AND (CAST(:query AS TEXT) IS NULL OR m.id LIKE :query || '%' OR m.name LIKE '%' || :query || '%'
        OR m.tags LIKE '%' || :query || '%' OR m.city = :query)
 """
 

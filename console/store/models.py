@@ -21,10 +21,11 @@ from pydantic import (
     Field,
     Strict,
     Tag,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from console.domain.bounds import date_problem, epoch_problem, json_value_problem
+from console.domain.bounds import date_problem, epoch_problem, json_value_problem, texts_problem
 from console.domain.catalog import MAX_SCRIPT_CHARS, MAX_SCRIPT_LINES, fen_from_yuan
 from console.domain.segments import Segment
 from console.store.messages import BOUNDS_ERROR
@@ -35,6 +36,16 @@ class StrictBody(BaseModel):
     numbers. Fields of types JSON cannot carry say ``Strict(False)`` (see below)."""
 
     model_config = ConfigDict(strict=True, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _storable_text(self) -> StrictBody:
+        """No field's text may hold what a database cannot keep (a NUL, a lone surrogate):
+        checked once each field has its type, so a wrong type is said first."""
+        for name in type(self).model_fields:
+            reason = texts_problem(getattr(self, name))
+            if reason is not None:
+                raise _out_of_bounds(f"{name}：{reason}")
+        return self
 
 
 def _out_of_bounds(reason: str) -> PydanticCustomError:

@@ -296,7 +296,8 @@ def _save_platform_order(
         "INSERT INTO platform_orders (session_id, platform, platform_order_id, state, "
         "order_id, reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (session_id, platform, platform_order_id) DO UPDATE SET "
-        "state = excluded.state, order_id = coalesce(excluded.order_id, order_id), "
+        "state = excluded.state, "
+        "order_id = coalesce(excluded.order_id, platform_orders.order_id), "
         "updated_at = excluded.updated_at",
         [sid, order.platform, order.platform_order_id, state.value, order_id, reason, 0.0],
     )

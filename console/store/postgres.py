@@ -51,11 +51,20 @@ class _BoolAsIntDumper(Dumper):
         return b"1" if obj else b"0"
 
 
+class _BytesAsTextDumper(Dumper):
+    """``bytes`` (orjson's output) as text of unknown type, cast where it is used: the
+    store keeps no binary data, and sqlite3 takes JSON bytes the same way."""
+
+    def dump(self, obj: Any) -> Buffer:
+        return bytes(obj)
+
+
 def pg_configure(conn: psycopg.Connection[Any]) -> None:
     for name in ("json", "jsonb"):
         conn.adapters.register_loader(name, TextLoader)
     conn.adapters.register_loader("numeric", _IntOrFloatLoader)
     conn.adapters.register_dumper(bool, _BoolAsIntDumper)
+    conn.adapters.register_dumper(bytes, _BytesAsTextDumper)
 
 
 _TOKEN = re.compile(

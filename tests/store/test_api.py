@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import httpx
@@ -10,11 +9,11 @@ import pytest
 
 from console.domain.events import Event
 from console.domain.room import fold
-from tests.helpers import StoreProcess, event, post
+from tests.helpers import StoreProcess, event, open_db, post
 
 
 def stored_count(store: StoreProcess, sid: str) -> int:
-    with sqlite3.connect(store.db_path) as conn:
+    with open_db(store.db_path) as conn:
         return int(
             conn.execute("SELECT count(*) FROM events WHERE session_id = ?", [sid]).fetchone()[0]
         )
@@ -123,7 +122,7 @@ def test_member_events_are_enriched_at_ingest(shared_store: StoreProcess) -> Non
     with shared_store.client("host") as client:
         page = client.get(f"/sessions/{sid}/events", params={"after": 0}).json()
     member, guest = page["events"]
-    with sqlite3.connect(shared_store.db_path) as conn:
+    with open_db(shared_store.db_path) as conn:
         name, segment, koc = conn.execute(
             "SELECT name, segment, koc FROM members WHERE id = 'm00001'"
         ).fetchone()

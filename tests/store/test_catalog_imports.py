@@ -15,13 +15,15 @@ from console.store.catalog import member_cards, nearest_point_for
 from console.store.catalog_file import CatalogFileError, import_catalog
 from console.store.imports import KINDS, ImportOptions, import_file
 from console.store.schema import open_store
+from console.store.target import parse_target
+from tests.backends import store_target
 
 CATALOG = resource_path("catalogs/xianzhida-summer-light.toml")
 
 
 @pytest.fixture
 def db(tmp_path: Path):  # type: ignore[no-untyped-def]
-    database = open_store(tmp_path / "store.db")
+    database = open_store(store_target(tmp_path, "store"))
     yield database
     database.close()
 
@@ -88,8 +90,9 @@ def test_points_and_member_locations_give_the_nearest_point(db, tmp_path: Path) 
 @pytest.fixture
 def demo(tmp_path: Path):  # type: ignore[no-untyped-def]
     """The demo store (members segmented, products, points) and a new session on it."""
-    seed_demo(tmp_path / "demo.db")
-    database = open_store(tmp_path / "demo.db")
+    target = store_target(tmp_path, "demo")
+    seed_demo(parse_target(target))
+    database = open_store(target)
     yield database, str(repository.create_session(database, "鲜直达")["id"])
     database.close()
 

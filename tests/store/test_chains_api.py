@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
-from tests.helpers import StoreProcess, wait_for
+from tests.helpers import StoreProcess, open_db, wait_for
 from tests.store.test_orders import order, shop, state, stock
 
 __all__ = ["shop"]
@@ -61,7 +60,7 @@ def test_entries_form_the_chain_with_gifts_for_the_first(
     room = state(store, sid)["chains"][chain]
     assert (room["status"], room["entries"], room["missing"]) == ("formed", 4, 0)
     assert room["by_point"] == {"pt-binjiang": 2, "pt-xihu": 2}
-    with sqlite3.connect(store.db_path) as conn:
+    with open_db(store.db_path) as conn:
         kinds = [
             r[0]
             for r in conn.execute(
@@ -83,7 +82,7 @@ def test_a_chain_short_at_its_deadline_fails_and_returns_the_stock(
     assert stock(store, sid)["p-pack"] == before - 1
     # Its deadline passes: moved to the past rather than waited for, so how long the entry
     # above took (a loaded machine) cannot decide whether it came in time.
-    with sqlite3.connect(store.db_path) as conn:
+    with open_db(store.db_path) as conn:
         conn.execute("UPDATE chains SET deadline = 1 WHERE id = ?", [chain])  # long past
     wait_for(
         lambda: state(store, sid)["chains"][chain]["status"] == "failed",
@@ -158,7 +157,7 @@ def test_a_formed_chain_never_forms_twice(store: StoreProcess, shop: dict[str, A
     assert cancelled.status_code == 200, cancelled.text
     again = enter(store, sid, buyers[2], chain).json()
     assert (again["entry"], again["chain_formed"]) == (2, False)
-    with sqlite3.connect(store.db_path) as conn:
+    with open_db(store.db_path) as conn:
         formed = conn.execute(
             "SELECT count(*) FROM events WHERE session_id = ? AND type = 'chain_formed'", [sid]
         ).fetchone()[0]

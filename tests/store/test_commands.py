@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import pytest
 
-from tests.helpers import StoreProcess, event, post
+from tests.helpers import StoreProcess, event, open_db, post
 from tests.store.test_orders import order, referral_code, shop, state, stock
 
 __all__ = ["shop"]
@@ -181,7 +180,7 @@ def test_referral_wins_are_coalesced_with_the_kocs_masked_nick(
     store: StoreProcess, shop: dict[str, Any]
 ) -> None:
     sid = shop["sid"]
-    with sqlite3.connect(store.db_path) as conn:
+    with open_db(store.db_path) as conn:
         koc, nick = conn.execute(
             "SELECT id, nick FROM members WHERE koc = 1 AND nick != '' LIMIT 1"
         ).fetchone()
@@ -208,7 +207,7 @@ def test_the_audience_is_resolved_by_the_store(store: StoreProcess, shop: dict[s
         answer = client.put(f"/sessions/{sid}/audience", json={"segments": ["S1"]})
         unknown = client.put(f"/sessions/{sid}/audience", json={"members": ["nobody"]})
         host = client.get(f"/sessions/{sid}").json()
-    with sqlite3.connect(store.db_path) as conn:
+    with open_db(store.db_path) as conn:
         all_s1 = conn.execute("SELECT count(*) FROM members WHERE segment = 'S1'").fetchone()[0]
     assert answer.status_code == 200, answer.text
     assert answer.json()["reached"] == all_s1 >= len(s1)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 from console.store.imports import ImportOptions, import_file
 from console.store.schema import open_store
-from tests.helpers import StoreProcess
+from tests.backends import store_target
+from tests.helpers import StoreProcess, open_db
 from tests.store.test_orders import order, shop
 from tests.store.test_referrals import buy, newcomers_and_koc
 
@@ -31,7 +31,7 @@ def test_the_new_neighbours_sheet_has_no_formula(store: StoreProcess, shop: dict
     (newcomer, _, _), _ = newcomers_and_koc(store)
     with store.client("operator") as client:
         assert client.put("/pickup-points", json={"points": [EVIL_POINT]}).status_code == 200
-    with sqlite3.connect(store.db_path) as conn:
+    with open_db(store.db_path) as conn:
         conn.execute(
             "UPDATE members SET nick = ?, name = ?, phone = ? WHERE id = ?",
             ["+1", "\t=1+1", "+86 138 0000 0000", newcomer],
@@ -66,7 +66,7 @@ def test_the_rejected_rows_file_has_no_formula(tmp_path: Path) -> None:
         writer.writerow([f"m-evil-{n}", name, "-5", "north", "120.1"])  # refused: lat
     source.write_text(out.getvalue(), encoding="utf-8")
     rejects = tmp_path / "members.rejected.csv"
-    db = open_store(tmp_path / "store.db")
+    db = open_store(store_target(tmp_path, "store"))
     try:
         report = import_file(
             db, "members", source, ImportOptions(skip_bad=True, rejects_path=rejects)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from console.domain.draws import rerun_draw
 from console.domain.events import Event
-from tests.helpers import StoreProcess, event, post
+from tests.helpers import StoreProcess, event, open_db, post
 from tests.store.test_commands import command, events_of
 from tests.store.test_orders import shop, state
 
@@ -26,7 +25,7 @@ def test_a_draw_is_logged_with_its_seed_and_re_runs_from_the_events_log(
     sid = shop["sid"]
     members = shop["members"]
     vips, loyal = members["S1"][:3], members["S2"][:3]
-    with sqlite3.connect(store.db_path) as conn:  # one S1 viewer opted out of personalisation
+    with open_db(store.db_path) as conn:  # one S1 viewer opted out of personalisation
         conn.execute("UPDATE members SET opted_out = 1 WHERE id = ?", [vips[0]])
     post(store, sid, [event("viewer_joined", m) for m in [*vips, *loyal]])
     post(store, sid, [event("comment", m, text="想要冰杯！") for m in vips[1:]])

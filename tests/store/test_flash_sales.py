@@ -3,13 +3,13 @@ circles within its units and per-member limit, ended when its units are gone or 
 
 from __future__ import annotations
 
-import sqlite3
+import json
 import time
 from typing import Any
 
 import pytest
 
-from tests.helpers import StoreProcess
+from tests.helpers import StoreProcess, open_db
 from tests.store.test_commands import command, events_of
 from tests.store.test_orders import order, shop, state, stock
 
@@ -75,12 +75,12 @@ def test_a_flash_sale_ends_when_the_next_order_sees_its_time_over(
         store, sid, "start_flash_sale", "cmd-flash-time", limit_per_member=2, **body
     ).json()
     assert state(store, sid)["flash_sales"]["p-pack"]["countdown"] is True
-    with sqlite3.connect(store.db_path) as conn:  # its half minute has passed
-        conn.execute(
-            "UPDATE events SET data = json_set(data, '$.ends_at', ?) "
-            "WHERE type = 'flash_sale_started'",
-            [answer["ends_at"] - 3600],
-        )
+    with open_db(store.db_path) as conn:  # its half minute has passed
+        [(seq, data)] = conn.execute(
+            "SELECT seq, data FROM events WHERE type = 'flash_sale_started'"
+        ).fetchall()
+        moved = {**json.loads(data), "ends_at": answer["ends_at"] - 3600}
+        conn.execute("UPDATE events SET data = ? WHERE seq = ?", [json.dumps(moved), seq])
     late = buy(store, sid, order(shop["members"]["S1"][0])).json()
     assert late["unit_price"] == 253.3
     [ended] = events_of(store, sid, "flash_sale_ended")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
@@ -33,7 +32,7 @@ from console.domain.bounds import (
     MIN_DATE,
 )
 from console.store.messages import has_chinese
-from tests.helpers import StoreProcess, live_show
+from tests.helpers import StoreProcess, live_show, open_db
 
 FAST = settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 HUGE = 2**64 + 7
@@ -45,7 +44,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     store = StoreProcess(tmp_path_factory.mktemp("hostile") / "store.db")
     store.start()
     sid = live_show(store)
-    with sqlite3.connect(store.db_path) as conn:
+    with open_db(store.db_path) as conn:
         member = conn.execute("SELECT id FROM members ORDER BY id LIMIT 1").fetchone()[0]
         product = conn.execute(
             "SELECT product_id FROM session_products WHERE session_id = ? LIMIT 1", [sid]
@@ -67,7 +66,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
 
 def snapshot(store: StoreProcess) -> tuple[Any, ...]:
     """What a refused request must leave as it was."""
-    with sqlite3.connect(store.db_path) as conn:
+    with open_db(store.db_path) as conn:
         return conn.execute(
             "SELECT (SELECT count(*) FROM events), (SELECT coalesce(sum(last_seq), 0) FROM "
             "sessions), (SELECT count(*) FROM sessions), (SELECT count(*) FROM live_orders), "
@@ -127,7 +126,8 @@ def nested(depth: int) -> Any:
 
 
 def fine_json(value: Any, depth: int = 0) -> bool:
-    """What the store keeps: shallow, 64-bit integers, finite numbers, valid Unicode."""
+    """What the store keeps: shallow, 64-bit integers, finite numbers, valid Unicode
+    without NUL (U+0000, which no PostgreSQL text keeps)."""
     if isinstance(value, bool) or value is None:
         return True
     if isinstance(value, int):
@@ -135,7 +135,7 @@ def fine_json(value: Any, depth: int = 0) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
     if isinstance(value, str):
-        return not any(0xD800 <= ord(ch) <= 0xDFFF for ch in value)
+        return "\x00" not in value and not any(0xD800 <= ord(ch) <= 0xDFFF for ch in value)
     if depth >= 32:
         return False
     if isinstance(value, dict):

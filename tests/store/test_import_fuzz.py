@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from console.store.imports.mapping import FIELDS, ImportOptions
 from console.store.imports.runner import ImportError_, import_file
 from console.store.schema import connect, open_store
+from tests.backends import store_target
 
 TABLES = ("members", "orders", "social_actions", "products", "pickup_points")
 
@@ -97,7 +98,7 @@ def fingerprint(db: Any) -> str:
 @pytest.fixture(scope="module")
 def store_file() -> Iterator[Any]:
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "store.db"
+        path = store_target(Path(folder))
         open_store(path).close()
         db = connect(path)
         yield db, Path(folder)

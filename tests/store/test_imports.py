@@ -15,6 +15,8 @@ from console.store.imports import ImportOptions, import_file, load_mapping_file,
 from console.store.imports.mapping import MappingError, fields_help, status_map
 from console.store.imports.runner import ImportError_
 from console.store.schema import SCHEMA_VERSION, open_store
+from tests.backends import sqlite_only, store_target
+from tests.helpers import open_db
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 RETAIL = DATA / "online_retail_sample.csv"
@@ -22,7 +24,7 @@ RETAIL = DATA / "online_retail_sample.csv"
 
 @pytest.fixture
 def db(tmp_path: Path):  # type: ignore[no-untyped-def]
-    database = open_store(tmp_path / "store.db")
+    database = open_store(store_target(tmp_path, "store"))
     yield database
     database.close()
 
@@ -181,10 +183,11 @@ def test_lines_of_one_order_for_two_members_are_refused_naming_both(db, tmp_path
 
 
 def test_database_file_is_untouched_by_a_refused_import(tmp_path: Path) -> None:
-    db = open_store(tmp_path / "s.db")
+    target = store_target(tmp_path, "s")
+    db = open_store(target)
     import_file(db, "orders", RETAIL, retail_options())
     db.close()
-    with sqlite3.connect(tmp_path / "s.db") as conn:
+    with open_db(target) as conn:
         assert conn.execute("SELECT count(*) FROM members").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM orders").fetchone()[0] == 0
 
@@ -415,6 +418,7 @@ def test_the_readme_lists_the_fields_and_statuses_as_import_help_does(
     assert fields_help() in capsys.readouterr().out
 
 
+@sqlite_only
 def test_orders_imported_before_statuses_are_paid_after_the_migration(tmp_path: Path) -> None:
     from console.store import schema
 

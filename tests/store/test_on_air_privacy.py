@@ -3,7 +3,6 @@ redacted at ingest for every reader but the operator, and a revoked token's stre
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -11,7 +10,7 @@ import time
 import unicodedata
 from typing import Any
 
-from tests.helpers import MAIN_PY, StoreProcess, event, open_stream, post, wait_for
+from tests.helpers import MAIN_PY, StoreProcess, event, open_db, open_stream, post, wait_for
 from tests.store.test_orders import order, shop, state
 
 __all__ = ["shop"]
@@ -125,7 +124,7 @@ def test_a_first_time_buyer_is_never_welcomed_back(
     """Contract: an order by a member with no order before this session never yields a
     ``comeback`` shout-out; a dormant member who did buy before is welcomed back once."""
     sid = shop["sid"]
-    with sqlite3.connect(store.db_path) as conn:
+    with open_db(store.db_path) as conn:
         never, before = (
             conn.execute(
                 "SELECT id FROM members WHERE segment = 'S6' AND opted_out = 0 AND "
@@ -146,7 +145,7 @@ def test_a_first_time_buyer_is_never_welcomed_back(
 
 
 def test_an_opted_out_vip_is_not_announced_by_circle(shared_store: StoreProcess) -> None:
-    with sqlite3.connect(shared_store.db_path) as conn:
+    with open_db(shared_store.db_path) as conn:
         quiet, loud = (
             conn.execute(
                 "SELECT id FROM members WHERE segment = 'S1' AND opted_out = ? ORDER BY id",

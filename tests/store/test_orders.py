@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from typing import Any
 
 import httpx
 import pytest
 
 from console.domain.pickup import haversine_km
-from tests.helpers import StoreProcess, event, post, run_async
+from tests.helpers import StoreProcess, event, open_db, post, run_async
 
 PRODUCTS = [
     {"id": "p-pack", "name": "夏日轻食能量包", "base_price": 298, "stock": 50, "emoji": "🥗"},
@@ -31,7 +30,7 @@ POINTS = [
 
 
 def members_by_segment(store: StoreProcess) -> dict[str, list[str]]:
-    with sqlite3.connect(store.db_path) as conn:
+    with open_db(store.db_path) as conn:
         rows = conn.execute(
             "SELECT segment, id FROM members WHERE opted_out = 0 ORDER BY id"
         ).fetchall()
@@ -115,7 +114,7 @@ def test_200_buyers_for_50_units(store: StoreProcess, shop: dict[str, Any]) -> N
     assert room["orders"] == 50
     assert room["units_by_product"]["p-pack"] == 50
     assert room["stock_left"]["p-pack"] == 0
-    with sqlite3.connect(store.db_path) as conn:
+    with open_db(store.db_path) as conn:
         assert conn.execute("SELECT count(*) FROM live_orders").fetchone()[0] == 50
         assert (
             conn.execute("SELECT count(*) FROM events WHERE type = 'order_placed'").fetchone()[0]
@@ -162,7 +161,7 @@ def test_refusals_name_the_problem_and_change_nothing(
     sid = shop["sid"]
     s4 = shop["members"]["S4"][2]
     s1 = shop["members"]["S1"][2]
-    with sqlite3.connect(store.db_path) as conn:
+    with open_db(store.db_path) as conn:
         conn.execute("UPDATE members SET lat = 30.26, lon = 120.13 WHERE id = ?", [s4])
     before_stock, before_seq = stock(store, sid), state(store, sid)["seq"]
     cases = [
@@ -214,7 +213,7 @@ def test_no_orders_outside_a_live_session(store: StoreProcess, shop: dict[str, A
 
 def test_nearest_pickup_point_for_a_member(store: StoreProcess, shop: dict[str, Any]) -> None:
     member, nowhere = shop["members"]["S3"][:2]
-    with sqlite3.connect(store.db_path) as conn:
+    with open_db(store.db_path) as conn:
         conn.execute("UPDATE members SET lat = 30.236, lon = 120.243 WHERE id = ?", [member])
         conn.execute("UPDATE members SET lat = NULL, lon = NULL WHERE id = ?", [nowhere])
     with store.client("ingest") as client:
@@ -268,7 +267,7 @@ def referral_code(store: StoreProcess, sid: str, member: str) -> str:
 def test_a_cancelled_or_refunded_imported_order_leaves_its_buyer_a_new_customer(
     store: StoreProcess, shop: dict[str, Any]
 ) -> None:
-    with sqlite3.connect(store.db_path) as conn:
+    with open_db(store.db_path) as conn:
         never = [
             r[0]
             for r in conn.execute(

@@ -14,6 +14,7 @@ from console.store.overrides import active_override, set_override
 from console.store.schedule import run_override_expiry
 from console.store.schema import open_store
 from console.store.segmentation import run_segmentation
+from tests.backends import store_target
 from tests.data.heavy_tail import generate, load_into
 from tests.helpers import run_async
 
@@ -30,7 +31,7 @@ class FakeClock:
 
 
 def test_an_override_expires_within_seconds_of_its_time(tmp_path: Path) -> None:
-    path = tmp_path / "store.db"
+    path = store_target(tmp_path)
     db = open_store(path)
     load_into(db, generate(50, seed=1))
     run_segmentation(db, date(2018, 9, 3), lambda: START)

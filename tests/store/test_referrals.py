@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 from typing import Any
 
-from tests.helpers import StoreProcess
+from tests.helpers import StoreProcess, open_db
 from tests.store.test_orders import order, referral_code, shop, state
 
 __all__ = ["shop"]
 
 
 def newcomers_and_koc(store: StoreProcess) -> tuple[list[str], str]:
-    with sqlite3.connect(store.db_path) as conn:
+    with open_db(store.db_path) as conn:
         never = [
             r[0]
             for r in conn.execute(

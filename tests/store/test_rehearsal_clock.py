@@ -5,11 +5,10 @@ on the wall clock is unchanged (its chains are the wall-clock deadline loop's)."
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from console.store import facts
-from tests.helpers import StoreProcess, event, post
+from tests.helpers import StoreProcess, event, open_db, post
 from tests.store.test_chains_api import enter, open_chain
 from tests.store.test_orders import OFFERS, POINTS, PRODUCTS, members_by_segment
 
@@ -86,7 +85,7 @@ def test_the_wall_clock_never_ends_a_rehearsal_chain(store: StoreProcess) -> Non
     post(store, sid, [at(start, -60)])
     opened = open_chain(store, sid, deadline_minutes=1)
     assert opened.status_code == 201, opened.text
-    with sqlite3.connect(store.db_path) as conn:
+    with open_db(store.db_path) as conn:
         deadline = conn.execute(
             "SELECT deadline FROM chains WHERE id = ?", [opened.json()["chain_id"]]
         ).fetchone()[0]

@@ -21,6 +21,7 @@ from console.store.context import StoreContext
 from console.store.replay_index import ReplayIndexes, SessionIndex
 from console.store.schedule import follow_logs
 from console.store.schema import connect, open_store
+from tests.backends import store_target
 from tests.helpers import live_session, run_async, wait_for_async
 from tests.unit.test_snapshot import build, event_specs
 
@@ -39,7 +40,7 @@ def as_incoming(event: Event) -> dict[str, Any]:
 @given(event_specs, st.integers(1, 25), st.integers(1, 4))
 def test_any_moment_equals_folding_up_to_it(specs: list[Any], every: int, pieces: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "store.db"
+        path = store_target(Path(tmp))
         open_store(path).close()
         db = connect(path)
         try:
@@ -63,8 +64,9 @@ def test_any_moment_equals_folding_up_to_it(specs: list[Any], every: int, pieces
 
 
 def test_moments_by_time_and_the_timeline(tmp_path: Path) -> None:
-    open_store(tmp_path / "store.db").close()
-    db = connect(tmp_path / "store.db")
+    target = store_target(tmp_path)
+    open_store(target).close()
+    db = connect(target)
     specs = [(EventType.VIEWER_JOINED, n, Segment.S1, 10.0) for n in range(5)]
     sid = live_session(db, "按时间")
     repository.append_events(db, sid, [as_incoming(e) for e in build(specs)])  # 1010 ... 1050
@@ -85,8 +87,9 @@ def test_moments_by_time_and_the_timeline(tmp_path: Path) -> None:
 def test_the_store_keeps_the_most_recent_indexes_and_rebuilds_a_forgotten_one(
     tmp_path: Path,
 ) -> None:
-    open_store(tmp_path / "store.db").close()
-    db = connect(tmp_path / "store.db")
+    target = store_target(tmp_path)
+    open_store(target).close()
+    db = connect(target)
     indexes = ReplayIndexes(kept=2)
     sids = []
     for n in range(3):
@@ -112,7 +115,7 @@ def grow_and_follow(
     session whose events were never published."""
 
     async def scenario() -> tuple[int, int, int]:
-        ctx = StoreContext(tmp_path / "store.db")
+        ctx = StoreContext(store_target(tmp_path))
         task = asyncio.ensure_future(follow_logs(ctx, every_s=0.01, **pacing))
         try:
             quiet = await ctx.write(live_session, "无人问津")

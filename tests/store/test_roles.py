@@ -22,7 +22,8 @@ import pytest
 from console.store import auth
 from console.store.app import create_app
 from console.store.schema import connect
-from tests.helpers import MAIN_PY, StoreProcess
+from tests.backends import postgres_admin_url
+from tests.helpers import MAIN_PY, StoreProcess, open_db
 
 PUBLIC, ANYONE = "public", "anyone"  # no token needed; any valid token
 SIGNED = "signed"  # no token either way: the body's HMAC signature is the credential
@@ -163,13 +164,27 @@ def test_only_the_allowed_roles_pass(
         assert call(store, method, unknown, None) == 401
 
 
+def stored_bytes(target: str) -> bytes:
+    """Everything the store keeps: its SQLite file and log, or its PostgreSQL tables."""
+    if postgres_admin_url() is None:
+        wal = Path(f"{target}-wal")
+        return Path(target).read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    with open_db(target) as db:
+        tables = [
+            r[0] for r in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        ]
+        return b"".join(
+            str(db.execute(f"SELECT * FROM {table}").fetchall()).encode() for table in tables
+        )
+
+
 def test_tokens_are_stored_hashed_and_never_logged(tmp_path: Path) -> None:
-    db_path = tmp_path / "store.db"
-    store = StoreProcess(db_path)  # makes the database and its tokens
+    store = StoreProcess(tmp_path / "store.db")  # makes the database and its tokens
+    db_path = store.db_path
     log = tmp_path / "store.log"
     with log.open("w") as err:
         process = subprocess.Popen(
-            [sys.executable, str(MAIN_PY), "serve", "--db", str(db_path), "--port", "0"],
+            [sys.executable, str(MAIN_PY), "serve", "--db", db_path, "--port", "0"],
             stdout=subprocess.PIPE,
             stderr=err,
             stdin=subprocess.DEVNULL,
@@ -190,8 +205,7 @@ def test_tokens_are_stored_hashed_and_never_logged(tmp_path: Path) -> None:
         finally:
             process.terminate()
             process.communicate(timeout=10)
-    wal = Path(f"{db_path}-wal")
-    raw = db_path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    raw = stored_bytes(db_path)
     written = log.read_text(encoding="utf-8", errors="replace")
     for token in tokens:
         assert token.encode() not in raw

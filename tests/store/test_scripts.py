@@ -16,6 +16,8 @@ from console.store import repository
 from console.store.catalog import session_cards
 from console.store.catalog_file import CatalogFileError, import_catalog
 from console.store.schema import open_store
+from console.store.target import parse_target
+from tests.backends import store_target
 from tests.helpers import StoreProcess, live_show
 
 CATALOG = resource_path("catalogs/xianzhida-summer-light.toml")
@@ -23,8 +25,9 @@ CATALOG = resource_path("catalogs/xianzhida-summer-light.toml")
 
 @pytest.fixture
 def demo(tmp_path: Path):  # type: ignore[no-untyped-def]
-    seed_demo(tmp_path / "demo.db")
-    database = open_store(tmp_path / "demo.db")
+    target = store_target(tmp_path, "demo")
+    seed_demo(parse_target(target))
+    database = open_store(target)
     yield database, str(repository.create_session(database, "鲜直达")["id"])
     database.close()
 

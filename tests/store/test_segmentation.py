@@ -15,6 +15,8 @@ from console.store.members import query_members
 from console.store.overrides import active_override, audit_trail, revoke_override, set_override
 from console.store.schema import open_store
 from console.store.segmentation import CHINA, RunRefused, expire_overrides, run_segmentation
+from console.store.target import parse_target
+from tests.backends import store_target
 from tests.data.heavy_tail import HeavyTailBase, generate, load_into
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -33,7 +35,7 @@ def stamp(days_before: int) -> str:
 
 @pytest.fixture
 def db(tmp_path: Path):  # type: ignore[no-untyped-def]
-    database = open_store(tmp_path / "store.db")
+    database = open_store(store_target(tmp_path, "store"))
     yield database
     database.close()
 
@@ -182,7 +184,7 @@ def test_the_retail_sample_segments_with_cancellations_taken_out(db) -> None:  #
 
 
 def test_the_demo_brand_has_a_plausible_mix(tmp_path: Path) -> None:
-    run = seed_demo(tmp_path / "demo.db")
+    run = seed_demo(parse_target(store_target(tmp_path, "demo")))
     share = {s: n / run["members"] for s, n in run["counts"].items()}
     # Seed 001: ~15% high value, ~5% influencers, a large price-sensitive group.
     assert 0.10 <= share["S1"] + share["S2"] <= 0.20

@@ -25,6 +25,7 @@ from console.store import repository, stream
 from console.store.schema import open_store
 from console.sync.client import StoreClient
 from console.sync.follower import LinkStatus, LogFollower
+from tests.backends import store_target
 from tests.helpers import (
     StoreProcess,
     event,
@@ -192,7 +193,7 @@ def test_every_event_once_in_order_across_the_switch_from_catch_up_to_live(
     event after its start exactly once, in order; or, if it fell more than ``bound`` behind
     once live, a prefix of them and then the reason it was cut off. Its queue never holds
     more than ``bound``."""
-    db = open_store(tmp_path / f"fan-{uuid.uuid4().hex}.db")
+    db = open_store(store_target(tmp_path, f"fan-{uuid.uuid4().hex}"))
     sid = live_session(db, "扇出")
 
     def append(count: int) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from console.domain.bounds import json_value_problem
+from console.domain.bounds import NUL, json_value_problem, text_problem
 
 FORMATS = ("csv", "jsonl")
 CSV_FIELD_LIMIT = csv.field_size_limit()
@@ -124,7 +124,12 @@ class RowReader:
             if len(record) != width:
                 yield Row(line, None, f"有 {len(record)} 个字段，表头有 {width} 个")
                 continue
-            yield Row(line, dict(zip(self.columns, record, strict=True)))
+            values = dict(zip(self.columns, record, strict=True))
+            bad = next((column for column, cell in values.items() if NUL in cell), None)
+            if bad is not None:
+                yield Row(line, None, f"字段 {bad} {text_problem(NUL)}")
+                continue
+            yield Row(line, values)
 
     def _jsonl(self, text: io.TextIOWrapper) -> Iterator[Row]:
         for line, content in enumerate(text, start=1):
