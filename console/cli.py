@@ -7,7 +7,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,22 @@ def _add_store_commands(commands: Any) -> None:
     revoke = token_commands.add_parser("revoke", help="revoke a token")
     revoke.add_argument("--db", type=target_arg, required=True, help=DB_HELP)
     revoke.add_argument("token")
+
+    move = commands.add_parser(
+        "migrate",
+        help="move a SQLite store to an empty PostgreSQL database (counts and checksums)",
+    )
+    move.add_argument(
+        "--from", dest="source", type=Path, required=True, metavar="PATH.db", help="SQLite file"
+    )
+    move.add_argument(
+        "--to",
+        dest="target",
+        type=_postgres_arg,
+        required=True,
+        metavar="postgresql://...",
+        help="an empty PostgreSQL database (its schema is created)",
+    )
 
 
 IMPORT_KINDS = ("members", "orders", "social", "products", "points")
@@ -281,6 +297,10 @@ def main(argv: Sequence[str]) -> int:
         return 1
 
 
+def _seed_demo_command(args: argparse.Namespace) -> int:
+    return _seed_demo(args.db)
+
+
 def _unreachable_database(exc: BaseException) -> str | None:
     """A PostgreSQL server that refused or could not be reached, said in one line."""
     if "psycopg" not in sys.modules:
@@ -299,20 +319,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         from console.launcher import run_embedded
 
         return run_embedded(args)
-    if command == "serve":
-        return _serve(args)
-    if command == "token":
-        return _token(args)
-    if command == "seed-demo":
-        return _seed_demo(args.db)
-    if command == "import":
-        return _import(args)
-    if command == "segment":
-        return _segment(args)
-    if command == "simulate":
-        return _simulate(args)
-    if command in ("ingest-file", "adapter"):
-        return _adapters(args)
+    plain = _PLAIN_COMMANDS.get(command)
+    if plain is not None:
+        return plain(args)
     if command == "console":
         from console.ui.app import run_console
 
@@ -378,6 +387,25 @@ def _serve(args: argparse.Namespace) -> int:
         serve(args.db, args.host, args.port)
     except OSError as exc:
         raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
+    return 0
+
+
+def _postgres_arg(value: str) -> Any:
+    target = target_arg(value)
+    if isinstance(target, Path):
+        raise argparse.ArgumentTypeError(f"应为 postgresql://用户@主机:端口/库名，收到 {value!r}")
+    return target
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from console.store.migrate import MigrationError, migrate, report_lines
+
+    try:
+        copies = migrate(args.source, args.target, lambda line: print(line, file=sys.stderr))
+    except MigrationError as exc:
+        raise CliError(str(exc)) from exc
+    for line in report_lines(copies):
+        print(line)
     return 0
 
 
@@ -564,3 +592,17 @@ def _import_catalog(args: argparse.Namespace) -> int:
         f"{summary['offers']} offers{reached}"
     )
     return 0
+
+
+_PLAIN_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "serve": _serve,
+    "token": _token,
+    "seed-demo": _seed_demo_command,
+    "migrate": _migrate,
+    "import": _import,
+    "segment": _segment,
+    "simulate": _simulate,
+    "ingest-file": _adapters,
+    "adapter": _adapters,
+}
+"""Commands that need only their arguments (the windows' take more, in _dispatch)."""

@@ -156,7 +156,7 @@ class CommerceMachine(RuleBasedStateMachine):
     def active_chain(self, product: str) -> str | None:
         row = self.db.execute(
             "SELECT id FROM chains WHERE session_id = ? AND product_id = ? "
-            "AND status IN (?, ?) ORDER BY rowid DESC",
+            "AND status IN (?, ?) ORDER BY opened_at DESC, id DESC",
             [self.sid, product, ChainStatus.OPEN.value, ChainStatus.FORMED.value],
         ).fetchone()
         return None if row is None else str(row[0])
