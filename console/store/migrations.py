@@ -1,4 +1,5 @@
-"""Schema steps after version 13, written once in SQL that SQLite and PostgreSQL both run.
+"""Schema steps after version 13, written once in SQL that SQLite and PostgreSQL both run
+(mind the types: DOUBLE PRECISION, not REAL, which is 4 bytes on PostgreSQL; BIGINT).
 
 ``STEPS[n]`` turns a version ``n - 1`` database into version ``n``; ``schema.open_store``
 applies them in order inside one transaction each, on either backend.
@@ -14,7 +15,7 @@ STEPS: dict[int, tuple[str, ...]] = {
         CREATE TABLE job_runner (
             id INTEGER PRIMARY KEY CHECK (id = 1),
             holder TEXT NOT NULL,  -- host:pid of the process holding the jobs
-            since REAL NOT NULL
+            since DOUBLE PRECISION NOT NULL  -- REAL would be 4 bytes on PostgreSQL
         )
         """,
     ),

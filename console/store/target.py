@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(//|/|$)")
+# Anything that starts like a URL's scheme ("mysql:", "file:", "sqlite:///") is one; a
+# file whose name has a colon in it is given as ./name. "C:\\..." (one letter) is a path.
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 USAGE = "SQLite 文件路径，或 postgresql://用户@主机:端口/库名"
 
@@ -39,9 +41,7 @@ def parse_target(value: str | Path | PostgresUrl) -> StoreTarget:
     text = value.strip()
     if not text:
         raise ValueError(f"数据库地址为空：应为{USAGE}")
-    match = _URL.match(text)
-    # "C:\\store.db" is a Windows path, not a URL with scheme "c".
-    if match and len(text.split(":", 1)[0]) > 1:
+    if _URL.match(text):
         scheme = text.split(":", 1)[0].lower()
         if scheme in POSTGRES_SCHEMES and text[len(scheme) :].startswith("://"):
             return PostgresUrl(text)
