@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import psycopg
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
@@ -29,6 +30,7 @@ from console.store.errors import (
     BodyLimitMiddleware,
     NulTextMiddleware,
     api_error_handler,
+    database_unavailable_handler,
     http_error_handler,
     problem,
     refused_handler,
@@ -293,6 +295,7 @@ def create_app(
     )
     app.add_middleware(NulTextMiddleware)
     app.add_exception_handler(ApiError, api_error_handler)
+    app.add_exception_handler(psycopg.OperationalError, database_unavailable_handler)
     app.add_exception_handler(Refused, refused_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)

@@ -29,6 +29,13 @@ from console.store.stream import Broadcaster
 from console.store.target import PostgresUrl, StoreTarget, parse_target
 
 T = TypeVar("T")
+
+
+def _lost(db: Database) -> bool:
+    """A PostgreSQL connection the server closed (it restarted, or dropped us)."""
+    return isinstance(db, PgDatabase) and db.raw.closed
+
+
 READER_POOL_MAX = 40  # starlette's thread pool runs at most 40 reads at once
 
 
@@ -87,7 +94,7 @@ class StoreContext:
         return await loop.run_in_executor(self._writer, self._call_writer, fn, args)
 
     def _call_writer(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-        if self._writer_db is None:
+        if self._writer_db is None or _lost(self._writer_db):
             self._writer_db = connect(self.target)
         if self._pool is not None:  # the listener hands out what was appended
             return fn(self._writer_db, *args)
@@ -104,6 +111,8 @@ class StoreContext:
         Only for single indexed-row reads (a token, a session's existence): tens of
         microseconds, cheaper than a thread hop, and WAL readers never wait for writers.
         """
+        if _lost(self._inline_db):  # the server restarted: a new connection, once
+            self._inline_db = connect(self.target)
         return fn(self._inline_db, *args)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:

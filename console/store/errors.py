@@ -46,6 +46,12 @@ async def refused_handler(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def database_unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
+    """PostgreSQL unreachable or restarting: 503, said in Chinese; the client retries."""
+    body = problem_body([Problem("database", "数据库暂时不可用，请稍后重试")])
+    return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
+
+
 def problem(status: int, field: str, reason: str) -> ApiError:
     return ApiError(status, [Problem(field, reason)])
 

@@ -56,6 +56,15 @@ class NotifyListener:
         while not self._stop.is_set():
             try:
                 self._listen()
+            except psycopg.OperationalError as exc:  # the server restarted, or dropped us
+                self.listening.clear()
+                if self._stop.is_set():
+                    return
+                log.warning(
+                    "lost the database while listening for appends (%s); reconnecting",
+                    str(exc).strip().splitlines()[0] if str(exc).strip() else exc,
+                )
+                self._stop.wait(RECONNECT_S)
             except Exception:
                 self.listening.clear()
                 if self._stop.is_set():

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.backends import requires_postgres
+from tests.backends import postgres_admin_url, requires_postgres
 from tests.helpers import StoreProcess, event, open_db, open_stream, post, wait_for
 from tests.store.test_chains_api import open_chain
 from tests.store.test_orders import OFFERS, POINTS, PRODUCTS, members_by_segment, order
@@ -226,3 +226,39 @@ def test_kill_9_of_one_process_mid_broadcast_loses_and_doubles_nothing(
     assert last_seq == count  # gapless
     with b.client("host") as host:  # B still serves
         assert host.get(f"/sessions/{sid}/state").status_code == 200
+
+
+def test_a_store_whose_connections_are_dropped_answers_503_then_recovers(
+    pair: tuple[StoreProcess, StoreProcess],
+) -> None:
+    """The server drops every connection of the store's database (a failover, a restart):
+    requests meanwhile get 503 in Chinese, then the store reconnects by itself, and a
+    stream opened before goes on receiving (its listener reconnects and tops it up)."""
+    a, _b = pair
+    sid = open_shop(a)
+    database = a.db_path.rsplit("/", 1)[1]
+    with open_stream(a, sid, timeout=30) as source:
+        frames = source.iter_sse()
+        with open_db(postgres_admin_url() or "") as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = ? AND pid <> pg_backend_pid()",
+                [database],
+            )
+        answers: list[int] = []
+
+        def accepted() -> bool:
+            with a.client("ingest") as client:
+                answer = client.post(
+                    f"/sessions/{sid}/events", json={"events": [event("comment", text="回来了")]}
+                )
+            answers.append(answer.status_code)
+            if answer.status_code == 503:
+                assert answer.json()["problems"][0]["reason"] == "数据库暂时不可用，请稍后重试"
+            return answer.status_code == 200
+
+        wait_for(accepted, message=lambda: f"answers: {answers}")
+        assert set(answers) <= {200, 503}, answers
+        for frame in frames:
+            if frame.data and json.loads(frame.data)["type"] == "comment":
+                break
