@@ -118,7 +118,7 @@ def open_db(target: Path | str) -> Iterator[Any]:
     the store's SQL (``?`` placeholders) runs on either. Each statement commits."""
     db = connect(target)
     try:
-        yield db
+        yield db.conn  # sqlite3's own connection (executemany too), or the PgDatabase
     finally:
         db.close()
 

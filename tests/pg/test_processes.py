@@ -17,7 +17,7 @@ import pytest
 from tests.backends import postgres_admin_url, requires_postgres
 from tests.helpers import StoreProcess, event, open_db, open_stream, post, wait_for
 from tests.store.test_chains_api import open_chain
-from tests.store.test_orders import OFFERS, POINTS, PRODUCTS, members_by_segment, order
+from tests.store.test_orders import members_by_segment, open_shop, order
 
 pytestmark = [requires_postgres, pytest.mark.timeout(300)]
 
@@ -34,19 +34,6 @@ def pair(tmp_path: Path) -> Iterator[tuple[StoreProcess, StoreProcess]]:
     finally:
         for store in (a, b):
             store.stop(kill=True)
-
-
-def open_shop(store: StoreProcess, stock: int | None = None) -> str:
-    products = [dict(p, stock=stock) if stock is not None else p for p in PRODUCTS]
-    with store.client("operator") as client:
-        assert client.put("/products", json={"products": products}).status_code == 200
-        assert client.put("/pickup-points", json={"points": POINTS}).status_code == 200
-        sid = store.new_session("两个进程的直播")
-        lineup = [p["id"] for p in PRODUCTS]
-        put = client.put(f"/sessions/{sid}/catalog", json={"lineup": lineup, "offers": OFFERS})
-        assert put.status_code == 200, put.text
-        assert client.patch(f"/sessions/{sid}", json={"status": "live"}).status_code == 200
-    return sid
 
 
 def test_an_event_ingested_through_one_process_streams_from_the_other(

@@ -59,7 +59,7 @@ class CommerceMachine(RuleBasedStateMachine):
     @initialize()
     def open_shop(self) -> None:
         self.db = open_store(store_target(TMP, f"machine-{id(self)}-{next(SEQ)}"))
-        self.db.executemany(
+        self.db.conn.executemany(
             "INSERT INTO members (id, name, nick, segment) VALUES (?, ?, ?, ?)",
             [(m, m, m, s) for m, s in MEMBERS.items()],
         )

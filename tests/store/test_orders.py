@@ -42,15 +42,23 @@ def members_by_segment(store: StoreProcess) -> dict[str, list[str]]:
 
 @pytest.fixture
 def shop(store: StoreProcess) -> dict[str, Any]:
+    return {"sid": open_shop(store), "members": members_by_segment(store)}
+
+
+def open_shop(
+    store: StoreProcess, title: str = "鲜直达《夏日轻食计划》", stock: int | None = None
+) -> str:
+    """A live session selling ``PRODUCTS`` (each with ``stock`` units, when given)."""
+    products = [dict(p, stock=stock) if stock is not None else p for p in PRODUCTS]
     with store.client("operator") as client:
-        assert client.put("/products", json={"products": PRODUCTS}).status_code == 200
+        assert client.put("/products", json={"products": products}).status_code == 200
         assert client.put("/pickup-points", json={"points": POINTS}).status_code == 200
-        sid = store.new_session("鲜直达《夏日轻食计划》")
+        sid = store.new_session(title)
         lineup = [p["id"] for p in PRODUCTS]
         put = client.put(f"/sessions/{sid}/catalog", json={"lineup": lineup, "offers": OFFERS})
         assert put.status_code == 200, put.text
         client.patch(f"/sessions/{sid}", json={"status": "live"})
-    return {"sid": sid, "members": members_by_segment(store)}
+    return sid
 
 
 def order(
