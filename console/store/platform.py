@@ -42,11 +42,6 @@ _COMMENT = EventType.COMMENT.value
 _PLATFORM_ORDER = EventType.PLATFORM_ORDER.value
 
 
-def _reacts(event: Mapping[str, Any]) -> bool:
-    data = event.get("data") or {}
-    return event["type"] in (_COMMENT, _PLATFORM_ORDER) or PLATFORM_USER in data
-
-
 class Reactor:
     """Appends a live session's platform events with the store's reactions to them."""
 
@@ -54,12 +49,21 @@ class Reactor:
         self.originals = originals
         self.clock = clock
         self._chains_open: dict[str, bool] = {}
+        self._patterns: list[str | None] = []  # the open 接龙s' comment patterns, this batch
 
     def append(
         self, conn: sqlite3.Connection, sid: str, events: Sequence[Mapping[str, Any]]
     ) -> AppendResult:
-        """``repository.append_in`` with reactions (the fast path when none reacts)."""
-        if not any(_reacts(e) for e in events):
+        """``repository.append_in`` with reactions (the fast path when none reacts).
+
+        Events that cannot react go in runs, one append each: on PostgreSQL an append is
+        a few round trips, and a room's comments are mostly chatter, not 接龙 entries."""
+        if any(e["type"] == _COMMENT for e in events) and self._chains_open.get(sid) is not False:
+            self._patterns = [c.comment_pattern for c in facts.open_chains_for_comments(conn, sid)]
+            self._chains_open[sid] = bool(self._patterns)
+        else:
+            self._patterns = []
+        if not any(self._reacts(e) for e in events):
             return append_in(conn, sid, events)
         accepted = duplicates = 0
         run: list[Mapping[str, Any]] = []
@@ -72,7 +76,7 @@ class Reactor:
                 run.clear()
 
         for event in events:
-            if not _reacts(event):
+            if not self._reacts(event):
                 run.append(event)
                 continue
             flush()
@@ -85,6 +89,21 @@ class Reactor:
         flush()
         # The reactions' own events follow their event in the log; the seq is the last one.
         return AppendResult(accepted, duplicates, append_in(conn, sid, []).last_seq)
+
+    def _reacts(self, event: Mapping[str, Any]) -> bool:
+        """Whether ``event`` may need a reaction (or its platform user resolved): a
+        platform order; a comment with a bind code, or one that reads as an entry of an
+        open 接龙 (by its pattern); any event carrying a platform user."""
+        data = event.get("data") or {}
+        if event["type"] == _PLATFORM_ORDER or PLATFORM_USER in data:
+            return True
+        if event["type"] != _COMMENT:
+            return False
+        sent = self.originals.get(str(event["id"])) or data
+        text = str(sent.get("text", ""))
+        if identities.bind_code_in(text) is not None:
+            return True
+        return any(comment_chain.join_quantity(text, p) is not None for p in self._patterns)
 
     # -- identity ------------------------------------------------------------------------
 
