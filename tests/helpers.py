@@ -159,12 +159,14 @@ class _Forker:
 
 
 _FORKER: list[_Forker] = []
+_FORKER_LOCK = threading.Lock()
 
 
 def _forker() -> _Forker:
-    if not _FORKER or _FORKER[0].process.poll() is not None:
-        _FORKER[:] = [_Forker()]
-    return _FORKER[0]
+    with _FORKER_LOCK:
+        if not _FORKER or _FORKER[0].process.poll() is not None:
+            _FORKER[:] = [_Forker()]
+        return _FORKER[0]
 
 
 class StoreProcess:
