@@ -201,6 +201,14 @@ def _add_live_commands(commands: Any) -> None:
         help="time compression (0: as fast as possible)",
     )
     simulate.add_argument("--session", metavar="SID", help="send into this session (ingest token)")
+    simulate.add_argument(
+        "--scale",
+        type=non_negative_float,
+        default=1.0,
+        metavar="FRACTION",
+        help="play this fraction of the crowd: members, pickup points, watchers, buyers "
+        "(default 1; 0.1 for a quick rehearsal of a big scenario)",
+    )
     simulate.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
 
     segments = commands.add_parser(
@@ -557,7 +565,7 @@ def _simulate(args: argparse.Namespace) -> int:
         watch_parent()
     try:
         return asyncio.run(
-            simulate(args.store, args.token, args.scenario, args.speed, args.session)
+            simulate(args.store, args.token, args.scenario, args.speed, args.session, args.scale)
         )
     except SimulationError as exc:
         raise CliError(str(exc)) from exc

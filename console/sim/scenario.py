@@ -29,6 +29,7 @@ __all__ = [
     "available",
     "load",
     "parse",
+    "scaled",
 ]
 
 SCENARIO_DIR = RESOURCES / "scenarios"
@@ -174,3 +175,40 @@ def _catalog(path: Path, name: str | None, where: str) -> Mapping[str, Any] | No
         return tomllib.loads(catalog_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ScenarioError(f"{path}: {where}catalog: cannot load {catalog_path}: {exc}") from exc
+
+
+def scaled(chosen: Scenario, fraction: float) -> Scenario:
+    """The scenario with its crowd cut to ``fraction`` (0 < fraction <= 1), in the same
+    proportions: generated members and pickup points, watchers, guests, buyers and the
+    starting stock, each rounded (at least one where there was one). Rates, script, prices
+    and shares (``cancel_share``) stay, so what a test checks as a proportion holds at any
+    scale; a quick rehearsal of a big seed (``main.py simulate --scale 0.1``)."""
+    if not 0 < fraction <= 1:
+        raise ScenarioError(f"scale must be above 0 and at most 1, not {fraction:g}")
+    if fraction == 1:
+        return chosen
+
+    def cut(n: int) -> int:
+        return max(1, round(n * fraction)) if n > 0 else 0
+
+    return replace(
+        chosen,
+        watchers=cut(chosen.watchers),
+        guests=cut(chosen.guests),
+        buyers=(
+            replace(chosen.buyers, count=cut(chosen.buyers.count))
+            if chosen.buyers is not None
+            else None
+        ),
+        restock={product: cut(units) for product, units in chosen.restock.items()},
+        population=(
+            replace(
+                chosen.population,
+                members=cut(chosen.population.members),
+                pickup_points=cut(chosen.population.pickup_points),
+            )
+            if chosen.population is not None
+            else None
+        ),
+        sessions=tuple(scaled(one, fraction) for one in chosen.sessions),
+    )

@@ -21,10 +21,17 @@ class SimulationError(Exception):
 
 
 async def simulate(
-    store_url: str, token: str, scenario_name: str, speed: float, session: str | None
+    store_url: str,
+    token: str,
+    scenario_name: str,
+    speed: float,
+    session: str | None,
+    scale: float = 1.0,
 ) -> int:
+    """Play ``scenario_name`` into the store; ``scale`` below 1 plays that fraction of its
+    crowd (``scenario.scaled``: members, pickup points, watchers, buyers, stock)."""
     try:
-        chosen = scenario.load(scenario_name)
+        chosen = scenario.scaled(scenario.load(scenario_name), scale)
         if chosen.population is not None:
             members = population.members(chosen, chosen.population)
             points = population.points(chosen, chosen.population)

@@ -12,9 +12,11 @@ from tests.helpers import StoreProcess
 Played = list[tuple[dict[str, Any], dict[str, Any]]]
 
 
-def rehearse(store: StoreProcess, name: str, home: Path, timeout: float = 240) -> list[str]:
+def rehearse(
+    store: StoreProcess, name: str, home: Path, timeout: float = 240, scale: float = 1.0
+) -> list[str]:
     """Play a scenario as fast as it goes (a rehearsal, on its own clock) into ``store`` with
-    ``main.py simulate``; the sessions it created, in order."""
+    ``main.py simulate``, ``scale`` of its crowd; the sessions it created, in order."""
     result = run_main(
         "simulate",
         "--store",
@@ -25,6 +27,8 @@ def rehearse(store: StoreProcess, name: str, home: Path, timeout: float = 240) -
         name,
         "--speed",
         "0",
+        "--scale",
+        str(scale),
         env_home=home,
         timeout=timeout,
     )
@@ -36,12 +40,13 @@ def rehearse(store: StoreProcess, name: str, home: Path, timeout: float = 240) -
     ]
 
 
-def simulate_in_own_store(home: Path, name: str, timeout: float) -> Played:
-    """Play a scenario (as fast as it goes) into a fresh store; each session and its stats."""
+def simulate_in_own_store(home: Path, name: str, timeout: float, scale: float = 1.0) -> Played:
+    """Play a scenario (as fast as it goes, ``scale`` of its crowd) into a fresh store; each
+    session and its stats."""
     store = StoreProcess(home / f"{name}.db")
     store.start()
     try:
-        sids = rehearse(store, name, home, timeout)
+        sids = rehearse(store, name, home, timeout, scale)
         with store.client("operator") as client:
             return [
                 (

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import orjson
 import pytest
 
 from tests.backends import sqlite_only
@@ -46,35 +45,12 @@ def test_the_runner_runs_every_benchmark_and_prints_one_table(tmp_path: Path) ->
     assert by_name["events lost (sent - shown)"][-1].startswith("yes")
     assert by_name["events lost (all clients)"][-1].startswith("yes")
     assert by_name["tracebacks in the store log"][-1].startswith("yes")
+    # The fanout bench at its quick size: 20 clients in 2 processes for 2 s, none stuck.
+    assert "latency p95, 20 clients" in by_name
     assert by_name["events via HTTP, 1 sender"][3].endswith("(sqlite3 executemany, same rows)")
     # Each benchmark's own detail is printed too.
     assert "brute-force haversine" in result.stdout
     assert "show a moment p95" in result.stdout
-
-
-TINY_FANOUT = ("--clients", "20", "--seconds", "2", "--stuck", "0")
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(300)
-def test_the_fanout_bench_runs_tiny_and_loses_nothing(tmp_path: Path) -> None:
-    """20 clients in 2 processes for 2 s: every client gets every event, the log stays
-    clean (the speed figures are the full run's business)."""
-    out = tmp_path / "fanout.json"
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.bench.bench_fanout", *TINY_FANOUT, "--json", str(out)],
-        cwd=ROOT,
-        env={**os.environ, "HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    figures = {f["name"]: f for f in orjson.loads(out.read_bytes())}
-    assert figures["events lost (all clients)"]["value"] == 0
-    assert figures["tracebacks in the store log"]["value"] == 0
-    assert "latency p95, 20 clients" in figures
 
 
 @pytest.mark.timeout(120)

@@ -168,3 +168,33 @@ def test_seed_002_population_and_buyers() -> None:
     assert {o["pickup_point"] for o in orders} <= {p.id for p in points}
     cancelled = sum(1 for o in orders if o.get("cancel_later"))
     assert 0.025 < cancelled / len(orders) < 0.035
+
+
+def test_a_scaled_scenario_keeps_its_proportions() -> None:
+    from console.sim import population
+
+    full = scenario.load("yuanmu-spring-milk")
+    tenth = scenario.scaled(full, 0.1)
+    assert tenth.population is not None
+    assert tenth.buyers is not None
+    assert (tenth.population.members, tenth.population.pickup_points) == (2_400, 80)
+    assert (tenth.watchers, tenth.buyers.count) == (2_200, 2_100)
+    assert tenth.restock == {"ym-milk": 3_000, "ym-sakura": 500}
+    assert (tenth.rates, tenth.script, tenth.catalog) == (full.rates, full.script, full.catalog)
+    assert tenth.buyers.cancel_share == 0.03
+    members = population.members(tenth, tenth.population)
+    points = population.points(tenth, tenth.population)
+    orders = [p.event for p in planner.plan(tenth, members, points) if p.kind == "order"]
+    assert len({o["member_id"] for o in orders}) == 2_100
+    assert {o["pickup_point"] for o in orders} <= {p.id for p in points}
+    cancelled = sum(1 for o in orders if o.get("cancel_later"))
+    assert 0.02 < cancelled / len(orders) < 0.04
+    assert scenario.scaled(full, 1) is full
+    series = scenario.load("zhenchun-summer-ice")
+    half = scenario.scaled(series, 0.5)
+    assert len(half.sessions) == len(series.sessions) == 4
+    for cut, one in zip(half.sessions, series.sessions, strict=True):
+        assert cut.watchers == max(1, round(one.watchers * 0.5)) < one.watchers
+    for bad in (0, 1.5):
+        with pytest.raises(scenario.ScenarioError, match="scale"):
+            scenario.scaled(full, bad)
