@@ -61,7 +61,7 @@ def migrate(
         tables = _tables(lite)
         _require_empty(pg, tables, target)
         copies: list[TableCopy] = []
-        with pg.transaction(), _as_migration_error(target):
+        with pg.transaction(pipeline=False), _as_migration_error(target):
             for table in tables:
                 progress(f"copying {table.name} …")
                 count = _copy(lite, pg, table)

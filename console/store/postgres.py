@@ -113,6 +113,7 @@ class PgDatabase:
     def __init__(self, conn: psycopg.Connection[Any], url: str) -> None:
         self._conn = conn
         self.url = url
+        self._pipeline: psycopg.Pipeline | None = None
 
     @classmethod
     def connect(cls, url: str) -> PgDatabase:
@@ -154,17 +155,57 @@ class PgDatabase:
             yield from cursor
 
     @contextmanager
-    def transaction(self) -> Iterator[PgDatabase]:
-        """All of it commits or none of it, holding the store's write lock (see module)."""
+    def transaction(self, pipeline: bool = True) -> Iterator[PgDatabase]:
+        """All of it commits or none of it, holding the store's write lock (see module).
+
+        In pipeline mode: statements whose results nobody reads (the lock, inserts,
+        updates, the notification, COMMIT) go out without waiting for each answer, so a
+        transaction costs about one round trip per read instead of one per statement. A
+        read waits for everything before it; ``sync`` waits where an error must surface
+        at once (``repository.append_in`` catches a duplicate id)."""
+        if not pipeline:  # DDL scripts, COPY: not in a pipeline
+            with self._plain_transaction():
+                yield self
+            return
+        try:
+            with self._conn.pipeline() as queue:
+                self._pipeline = queue
+                self._conn.execute("BEGIN")
+                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+                try:
+                    yield self
+                except BaseException:
+                    self._rollback(queue)
+                    raise
+                self._conn.execute("COMMIT")
+        finally:
+            self._pipeline = None
+
+    @contextmanager
+    def _plain_transaction(self) -> Iterator[None]:
         self._conn.execute("BEGIN")
         try:
             self._conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
-            yield self
+            yield
         except BaseException:
             if not self._conn.closed:
                 self._conn.execute("ROLLBACK")
             raise
         self._conn.execute("COMMIT")
+
+    def _rollback(self, pipeline: psycopg.Pipeline) -> None:
+        if self._conn.closed:
+            return
+        try:
+            pipeline.sync()  # an error still queued surfaces here, and is replaced by ours
+        except psycopg.Error:
+            pass
+        self._conn.execute("ROLLBACK")
+
+    def sync(self) -> None:
+        """Wait for every statement sent so far (raising its error, if any)."""
+        if self._pipeline is not None:
+            self._pipeline.sync()
 
     def close(self) -> None:
         self._conn.close()
@@ -175,6 +216,12 @@ def notify_appended(db: Any, sid: str, last_seq: int) -> None:
     sent at commit, so a listener reads it committed). SQLite's writer needs no telling."""
     if is_postgres(db):
         db.raw.execute("SELECT pg_notify(%s, %s)", [NOTIFY_CHANNEL, f"{last_seq}:{sid}"])
+
+
+def sync(db: Any) -> None:
+    """``PgDatabase.sync`` on PostgreSQL; SQLite runs each statement as it is called."""
+    if is_postgres(db):
+        db.sync()
 
 
 def parse_notification(payload: str) -> tuple[str, int] | None:

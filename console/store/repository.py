@@ -30,7 +30,7 @@ from console.domain.sessions import (
 )
 from console.store.dialect import json_values
 from console.store.postgres import IntegrityError as PgIntegrityError
-from console.store.postgres import is_postgres, notify_appended
+from console.store.postgres import is_postgres, notify_appended, sync
 from console.store.schema import sql_mask_name, transaction
 
 LIVE = SessionStatus.LIVE.value
@@ -317,6 +317,7 @@ def append_in(
         # Fast path: a batch without repeats; the unique index catches any.
         if fresh:
             _append_batch(conn, params, fresh)
+            sync(conn)  # on PostgreSQL a duplicate id is only known once the insert is done
     except INTEGRITY_ERRORS:
         conn.execute("ROLLBACK TO append")
         fresh = _without_stored(conn, sid, events)

@@ -76,7 +76,7 @@ def open_store(target: str | Path | PostgresUrl) -> Database:
 def _open_postgres(db: PgDatabase, where: PostgresUrl) -> None:
     """The baseline on an empty database, then the portable steps; under the write lock,
     so store processes starting together migrate once."""
-    with db.transaction():
+    with db.transaction(pipeline=False):
         if not _scalar(db, "SELECT to_regclass('schema_version') IS NOT NULL"):
             db.execute(schema_postgres.BASELINE)
             db.execute("CREATE TABLE schema_version (version bigint NOT NULL)")
