@@ -1,6 +1,6 @@
 """The store on PostgreSQL: next to SQLite, two store processes on one database, many rooms.
 
-    python -m tests.bench.bench_postgres [--batches 100] [--stats-events 100000]
+    python -m tests.bench.bench_postgres [--batches 50] [--stats-events 100000]
         [--members 2000] [--buyers 400] [--senders 32]
         [--clients 500] [--rate 500] [--seconds 10] [--rooms 800] [--room-seconds 20]
 
@@ -13,7 +13,7 @@ over a copy of the seeded demo (``tests.helpers.StoreProcess``).
    ``bench_ingest``'s batches of 1,000 events (a fifth of them comments) with 1 and with 4
    senders (``bench_ingest.http_rate``), and with 1 sender once more with every comment
    made a like; ``GET /stats`` of the 1-sender session (topped up to ``stats-events``
-   events if need be) right after its burst: the first call, which waits for the replay
+   events, untimed) right after its burst: the first call, which waits for the replay
    index to catch up, and the median of three more; offer matching per member over HTTP, p99
    (``bench_commerce.http_matching``); 400 buyers from 32 connections racing for one
    product's stock (``bench_commerce.buy_all``; oversold counted, must be 0). Targets:
@@ -690,7 +690,7 @@ def report_rooms(r: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batches", type=int, default=100, help="ingest: batches of 1,000")
+    parser.add_argument("--batches", type=int, default=50, help="ingest: batches of 1,000")
     parser.add_argument("--stats-events", type=int, default=100_000, help="events for /stats")
     parser.add_argument("--members", type=int, default=2_000, help="offer matching: members")
     parser.add_argument("--buyers", type=int, default=400, help="orders on one product")
