@@ -47,6 +47,31 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "segmentation": ([], ["--members", "3000", "--orders", "30000"]),
     "fanout": ([], ["--clients", "20", "--seconds", "2", "--stuck", "0"]),
     "adapters": ([], ["--messages", "400", "--latency-messages", "40"]),
+    "postgres": (
+        [],
+        [
+            "--batches",
+            "4",
+            "--stats-events",
+            "10000",
+            "--members",
+            "200",
+            "--buyers",
+            "40",
+            "--senders",
+            "4",
+            "--clients",
+            "20",
+            "--rate",
+            "200",
+            "--seconds",
+            "2",
+            "--rooms",
+            "20",
+            "--room-seconds",
+            "3",
+        ],
+    ),
 }
 
 
