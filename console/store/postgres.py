@@ -14,6 +14,7 @@ commands stay exactly-once and never oversell, whichever process took them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -196,10 +197,9 @@ class PgDatabase:
     def _rollback(self, pipeline: psycopg.Pipeline) -> None:
         if self._conn.closed:
             return
-        try:
-            pipeline.sync()  # an error still queued surfaces here, and is replaced by ours
-        except psycopg.Error:
-            pass
+        # An error still queued surfaces here; the one being raised already says what failed.
+        with contextlib.suppress(psycopg.Error):
+            pipeline.sync()
         self._conn.execute("ROLLBACK")
 
     def sync(self) -> None:
