@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -232,20 +232,24 @@ def session_catalog(db: Any, sid: str) -> tuple[list[Product], Offers]:
     return lineup, offers
 
 
+_OFFERS = "SELECT product_id, segment, price, perk, member_limit, visible FROM session_offers "
+PRODUCT_OFFERS = _OFFERS + "WHERE session_id = ? AND product_id = ?"
+
+
 def product_offers(db: Any, sid: str, product_id: str) -> dict[Segment | None, Offer]:
     """One product's terms in the session, by circle (None: the standard offer)."""
-    where = "WHERE session_id = ? AND product_id = ?"
-    return {offer.segment: offer for offer in _offers(db, where, [sid, product_id])}
+    rows = db.execute(PRODUCT_OFFERS, [sid, product_id])
+    return {offer.segment: offer for offer in _offer_rows(rows)}
 
 
 def _offers(db: Any, where: str, params: list[str]) -> list[Offer]:
+    return _offer_rows(db.execute(_OFFERS + where, params))
+
+
+def _offer_rows(rows: Iterable[Sequence[Any]]) -> list[Offer]:
     return [
         Offer(product, parse_segment(segment), price, perk, limit, bool(visible))
-        for product, segment, price, perk, limit, visible in db.execute(
-            "SELECT product_id, segment, price, perk, member_limit, visible FROM session_offers "
-            + where,
-            params,
-        )
+        for product, segment, price, perk, limit, visible in rows
     ]
 
 

@@ -33,6 +33,11 @@ _ACTIVE_IN = f"status IN ({', '.join('?' * len(ACTIVE))})"
 # hold a chain left open in an ended session, and its log must not grow).
 _IN_LIVE_SESSION = "session_id IN (SELECT id FROM sessions WHERE status = ?)"
 _LIVE = SessionStatus.LIVE.value
+CHAIN_BY_ID = f"SELECT {_CHAIN_COLUMNS} FROM chains WHERE id = ? AND session_id = ?"
+FLASH_STARTED = (
+    "SELECT data FROM events WHERE session_id = ? AND type = 'flash_sale_started' "
+    "AND data ->> 'product_id' = ? ORDER BY seq DESC LIMIT 1"
+)
 
 
 def _chain(row: tuple[Any, ...]) -> Chain:
@@ -43,9 +48,7 @@ def _chain(row: tuple[Any, ...]) -> Chain:
 
 
 def load_chain(conn: sqlite3.Connection, sid: str, chain_id: str) -> Chain | None:
-    row = conn.execute(
-        f"SELECT {_CHAIN_COLUMNS} FROM chains WHERE id = ? AND session_id = ?", [chain_id, sid]
-    ).fetchone()
+    row = conn.execute(CHAIN_BY_ID, [chain_id, sid]).fetchone()
     return None if row is None else _chain(row)
 
 
@@ -278,11 +281,7 @@ def draw_log(conn: sqlite3.Connection, sid: str) -> list[Event]:
 
 def running_flash_sale(conn: sqlite3.Connection, sid: str, product_id: str) -> FlashSale | None:
     """The product's newest flash sale not yet logged as ended, with its units taken."""
-    row = conn.execute(
-        "SELECT data FROM events WHERE session_id = ? AND type = 'flash_sale_started' "
-        "AND data ->> 'product_id' = ? ORDER BY seq DESC LIMIT 1",
-        [sid, product_id],
-    ).fetchone()
+    row = conn.execute(FLASH_STARTED, [sid, product_id]).fetchone()
     if row is None:
         return None
     data = orjson.loads(row[0])

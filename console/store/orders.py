@@ -26,8 +26,9 @@ from console.domain.orders import Buyer, OrderFacts, OrderStatus, Referrer
 from console.domain.segments import parse_segment
 from console.domain.sessions import parse_status
 from console.store import facts
-from console.store.catalog import nearest_point_for, product_offers
+from console.store.catalog import PRODUCT_OFFERS, nearest_point_for, product_offers
 from console.store.facts import load_chain, save_chain, set_stock
+from console.store.postgres import prefetched
 from console.store.repository import append_new
 from console.store.schema import transaction
 
@@ -81,17 +82,14 @@ def place_in(
     conn: sqlite3.Connection, sid: str, request: OrderRequest, now: float
 ) -> tuple[dict[str, Any], bool]:
     """``place_order`` inside a transaction the caller holds (a 接龙 comment at ingest)."""
-    replay = conn.execute(
-        "SELECT request, response FROM live_orders WHERE session_id = ? AND idempotency_key = ?",
-        [sid, request.idempotency_key],
-    ).fetchone()
-    if replay is not None:
-        if replay[0] != request.fingerprint():
-            raise Refused(RefusalKind.CONFLICT, "idempotency_key", "该幂等键已用于另一笔订单")
-        return dict(orjson.loads(replay[1])), False
-    decision = rules.place_order(
-        request.to_domain(), load_order_facts(conn, sid, request), _order_id(), now
-    )
+    with prefetched(conn, _order_reads(sid, request)):  # one round trip on PostgreSQL
+        replay = conn.execute(_REPLAY, [sid, request.idempotency_key]).fetchone()
+        if replay is not None:
+            if replay[0] != request.fingerprint():
+                raise Refused(RefusalKind.CONFLICT, "idempotency_key", "该幂等键已用于另一笔订单")
+            return dict(orjson.loads(replay[1])), False
+        order_facts = load_order_facts(conn, sid, request)
+    decision = rules.place_order(request.to_domain(), order_facts, _order_id(), now)
     order = decision.order
     set_stock(conn, order.product_id, decision.stock_left)
     if decision.chain is not None:
@@ -154,14 +152,63 @@ def _order_id() -> str:
     return "o_" + secrets.token_hex(6)
 
 
+_REPLAY = "SELECT request, response FROM live_orders WHERE session_id = ? AND idempotency_key = ?"
+_STATUS = "SELECT status FROM sessions WHERE id = ?"
+_POINT_KNOWN = "SELECT 1 FROM pickup_points WHERE id = ?"
+_LINEUP_PRODUCT = (
+    "SELECT p.id, p.name, p.base_price, p.emoji, p.category, p.stock "
+    "FROM session_products AS s JOIN products AS p ON p.id = s.product_id "
+    "WHERE s.session_id = ? AND s.product_id = ?"
+)
+_MEMBER = "SELECT segment, opted_out FROM members WHERE id = ?"
+_HISTORY = (
+    "SELECT EXISTS (SELECT 1 FROM orders WHERE member_id = ? AND amount > 0 "
+    f"AND status NOT IN ({_NOT_COUNTED})), "
+    "EXISTS (SELECT 1 FROM live_orders WHERE member_id = ? AND status = ? "
+    "AND session_id != ?), "
+    "EXISTS (SELECT 1 FROM live_orders WHERE member_id = ? AND status = ? "
+    "AND session_id = ?)"
+)
+_BOUGHT = (
+    "SELECT coalesce(sum(quantity), 0) FROM live_orders WHERE session_id = ? "
+    "AND member_id = ? AND product_id = ? AND status = ?"
+)
+_REFERRER = (
+    "SELECT r.member_id, coalesce(m.nick, ''), coalesce(m.koc, 0) FROM referral_codes AS r "
+    "LEFT JOIN members AS m ON m.id = r.member_id WHERE r.code = ? AND r.session_id = ?"
+)
+
+
+def _order_reads(sid: str, request: OrderRequest) -> list[tuple[str, list[Any]]]:
+    """The reads an order makes before deciding, sent together (``postgres.prefetched``):
+    the same statements and parameters as below; whatever is not needed goes unread."""
+    member, product = request.member_id, request.product_id
+    reads: list[tuple[str, list[Any]]] = [
+        (_REPLAY, [sid, request.idempotency_key]),
+        (_STATUS, [sid]),
+        (_LINEUP_PRODUCT, [sid, product]),
+        (PRODUCT_OFFERS, [sid, product]),
+        (_MEMBER, [member]),
+        (_HISTORY, [member, member, PLACED, sid, member, PLACED, sid]),
+        (_BOUGHT, [sid, member, product, PLACED]),
+        (facts.FLASH_STARTED, [sid, product]),
+    ]
+    if request.pickup_point:
+        reads.append((_POINT_KNOWN, [request.pickup_point]))
+    if request.chain_id:
+        reads.append((facts.CHAIN_BY_ID, [request.chain_id, sid]))
+    if request.referrer.strip():
+        reads.append((_REFERRER, [request.referrer.strip(), sid]))
+    return reads
+
+
 def load_order_facts(conn: sqlite3.Connection, sid: str, request: OrderRequest) -> OrderFacts:
     """What the order rules need, read inside the order's transaction."""
-    status_row = conn.execute("SELECT status FROM sessions WHERE id = ?", [sid]).fetchone()
+    status_row = conn.execute(_STATUS, [sid]).fetchone()
     product, stock = _lineup_product(conn, sid, request.product_id)
     offers = product_offers(conn, sid, request.product_id) if product else {}
     point_known = bool(request.pickup_point) and (
-        conn.execute("SELECT 1 FROM pickup_points WHERE id = ?", [request.pickup_point]).fetchone()
-        is not None
+        conn.execute(_POINT_KNOWN, [request.pickup_point]).fetchone() is not None
     )
     nearest = None
     if not request.pickup_point:
@@ -190,31 +237,18 @@ def _lineup_product(
     conn: sqlite3.Connection, sid: str, product_id: str
 ) -> tuple[Product | None, int]:
     """The product if it is in the session's lineup, and its stock now."""
-    row = conn.execute(
-        "SELECT p.id, p.name, p.base_price, p.emoji, p.category, p.stock "
-        "FROM session_products AS s JOIN products AS p ON p.id = s.product_id "
-        "WHERE s.session_id = ? AND s.product_id = ?",
-        [sid, product_id],
-    ).fetchone()
+    row = conn.execute(_LINEUP_PRODUCT, [sid, product_id]).fetchone()
     if row is None:
         return None, 0
     return Product(str(row[0]), str(row[1]), int(row[2]), str(row[3]), str(row[4])), int(row[5])
 
 
 def _buyer(conn: sqlite3.Connection, sid: str, member_id: str) -> Buyer | None:
-    row = conn.execute(
-        "SELECT segment, opted_out FROM members WHERE id = ?", [member_id]
-    ).fetchone()
+    row = conn.execute(_MEMBER, [member_id]).fetchone()
     if row is None:
         return None
     history, elsewhere, here = conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM orders WHERE member_id = ? AND amount > 0 "
-        f"AND status NOT IN ({_NOT_COUNTED})), "
-        "EXISTS (SELECT 1 FROM live_orders WHERE member_id = ? AND status = ? "
-        "AND session_id != ?), "
-        "EXISTS (SELECT 1 FROM live_orders WHERE member_id = ? AND status = ? "
-        "AND session_id = ?)",
-        [member_id, member_id, PLACED, sid, member_id, PLACED, sid],
+        _HISTORY, [member_id, member_id, PLACED, sid, member_id, PLACED, sid]
     ).fetchone()
     before_session = bool(history or elsewhere)
     return Buyer(
@@ -224,22 +258,12 @@ def _buyer(conn: sqlite3.Connection, sid: str, member_id: str) -> Buyer | None:
 
 def _bought(conn: sqlite3.Connection, sid: str, member_id: str, product_id: str) -> int:
     """Units of the product the member holds in this session (standing orders)."""
-    return int(
-        conn.execute(
-            "SELECT coalesce(sum(quantity), 0) FROM live_orders WHERE session_id = ? "
-            "AND member_id = ? AND product_id = ? AND status = ?",
-            [sid, member_id, product_id, PLACED],
-        ).fetchone()[0]
-    )
+    return int(conn.execute(_BOUGHT, [sid, member_id, product_id, PLACED]).fetchone()[0])
 
 
 def _referrer(conn: sqlite3.Connection, sid: str, code: str) -> Referrer | None:
     """The owner of a referral code issued in this session (at their first share)."""
     if not code:
         return None
-    row = conn.execute(
-        "SELECT r.member_id, coalesce(m.nick, ''), coalesce(m.koc, 0) FROM referral_codes AS r "
-        "LEFT JOIN members AS m ON m.id = r.member_id WHERE r.code = ? AND r.session_id = ?",
-        [code, sid],
-    ).fetchone()
+    row = conn.execute(_REFERRER, [code, sid]).fetchone()
     return None if row is None else Referrer(str(row[0]), str(row[1]), bool(row[2]))

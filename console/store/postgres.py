@@ -115,6 +115,7 @@ class PgDatabase:
         self._conn = conn
         self.url = url
         self._pipeline: psycopg.Pipeline | None = None
+        self._prefetched: dict[tuple[str, tuple[Any, ...]], psycopg.Cursor[Any]] = {}
 
     @classmethod
     def connect(cls, url: str) -> PgDatabase:
@@ -134,6 +135,10 @@ class PgDatabase:
     def execute(
         self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
     ) -> psycopg.Cursor[Any]:
+        if self._prefetched and isinstance(params, list | tuple):
+            ready = self._prefetched.pop((sql, tuple(params)), None)
+            if ready is not None:
+                return ready
         cursor = self._conn.cursor()
         if params is None:
             cursor.execute(sql.encode())  # no parameters: psycopg leaves % alone
@@ -202,6 +207,24 @@ class PgDatabase:
             pipeline.sync()
         self._conn.execute("ROLLBACK")
 
+    @contextmanager
+    def prefetched(self, statements: Iterable[tuple[str, Sequence[Any]]]) -> Iterator[None]:
+        """Send these reads at once (in a transaction's pipeline): each ``execute`` of the
+        very same statement and parameters inside the block gets its answer without another
+        round trip. Only a hint: anything else runs as usual. Use it only around reads,
+        since a prefetched answer is as of the block's start."""
+        if self._pipeline is not None:
+            for sql, params in statements:
+                key = (sql, tuple(params))
+                if key not in self._prefetched:
+                    cursor = self._conn.cursor()
+                    cursor.execute(pyformat(sql).encode(), params)
+                    self._prefetched[key] = cursor
+        try:
+            yield
+        finally:
+            self._prefetched.clear()
+
     def sync(self) -> None:
         """Wait for every statement sent so far (raising its error, if any)."""
         if self._pipeline is not None:
@@ -216,6 +239,16 @@ def notify_appended(db: Any, sid: str, last_seq: int) -> None:
     sent at commit, so a listener reads it committed). SQLite's writer needs no telling."""
     if is_postgres(db):
         db.raw.execute("SELECT pg_notify(%s, %s)", [NOTIFY_CHANNEL, f"{last_seq}:{sid}"])
+
+
+@contextmanager
+def prefetched(db: Any, statements: Iterable[tuple[str, Sequence[Any]]]) -> Iterator[None]:
+    """``PgDatabase.prefetched`` on PostgreSQL; nothing on SQLite (no round trips there)."""
+    if is_postgres(db):
+        with db.prefetched(statements):
+            yield
+    else:
+        yield
 
 
 def sync(db: Any) -> None:
