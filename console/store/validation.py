@@ -15,7 +15,7 @@ import orjson
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
-from console.domain.bounds import json_value_problem
+from console.domain.bounds import json_value_problem, text_problem
 from console.domain.events import (
     EVENT_RULES,
     MAX_EVENT_ID_LENGTH,
@@ -190,9 +190,14 @@ def _actor_problems(events: list[dict[str, Any]]) -> list[Problem]:
 
 def _data_problems(events: list[dict[str, Any]]) -> list[Problem]:
     """The platform's extra fields in ``data`` are free-form: each must be JSON the store can
-    keep (``console.domain.bounds.json_value_problem``), or the batch is refused."""
+    keep (``console.domain.bounds.json_value_problem``), or the batch is refused; so must
+    the ids (no NUL, no lone surrogate: ``text_problem``)."""
     problems = []
     for index, event in enumerate(events):
+        for key in ("id", "member_id"):
+            value = event.get(key)
+            if isinstance(value, str) and (reason := text_problem(value)) is not None:
+                problems.append(Problem(f"events[{index}].{key}", reason))
         data = event.get("data")
         if (
             EVENT_RULES[EventType(event["type"])].requires_member

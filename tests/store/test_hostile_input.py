@@ -171,6 +171,33 @@ def test_free_json_in_an_events_data_is_kept_or_refused(
 
 
 @FAST
+@given(text=st.text(min_size=1, max_size=40))
+@example(text="a\x00b")  # NUL: no PostgreSQL text keeps it (was: 500 on PostgreSQL)
+@example(text="\ud800")  # a lone surrogate
+def test_an_events_ids_are_kept_or_refused(hostile: dict[str, Any], text: str) -> None:
+    """Any text as an event id or a member id: stored, or refused naming the field."""
+    store: StoreProcess = hostile["store"]
+    for field in ("id", "member_id"):
+        event = {
+            "id": f"h-{uuid.uuid4().hex}",
+            "type": "comment",
+            "ts": time.time(),
+            "member_id": hostile["member"],
+            "data": {"text": "好"},
+            field: text,
+        }
+        before = snapshot(store)
+        response = send(
+            hostile["ingest"], "POST", f"/sessions/{hostile['sid']}/events", {"events": [event]}
+        )
+        check(response, before, store)
+        if not fine_json(text):  # (a lone surrogate is no JSON text: the body is refused)
+            assert 400 <= response.status_code < 500, response.text[:300]
+        if "\x00" in text:
+            assert response.json()["problems"][0]["field"] == f"events[0].{field}"
+
+
+@FAST
 @given(audience=free_json)
 @example(audience=HUGE)
 @example(audience="\ud800")
