@@ -12,9 +12,15 @@ except an event's ``data``, which SQL reads into (``json``: kept as sent, byte f
 
 from __future__ import annotations
 
-BASELINE_VERSION = 13
+from console.domain.chains import ChainStatus
+from console.domain.order_status import WITHOUT_STATUS, ImportedStatus
+from console.domain.orders import OrderStatus
 
-BASELINE = """
+BASELINE_VERSION = 13
+# Statuses are spelled once, in the domain's enums (tests/unit/test_status_literals.py).
+_IMPORTED = " OR ".join(f"status = '{status.value}'" for status in ImportedStatus)
+
+BASELINE = f"""
 CREATE TABLE members (
     id text PRIMARY KEY,
     name text NOT NULL,
@@ -57,7 +63,7 @@ CREATE TABLE events (
     segment text,
     koc bigint NOT NULL DEFAULT 0,
     nick text NOT NULL DEFAULT '',
-    data json NOT NULL DEFAULT '{}',
+    data json NOT NULL DEFAULT '{{}}',
     received_at double precision NOT NULL,
     opted_out bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (session_id, seq)
@@ -81,9 +87,7 @@ CREATE TABLE orders (
     channel text NOT NULL DEFAULT '',
     referrer text NOT NULL DEFAULT '',
     imported_at double precision NOT NULL,
-    status text NOT NULL DEFAULT 'paid'
-        CHECK (status = 'placed' OR status = 'paid' OR status = 'cancelled'
-               OR status = 'refunded')
+    status text NOT NULL DEFAULT '{WITHOUT_STATUS.value}' CHECK ({_IMPORTED})
 );
 CREATE INDEX orders_member ON orders (member_id, ts, amount, status);
 
@@ -108,10 +112,10 @@ CREATE TABLE segment_runs (
     finished_at double precision,
     members bigint NOT NULL DEFAULT 0,
     active bigint NOT NULL DEFAULT 0,
-    counts text NOT NULL DEFAULT '{}',
+    counts text NOT NULL DEFAULT '{{}}',
     koc bigint NOT NULL DEFAULT 0,
     previous_run bigint REFERENCES segment_runs(id),
-    scoring text NOT NULL DEFAULT '{}'
+    scoring text NOT NULL DEFAULT '{{}}'
 );
 
 CREATE TABLE member_scores (
@@ -156,7 +160,7 @@ CREATE TABLE audit_log (
     actor text NOT NULL,
     action text NOT NULL,
     member_id text,
-    details text NOT NULL DEFAULT '{}'
+    details text NOT NULL DEFAULT '{{}}'
 );
 CREATE INDEX audit_member ON audit_log (member_id, ts);
 
@@ -212,7 +216,7 @@ CREATE TABLE live_orders (
     referrer text NOT NULL DEFAULT '',
     chain_id text,
     gift text NOT NULL DEFAULT '',
-    status text NOT NULL DEFAULT 'placed',
+    status text NOT NULL DEFAULT '{OrderStatus.PLACED.value}',
     created_at double precision NOT NULL,
     seq bigint NOT NULL,
     response text NOT NULL,
@@ -230,7 +234,7 @@ CREATE TABLE chains (
     deadline double precision NOT NULL,
     gift_first bigint NOT NULL DEFAULT 0,
     gift text NOT NULL DEFAULT '',
-    status text NOT NULL DEFAULT 'open',
+    status text NOT NULL DEFAULT '{ChainStatus.OPEN.value}',
     entries bigint NOT NULL DEFAULT 0,
     opened_by text NOT NULL,
     opened_at double precision NOT NULL,

@@ -120,7 +120,7 @@ def test_hostile_text_is_shown_safely_and_never_breaks_the_layout(
             "type": "comment",
             "ts": now + 3,
             "member_id": "guest-1",
-            "data": {"text": "\x00\x1b]0;pwned\x07" + "长" * 480},
+            "data": {"text": "\x01\x1b]0;pwned\x07" + "长" * 480},
         },
     ]
     with store.client("ingest") as http:
