@@ -151,6 +151,8 @@ class PgDatabase:
     ) -> psycopg.Cursor[Any]:
         cursor = self._conn.cursor()
         cursor.executemany(pyformat(sql).encode(), list(params))
+        if self._pipeline is not None:
+            self._pipeline.sync()  # its rowcount is the sum once every answer is in
         return cursor
 
     def query(
