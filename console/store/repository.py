@@ -184,24 +184,28 @@ FROM json_each(:events) AS e
 LEFT JOIN members AS m ON m.id = json_extract(e.value, '$.member_id')
 """
 
-# The same on PostgreSQL: guests' nicks arrive masked in Python (``_guest_nick``).
+# The same on PostgreSQL: each event is read into typed columns once (json_to_recordset;
+# ->> on json would parse the event again for every field), and guests' nicks arrive
+# masked in Python (``_guest_nick``).
 _APPEND_BATCH_PG = f"""
 INSERT INTO events (session_id, seq, event_id, type, ts, member_id, segment, koc, nick, data,
                     received_at, opted_out)
 SELECT :sid, :last_seq + e.n,
-       e.value ->> 'id',
-       e.value ->> 'type',
-       CAST(round(CAST(e.value ->> 'ts' AS numeric), {TS_DECIMALS}) AS double precision),
-       e.value ->> 'member_id',
+       e.id,
+       e.type,
+       CAST(round(e.ts, {TS_DECIMALS}) AS double precision),
+       e.member_id,
        m.segment,
        coalesce(m.koc, 0),
-       coalesce(m.nick, e.value ->> '_guest_nick', ''),
-       CASE json_typeof(e.value -> 'data') WHEN 'object' THEN e.value -> 'data'
-            ELSE CAST('{{}}' AS json) END,
+       coalesce(m.nick, e._guest_nick, ''),
+       CASE json_typeof(e.data) WHEN 'object' THEN e.data ELSE CAST('{{}}' AS json) END,
        :now,
        coalesce(m.opted_out, 0)
-FROM json_array_elements(CAST(:events AS json)) WITH ORDINALITY AS e(value, n)
-LEFT JOIN members AS m ON m.id = e.value ->> 'member_id'
+FROM ROWS FROM (json_to_recordset(CAST(:events AS json))
+                AS (id text, type text, ts numeric, member_id text, data json,
+                    _guest_nick text)) WITH ORDINALITY
+     AS e(id, type, ts, member_id, data, _guest_nick, n)
+LEFT JOIN members AS m ON m.id = e.member_id
 """
 
 # A member's first share in a session issues their referral code (推荐码): orders naming it
