@@ -80,7 +80,7 @@ def _add_store_commands(commands: Any) -> None:
     create = token_commands.add_parser("create", help="create a token and print it once")
     create.add_argument("--db", type=target_arg, required=True, help=DB_HELP)
     create.add_argument(
-        "--role", required=True, choices=("host", "assistant", "operator", "ingest")
+        "--role", required=True, choices=("host", "assistant", "operator", "ingest", "overlay")
     )
     create.add_argument("--label", default="", help="a note on who holds it")
     revoke = token_commands.add_parser("revoke", help="revoke a token")

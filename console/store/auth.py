@@ -20,6 +20,7 @@ class Role(StrEnum):
     ASSISTANT = "assistant"
     OPERATOR = "operator"
     INGEST = "ingest"
+    OVERLAY = "overlay"  # a stream overlay (直播贴片): reads the overlay page and nothing else
 
 
 class Permission(StrEnum):
@@ -27,6 +28,7 @@ class Permission(StrEnum):
     COMMAND = "command"  # floor-assistant commands
     INGEST = "ingest"  # room events from the platform or the simulator
     MANAGE = "manage"  # sessions, catalog, members, segmentation, reports
+    OVERLAY = "overlay"  # the stream overlay: public figures only (console.domain.overlay)
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -34,6 +36,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ASSISTANT: frozenset({Permission.READ, Permission.COMMAND}),
     Role.OPERATOR: frozenset(Permission),
     Role.INGEST: frozenset({Permission.INGEST}),
+    Role.OVERLAY: frozenset({Permission.OVERLAY}),
 }
 
 
