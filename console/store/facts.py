@@ -296,7 +296,9 @@ def running_flash_sale(conn: sqlite3.Connection, sid: str, product_id: str) -> F
     return FlashSale.from_data(data, flash_taken(conn, sid, sale_id))
 
 
-def flash_sales_on_the_wall(conn: sqlite3.Connection) -> tuple[list[tuple[str, FlashSale]], set[str]]:
+def flash_sales_on_the_wall(
+    conn: sqlite3.Connection,
+) -> tuple[list[tuple[str, FlashSale]], set[str]]:
     """Every flash sale logged in the live sessions on the wall clock, (session, sale), and
     the ids of those logged as ended (a rehearsal's sales end by its own clock, when an
     order or command sees them over)."""
