@@ -7,7 +7,8 @@ While it runs, an order from an eligible member pays ``min(tier price, flash pri
 nobody ever pays more than their own circle's price. A member whose tier price is already at
 or below the flash price pays that and takes none of the sale's units. The sale ends when its
 units are gone (``flash_sale_ended`` right after the order that took the last one) or when
-its time is over (written by the next order or command that sees it over).
+its time is over: by the store's timer (``due_sales``, about every second, for a show on
+the wall clock), or by the next order or command that sees it over, whichever comes first.
 
 Per DOMAIN.md (seed 000) S4/S6 get no pressure tactics: a sale whose circles are only S4
 and/or S6 shows no countdown, just 限时特价 (``countdown`` is False in its state).
@@ -17,7 +18,7 @@ Pure: ids and ``now`` come from the caller.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +88,13 @@ class FlashSale:
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not a flash sale: {exc}") from exc
+
+
+def due_sales(started: Iterable[FlashSale], ended: Collection[str], now: float) -> list[FlashSale]:
+    """The sales whose time is over at ``now`` and not yet logged as ended (``ended``: the
+    ids of those that are), oldest end first: each gets its ``flash_sale_ended`` (time)."""
+    due = [s for s in started if s.ends_at <= now and s.sale_id not in ended]
+    return sorted(due, key=lambda s: (s.ends_at, s.sale_id))
 
 
 @dataclass(frozen=True, slots=True)

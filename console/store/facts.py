@@ -296,6 +296,28 @@ def running_flash_sale(conn: sqlite3.Connection, sid: str, product_id: str) -> F
     return FlashSale.from_data(data, flash_taken(conn, sid, sale_id))
 
 
+def flash_sales_on_the_wall(
+    conn: sqlite3.Connection,
+) -> tuple[list[tuple[str, FlashSale]], set[str]]:
+    """Every flash sale logged in the live sessions on the wall clock, (session, sale), and
+    the ids of those logged as ended (a rehearsal's sales end by its own clock, when an
+    order or command sees them over)."""
+    started: list[tuple[str, FlashSale]] = []
+    ended: set[str] = set()
+    for sid, kind, data in conn.execute(
+        "SELECT session_id, type, data FROM events WHERE "
+        f"{_IN_LIVE_SESSION} AND {_ON_WALL_CLOCK} "
+        "AND type IN ('flash_sale_started', 'flash_sale_ended') ORDER BY session_id, seq",
+        [_LIVE],
+    ):
+        sale = orjson.loads(data)
+        if kind == "flash_sale_ended":
+            ended.add(str(sale.get("sale_id", "")))
+        else:
+            started.append((str(sid), FlashSale.from_data(sale)))
+    return started, ended
+
+
 def flash_taken(conn: sqlite3.Connection, sid: str, sale_id: str, member_id: str = "") -> int:
     """Units a sale's orders took (a member's when given; a cancelled order's stay taken)."""
     member = "AND member_id = ? " if member_id else ""

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from console.store import chains, repository, segmentation
+from console.store import chains, flash_sales, repository, segmentation
 from console.store.context import StoreContext
 from console.store.replay_index import IndexPacer
 
@@ -76,7 +76,8 @@ async def run_override_expiry(ctx: StoreContext, max_sleep_s: float = EXPIRY_MAX
 
 
 async def run_chain_deadlines(ctx: StoreContext, every_s: float = CHAIN_CHECK_EVERY_S) -> None:
-    """End 接龙 chains at their deadline (form or fail), about every second, until cancelled."""
+    """End 接龙 chains at their deadline (form or fail) and 秒杀 whose time is over, about
+    every second, until cancelled."""
     while True:
         await asyncio.sleep(every_s)
         try:
@@ -85,6 +86,12 @@ async def run_chain_deadlines(ctx: StoreContext, every_s: float = CHAIN_CHECK_EV
                     ctx.notifier.publish(sid, seq)
         except Exception:
             log.exception("ending due chains failed")
+        try:
+            if await ctx.read(flash_sales.any_due, ctx.clock()):
+                for sid, seq in await ctx.write(flash_sales.end_due_sales, ctx.clock()):
+                    ctx.notifier.publish(sid, seq)
+        except Exception:
+            log.exception("ending due flash sales failed")
 
 
 async def follow_logs(

@@ -23,6 +23,7 @@ from console.ui.command_dialogs import (
     CloseChainConfirm,
     CommandDialog,
     DrawDialog,
+    FlashDialog,
     NoticeDialog,
     ProductPicker,
     SessionPicker,
@@ -45,6 +46,7 @@ ASSISTANT_ACTIONS = (
     ("adjust_stock", "调库存", "S"),
     ("post_notice", "发公告", "G"),
     ("start_draw", "抽奖", "L"),
+    ("start_flash_sale", "秒杀", "F"),
     ("acknowledge", "已口播", "Space"),
     ("pin", "置顶", "T"),
     ("pick_question", "选VIP问题", "Q"),
@@ -111,6 +113,7 @@ class AssistantBar(QWidget):
             "adjust_stock": self.stock_dialog,
             "post_notice": self.notice_dialog,
             "start_draw": self.draw_dialog,
+            "start_flash_sale": self.flash_dialog,
             "acknowledge": self.acknowledge,
             "pin": self.toggle_pin,
             "pick_question": self.pick_question,
@@ -201,6 +204,12 @@ class AssistantBar(QWidget):
 
     def draw_dialog(self) -> None:
         self._open_dialog(DrawDialog(self.window_), "start_draw")
+
+    def flash_dialog(self) -> None:
+        cards = self.live.cards
+        stock = {str(c["product_id"]): self.live.stock_of(c) for c in cards}
+        dialog = FlashDialog(cards, self.presenting_id(), stock, self.window_)
+        self._open_dialog(dialog, "start_flash_sale")
 
     def _open_dialog(self, dialog: CommandDialog, kind: str) -> None:
         if self.dialog is not None:

@@ -1,5 +1,5 @@
 """Small forms for the floor assistant's commands: open a 接龙, adjust stock, post a notice,
-draw prizes (抽奖).
+draw prizes (抽奖), start a 秒杀.
 
 Each is opened non-modally (``open()``), so the room keeps updating behind it, and emits
 ``submitted`` with the command's fields when accepted; nothing is sent from here.
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from console.domain.chains import ChainProgress
 from console.domain.draws import PRIZE_LENGTH
+from console.domain.flash import MAX_MINUTES, MIN_MINUTES
 from console.domain.segments import ALL_SEGMENTS
 from console.domain.sessions import parse_status
 from console.domain.text import display_text
@@ -62,6 +63,19 @@ class CommandDialog(QDialog):
     def accept(self) -> None:
         self.submitted.emit(self.fields())
         super().accept()
+
+
+def _circle_boxes() -> tuple[QWidget, dict[str, QCheckBox]]:
+    """S1..S6 checkboxes in a grid (none ticked: every circle)."""
+    circles: dict[str, QCheckBox] = {}
+    grid = QWidget()
+    boxes = QGridLayout(grid)
+    boxes.setContentsMargins(0, 0, 0, 0)
+    for n, segment in enumerate(ALL_SEGMENTS):
+        box = QCheckBox(f"{segment.value} {segment.label}")
+        circles[segment.value] = box
+        boxes.addWidget(box, n // 3, n % 3)
+    return grid, circles
 
 
 def _product_box(cards: Sequence[dict[str, Any]], current: str | None) -> QComboBox:
@@ -192,14 +206,7 @@ class DrawDialog(CommandDialog):
         self.prize.setMinimumWidth(320)
         self.prize.setPlaceholderText("如：定制冰杯")
         self.count = QSpinBox(minimum=1, maximum=1000, value=3)
-        self.circles: dict[str, QCheckBox] = {}
-        grid = QWidget()
-        boxes = QGridLayout(grid)
-        boxes.setContentsMargins(0, 0, 0, 0)
-        for n, segment in enumerate(ALL_SEGMENTS):
-            box = QCheckBox(f"{segment.value} {segment.label}")
-            self.circles[segment.value] = box
-            boxes.addWidget(box, n // 3, n % 3)
+        grid, self.circles = _circle_boxes()
         self.minutes = QDoubleSpinBox(minimum=0, maximum=24 * 60, value=0, decimals=0)
         self.minutes.setSuffix(" 分钟")
         self.must_comment = QCheckBox("发过评论")
@@ -225,6 +232,71 @@ class DrawDialog(CommandDialog):
 
     def accept(self) -> None:
         if self.prize.text().strip():
+            super().accept()
+
+
+class FlashDialog(CommandDialog):
+    """秒杀: product (the one presented), flash price in yuan, units, minutes, per-member
+    limit, circles (none ticked: all). The store checks the terms and refuses in Chinese."""
+
+    def __init__(
+        self,
+        cards: Sequence[dict[str, Any]],
+        current: str | None,
+        stock: dict[str, int],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__("秒杀", parent)
+        self.cards = {str(c["product_id"]): c for c in cards}
+        self.stock = stock
+        self.product = _product_box(cards, current)
+        self.price = QDoubleSpinBox(minimum=0.01, maximum=100_000, value=9.9, decimals=2)
+        self.price.setPrefix("¥ ")
+        self.units = QSpinBox(minimum=1, maximum=100_000, value=10)
+        self.units.setSuffix(" 件")
+        self.minutes = QDoubleSpinBox(minimum=MIN_MINUTES, maximum=MAX_MINUTES, value=5)
+        self.minutes.setDecimals(1)
+        self.minutes.setSuffix(" 分钟")
+        self.limit = QSpinBox(minimum=1, maximum=1000, value=1)
+        self.limit.setSuffix(" 件")
+        grid, self.circles = _circle_boxes()
+        self.form.addRow("商品", self.product)
+        self.form.addRow("秒杀价", self.price)
+        self.form.addRow("秒杀件数", self.units)
+        self.form.addRow("时长", self.minutes)
+        self.form.addRow("每人限购", self.limit)
+        self.form.addRow("圈层（不选为全部）", grid)
+        self.product.currentIndexChanged.connect(lambda _index: self._prefill())
+        self._prefill()
+        self.finish_form()
+
+    def _prefill(self) -> None:
+        """The product's lowest visible price and at most 10 of its stock, to edit."""
+        card = self.cards.get(str(self.product.currentData()))
+        if card is None:
+            return
+        prices = [
+            float(step["price"])
+            for step in card.get("ladder", [])
+            if step.get("visible") and step.get("price") is not None
+        ]
+        if prices:
+            self.price.setValue(min(prices))
+        left = self.stock.get(str(card["product_id"]), int(card.get("stock", 0) or 0))
+        self.units.setValue(max(1, min(10, left)))
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "product_id": self.product.currentData(),
+            "price": round(self.price.value(), 2),
+            "units": self.units.value(),
+            "minutes": self.minutes.value(),
+            "limit_per_member": self.limit.value(),
+            "circles": [s for s, box in self.circles.items() if box.isChecked()],
+        }
+
+    def accept(self) -> None:
+        if self.product.currentData() is not None:
             super().accept()
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import StoreProcess, open_db
+from tests.helpers import StoreProcess, open_db, wait_for
 from tests.store.test_commands import command, events_of
 from tests.store.test_orders import order, shop, state, stock
 
@@ -75,16 +75,46 @@ def test_a_flash_sale_ends_when_the_next_order_sees_its_time_over(
         store, sid, "start_flash_sale", "cmd-flash-time", limit_per_member=2, **body
     ).json()
     assert state(store, sid)["flash_sales"]["p-pack"]["countdown"] is True
-    with open_db(store.db_path) as conn:  # its half minute has passed
-        [(seq, data)] = conn.execute(
-            "SELECT seq, data FROM events WHERE type = 'flash_sale_started'"
-        ).fetchall()
-        moved = {**json.loads(data), "ends_at": answer["ends_at"] - 3600}
-        conn.execute("UPDATE events SET data = ? WHERE seq = ?", [json.dumps(moved), seq])
+    move_end(store, answer["ends_at"] - 3600)  # its half minute has passed
     late = buy(store, sid, order(shop["members"]["S1"][0])).json()
     assert late["unit_price"] == 253.3
     [ended] = events_of(store, sid, "flash_sale_ended")
     assert ended["data"] == {"sale_id": answer["sale_id"], "product_id": "p-pack", "reason": "time"}
+
+
+def move_end(store: StoreProcess, ends_at: float) -> None:
+    """Its end time moved (a sale runs at least half a minute; the test should not wait)."""
+    with open_db(store.db_path) as conn:
+        [(seq, data)] = conn.execute(
+            "SELECT seq, data FROM events WHERE type = 'flash_sale_started'"
+        ).fetchall()
+        moved = {**json.loads(data), "ends_at": ends_at}
+        conn.execute("UPDATE events SET data = ? WHERE seq = ?", [json.dumps(moved), seq])
+
+
+def test_a_flash_sale_ends_on_its_timer_when_nobody_orders(
+    store: StoreProcess, shop: dict[str, Any]
+) -> None:
+    sid = shop["sid"]
+    body = {"product_id": "p-pack", "price": 9.9, "units": 10, "minutes": 0.5}
+    answer = command(
+        store, sid, "start_flash_sale", "cmd-flash-timer", limit_per_member=2, **body
+    ).json()
+    end = time.time() + 1.2  # as if started with 0.02 minutes
+    move_end(store, end)
+
+    def ended_by_time() -> list[dict[str, Any]]:
+        ended = events_of(store, sid, "flash_sale_ended")
+        return [e for e in ended if e["data"]["reason"] == "time"]
+
+    wait_for(ended_by_time, message=lambda: str(state(store, sid)["flash_sales"]))
+    [ended] = ended_by_time()
+    assert ended["data"] == {"sale_id": answer["sale_id"], "product_id": "p-pack", "reason": "time"}
+    assert ended["ts"] >= end  # not before its time
+    assert state(store, sid)["flash_sales"] == {}
+    late = buy(store, sid, order(shop["members"]["S1"][0])).json()
+    assert late["unit_price"] == 253.3  # the standard price, and no second end
+    assert len(events_of(store, sid, "flash_sale_ended")) == 1
 
 
 def test_flash_sale_refusals_are_in_chinese(store: StoreProcess, shop: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from console.domain.events import Event, EventType
 from console.domain.flash import (
     FlashRequest,
     FlashSale,
+    due_sales,
     flash_line,
     shows_countdown,
     start_flash_sale,
@@ -199,3 +200,22 @@ def test_any_order_sequence_respects_price_units_limit_and_end(
     assert ended <= 1
     if sum(taken.values()) == units:
         assert ended == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ends=st.lists(st.floats(-120, 120, allow_nan=False), max_size=8),
+    ended=st.sets(st.integers(0, 7)),
+    now=st.floats(-120, 120, allow_nan=False),
+)
+def test_a_sale_is_due_on_its_timer_iff_its_time_is_over_and_it_has_not_ended(
+    ends: list[float], ended: set[int], now: float
+) -> None:
+    sales = [sale(sale_id=f"fs{n}", ends_at=NOW + end) for n, end in enumerate(ends)]
+    ended_ids = {f"fs{n}" for n in ended}
+    due = due_sales(iter(sales), ended_ids, NOW + now)
+    expected = {s.sale_id for s in sales if s.ends_at <= NOW + now and s.sale_id not in ended_ids}
+    assert {s.sale_id for s in due} == expected
+    assert len(due) == len(expected)  # each once
+    assert [s.ends_at for s in due] == sorted(s.ends_at for s in due)
+    assert all(s.over(NOW + now) == "time" for s in due)  # the order path agrees
