@@ -31,14 +31,19 @@ HEARTBEAT_S = 5.0
 TOKEN_RECHECK_S = 1.0
 PAGE = "overlay/overlay.html"
 REVOKED = "贴片令牌已吊销"
-FONT = "fonts/LiveConsoleSansSC-Bold.otf"
+ASSETS = {  # the bundled fonts (SIL OFL), so the page renders alike on any machine
+    "font.otf": ("fonts/LiveConsoleSansSC-Bold.otf", "font/otf"),
+    "emoji.ttf": ("fonts/LiveConsoleEmoji.ttf", "font/ttf"),
+}
 
-Token = Annotated[str, Query(min_length=1, max_length=200, description="an overlay token")]
+Token = Annotated[str | None, Query(max_length=200, description="an overlay token")]
 
 
-def _check(ctx: Context, sid: str, token: str) -> None:
-    """401 without a valid token, 403 for a role without the overlay, 404 for no session."""
-    caller = ctx.read_inline(auth.caller_of, token.strip())
+def _check(ctx: Context, sid: str, token: str | None) -> str:
+    """The token, checked: 401 without a valid one, 403 for a role without the overlay,
+    404 for no such session."""
+    token = (token or "").strip()
+    caller = ctx.read_inline(auth.caller_of, token) if token else None
     if caller is None:
         raise problem(401, "token", "需要有效的贴片令牌（?token=…）")
     if auth.Permission.OVERLAY not in auth.GRANTS[caller.role]:
@@ -47,16 +52,20 @@ def _check(ctx: Context, sid: str, token: str) -> None:
         ctx.read_inline(repository.last_seq, sid)
     except repository.NotFound as exc:
         raise problem(404, "sid", str(exc)) from exc
+    return token
 
 
-@router.get("/assets/font.otf", include_in_schema=False)
-async def overlay_font() -> FileResponse:
-    """The bundled CJK font (SIL OFL), so the page renders alike on any machine."""
-    return FileResponse(resource_path(FONT), media_type="font/otf")
+@router.get("/assets/{name}", include_in_schema=False)
+async def overlay_asset(name: str) -> FileResponse:
+    """The page's fonts (public: no token)."""
+    if name not in ASSETS:
+        raise problem(404, "name", f"没有这个文件：{name[:40]}")
+    path, media_type = ASSETS[name]
+    return FileResponse(resource_path(path), media_type=media_type)
 
 
 @router.get("/{sid}", response_class=HTMLResponse)
-async def overlay_page(sid: str, token: Token, ctx: Context) -> HTMLResponse:
+async def overlay_page(sid: str, ctx: Context, token: Token = None) -> HTMLResponse:
     """The overlay page (1920x1080, transparent), for OBS's browser source."""
     _check(ctx, sid, token)
     page = resource_path(PAGE).read_text(encoding="utf-8")
@@ -64,7 +73,7 @@ async def overlay_page(sid: str, token: Token, ctx: Context) -> HTMLResponse:
 
 
 @router.get("/{sid}/state")
-async def overlay_now(sid: str, token: Token, ctx: Context) -> Response:
+async def overlay_now(sid: str, ctx: Context, token: Token = None) -> Response:
     _check(ctx, sid, token)
     return json_response(await ctx.read(overlay_state, ctx.indexes, sid))
 
@@ -74,9 +83,9 @@ async def overlay_now(sid: str, token: Token, ctx: Context) -> Response:
     response_class=Response,
     responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}},
 )
-async def overlay_stream(sid: str, token: Token, ctx: Context) -> StreamingResponse:
+async def overlay_stream(sid: str, ctx: Context, token: Token = None) -> StreamingResponse:
     """One ``overlay`` event each time the log grows; a comment every few seconds."""
-    _check(ctx, sid, token)
+    checked_token = _check(ctx, sid, token)
 
     async def frames() -> AsyncIterator[bytes]:
         shown = -1
@@ -85,7 +94,7 @@ async def overlay_stream(sid: str, token: Token, ctx: Context) -> StreamingRespo
             now = time.monotonic()
             if now - checked >= TOKEN_RECHECK_S:
                 checked = now
-                if ctx.read_inline(auth.caller_of, token.strip()) is None:
+                if ctx.read_inline(auth.caller_of, checked_token) is None:
                     yield b"event: error\ndata: " + orjson.dumps(REVOKED) + b"\n\n"
                     return
             last = ctx.read_inline(repository.last_seq, sid)

@@ -27,7 +27,7 @@ from tests.helpers import MAIN_PY, StoreProcess, open_db
 
 PUBLIC, ANYONE = "public", "anyone"  # no token needed; any valid token
 SIGNED = "signed"  # no token either way: the body's HMAC signature is the credential
-READ, COMMAND, INGEST, MANAGE = (p.value for p in auth.Permission)
+READ, COMMAND, INGEST, MANAGE, OVERLAY = (p.value for p in auth.Permission)
 
 POLICY: dict[tuple[str, str], str] = {
     ("GET", "/health"): PUBLIC,
@@ -71,6 +71,10 @@ POLICY: dict[tuple[str, str], str] = {
     ("GET", "/segmentation/runs/{run_id}"): MANAGE,
     ("POST", "/segmentation/runs"): MANAGE,
     ("POST", "/imports/{kind}"): MANAGE,
+    # The stream overlay: outside /api/v1, its token in the query (a browser source).
+    ("GET", "/overlay/{sid}"): OVERLAY,
+    ("GET", "/overlay/{sid}/state"): OVERLAY,
+    ("GET", "/overlay/{sid}/stream"): OVERLAY,
 }
 
 
@@ -130,10 +134,13 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StorePro
 
 def call(store: StoreProcess, method: str, path: str, token: str | None) -> int:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    base, params = store.url + "/api/v1", {}
+    if path.startswith("/overlay/"):  # a browser source sends no headers: ?token=
+        base, headers, params = store.url, {}, ({"token": token} if token is not None else {})
     # Streamed, and closed after the status line: /stream would otherwise never end.
     with (
-        httpx.Client(base_url=store.url + "/api/v1", timeout=10) as client,
-        client.stream(method, path, headers=headers, json={}) as response,
+        httpx.Client(base_url=base, timeout=10) as client,
+        client.stream(method, path, headers=headers, params=params, json={}) as response,
     ):
         return response.status_code
 
