@@ -72,6 +72,6 @@ def _chain_on_screen(
         "threshold": int(chain["threshold"]),
         "cap": int(chain["cap"]),
         "missing": int(chain["missing"]),
-        "formed": chain["status"] == ChainStatus.FORMED.value,
+        "reached": chain["status"] == ChainStatus.FORMED.value,  # 成团
         "deadline": float(chain["deadline"]),
     }

@@ -146,7 +146,7 @@ def test_the_overlay_follows_a_show_with_public_figures_only(
             buy(store, sid, member, opened["chain_id"])
         wait_for(lambda: page(browser)["formed"], message=lambda: str(page(browser)))
         seen, state = page(browser), overlay_state(store, sid)
-        assert state["chain"]["formed"]
+        assert state["chain"]["reached"]
         assert seen["entries"] == "3"
         with store.client("host") as client:
             room = client.get(f"/sessions/{sid}/state").json()
