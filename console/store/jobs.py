@@ -53,32 +53,46 @@ async def run_jobs(ctx: StoreContext, start: StartJobs) -> None:
         await _hold(start, None)
         return
     url = ctx.target.url
-    while True:
-        conn = await asyncio.to_thread(_try_lock, url)
-        if conn is None:
-            await asyncio.sleep(TAKEOVER_S)
-            continue
-        log.info("this process (%s) runs the background jobs", holder_name())
-        try:
-            await ctx.write(_record, holder_name(), ctx.clock())
-            await _hold(start, conn)
-        finally:
-            with contextlib.suppress(Exception):
-                conn.close()
-        log.warning("lost the background jobs' lock; asking for it again")
-
-
-def _try_lock(url: str) -> psycopg.Connection[Any] | None:
+    asking: list[psycopg.Connection[Any]] = []  # the connection that asks, once a second
     try:
-        conn = psycopg.connect(url, autocommit=True)
-    except psycopg.Error:
-        log.exception("cannot reach the database to ask for the background jobs")
-        return None
-    got = conn.execute("SELECT pg_try_advisory_lock(%s)", [JOBS_LOCK]).fetchone()
+        while True:
+            asker, conn = await asyncio.to_thread(_try_lock, url, asking[0] if asking else None)
+            asking[:] = [asker] if asker is not None else []
+            if conn is None:
+                await asyncio.sleep(TAKEOVER_S)
+                continue
+            log.info("this process (%s) runs the background jobs", holder_name())
+            try:
+                await ctx.write(_record, holder_name(), ctx.clock())
+                await _hold(start, conn)
+            finally:
+                with contextlib.suppress(Exception):
+                    conn.close()
+            log.warning("lost the background jobs' lock; asking for it again")
+    finally:
+        for asker in asking:
+            with contextlib.suppress(psycopg.Error):
+                asker.close()
+
+
+def _try_lock(
+    url: str, asker: psycopg.Connection[Any] | None
+) -> tuple[psycopg.Connection[Any] | None, psycopg.Connection[Any] | None]:
+    """(the connection to ask with next time, the connection now holding the lock)."""
+    try:
+        if asker is None or asker.closed:
+            asker = psycopg.connect(url, autocommit=True)
+        got = asker.execute("SELECT pg_try_advisory_lock(%s)", [JOBS_LOCK]).fetchone()
+    except psycopg.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        log.warning("cannot ask the database for the background jobs: %s", first)
+        if asker is not None:
+            with contextlib.suppress(psycopg.Error):
+                asker.close()
+        return None, None
     if got is not None and got[0]:
-        return conn
-    conn.close()
-    return None
+        return None, asker
+    return asker, None
 
 
 def _alive(conn: psycopg.Connection[Any]) -> bool:
