@@ -15,7 +15,7 @@ from typing import Any
 from console import __version__
 from console.arguments import non_negative_float
 from console.logs import log_file, setup_logging
-from console.store.target import target_arg
+from console.store.target import target_arg, without_password
 
 PROG = "python main.py"
 log = logging.getLogger(__name__)
@@ -317,7 +317,10 @@ def _unreachable_database(exc: BaseException) -> str | None:
 
     if isinstance(exc, psycopg.OperationalError):
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return f"cannot open the database: {first}"
+        return f"cannot open the database: {without_password(first)}"
+    if isinstance(exc, psycopg.ProgrammingError) and "invalid" in str(exc).lower()[:40]:
+        # libpq refusing the URL itself (its message may quote part of the password)
+        return "the database URL is malformed (check its percent-encoding and its options)"
     return None
 
 

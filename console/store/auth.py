@@ -34,7 +34,8 @@ class Permission(StrEnum):
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.HOST: frozenset({Permission.READ}),
     Role.ASSISTANT: frozenset({Permission.READ, Permission.COMMAND}),
-    Role.OPERATOR: frozenset(Permission),
+    # An overlay URL sits in a streaming program's settings: only an overlay token goes there.
+    Role.OPERATOR: frozenset(Permission) - {Permission.OVERLAY},
     Role.INGEST: frozenset({Permission.INGEST}),
     Role.OVERLAY: frozenset({Permission.OVERLAY}),
 }

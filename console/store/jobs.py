@@ -65,6 +65,9 @@ async def run_jobs(ctx: StoreContext, start: StartJobs) -> None:
             try:
                 await ctx.write(_record, holder_name(), ctx.clock())
                 await _hold(start, conn)
+            except Exception as exc:  # e.g. the writer's connection dropped with the lock's
+                log.warning("the background jobs stopped (%s); asking for them again", exc)
+                await asyncio.sleep(TAKEOVER_S)
             finally:
                 with contextlib.suppress(Exception):
                     conn.close()

@@ -186,8 +186,21 @@ class PgDatabase:
                     self._rollback(queue)
                     raise
                 self._conn.execute("COMMIT")
+        except BaseException:
+            # A queued write that failed surfaces only here, with the pipeline's end: the
+            # server skipped the COMMIT and holds an aborted transaction; end it, or the
+            # next transaction on this connection would fail for nothing.
+            self._end_aborted()
+            raise
         finally:
             self._pipeline = None
+
+    def _end_aborted(self) -> None:
+        if self._conn.closed:
+            return
+        if self._conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.execute("ROLLBACK")
 
     @contextmanager
     def _plain_transaction(self) -> Iterator[None]:

@@ -3,7 +3,7 @@
 ``GET /overlay/{sid}?token=T`` serves the page; the page reads ``/overlay/{sid}/state`` once
 and follows ``/overlay/{sid}/stream`` (server-sent events, one ``overlay`` event each time
 the log grows). A browser source cannot send headers, so the token comes in the query. It
-must be an overlay token (or an operator's): an overlay token reads nothing else, and
+must be an overlay token (no other role's, not even an operator's): it reads nothing else, and
 the page never carries a circle's private price or a full name (``domain.overlay``).
 """
 

@@ -7,7 +7,6 @@ import argparse
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 # Anything that starts like a URL's scheme ("mysql:", "file:", "sqlite:///") is one; a
 # file whose name has a colon in it is given as ./name. "C:\\..." (one letter) is a path.
@@ -24,14 +23,18 @@ class PostgresUrl:
 
     def __str__(self) -> str:
         """The URL without its password (for logs and messages)."""
-        parts = urlsplit(self.url)
-        if parts.password is None:
-            return self.url
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-        return urlunsplit(parts._replace(netloc=netloc))
+        return without_password(self.url)
 
 
 StoreTarget = Path | PostgresUrl
+
+_PASSWORD_IN_NETLOC = re.compile(r"([^:/@\s]+:)[^@/\s]*@")
+_PASSWORD_IN_QUERY = re.compile(r"(?i)(password=)[^&]*")
+
+
+def without_password(text: str) -> str:
+    """``text`` (a database URL, well formed or not) with any password as ``***``."""
+    return _PASSWORD_IN_QUERY.sub(r"\1***", _PASSWORD_IN_NETLOC.sub(r"\1***@", text))
 
 
 def parse_target(value: str | Path | PostgresUrl) -> StoreTarget:
@@ -45,7 +48,7 @@ def parse_target(value: str | Path | PostgresUrl) -> StoreTarget:
         scheme = text.split(":", 1)[0].lower()
         if scheme in POSTGRES_SCHEMES and text[len(scheme) :].startswith("://"):
             return PostgresUrl(text)
-        raise ValueError(f"不支持的数据库地址 {text!r}：应为{USAGE}")
+        raise ValueError(f"不支持的数据库地址 {without_password(text)!r}：应为{USAGE}")
     return Path(text)
 
 

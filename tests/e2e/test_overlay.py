@@ -175,7 +175,7 @@ def test_the_overlay_refuses_any_other_token(show: tuple[StoreProcess, str]) -> 
     url = f"{store.url}/overlay/{sid}"
     assert httpx.get(url, timeout=10).status_code == 401
     assert httpx.get(url, params={"token": "lc_not-a-token"}, timeout=10).status_code == 401
-    for role in ("host", "assistant", "ingest"):
+    for role in ("host", "assistant", "ingest", "operator"):
         assert httpx.get(url, params={"token": store.token(role)}, timeout=10).status_code == 403
     made = subprocess.run(  # the contract: main.py token create --role overlay
         [

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
-from tests.backends import postgres_admin_url, requires_postgres
+from console.store.schema import open_store, transaction
+from tests.backends import postgres_admin_url, requires_postgres, store_target
 from tests.helpers import StoreProcess, event, open_db, open_stream, post, wait_for
 from tests.store.test_chains_api import open_chain
 from tests.store.test_orders import members_by_segment, open_shop, order
@@ -249,3 +251,70 @@ def test_a_store_whose_connections_are_dropped_answers_503_then_recovers(
         for frame in frames:
             if frame.data and json.loads(frame.data)["type"] == "comment":
                 break
+
+
+def test_the_background_jobs_outlive_dropped_connections(
+    pair: tuple[StoreProcess, StoreProcess],
+) -> None:
+    """Every connection of the database dropped while a 接龙 runs, and no request comes
+    after: the jobs take their lock again on a new connection, find the writer's gone,
+    reconnect, and end the 接龙 at its deadline."""
+    a, _b = pair
+    sid = open_shop(a)
+    opened = open_chain(a, sid, key="cmd-open-before-drop", deadline_minutes=0.05)  # 3 s
+    assert opened.status_code == 201, opened.text
+    drop_connections(a)
+    wait_for(
+        lambda: _chain_ended(a, sid),
+        message="the 接龙 never ended after the drop: the background jobs died",
+    )
+
+
+def drop_connections(store: StoreProcess) -> None:
+    """What a failover does to a store: the server ends every connection to its database."""
+    with open_db(postgres_admin_url() or "") as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = ? AND pid <> pg_backend_pid()",
+            [store.db_path.rsplit("/", 1)[1]],
+        )
+
+
+def _chain_ended(store: StoreProcess, sid: str) -> bool:
+    with open_db(store.db_path) as db:
+        row = db.execute(
+            "SELECT count(*) FROM events WHERE session_id = ? "
+            "AND type IN ('chain_failed', 'chain_formed', 'chain_closed')",
+            [sid],
+        ).fetchone()
+    return bool(row[0])
+
+
+def bad_write_after_a_read(db: Any) -> None:
+    with transaction(db) as conn:
+        conn.execute("SELECT count(*) FROM products").fetchone()  # a read, then ...
+        conn.execute(  # ... a write nobody reads back: it fails only at COMMIT
+            "INSERT INTO products (id, name, base_price, stock, updated_at) "
+            "VALUES ('p-bad', '坏', -1, 0, 0)"
+        )
+
+
+def test_an_error_at_commit_leaves_the_connection_fit_for_the_next_transaction(
+    tmp_path: Path,
+) -> None:
+    """A queued write fails only when the pipeline ends (at COMMIT): the transaction is
+    rolled back, and the next one on the same connection goes through."""
+    target = store_target(tmp_path)
+    db = open_store(target)
+    try:
+        with pytest.raises(psycopg.errors.CheckViolation):
+            bad_write_after_a_read(db)
+        with transaction(db) as conn:
+            conn.execute(
+                "INSERT INTO products (id, name, base_price, stock, updated_at) "
+                "VALUES ('p-good', '好', 1, 0, 0)"
+            )
+        ids = [r[0] for r in db.execute("SELECT id FROM products WHERE id LIKE 'p-%'")]
+        assert ids == ["p-good"]
+    finally:
+        db.close()
