@@ -101,7 +101,15 @@ class Chromium:
                 return dict(message.get("result", {}))
 
     def open(self, url: str) -> None:
+        """Navigate to ``url`` and wait (with a deadline) until its document has loaded:
+        ``Page.navigate`` answers before, while about:blank may still be the document."""
         self.call("Page.navigate", {"url": url})
+        deadline = time.monotonic() + START_TIMEOUT_S
+        loaded = "document.readyState === 'complete' ? location.href : null"
+        while self.evaluate(loaded) != url:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"chromium did not load {url}")
+            time.sleep(0.05)
 
     def evaluate(self, expression: str) -> Any:
         """The value of a JavaScript expression in the page (JSON-serialisable)."""
