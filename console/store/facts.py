@@ -18,12 +18,12 @@ from console.domain.chains import ACTIVE_CHAIN_STATUSES, Chain, ChainStatus
 from console.domain.commands import LineupProduct
 from console.domain.comment_chain import OpenChain
 from console.domain.draws import READ_TYPES
-from console.domain.events import Event, EventType
+from console.domain.events import Event
 from console.domain.flash import FlashSale
 from console.domain.orders import Cancellation, OrderStatus, StandingOrder
-from console.domain.segments import parse_segment
 from console.domain.session_clock import SessionClock, parse_clock
 from console.domain.sessions import SessionStatus
+from console.store.repository import EVENT_COLUMNS, event_of
 
 _CHAIN_COLUMNS = "id, product_id, threshold, cap, deadline, gift_first, gift, status, entries"
 _ORDER_COLUMNS = "id, member_id, product_id, quantity, amount, pickup_point, chain_id, status"
@@ -257,18 +257,9 @@ def draw_log(conn: sqlite3.Connection, sid: str) -> list[Event]:
     """The session's events a draw's eligibility reads (``draws.READ_TYPES``), in order."""
     types = sorted(t.value for t in READ_TYPES)
     return [
-        Event(
-            seq=r[0],
-            id=r[1],
-            type=EventType(r[2]),
-            ts=r[3],
-            member_id=r[4],
-            segment=parse_segment(r[5]),
-            nick=r[6],
-            opted_out=bool(r[7]),
-        )
+        event_of(r)
         for r in conn.execute(
-            "SELECT seq, event_id, type, ts, member_id, segment, nick, opted_out FROM events "
+            f"SELECT {EVENT_COLUMNS} FROM events "
             f"WHERE session_id = ? AND type IN ({', '.join('?' * len(types))}) "
             "AND member_id IS NOT NULL ORDER BY seq",
             [sid, *types],

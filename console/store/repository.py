@@ -442,24 +442,32 @@ def reveal_originals(
     return revealed
 
 
+EVENT_COLUMNS = "seq, event_id, type, ts, member_id, segment, koc, nick, data, opted_out"
+"""An ``events`` row as ``event_of`` reads it."""
+
+
+def event_of(row: Sequence[Any]) -> Event:
+    """A stored event (selected as ``EVENT_COLUMNS``) as the domain's ``Event``."""
+    return Event(
+        seq=row[0],
+        id=row[1],
+        type=EventType(row[2]),
+        ts=row[3],
+        member_id=row[4],
+        segment=parse_segment(row[5]),
+        koc=bool(row[6]),
+        nick=row[7],
+        data=orjson.loads(row[8]),
+        opted_out=bool(row[9]),
+    )
+
+
 def read_events(db: sqlite_utils.Database, sid: str, after: int, limit: int) -> list[Event]:
     """Stored events after ``after`` as domain objects, in order."""
     return [
-        Event(
-            seq=r[0],
-            id=r[1],
-            type=EventType(r[2]),
-            ts=r[3],
-            member_id=r[4],
-            segment=parse_segment(r[5]),
-            koc=bool(r[6]),
-            nick=r[7],
-            data=orjson.loads(r[8]),
-            opted_out=bool(r[9]),
-        )
+        event_of(r)
         for r in db.execute(
-            "SELECT seq, event_id, type, ts, member_id, segment, koc, nick, data, opted_out "
-            "FROM events "
+            f"SELECT {EVENT_COLUMNS} FROM events "
             "WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?",
             [sid, after, limit],
         )

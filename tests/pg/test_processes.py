@@ -225,15 +225,9 @@ def test_a_store_whose_connections_are_dropped_answers_503_then_recovers(
     stream opened before goes on receiving (its listener reconnects and tops it up)."""
     a, _b = pair
     sid = open_shop(a)
-    database = a.db_path.rsplit("/", 1)[1]
     with open_stream(a, sid, timeout=30) as source:
         frames = source.iter_sse()
-        with open_db(postgres_admin_url() or "") as admin:
-            admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = ? AND pid <> pg_backend_pid()",
-                [database],
-            )
+        drop_connections(a)
         answers: list[int] = []
 
         def accepted() -> bool:
