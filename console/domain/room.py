@@ -17,6 +17,7 @@ from console.domain.events import Event, EventType
 from console.domain.platform import AdapterHealth, PlatformCount
 from console.domain.segments import ALL_SEGMENTS, Segment
 from console.domain.shoutouts import ShoutoutBoard
+from console.domain.turn_norms import PresentationResult, TurnSettings
 from console.domain.turns import TURN_RULES, MinuteCounts, close_minute, observe_turns
 
 NOTICES_KEPT = 20
@@ -74,6 +75,9 @@ class RoomState:
     product_names: dict[str, str] = field(default_factory=dict)  # as the store's events name them
     presenting: str | None = None  # 讲解中: product id
     presenting_since: float | None = None
+    presenting_online: int = 0  # the room when the product was first presented
+    presenting_buyers: set[str] = field(default_factory=set)  # who ordered it since
+    presentations: list[PresentationResult] = field(default_factory=list)  # ended ones
     notices: list[dict[str, Any]] = field(default_factory=list)  # newest last
     shoutouts: ShoutoutBoard = field(default_factory=ShoutoutBoard)
     # Live platforms (console.domain.platform): each value is replaced, never changed in place.
@@ -88,6 +92,8 @@ class RoomState:
     flash_sales: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Per-minute online counts by event time, for the turn prompts (console.domain.turns).
     online_minutes: list[MinuteCounts] = field(default_factory=list)
+    # The prompts' thresholds, as the store logged them when the show went live.
+    turn_settings: TurnSettings = field(default_factory=TurnSettings)
 
     @property
     def online(self) -> int:
@@ -232,6 +238,8 @@ class RoomState:
         if "stock_left" in data:
             self.stock_left[product] = int(data["stock_left"])
         self._count_referral_and_newcomer(event, amount)
+        if product == self.presenting and event.member_id:
+            self.presenting_buyers.add(event.member_id)
         sale = self.flash_sales.get(product)
         if sale is not None and data.get("flash_sale_id") == sale["sale_id"]:
             left = int(data.get("flash_units_left") or 0)
@@ -298,8 +306,23 @@ class RoomState:
             chain.status = target
 
     def _on_presented(self, event: Event) -> None:
+        if self.presenting is not None and self.presenting_since is not None:
+            self.presentations.append(
+                PresentationResult(
+                    self.presenting,
+                    self.presenting_since,
+                    event.ts,
+                    self.presenting_online,
+                    len(self.presenting_buyers),
+                )
+            )
         self.presenting = str(event.data.get("product_id") or "") or None
         self.presenting_since = event.ts if self.presenting else None
+        self.presenting_online = self.online if self.presenting else 0
+        self.presenting_buyers = set()
+
+    def _on_prompt_settings(self, event: Event) -> None:
+        self.turn_settings = TurnSettings.from_data(event.data)
 
     def _on_flash_started(self, event: Event) -> None:
         data = event.data
@@ -374,6 +397,7 @@ _HANDLERS = {
     EventType.CHAIN_CLOSED: RoomState._on_chain_status,
     EventType.CHAIN_FAILED: RoomState._on_chain_status,
     EventType.PRODUCT_PRESENTED: RoomState._on_presented,
+    EventType.PROMPT_SETTINGS: RoomState._on_prompt_settings,
     EventType.STOCK_ADJUSTED: RoomState._on_stock_adjusted,
     EventType.NOTICE_POSTED: RoomState._on_notice,
     EventType.SHOUTOUT_ACKNOWLEDGED: RoomState._on_acknowledged,

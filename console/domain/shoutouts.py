@@ -47,6 +47,8 @@ class ShoutoutKind(StrEnum):
     ONLINE_DROP = "online_drop"  # 在线人数 N 分钟内明显下滑
     CIRCLE_DROP = "circle_drop"  # 一个圈层比整个直播间流失得快
     CHAIN_PACE = "chain_pace"  # 接龙按当前速度到截止时成不了团
+    ENTRIES_DROP = "entries_drop"  # 进房人次比前 N 分钟明显少
+    CONVERSION_LOW = "conversion_low"  # 讲解中商品转化低于品牌常态
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ it through JSON and folds the rest, against folding it all at once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import asdict, fields
 from typing import Any
 
 from console.domain.chains import ChainProgress, ChainStatus
@@ -19,9 +19,11 @@ from console.domain.platform import AdapterHealth, PlatformCount
 from console.domain.room import RoomState
 from console.domain.segments import Segment
 from console.domain.shoutouts import Shoutout, ShoutoutBoard, ShoutoutKind
+from console.domain.turn_norms import PresentationResult, TurnSettings
 
-FORMAT = 4  # 2: ``buyers`` counts each member's standing orders; 3: live platforms;
-# 4: per-minute online counts for the turn prompts (``online_minutes``)
+FORMAT = 5  # 2: ``buyers`` counts each member's standing orders; 3: live platforms;
+# 4: per-minute online counts for the turn prompts (``online_minutes``); 5: entries in those
+# counts, the presentations and the prompts' thresholds
 
 
 class SnapshotError(ValueError):
@@ -157,6 +159,12 @@ _CODECS: dict[str, _Codec] = {
     "product_names": _CONTAINER,
     "presenting": _PLAIN,
     "presenting_since": _PLAIN,
+    "presenting_online": _PLAIN,
+    "presenting_buyers": _SET,
+    "presentations": (
+        lambda v: [asdict(p) for p in v],
+        lambda v: [PresentationResult(**p) for p in v],
+    ),
     "notices": (lambda v: [dict(n) for n in v], lambda v: [dict(n) for n in v]),
     "shoutouts": (_board_out, _board_in),
     "platform_counts": (
@@ -179,6 +187,7 @@ _CODECS: dict[str, _Codec] = {
         lambda v: [[minute, list(counts)] for minute, counts in v],
         lambda v: [(int(minute), tuple(int(n) for n in counts)) for minute, counts in v],
     ),
+    "turn_settings": (lambda v: v.to_data(), TurnSettings.from_data),
 }
 assert set(_CODECS) == {f.name for f in fields(RoomState)}, "every RoomState field needs a codec"
 

@@ -1,26 +1,35 @@
-"""Prompts when the room turns (场控提示): the room or a circle leaving, a 接龙 too slow.
+"""Prompts when the room turns (场控提示): the room or a circle leaving, fewer entering, a 接龙
+too slow, the presented product not selling.
 
-Three conditions, each a pure function of the room as the reducer folded it and of the
-event's own time (never a clock), so the live console and the replay raise the same prompts:
+Five conditions, each a pure function of the room as the reducer folded it and of the
+event's own time (never a clock), so the live console and the replay raise the same prompts,
+with the thresholds the session logged when it went live (``RoomState.turn_settings``: the
+brand's norms or what its catalog set, ``console.domain.turn_norms``; N = ``window_min``):
 
-- the room's online count fell more than ``DROP_SHARE`` within the last ``WINDOW_MIN``
-  minutes (now against the room as it was ``WINDOW_MIN`` minutes before);
-- a circle fell more than ``DROP_SHARE`` in that window and at least ``CIRCLE_MARGIN``
+- the room's online count fell more than ``drop_share`` within the last N minutes (now
+  against the room as it was N minutes before);
+- fewer viewers entered in the last N minutes than in the N before, by more than
+  ``entries_drop_share``;
+- a circle fell more than ``drop_share`` in that window and at least ``circle_margin``
   faster than the room as a whole ("S1 钻石核心 在线 5分钟内少了 40%，可推该圈层专属价");
 - an open 接龙 whose pace since it opened would leave it short of its threshold at the
-  deadline ("按当前速度 截止时差 12 单").
+  deadline ("按当前速度 截止时差 12 单");
+- the presented product's conversion so far (distinct buyers over the room when it was
+  first presented) below ``conversion_share`` of the brand's norm for that product.
 
-The memory they need is ``RoomState.online_minutes``: a short ring of per-minute online
-counts (the room, then S1..S6) as each event-time minute closed, kept when the first event
-of a later minute arrives. Conditions are checked when a viewer leaves and when the
-first event of a new minute arrives (pace only then: it worsens only as time passes). Each
-prompt is a shout-out whose rule (``console.domain.shoutouts.TURN_RULES``) keeps the same
-condition quiet for ``WINDOW_MIN`` minutes after it was raised; while it waits on the board,
-a repeat refreshes its numbers instead of adding a line.
+The memory they need is ``RoomState.online_minutes``: the per-minute counts (the room,
+then S1..S6, then entries so far) as each event-time minute closed, kept when the first
+event of a later minute arrives (a few hundred small tuples for a long show; also what the
+show's summary for later norms is made of, ``show_summary``). Falls are checked when a
+viewer leaves and when the first event of a new minute arrives; the rest only then (they
+change as time passes). Each prompt is a shout-out whose rule (``TURN_RULES``) keeps the
+same condition quiet for ``QUIET_MIN`` minutes after it was raised; while it waits on the
+board, a repeat refreshes its numbers instead of adding a line.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from typing import TYPE_CHECKING
 
@@ -28,24 +37,27 @@ from console.domain.chains import ChainStatus
 from console.domain.events import Event, EventType
 from console.domain.segments import ALL_SEGMENTS, Segment
 from console.domain.shoutouts import FOREVER, ShoutoutKind, ShoutoutRule, Trigger
+from console.domain.turn_norms import (
+    MIN_BASE,
+    PresentationResult,
+    ShowSummary,
+    TurnSettings,
+    summarize,
+)
 
 if TYPE_CHECKING:
     from console.domain.room import RoomState
 
-# -- the tunables, in one place --------------------------------------------------------------
-DROP_SHARE = 0.30
-"""A fall of more than this share of the online count within the window is a prompt."""
-WINDOW_MIN = 5
-"""The window (minutes) a fall is measured over; also each prompt's quiet time."""
-CIRCLE_MARGIN = 0.10
-"""A circle's fall must exceed the room's by this much to be "leaving faster than the room"."""
-MIN_BASE = 5
-"""Fewest viewers (room or circle) at the window's start for a fall to mean anything."""
+QUIET_MIN = 5
+"""Minutes each prompt stays quiet for the same subject after it was raised."""
 PACE_MIN_ELAPSED_S = 120.0
 """A 接龙's pace is judged only once it has been open this long."""
 
 MinuteCounts = tuple[int, tuple[int, ...]]
-"""(event-time minute, (online, S1, ..., S6)) as the room stood at that minute's close."""
+"""(event-time minute, (online, S1, ..., S6, entries so far)) as the room stood at that
+minute's close."""
+ENTRIES = 1 + len(ALL_SEGMENTS)
+"""The column of the entries so far (``viewer_joined`` events) in a minute's counts."""
 
 CIRCLE_HINTS: dict[Segment, str] = {
     Segment.S1: "可推该圈层专属价",
@@ -62,35 +74,41 @@ def _computed(state: RoomState, event: Event) -> Trigger | None:
     return None
 
 
+def _prompt_rule(kind: ShoutoutKind, template: str) -> ShoutoutRule:
+    return ShoutoutRule(
+        kind,
+        None,
+        _computed,
+        template,
+        priority=2,
+        subject_cooldown_s=QUIET_MIN * 60.0,
+        coalesce_s=FOREVER,  # while it waits, a repeat refreshes the numbers
+    )
+
+
 TURN_RULES: dict[ShoutoutKind, ShoutoutRule] = {
     rule.kind: rule
     for rule in (
-        ShoutoutRule(
+        _prompt_rule(
             ShoutoutKind.ONLINE_DROP,
-            None,
-            _computed,
             "在线 {window}分钟内少了 {share}%（{before}→{now}），可上福利款或抽奖留人",
-            priority=2,
-            subject_cooldown_s=WINDOW_MIN * 60.0,
-            coalesce_s=FOREVER,  # while it waits, a repeat refreshes the numbers
         ),
-        ShoutoutRule(
+        _prompt_rule(
+            ShoutoutKind.ENTRIES_DROP,
+            "进房 近{window}分钟 {now} 人次，比前{window}分钟少了 {share}%（{before}→{now}），"
+            "可在群里再喊一轮",
+        ),
+        _prompt_rule(
             ShoutoutKind.CIRCLE_DROP,
-            None,
-            _computed,
             "{segment} {circle} 在线 {window}分钟内少了 {share}%，{hint}",
-            priority=2,
-            subject_cooldown_s=WINDOW_MIN * 60.0,
-            coalesce_s=FOREVER,
         ),
-        ShoutoutRule(
+        _prompt_rule(
             ShoutoutKind.CHAIN_PACE,
-            None,
-            _computed,
             "{product}接龙按当前速度 截止时差 {short} 单（还剩{left}分钟），该催一催了",
-            priority=2,
-            subject_cooldown_s=WINDOW_MIN * 60.0,
-            coalesce_s=FOREVER,
+        ),
+        _prompt_rule(
+            ShoutoutKind.CONVERSION_LOW,
+            "{product} 讲了{minutes}分钟 转化 {rate}%，低于品牌常态 {norm}%，可换个讲法或报圈层价",
         ),
     )
 }
@@ -111,27 +129,22 @@ _COLUMN: dict[Segment, int] = {s: n for n, s in enumerate(ALL_SEGMENTS, start=1)
 
 
 def counts_of(state: RoomState) -> tuple[int, ...]:
-    return (state.online, *(state.online_by_segment[s] for s in ALL_SEGMENTS))
+    return (
+        state.online,
+        *(state.online_by_segment[s] for s in ALL_SEGMENTS),
+        state.totals[EventType.VIEWER_JOINED],
+    )
 
 
-def record(ring: list[MinuteCounts], minute: int, counts: tuple[int, ...], now: int) -> None:
-    """Keep ``counts`` as ``minute``'s close, and forget what no window ending at minute
-    ``now`` or later reaches any more."""
+def record(ring: list[MinuteCounts], minute: int, counts: tuple[int, ...]) -> None:
+    """Keep ``counts`` as ``minute``'s close (minutes only ever grow)."""
     ring.append((minute, counts))
-    horizon = now - WINDOW_MIN
-    # Keep the newest close at or before the horizon: it stands for the minutes after it.
-    while len(ring) > 1 and ring[1][0] <= horizon:
-        del ring[0]
 
 
 def counts_at(ring: list[MinuteCounts], minute: int) -> tuple[int, ...] | None:
     """The counts at ``minute``'s close: the newest entry at or before it."""
-    found = None
-    for at, counts in ring:
-        if at > minute:
-            break
-        found = counts
-    return found
+    at = bisect.bisect_right(ring, minute, key=lambda entry: entry[0])
+    return ring[at - 1][1] if at else None
 
 
 def _fall(before: int, now: int) -> float:
@@ -146,28 +159,34 @@ def drop_triggers(
     ring: list[MinuteCounts],
     minute: int,
     now: tuple[int, ...],
+    settings: TurnSettings,
     circles: tuple[Segment, ...] = ALL_SEGMENTS,
 ) -> list[tuple[ShoutoutKind, Trigger]]:
-    """The room's and ``circles``' falls from ``WINDOW_MIN`` minutes before ``minute`` to
+    """The room's and ``circles``' falls from ``window_min`` minutes before ``minute`` to
     ``now`` (the counts as they stand)."""
-    before = counts_at(ring, minute - WINDOW_MIN)
+    window = settings.window_min
+    before = counts_at(ring, minute - window)
     if before is None:
         return []
     found: list[tuple[ShoutoutKind, Trigger]] = []
     room_fall = _fall(before[0], now[0])
-    if before[0] >= MIN_BASE and room_fall > DROP_SHARE:
+    if before[0] >= MIN_BASE and room_fall > settings.drop_share:
         room: dict[str, object] = {"share": _percent(room_fall), "before": before[0]}
-        room |= {"now": now[0], "window": WINDOW_MIN}
+        room |= {"now": now[0], "window": window}
         found.append((ShoutoutKind.ONLINE_DROP, Trigger("room", room)))
     for segment in circles:
         n = _COLUMN[segment]
         fall = _fall(before[n], now[n])
-        if before[n] < MIN_BASE or fall <= DROP_SHARE or fall < room_fall + CIRCLE_MARGIN:
+        if (
+            before[n] < MIN_BASE
+            or fall <= settings.drop_share
+            or fall < room_fall + settings.circle_margin
+        ):
             continue
         fields: dict[str, object] = {
             "segment": segment.value,
             "circle": CIRCLE_NAMES[segment],
-            "window": WINDOW_MIN,
+            "window": window,
             "share": _percent(fall),
             "before": before[n],
             "now": now[n],
@@ -175,6 +194,26 @@ def drop_triggers(
         }
         found.append((ShoutoutKind.CIRCLE_DROP, Trigger(segment.value, fields)))
     return found
+
+
+def entries_trigger(
+    ring: list[MinuteCounts], minute: int, entered: int, settings: TurnSettings, first: int
+) -> Trigger | None:
+    """Entries in the last ``window_min`` minutes against the window before (``entered``:
+    entries so far). Not in the show's opening (the window before starting within
+    ``window_min`` minutes of its first minute, ``first``): the opening wave always fades."""
+    window = settings.window_min
+    if minute - 2 * window < first + window:
+        return None
+    start, earlier = counts_at(ring, minute - window), counts_at(ring, minute - 2 * window)
+    if start is None or earlier is None:
+        return None
+    before, now = start[ENTRIES] - earlier[ENTRIES], entered - start[ENTRIES]
+    fall = _fall(before, now)
+    if before < MIN_BASE or fall <= settings.entries_drop_share:
+        return None
+    fields = {"window": window, "share": _percent(fall), "before": before, "now": now}
+    return Trigger("entries", fields)
 
 
 def chain_shortfall(
@@ -205,6 +244,40 @@ def pace_triggers(state: RoomState, now: float) -> list[Trigger]:
     return found
 
 
+def presentation_so_far(state: RoomState, now: float) -> PresentationResult | None:
+    """The presentation running at ``now`` as if it ended then (None: nothing presented)."""
+    if state.presenting is None or state.presenting_since is None:
+        return None
+    return PresentationResult(
+        state.presenting,
+        state.presenting_since,
+        now,
+        state.presenting_online,
+        len(state.presenting_buyers),
+    )
+
+
+def conversion_trigger(state: RoomState, now: float) -> Trigger | None:
+    """The presented product, judged (``MIN_PRESENTATION_S`` in, a base of ``MIN_BASE``),
+    converting below ``conversion_share`` of the brand's norm for it."""
+    running = presentation_so_far(state, now)
+    if running is None or not running.judged:
+        return None
+    settings = state.turn_settings
+    norm = settings.conversion_norms.get(running.product_id)
+    if not norm or running.conversion >= norm * settings.conversion_share:
+        return None
+    fields = {
+        "product": state.product_names.get(running.product_id) or running.product_id,
+        "minutes": math.floor((now - running.start_ts) / 60),
+        "rate": f"{running.conversion * 100:.1f}",
+        "norm": f"{norm * 100:.1f}",
+        "buyers": running.buyers,
+        "base": running.online_at_start,
+    }
+    return Trigger(f"{running.product_id}@{running.start_ts}", fields)
+
+
 def close_minute(state: RoomState, event: Event) -> bool:
     """Before ``event`` is folded: if it starts a later minute than the room was in, keep
     the counts as they stand as that minute's close. True if it did (the minute turned)."""
@@ -213,7 +286,7 @@ def close_minute(state: RoomState, event: Event) -> bool:
     current, minute = minute_of(state.last_ts), minute_of(event.ts)
     if minute <= current:  # the same minute, or stamped earlier: time never runs back
         return False
-    record(state.online_minutes, current, counts_of(state), minute)
+    record(state.online_minutes, current, counts_of(state))
     return True
 
 
@@ -221,14 +294,41 @@ def observe_turns(
     state: RoomState, event: Event, turned: bool
 ) -> list[tuple[ShoutoutKind, Trigger]]:
     """After ``event`` is folded: the prompts it raises (falls when a viewer left or the
-    minute turned, 接龙 pace when the minute turned)."""
+    minute turned; entries, 接龙 pace and conversion when the minute turned)."""
     if not turned and event.type is not EventType.VIEWER_LEFT:
         return []
+    settings = state.turn_settings
     minute = minute_of(state.last_ts if state.last_ts is not None else event.ts)
     # A viewer leaving can only make the room and their own circle fall further (the other
     # circles fall no faster than the room than they did).
     circles = ALL_SEGMENTS if turned or event.segment is None else (event.segment,)
-    found = drop_triggers(state.online_minutes, minute, counts_of(state), circles)
+    now = counts_of(state)
+    found = drop_triggers(state.online_minutes, minute, now, settings, circles)
     if turned:
+        first = minute_of(state.first_ts if state.first_ts is not None else event.ts)
+        entries = entries_trigger(state.online_minutes, minute, now[ENTRIES], settings, first)
+        if entries is not None:
+            found.append((ShoutoutKind.ENTRIES_DROP, entries))
         found.extend((ShoutoutKind.CHAIN_PACE, t) for t in pace_triggers(state, event.ts))
+        conversion = conversion_trigger(state, event.ts)
+        if conversion is not None:
+            found.append((ShoutoutKind.CONVERSION_LOW, conversion))
     return found
+
+
+def show_summary(state: RoomState) -> ShowSummary:
+    """What an ended show contributes to the brand's norms (``turn_norms.summarize``): its
+    per-minute online and entries, and its presentations, the last ended at its last event."""
+    series = list(state.online_minutes)
+    if state.last_ts is not None:
+        series.append((minute_of(state.last_ts), counts_of(state)))
+    presentations = list(state.presentations)
+    last = presentation_so_far(state, state.last_ts or 0.0)
+    if last is not None:
+        presentations.append(last)
+    return summarize(
+        [(m, c[0]) for m, c in series],
+        [(m, c[ENTRIES]) for m, c in series if len(c) > ENTRIES],
+        presentations,
+        state.turn_settings.window_min,
+    )

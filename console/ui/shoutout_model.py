@@ -33,6 +33,8 @@ KIND_LABELS: dict[ShoutoutKind, str] = {
     ShoutoutKind.ONLINE_DROP: "人气下滑",
     ShoutoutKind.CIRCLE_DROP: "圈层流失",
     ShoutoutKind.CHAIN_PACE: "接龙偏慢",
+    ShoutoutKind.ENTRIES_DROP: "进房变少",
+    ShoutoutKind.CONVERSION_LOW: "转化偏低",
 }
 
 

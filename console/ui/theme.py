@@ -43,6 +43,8 @@ SHOUTOUT_KIND_COLORS: dict[ShoutoutKind, str] = {
     ShoutoutKind.ONLINE_DROP: PROMPT_COLOR,
     ShoutoutKind.CIRCLE_DROP: PROMPT_COLOR,
     ShoutoutKind.CHAIN_PACE: PROMPT_COLOR,
+    ShoutoutKind.ENTRIES_DROP: PROMPT_COLOR,
+    ShoutoutKind.CONVERSION_LOW: PROMPT_COLOR,
 }
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from console.domain.events import Event, EventType
 from console.domain.room import RoomState, fold
 from console.domain.segments import Segment
-from console.domain.snapshot import SnapshotError, from_snapshot, to_snapshot
+from console.domain.snapshot import FORMAT, SnapshotError, from_snapshot, to_snapshot
 
 _kinds = st.sampled_from(
     [
@@ -109,7 +109,7 @@ def test_a_snapshot_of_a_busy_room_round_trips() -> None:
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        (lambda s: s.update(format=99), "format 4"),
+        (lambda s: s.update(format=99), f"format {FORMAT}"),
         (lambda s: s.pop("watched_members"), "lacks 'watched_members'"),
         (lambda s: s.update(online_by_segment={"S9": 1}), "'online_by_segment'"),
         (lambda s: s.update(chains=[{"id": "c"}]), "'chains'"),

@@ -13,10 +13,10 @@ from console.domain.room import RoomState, fold
 from console.domain.segments import Segment
 from console.domain.shoutouts import ShoutoutKind
 from console.domain.snapshot import from_snapshot, to_snapshot
+from console.domain.turn_norms import DROP_SHARE, WINDOW_MIN
 from console.domain.turns import (
-    DROP_SHARE,
+    QUIET_MIN,
     TURN_RULES,
-    WINDOW_MIN,
     chain_shortfall,
     counts_at,
     record,
@@ -235,15 +235,16 @@ def test_chain_shortfall_is_the_pace_projected_to_the_deadline() -> None:
     assert chain_shortfall(1, 50, 0.0, 1200.0, 1200.0) is None  # past the deadline
 
 
-def test_the_ring_keeps_only_what_the_window_reaches_and_carries_counts_forward() -> None:
+def test_the_minutes_carry_counts_forward() -> None:
     ring: list[tuple[int, tuple[int, ...]]] = []
-    for minute, now in ((100, 101), (101, 103), (103, 110), (110, 111)):
-        record(ring, minute, (minute,), now)
-    assert [m for m, _ in ring] == [103, 110]
+    for minute in (100, 101, 103, 110):
+        record(ring, minute, (minute,))
+    assert [m for m, _ in ring] == [100, 101, 103, 110]
     assert counts_at(ring, 111 - WINDOW_MIN) == (103,)  # 106: as it stood since 103 closed
-    assert counts_at(ring, 102) is None
+    assert counts_at(ring, 110) == (110,)
+    assert counts_at(ring, 99) is None
     assert 0 < DROP_SHARE < 1
-    assert all(rule.subject_cooldown_s == WINDOW_MIN * 60 for rule in TURN_RULES.values())
+    assert all(rule.subject_cooldown_s == QUIET_MIN * 60 for rule in TURN_RULES.values())
 
 
 # -- folding in pieces, or through a snapshot, gives the same prompts ------------------------
