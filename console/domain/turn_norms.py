@@ -74,6 +74,12 @@ class TurnSettings:
     from_shows: int = 0  # past shows the norms were taken from
     configured: tuple[str, ...] = ()  # which values the session's catalog set
 
+    @property
+    def is_default(self) -> bool:
+        """Whether a show with these thresholds prompts exactly as one with none logged (the
+        defaults, no norm for any product; how many shows were looked at aside)."""
+        return replace(self, from_shows=0) == TurnSettings()
+
     def to_data(self) -> dict[str, Any]:
         data = asdict(self)
         data["conversion_norms"] = dict(sorted(self.conversion_norms.items()))

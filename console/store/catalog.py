@@ -53,8 +53,11 @@ def set_session_catalog(
     offers: Sequence[Mapping[str, Any]],
     audience: Mapping[str, Any] | None = None,
     scripts: Sequence[Mapping[str, Any]] = (),
+    prompts: Mapping[str, float] | None = None,
 ) -> dict[str, Any] | None:
-    """Replace a session's lineup (in order), its offers and 话术, and its audience when given.
+    """Replace a session's lineup (in order), its offers and 话术, its prompts' thresholds
+    (``prompts``: what the catalog set, ``turn_norms.SETTABLE`` names; None: the brand's
+    norms), and its audience when given.
 
     All in one transaction: every product must exist, every listed member too, or nothing
     changes. Returns the audience summary when one was set.
@@ -64,6 +67,10 @@ def set_session_catalog(
             raise NotFound(f"没有这场直播：{sid!r}")
         _replace_catalog(conn, sid, lineup, offers)
         _replace_scripts(conn, sid, lineup, scripts)
+        conn.execute(
+            "UPDATE sessions SET prompt_settings = ? WHERE id = ?",
+            [orjson.dumps(dict(prompts)).decode() if prompts else None, sid],
+        )
         if audience is None:
             return None
         return _replace_audience(conn, sid, audience, "audience.members")

@@ -39,7 +39,13 @@ def import_catalog(db: sqlite_utils.Database, sid: str, path: Path) -> dict[str,
     audience = spec.audience.model_dump() if spec.audience else None
     try:
         reach = set_session_catalog(
-            db, sid, spec.lineup, spec.offer_rows(), audience, spec.script_rows()
+            db,
+            sid,
+            spec.lineup,
+            spec.offer_rows(),
+            audience,
+            spec.script_rows(),
+            spec.prompts.settings() if spec.prompts else None,
         )
     except (NotFound, Refused) as exc:
         raise CatalogFileError(f"{path}: {exc}") from exc

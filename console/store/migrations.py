@@ -27,6 +27,18 @@ STEPS: dict[int, tuple[str, ...]] = {
         WHERE type IN ('flash_sale_started', 'flash_sale_ended')
         """,
     ),
+    16: (
+        # The room-turn prompts' thresholds a session's catalog set ([prompts], JSON).
+        "ALTER TABLE sessions ADD COLUMN prompt_settings TEXT",
+        # What each ended show contributes to the brand's norms (console.domain.turn_norms),
+        # folded from its log once; the next shows' thresholds are taken from these.
+        """
+        CREATE TABLE show_summaries (
+            session_id TEXT PRIMARY KEY REFERENCES sessions (id),
+            summary TEXT NOT NULL  -- JSON: ShowSummary.to_data()
+        )
+        """,
+    ),
 }
 
 SCHEMA_VERSION = max(STEPS)

@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 from console.domain.bounds import date_problem, epoch_problem, json_value_problem, texts_problem
 from console.domain.catalog import MAX_SCRIPT_CHARS, MAX_SCRIPT_LINES, fen_from_yuan
 from console.domain.segments import Segment
+from console.domain.turn_norms import SETTABLE
 from console.store.messages import BOUNDS_ERROR
 
 
@@ -173,12 +174,50 @@ def _one_script_each(scripts: list[ScriptIn]) -> list[ScriptIn]:
     return scripts
 
 
+def _percent_of(name: str) -> Any:
+    low, high = SETTABLE[name]
+    return Field(default=None, ge=low * 100, le=high * 100)
+
+
+class PromptsIn(StrictBody):
+    """场控提示阈值: what a session sets instead of the brand's norms (percentages here, the
+    shares ``console.domain.turn_norms`` uses in the log). Unset: the brand's norm."""
+
+    model_config = ConfigDict(strict=True, allow_inf_nan=False, extra="forbid")
+
+    window_minutes: int | None = Field(
+        default=None, ge=SETTABLE["window_min"][0], le=SETTABLE["window_min"][1]
+    )
+    online_drop_percent: float | None = _percent_of("drop_share")
+    entries_drop_percent: float | None = _percent_of("entries_drop_share")
+    circle_margin_percent: float | None = _percent_of("circle_margin")
+    conversion_below_percent: float | None = _percent_of("conversion_share")
+
+    def settings(self) -> dict[str, float]:
+        """As ``turn_norms.SETTABLE`` names them: shares, and the window in minutes."""
+        chosen = {
+            "window_min": self.window_minutes,
+            "drop_share": self.online_drop_percent,
+            "entries_drop_share": self.entries_drop_percent,
+            "circle_margin": self.circle_margin_percent,
+            "conversion_share": self.conversion_below_percent,
+        }
+        return {
+            name: float(value) if name == "window_min" else round(value / 100, 6)
+            for name, value in chosen.items()
+            if value is not None
+        }
+
+
 class CatalogIn(StrictBody):
     lineup: list[str] = Field(max_length=200, description="product ids in presentation order")
     offers: list[OfferIn] = Field(default_factory=list, max_length=2_000)
     audience: AudienceIn | None = None
     scripts: Annotated[list[ScriptIn], AfterValidator(_one_script_each)] = Field(
         default_factory=list, max_length=1_400, description="话术 (general or a circle's)"
+    )
+    prompts: PromptsIn | None = Field(
+        default=None, description="场控提示阈值 (unset: the brand's norms from past shows)"
     )
 
     def script_rows(self) -> list[dict[str, Any]]:

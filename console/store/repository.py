@@ -96,6 +96,8 @@ def create_session(
 def session_json(row: Mapping[str, Any]) -> dict[str, Any]:
     result = dict(row)
     result["audience"] = orjson.loads(row["audience"] or "{}")
+    # What the catalog's [prompts] set (shares; {}: the brand's norms, logged at go-live).
+    result["prompt_settings"] = orjson.loads(row.get("prompt_settings") or "{}")
     return result
 
 

@@ -80,6 +80,7 @@ async def put_catalog(sid: SessionId, body: CatalogIn, ctx: Context, _caller: Op
         body.offer_rows(),
         audience,
         body.script_rows(),
+        body.prompts.settings() if body.prompts else None,
     )
     return json_response(await ctx.read(catalog.session_cards, sid))
 

@@ -14,7 +14,7 @@ from typing import Any
 import sqlite_utils
 
 from console.domain.sessions import SessionStatus, change_status
-from console.store import chains, facts, repository
+from console.store import chains, facts, prompt_norms, repository
 from console.store.repository import append_new
 from console.store.schema import transaction
 
@@ -24,18 +24,32 @@ ENDED_BY = "session_ended"  # the ``by`` of the chain events a show's end writes
 def set_status(
     db: sqlite_utils.Database, sid: str, wanted: SessionStatus, clock: Callable[[], float]
 ) -> tuple[dict[str, Any], int | None]:
-    """The session after the call, and its last seq if the call appended events."""
+    """The session after the call, and its last seq if the call appended events.
+
+    Going live logs the room-turn prompts' thresholds (``prompt_norms``: read before the
+    transaction, since a past show may need its summary folded first) when they are not the
+    defaults (a log without them folds with the defaults); ending a show keeps
+    its summary for the next shows' norms (after it, from the closed log)."""
     appended = None
+    settings = prompt_norms.settings_for(db, sid) if wanted is SessionStatus.LIVE else None
+    changed = False
     with transaction(db) as conn:
         # A rehearsal's: its script's time. To the log's millisecond, so the show's last
         # events are never stamped after its end.
         now = round(facts.session_now(conn, sid, clock()), repository.TS_DECIMALS)
-        if change_status(repository.session_status(conn, sid), wanted):
+        changed = change_status(repository.session_status(conn, sid), wanted)
+        if changed:
             if wanted is SessionStatus.ENDED:
                 events = []
                 for chain in facts.active_chains(conn, sid):
                     events += chains.end(conn, chain, ENDED_BY, now)[1]
-                if events:
+                if events:  # while the show is still live
                     appended = append_new(conn, sid, events).last_seq
             repository.write_status(conn, sid, wanted, now)
+            if settings is not None and not settings.is_default:  # once live, its first event
+                appended = append_new(
+                    conn, sid, [prompt_norms.settings_event(settings, now)]
+                ).last_seq
+    if changed and wanted is SessionStatus.ENDED:
+        prompt_norms.keep_summary(db, sid)
     return repository.get_session(db, sid), appended
