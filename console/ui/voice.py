@@ -1,46 +1,53 @@
 """Voice to the host's earpiece (语音播报): shout-outs read aloud in Mandarin, offline.
 
-The pure queue (``console.domain.readout``) picks what to say; this service synthesises it
-with espeak-ng (voice ``cmn``) in a ``QProcess`` (WAV on stdout, the text on stdin so a nick
-starting with "-" is never taken for an option), checks it was not acknowledged meanwhile,
-plays it and marks it read. Never two at once: the queue keeps one in flight.
+Engine: espeak-ng (voice ``cmn``, Mandarin), run in a ``QProcess`` with the WAV on stdout and
+the text on stdin (so a nick starting with "-" is never taken for an option). Why espeak-ng:
+it speaks Mandarin offline from one Debian package (``espeak-ng``), with a choice of voices
+and rates, and runs as its own process so the console never waits on it. Qt's own
+TextToSpeech was the other candidate: on Linux its engines are speech-dispatcher (a daemon
+that ends up calling espeak-ng anyway) and flite, which has no Mandarin voice.
 
-Playback: Qt Multimedia (``QSoundEffect`` on the device named ``DEVICE``, else the system
-default, from ``QMediaDevices.audioOutputs()``) when the PySide6 install has it (the
-PySide6-Addons wheel); else ``aplay`` (alsa-utils) when on PATH. With neither, no
-espeak-ng, or a player that fails (no audio device, as in offscreen tests), the service
-logs once and keeps working silently: shout-outs are marked read, nothing is spoken.
+The pure queue (``console.domain.readout``) picks what to say; this service synthesises it,
+checks it was not acknowledged meanwhile, plays it and marks it read. Never two at once: the
+queue keeps one in flight until the player reports back.
+
+Playback: Qt Multimedia (the PySide6-Addons wheel) through a ``QAudioSink`` on the output the
+host chose (``VoiceSettings.device_id``, from ``QMediaDevices.audioOutputs()``: the earpiece,
+not the stream's device), fed the WAV's PCM from memory. A saved output that is gone falls back
+to the system default, with a warning (``device_missing``). With no Qt output at all (no
+PulseAudio/PipeWire), ``aplay`` (alsa-utils) when on PATH. With no player, no espeak-ng, or a
+player that fails, the service logs once and keeps working silently: shout-outs are marked
+read, nothing is spoken. Settings change live (``apply``): kinds, voice and rate for the next
+line; a new device recreates the player.
 """
 
 from __future__ import annotations
 
-import importlib
+import io
 import logging
 import shutil
 import struct
 import subprocess
-import tempfile
 import time
+import wave
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Literal, Protocol
 
-from PySide6.QtCore import QObject, QProcess, QUrl, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QProcess, Signal
+from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QMediaDevices, QtAudio
 
-from console.domain.readout import DEFAULT_KINDS, ReadoutQueue
-from console.domain.shoutouts import ShoutoutBoard, ShoutoutKind
+from console.domain.readout import ReadoutQueue
+from console.domain.shoutouts import ShoutoutBoard
+from console.ui.voice_settings import ESPEAK, RATE, VOICE, VoiceSettings
 
 log = logging.getLogger(__name__)
 
-ESPEAK = "espeak-ng"
-VOICE = "cmn"
-RATE = 165  # words a minute: espeak's 175 is a little quick for Mandarin in an earpiece
-READ_KINDS: frozenset[ShoutoutKind] = DEFAULT_KINDS
-DEVICE = ""  # an audio output's description (QMediaDevices); "" = the system default
+SAMPLE_LINE = "恭喜 林*薇 抽中 定制冰杯，还差两单成团"  # 试听: what a shout-out sounds like
+SAMPLE_FORMATS = {1: QAudioFormat.SampleFormat.UInt8, 2: QAudioFormat.SampleFormat.Int16}
 
 
-def espeak_args(rate: int = RATE) -> list[str]:
-    return ["-v", VOICE, "-s", str(rate), "--stdout", "--stdin"]
+def espeak_args(rate: int = RATE, voice: str = VOICE) -> list[str]:
+    return ["-v", voice, "-s", str(rate), "--stdout", "--stdin"]
 
 
 def fix_wav_header(data: bytes) -> bytes:
@@ -60,10 +67,10 @@ def fix_wav_header(data: bytes) -> bytes:
     return bytes(out)
 
 
-def synthesize(text: str, rate: int = RATE, timeout_s: float = 20.0) -> bytes:
+def synthesize(text: str, rate: int = RATE, voice: str = VOICE, timeout_s: float = 20.0) -> bytes:
     """The WAV espeak-ng makes of ``text`` (blocking; for tests and tools)."""
     done = subprocess.run(
-        [ESPEAK, *espeak_args(rate)],
+        [ESPEAK, *espeak_args(rate, voice)],
         input=text.encode(),
         capture_output=True,
         check=True,
@@ -72,10 +79,47 @@ def synthesize(text: str, rate: int = RATE, timeout_s: float = 20.0) -> bytes:
     return fix_wav_header(done.stdout)
 
 
+def pcm_of(wav: bytes) -> tuple[QAudioFormat, bytes] | None:
+    """The sample format and the samples of a PCM WAV (None if it is not one)."""
+    try:
+        with wave.open(io.BytesIO(wav)) as sound:
+            width = sound.getsampwidth()
+            audio = QAudioFormat()
+            audio.setSampleRate(sound.getframerate())
+            audio.setChannelCount(sound.getnchannels())
+            pcm = sound.readframes(sound.getnframes())
+    except (wave.Error, EOFError):
+        return None
+    if width not in SAMPLE_FORMATS:
+        return None
+    audio.setSampleFormat(SAMPLE_FORMATS[width])
+    return audio, pcm
+
+
+def device_key(device: QAudioDevice) -> str:
+    """A device's id as saved in the settings (PulseAudio's sink name, for one)."""
+    return bytes(device.id().data()).decode("utf-8", "replace")
+
+
+def find_output(device_id: str, device_name: str) -> tuple[QAudioDevice | None, bool]:
+    """The saved output, by id, else by its description; None means the system default.
+    The flag: one was saved but is not there now."""
+    if not device_id and not device_name:
+        return None, False
+    outputs = QMediaDevices.audioOutputs()
+    by_id = [d for d in outputs if device_id and device_key(d) == device_id]
+    by_name = [d for d in outputs if device_name and d.description() == device_name]
+    found = [*by_id, *by_name]
+    return (found[0], False) if found else (None, True)
+
+
 class Player(Protocol):
     def play(self, wav: bytes, done: Callable[[bool], None]) -> None: ...
 
     def stop(self) -> None: ...
+
+
+PlayerFactory = Callable[[QObject, VoiceSettings], "Player | None"]
 
 
 class AplayPlayer:
@@ -113,41 +157,67 @@ class AplayPlayer:
 
 
 class QtPlayer:
-    """Qt Multimedia's ``QSoundEffect`` on a chosen output (a WAV file is what it plays)."""
+    """A ``QAudioSink`` on one output, reading the WAV's samples from memory. Done when the
+    sink has played them all (idle); failed when it stops with an error or cannot start."""
 
-    def __init__(self, multimedia: Any, parent: QObject, device_name: str) -> None:
-        devices = multimedia.QMediaDevices.audioOutputs()
-        chosen = next((d for d in devices if d.description() == device_name), None)
-        self.device = chosen or multimedia.QMediaDevices.defaultAudioOutput()
-        self._effect = multimedia.QSoundEffect(parent)
-        self._effect.setAudioDevice(self.device)
-        self._file = Path(tempfile.gettempdir()) / f"console-voice-{id(self)}.wav"
+    def __init__(self, parent: QObject, device: QAudioDevice) -> None:
+        self.device = device
+        self._parent = parent
+        self._sink: QAudioSink | None = None
+        self._buffer: QBuffer | None = None
         self._done: Callable[[bool], None] | None = None
-        self._effect.playingChanged.connect(self._on_playing_changed)
 
     def play(self, wav: bytes, done: Callable[[bool], None]) -> None:
-        self._file.write_bytes(wav)
+        self.stop()
+        decoded = pcm_of(wav)
+        if decoded is None:
+            done(False)
+            return
+        audio, pcm = decoded
         self._done = done
-        self._effect.setSource(QUrl.fromLocalFile(str(self._file)))
-        self._effect.play()
+        buffer = QBuffer(self._parent)
+        buffer.setData(QByteArray(pcm))
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        sink = QAudioSink(self.device, audio, self._parent)
+        self._sink, self._buffer = sink, buffer
+        # No argument taken: PySide6 6.11 cannot convert the signal's QAudio::State for a
+        # Python slot unless the deprecated QAudio namespace was imported; read state().
+        sink.stateChanged.connect(lambda: self._on_sink_state_changed(sink))
+        sink.start(buffer)
+        if sink.error() not in (QtAudio.Error.NoError, QtAudio.Error.UnderrunError):
+            self._finish(False)
 
-    def _on_playing_changed(self) -> None:
-        if not self._effect.isPlaying() and self._done is not None:
-            done, self._done = self._done, None
-            done(True)
+    def _on_sink_state_changed(self, sink: QAudioSink) -> None:
+        if sink is not self._sink:
+            return
+        state = sink.state()
+        if state == QtAudio.State.IdleState:  # every sample played
+            self._finish(True)
+        elif state == QtAudio.State.StoppedState and sink.error() != QtAudio.Error.NoError:
+            self._finish(False)
+
+    def _finish(self, ok: bool) -> None:
+        sink, buffer, done = self._sink, self._buffer, self._done
+        self._sink = self._buffer = self._done = None
+        if sink is not None:
+            sink.stop()
+            sink.deleteLater()
+        if buffer is not None:
+            buffer.close()
+            buffer.deleteLater()
+        if done is not None:
+            done(ok)
 
     def stop(self) -> None:
-        self._effect.stop()
+        if self._sink is not None:
+            self._finish(False)
 
 
-def default_player(parent: QObject, device_name: str = DEVICE) -> Player | None:
-    """Qt Multimedia with an output device, else aplay, else None (silent)."""
-    try:
-        multimedia = importlib.import_module("PySide6.QtMultimedia")
-    except ImportError:
-        multimedia = None
-    if multimedia is not None and multimedia.QMediaDevices.audioOutputs():
-        return QtPlayer(multimedia, parent, device_name)
+def default_player(parent: QObject, settings: VoiceSettings) -> Player | None:
+    """The chosen Qt output (else the system default), else aplay, else None (silent)."""
+    if QMediaDevices.audioOutputs():
+        device, _missing = find_output(settings.device_id, settings.device_name)
+        return QtPlayer(parent, device or QMediaDevices.defaultAudioOutput())
     if shutil.which("aplay"):
         return AplayPlayer(parent)
     return None
@@ -163,38 +233,74 @@ class VoiceReadout(QObject):
     def __init__(
         self,
         parent: QObject | None = None,
-        kinds: frozenset[ShoutoutKind] = READ_KINDS,
-        rate: int = RATE,
-        player: Player | str | None = "auto",  # "auto": default_player()
+        settings: VoiceSettings | None = None,
+        player: Player | Literal["auto"] | None = "auto",  # "auto": make_player's
         clock: Callable[[], float] = time.time,
+        make_player: PlayerFactory = default_player,
     ) -> None:
         super().__init__(parent)
-        self.queue = ReadoutQueue(kinds=kinds)
-        self.rate = rate
+        self.settings = settings or VoiceSettings()
+        self.queue = ReadoutQueue(kinds=self.settings.kinds)
         self.clock = clock
         self.muted = False
         self.spoken = 0
+        self.device_missing = False  # the saved output is gone: the system default plays
         self._board: ShoutoutBoard | None = None
         self._synth: QProcess | None = None
-        self._player: Player | None = default_player(self) if isinstance(player, str) else player
+        self._make_player = make_player
+        self._auto_player = player == "auto"
+        self._player: Player | None = None
+        self._preview_player: Player | None = None
         self._espeak = shutil.which(ESPEAK)
         self._warned = False
+        if player == "auto":
+            self._player = self._new_player(self.settings)
+        else:
+            self._player = player
         if self._espeak is None:
             self._silence(f"没有找到 {ESPEAK}，语音播报不可用")
         elif self._player is None:
             self._silence("没有可用的音频输出，语音播报静默运行")
 
     @property
+    def player(self) -> Player | None:
+        """What plays the lines now (None: silent)."""
+        return self._player
+
+    @property
     def silent(self) -> bool:
         return self._espeak is None or self._player is None
+
+    def _new_player(self, settings: VoiceSettings) -> Player | None:
+        _device, self.device_missing = find_output(settings.device_id, settings.device_name)
+        if self.device_missing:
+            log.warning("voice: 保存的输出设备「%s」不在了，改用系统默认", settings.device_name)
+        return self._make_player(self, settings)
+
+    def apply(self, settings: VoiceSettings) -> None:
+        """The host changed the settings: kinds, voice and rate from the next line on; another
+        output device recreates the player (what is being said stops)."""
+        old, self.settings = self.settings, settings
+        self.queue.kinds = settings.kinds
+        device_changed = (settings.device_id, settings.device_name) != (
+            old.device_id,
+            old.device_name,
+        )
+        if self._auto_player and device_changed:
+            previous, self._player = self._player, None
+            if previous is not None:
+                previous.stop()
+            self._player = self._new_player(settings)
+            self._warned = False
 
     def set_muted(self, muted: bool) -> None:
         if muted == self.muted:
             return
         self.muted = muted
         if muted:
-            if self._player is not None:
-                self._player.stop()
+            for player in (self._player, self._preview_player):
+                if player is not None:
+                    player.stop()
             if self._synth is not None:
                 self._synth.kill()
         self.muted_changed.emit(muted)
@@ -213,35 +319,60 @@ class VoiceReadout(QObject):
         item = self.queue.next(waiting, now)
         if item is None:
             return
-        process = QProcess(self)
-        self._synth = process
+        self._synth = self._synthesise(
+            item.text, self.settings, lambda wav: self._on_synthesised(item.id, wav)
+        )
 
-        def synthesised(code: int, _status: QProcess.ExitStatus) -> None:
+    def preview(self, settings: VoiceSettings, text: str = SAMPLE_LINE) -> None:
+        """试听: ``text`` in these settings' voice and rate, on their device, now."""
+        if self._espeak is None:
+            self._silence(f"没有找到 {ESPEAK}，语音播报不可用")
+            return
+        if self._preview_player is not None:
+            self._preview_player.stop()
+        player = self._make_player(self, settings)
+        self._preview_player = player
+
+        def synthesised(wav: bytes) -> None:
+            if player is None or not wav or self._preview_player is not player:
+                return
+            player.play(wav, lambda _ok: None)
+
+        self._synthesise(text, settings, synthesised)
+
+    def _synthesise(
+        self, text: str, settings: VoiceSettings, then: Callable[[bytes], None]
+    ) -> QProcess:
+        process = QProcess(self)
+
+        def finished(code: int, _status: QProcess.ExitStatus) -> None:
             wav = fix_wav_header(bytes(process.readAllStandardOutput().data()))
             if self._synth is process:
                 self._synth = None
             process.deleteLater()
-            self._on_synthesised(item.id, wav if code == 0 else b"")
+            then(wav if code == 0 else b"")
 
-        process.finished.connect(synthesised)
-        process.start(self._espeak or ESPEAK, espeak_args(self.rate))
-        process.write(item.text.encode())
+        process.finished.connect(finished)
+        process.start(self._espeak or ESPEAK, espeak_args(settings.rate, settings.espeak_voice))
+        process.write(text.encode())
         process.closeWriteChannel()
+        return process
 
     def _on_synthesised(self, shoutout_id: str, wav: bytes) -> None:
         board = self._board
-        if not wav or self.muted or self._player is None or board is None:
+        player = self._player
+        if not wav or self.muted or player is None or board is None:
             self.queue.finished(shoutout_id)
             return
         if not self.queue.still_waiting(board.active):
             return  # acknowledged while it was being synthesised
-        self._player.play(wav, lambda ok: self._on_played(shoutout_id, ok))
+        player.play(wav, lambda ok: self._on_played(shoutout_id, ok, player))
 
-    def _on_played(self, shoutout_id: str, ok: bool) -> None:
+    def _on_played(self, shoutout_id: str, ok: bool, player: Player) -> None:
         self.queue.finished(shoutout_id)
         if ok:
             self.spoken += 1
-        elif not self.muted:
+        elif not self.muted and player is self._player:
             self._player = None
             self._silence("音频设备无法播放，语音播报静默运行")
 
