@@ -247,6 +247,7 @@ class VoiceReadout(QObject):
         self.device_missing = False  # the saved output is gone: the system default plays
         self._board: ShoutoutBoard | None = None
         self._synth: QProcess | None = None
+        self._synthesising: set[QProcess] = set()  # the queue's and 试听's
         self._make_player = make_player
         self._auto_player = player == "auto"
         self._player: Player | None = None
@@ -301,8 +302,8 @@ class VoiceReadout(QObject):
             for player in (self._player, self._preview_player):
                 if player is not None:
                     player.stop()
-            if self._synth is not None:
-                self._synth.kill()
+            for process in list(self._synthesising):
+                process.kill()
         self.muted_changed.emit(muted)
 
     def offer(self, board: ShoutoutBoard) -> None:
@@ -344,9 +345,11 @@ class VoiceReadout(QObject):
         self, text: str, settings: VoiceSettings, then: Callable[[bytes], None]
     ) -> QProcess:
         process = QProcess(self)
+        self._synthesising.add(process)
 
         def finished(code: int, _status: QProcess.ExitStatus) -> None:
             wav = fix_wav_header(bytes(process.readAllStandardOutput().data()))
+            self._synthesising.discard(process)
             if self._synth is process:
                 self._synth = None
             process.deleteLater()
@@ -382,5 +385,11 @@ class VoiceReadout(QObject):
             log.warning("voice: %s", why)
 
     def stop(self) -> None:
-        """The window closes: nothing more is said."""
+        """The window closes: nothing more is said, no espeak-ng left running."""
         self.set_muted(True)
+        for process in list(self._synthesising):
+            process.finished.disconnect()
+            process.kill()
+            process.waitForFinished(1000)
+        self._synthesising.clear()
+        self._synth = None

@@ -30,6 +30,9 @@ MANDARIN = "cmn"
 VOICE_NAMES = {"cmn": "普通话", "cmn-latn-pinyin": "普通话（拉丁字母按拼音读）"}
 GENDERS = {"F": "女声", "M": "男声"}
 # `espeak-ng --voices` rows: priority, language, age/gender, name, file, other languages.
+# What a saved voice or variant may look like (an argument of -v, never an option).
+VOICE_NAME = re.compile(r"[a-z][a-z0-9-]*")
+VARIANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]*")
 VOICE_ROW = re.compile(r"^\s*\d+\s+(\S+)\s+\S*/([MF-])\s+(\S+)\s+(\S+)")
 
 
@@ -71,11 +74,12 @@ def load_voice_settings() -> VoiceSettings:
         rate = RATE
     kinds = settings.value("kinds")
     voice = str(settings.value("voice", VOICE) or VOICE)
+    variant = str(settings.value("variant", "") or "")
     loaded = VoiceSettings(
         device_id=str(settings.value("device_id", "") or ""),
         device_name=str(settings.value("device_name", "") or ""),
-        voice=voice if voice.replace("-", "").isalnum() else VOICE,
-        variant=str(settings.value("variant", "") or ""),
+        voice=voice if VOICE_NAME.fullmatch(voice) else VOICE,
+        variant=variant if VARIANT_NAME.fullmatch(variant) else "",
         rate=clamp_rate(rate),
         # Saved as one comma-separated string: "" (read nothing) differs from never saved.
         kinds=DEFAULT_KINDS if kinds is None else parse_kinds(str(kinds)),

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.skipif(
 LINE = "成团啦，谢谢大家"
 RECORD_RATE = 22050
 WINDOW_S = 0.02
+SINKS = ("stream", "earpiece")
 LOUD = 500  # RMS of a 20 ms window, 16-bit: espeak's speech is thousands, a null sink 0
 
 
@@ -113,15 +114,23 @@ def loud_span(wav: bytes) -> float:
     return 0.0 if len(loud) == 0 else (loud[-1] - loud[0] + 1) * WINDOW_S
 
 
-def test_a_shoutout_is_heard_on_the_earpiece_for_as_long_as_it_is_and_not_on_the_stream(
-    pulse: dict[str, str], tmp_path: Path
+@pytest.mark.parametrize(
+    ("saved", "heard_on", "silent_on"),
+    [
+        ("earpiece", "earpiece", "stream"),
+        # A saved earpiece switched off: the system default (here the stream's) plays it.
+        ("bluez_sink.gone", "stream", "earpiece"),
+    ],
+)
+def test_a_shoutout_is_heard_on_the_chosen_output_for_as_long_as_it_is_and_nowhere_else(
+    pulse: dict[str, str], tmp_path: Path, saved: str, heard_on: str, silent_on: str
 ) -> None:
     expected = loud_span(synthesize(LINE, RATE, VOICE))
     assert expected > 0.5
-    recorders = {sink: record(pulse, sink, tmp_path / f"{sink}.wav") for sink in pulse_sinks()}
+    recorders = [record(pulse, sink, tmp_path / f"{sink}.wav") for sink in SINKS]
     try:
         said = subprocess.run(
-            [sys.executable, "-m", "tests.ui.voice_through_pulse", "earpiece", LINE],
+            [sys.executable, "-m", "tests.ui.voice_through_pulse", saved, LINE],
             env={**pulse, "QT_QPA_PLATFORM": "offscreen"},
             cwd=ROOT,
             capture_output=True,
@@ -130,17 +139,14 @@ def test_a_shoutout_is_heard_on_the_earpiece_for_as_long_as_it_is_and_not_on_the
             check=True,
         )
     finally:
-        for recorder in recorders.values():
+        for recorder in recorders:
             recorder.terminate()
             recorder.wait(timeout=10)
     report = json.loads(said.stdout.splitlines()[-1])
-    assert ["earpiece", "Earpiece"] in report["outputs"], report
-    assert report["device"] == "earpiece", report
+    assert sorted(report["outputs"]) == [["earpiece", "Earpiece"], ["stream", "Stream"]], report
+    assert report["device"] == heard_on, report
+    assert report["missing"] == (saved != heard_on), report
     assert report["spoken"] == 1, (report, said.stderr)
-    heard = loud_span((tmp_path / "earpiece.wav").read_bytes())
+    heard = loud_span((tmp_path / f"{heard_on}.wav").read_bytes())
     assert abs(heard - expected) < 0.25 * expected, (heard, expected)
-    assert loud_span((tmp_path / "stream.wav").read_bytes()) == 0.0
-
-
-def pulse_sinks() -> tuple[str, ...]:
-    return ("stream", "earpiece")
+    assert loud_span((tmp_path / f"{silent_on}.wav").read_bytes()) == 0.0

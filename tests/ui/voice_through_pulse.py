@@ -45,6 +45,7 @@ def main(device_id: str, text: str) -> int:
             {
                 "outputs": outputs,
                 "device": (device_key(player.device) if isinstance(player, QtPlayer) else None),
+                "missing": voice.device_missing,
                 "spoken": voice.spoken,
                 "seconds": time.monotonic() - started,
             }
