@@ -36,6 +36,7 @@ from console.ui.voice_settings import RATE, RATE_MAX, RATE_MIN, VOICE, VoiceSett
 
 DEFAULT_DEVICE = "系统默认"
 KIND_COLUMNS = 3
+MIN_WIDTH = 560
 
 
 class VoiceSettingsDialog(QDialog):
@@ -58,6 +59,7 @@ class VoiceSettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("语音播报设置")
         self.setObjectName("voiceSettings")
+        self.setMinimumWidth(MIN_WIDTH)  # the device's long names and the warning fit
         self._current = current
         self.device_box = QComboBox()
         self.device_box.addItem(DEFAULT_DEVICE, ("", ""))
