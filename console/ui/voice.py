@@ -168,6 +168,7 @@ class QtPlayer:
         self._done: Callable[[bool], None] | None = None
 
     def play(self, wav: bytes, done: Callable[[bool], None]) -> None:
+        self._done = None  # one still playing was given up (the queue moved on): no report
         self.stop()
         decoded = pcm_of(wav)
         if decoded is None:
@@ -254,6 +255,7 @@ class VoiceReadout(QObject):
         self._preview_player: Player | None = None
         self._espeak = shutil.which(ESPEAK)
         self._warned = False
+        self._retried = False  # a failed player was replaced once since the last line said
         if player == "auto":
             self._player = self._new_player(self.settings)
         else:
@@ -375,9 +377,17 @@ class VoiceReadout(QObject):
         self.queue.finished(shoutout_id)
         if ok:
             self.spoken += 1
+            self._retried = False
         elif not self.muted and player is self._player:
             self._player = None
-            self._silence("音频设备无法播放，语音播报静默运行")
+            if self._auto_player and not self._retried:
+                # The output may have gone (an earpiece switched off): once more, on what
+                # is there now (the system default if it is gone), before going silent.
+                self._retried = True
+                log.warning("voice: 音频设备无法播放，重新打开输出设备")
+                self._player = self._new_player(self.settings)
+            if self._player is None:
+                self._silence("音频设备无法播放，语音播报静默运行")
 
     def _silence(self, why: str) -> None:
         if not self._warned:

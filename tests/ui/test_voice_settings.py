@@ -241,6 +241,29 @@ def test_a_saved_device_that_is_gone_falls_back_to_the_default_and_says_so(
 
 
 @needs_espeak
+def test_an_output_that_fails_is_reopened_once_then_the_readout_goes_silent(
+    qtbot: QtBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    players = Players()
+    voice = VoiceReadout(make_player=players, clock=lambda: 1000.0)
+    board = board_of(*(shoutout(sid, ShoutoutKind.CHAIN_FORMED) for sid in "abcd"))
+    with caplog.at_level(logging.WARNING, logger="console.ui.voice"):
+        for n, ok in enumerate([False, True, False, False]):
+            voice.offer(board)
+            player = players.made[-1][1]
+            qtbot.waitUntil(lambda p=player: bool(p.pending), timeout=10_000)
+            player.finish(ok)
+            assert len(players.made) == [2, 2, 3, 3][n]
+    assert voice.spoken == 1
+    assert voice.silent
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("重新打开" in m for m in messages) == 2
+    assert sum("静默运行" in m for m in messages) == 1
+    voice.offer(board)  # silent: the rest counts as read, nothing more is made or played
+    assert len(players.made) == 3
+
+
+@needs_espeak
 def test_preview_speaks_the_sample_with_the_dialog_s_choice(qtbot: QtBot) -> None:
     players = Players()
     voice = VoiceReadout(make_player=players, clock=lambda: 1000.0)
