@@ -14,7 +14,9 @@ queue keeps one in flight until the player reports back.
 Playback: Qt Multimedia (the PySide6-Addons wheel) through a ``QAudioSink`` on the output the
 host chose (``VoiceSettings.device_id``, from ``QMediaDevices.audioOutputs()``: the earpiece,
 not the stream's device), fed the WAV's PCM from memory. A saved output that is gone falls back
-to the system default, with a warning (``device_missing``). With no Qt output at all (no
+to the system default, with a warning (``device_missing``); when the outputs change (the
+earpiece switched back on, the one playing unplugged) the player is reopened between two lines,
+and one that fails is reopened once before going silent. With no Qt output at all (no
 PulseAudio/PipeWire), ``aplay`` (alsa-utils) when on PATH. With no player, no espeak-ng, or a
 player that fails, the service logs once and keeps working silently: shout-outs are marked
 read, nothing is spoken. Settings change live (``apply``): kinds, voice and rate for the next
@@ -256,8 +258,11 @@ class VoiceReadout(QObject):
         self._espeak = shutil.which(ESPEAK)
         self._warned = False
         self._retried = False  # a failed player was replaced once since the last line said
+        self._reopen = False  # the outputs changed: reopen the player between two lines
         if player == "auto":
             self._player = self._new_player(self.settings)
+            self._outputs = QMediaDevices(self)
+            self._outputs.audioOutputsChanged.connect(self._on_outputs_changed)
         else:
             self._player = player
         if self._espeak is None:
@@ -290,11 +295,31 @@ class VoiceReadout(QObject):
             old.device_name,
         )
         if self._auto_player and device_changed:
-            previous, self._player = self._player, None
-            if previous is not None:
-                previous.stop()
-            self._player = self._new_player(settings)
-            self._warned = False
+            self._reopen_player()
+
+    def _reopen_player(self) -> None:
+        previous, self._player = self._player, None
+        if previous is not None:
+            previous.stop()
+        self._player = self._new_player(self.settings)
+        self._warned = False
+        self._reopen = False
+
+    def _on_outputs_changed(self) -> None:
+        """An output came or went: the saved one is back, the one playing is gone, the
+        system default moved (when that is the choice), or there is one at last."""
+        outputs = {device_key(d) for d in QMediaDevices.audioOutputs()}
+        _device, missing = find_output(self.settings.device_id, self.settings.device_name)
+        player = self._player
+        playing = device_key(player.device) if isinstance(player, QtPlayer) else None
+        by_default = not (self.settings.device_id or self.settings.device_name)
+        default = device_key(QMediaDevices.defaultAudioOutput())
+        self._reopen = (
+            (self.device_missing and not missing)
+            or (playing is not None and playing not in outputs)
+            or (by_default and playing is not None and playing != default)
+            or (player is None and bool(outputs))
+        )
 
     def set_muted(self, muted: bool) -> None:
         if muted == self.muted:
@@ -315,6 +340,8 @@ class VoiceReadout(QObject):
         now = self.clock()
         waiting = list(board.active.values())
         self.queue.forget(s.id for s in waiting)
+        if self._reopen and self.queue.in_flight is None:
+            self._reopen_player()
         if self.muted or self.silent:
             if self.queue.in_flight is None:
                 self.queue.read.update(s.id for s in waiting)

@@ -21,12 +21,16 @@ from console.ui.voice import synthesize
 from console.ui.voice_settings import RATE, VOICE
 from tests.helpers import ROOT
 
-pytestmark = pytest.mark.skipif(
-    not all(shutil.which(tool) for tool in ("pulseaudio", "pactl", "parecord", "espeak-ng")),
-    reason="needs pulseaudio, pulseaudio-utils and espeak-ng (./dev setup installs them)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not all(shutil.which(t) for t in ("pulseaudio", "pactl", "parecord", "espeak-ng")),
+        reason="needs pulseaudio, pulseaudio-utils and espeak-ng (./dev setup installs them)",
+    ),
+    pytest.mark.slow,  # real time: each line takes as long to play as to say
+]
 
 LINE = "成团啦，谢谢大家"
+SHORT_LINE = "成团啦"
 RECORD_RATE = 22050
 WINDOW_S = 0.02
 SINKS = ("stream", "earpiece")
@@ -43,8 +47,8 @@ def wait_for(check: object, deadline_s: float, what: str) -> None:
 
 @pytest.fixture
 def pulse(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """A PulseAudio daemon of this test's own: sinks "stream" (the default, as the streaming
-    program's) and "earpiece"; yields the environment that reaches it."""
+    """A PulseAudio daemon of this test's own with one sink, "stream" (the default, as the
+    streaming program's); yields the environment that reaches it."""
     runtime = tmp_path / "runtime"
     runtime.mkdir(mode=0o700)
     env = {
@@ -63,8 +67,6 @@ def pulse(tmp_path: Path) -> Iterator[dict[str, str]]:
             "-n",
             "-L",
             "module-null-sink sink_name=stream sink_properties=device.description=Stream",
-            "-L",
-            "module-null-sink sink_name=earpiece sink_properties=device.description=Earpiece",
             "-L",
             "module-native-protocol-unix",
             "--log-target=stderr",
@@ -85,6 +87,38 @@ def pulse(tmp_path: Path) -> Iterator[dict[str, str]]:
     finally:
         daemon.terminate()
         daemon.wait(timeout=10)
+
+
+def add_sink(env: dict[str, str], name: str) -> None:
+    """A null sink: an output device as Qt lists it, whose monitor can be recorded."""
+    subprocess.run(
+        [
+            "pactl",
+            "load-module",
+            "module-null-sink",
+            f"sink_name={name}",
+            f"sink_properties=device.description={name.capitalize()}",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def say(env: dict[str, str], *args: str) -> dict[str, object]:
+    """The read-out in a process of its own, on this PulseAudio (``voice_through_pulse``)."""
+    said = subprocess.run(
+        [sys.executable, "-m", "tests.ui.voice_through_pulse", *args],
+        env={**env, "QT_QPA_PLATFORM": "offscreen"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert said.returncode == 0, said.stderr
+    report: dict[str, object] = json.loads(said.stdout.splitlines()[-1])
+    return report
 
 
 def record(env: dict[str, str], sink: str, path: Path) -> subprocess.Popen[bytes]:
@@ -125,28 +159,38 @@ def loud_span(wav: bytes) -> float:
 def test_a_shoutout_is_heard_on_the_chosen_output_for_as_long_as_it_is_and_nowhere_else(
     pulse: dict[str, str], tmp_path: Path, saved: str, heard_on: str, silent_on: str
 ) -> None:
+    add_sink(pulse, "earpiece")
     expected = loud_span(synthesize(LINE, RATE, VOICE))
     assert expected > 0.5
     recorders = [record(pulse, sink, tmp_path / f"{sink}.wav") for sink in SINKS]
     try:
-        said = subprocess.run(
-            [sys.executable, "-m", "tests.ui.voice_through_pulse", saved, LINE],
-            env={**pulse, "QT_QPA_PLATFORM": "offscreen"},
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
+        report = say(pulse, saved, LINE)
     finally:
         for recorder in recorders:
             recorder.terminate()
             recorder.wait(timeout=10)
-    report = json.loads(said.stdout.splitlines()[-1])
-    assert sorted(report["outputs"]) == [["earpiece", "Earpiece"], ["stream", "Stream"]], report
-    assert report["device"] == heard_on, report
-    assert report["missing"] == (saved != heard_on), report
-    assert report["spoken"] == 1, (report, said.stderr)
+    assert sorted(report["outputs"]) == [["earpiece", "Earpiece"], ["stream", "Stream"]], report  # type: ignore[call-overload]
+    assert report["played_on"] == [heard_on], report
+    assert report["missing_at_start"] == (saved != heard_on), report
+    assert report["spoken"] == 1, report
     heard = loud_span((tmp_path / f"{heard_on}.wav").read_bytes())
     assert abs(heard - expected) < 0.25 * expected, (heard, expected)
     assert loud_span((tmp_path / f"{silent_on}.wav").read_bytes()) == 0.0
+
+
+def test_the_saved_earpiece_is_used_again_as_soon_as_it_is_back(
+    pulse: dict[str, str], tmp_path: Path
+) -> None:
+    expected = loud_span(synthesize(SHORT_LINE, RATE, VOICE))
+    recorder = record(pulse, "stream", tmp_path / "stream.wav")
+    try:
+        report = say(pulse, "earpiece", SHORT_LINE, "earpiece")
+    finally:
+        recorder.terminate()
+        recorder.wait(timeout=10)
+    assert report["missing_at_start"] is True, report
+    assert report["played_on"] == ["stream", "earpiece"], report
+    assert report["spoken"] == 2, report
+    # Only the first line went to the stream's output.
+    heard = loud_span((tmp_path / "stream.wav").read_bytes())
+    assert abs(heard - expected) < 0.25 * expected, (heard, expected)
