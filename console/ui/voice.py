@@ -11,41 +11,47 @@ The pure queue (``console.domain.readout``) picks what to say; this service synt
 checks it was not acknowledged meanwhile, plays it and marks it read. Never two at once: the
 queue keeps one in flight until the player reports back.
 
-Playback: Qt Multimedia (the PySide6-Addons wheel) through a ``QAudioSink`` on the output the
-host chose (``VoiceSettings.device_id``, from ``QMediaDevices.audioOutputs()``: the earpiece,
-not the stream's device), fed the WAV's PCM from memory. A saved output that is gone falls back
-to the system default, with a warning (``device_missing``); when the outputs change (the
-earpiece switched back on, the one playing unplugged) the player is reopened between two lines,
-and one that fails is reopened once before going silent. With no Qt output at all (no
+Playback (``console.ui.voice_players``): Qt Multimedia (the PySide6-Addons wheel) through a
+``QAudioSink`` on the output the host chose (``VoiceSettings``, from
+``QMediaDevices.audioOutputs()``: the earpiece, not the stream's device). A saved output that
+is gone falls back to the system default, with a warning (``device_missing``); when the outputs
+change (the earpiece back on, the one playing unplugged) the player is reopened between two
+lines, and one that fails is reopened once before going silent. With no Qt output at all (no
 PulseAudio/PipeWire), ``aplay`` (alsa-utils) when on PATH. With no player, no espeak-ng, or a
-player that fails, the service logs once and keeps working silently: shout-outs are marked
-read, nothing is spoken. Settings change live (``apply``): kinds, voice and rate for the next
-line; a new device recreates the player.
+player that fails twice, the service logs once and keeps working silently: shout-outs are
+marked read, nothing is spoken. Settings change live (``apply``): kinds, voice and rate from
+the next line; another device reopens the player. 试听 (``preview``) speaks a sample line with
+settings not yet confirmed, beside the queue.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import shutil
 import struct
 import subprocess
 import time
-import wave
 from collections.abc import Callable
-from typing import Literal, Protocol
+from typing import Literal
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QProcess, Signal
-from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QMediaDevices, QtAudio
+from PySide6.QtCore import QObject, QProcess, Signal
+from PySide6.QtMultimedia import QMediaDevices
 
 from console.domain.readout import ReadoutQueue
 from console.domain.shoutouts import ShoutoutBoard
+from console.ui.voice_players import (
+    Player,
+    PlayerFactory,
+    QtPlayer,
+    default_player,
+    device_key,
+    find_output,
+)
 from console.ui.voice_settings import ESPEAK, RATE, VOICE, VoiceSettings
 
 log = logging.getLogger(__name__)
 
 SAMPLE_LINE = "恭喜 林*薇 抽中 定制冰杯，还差两单成团"  # 试听: what a shout-out sounds like
-SAMPLE_FORMATS = {1: QAudioFormat.SampleFormat.UInt8, 2: QAudioFormat.SampleFormat.Int16}
 
 
 def espeak_args(rate: int = RATE, voice: str = VOICE) -> list[str]:
@@ -79,151 +85,6 @@ def synthesize(text: str, rate: int = RATE, voice: str = VOICE, timeout_s: float
         timeout=timeout_s,
     )
     return fix_wav_header(done.stdout)
-
-
-def pcm_of(wav: bytes) -> tuple[QAudioFormat, bytes] | None:
-    """The sample format and the samples of a PCM WAV (None if it is not one)."""
-    try:
-        with wave.open(io.BytesIO(wav)) as sound:
-            width = sound.getsampwidth()
-            audio = QAudioFormat()
-            audio.setSampleRate(sound.getframerate())
-            audio.setChannelCount(sound.getnchannels())
-            pcm = sound.readframes(sound.getnframes())
-    except (wave.Error, EOFError):
-        return None
-    if width not in SAMPLE_FORMATS:
-        return None
-    audio.setSampleFormat(SAMPLE_FORMATS[width])
-    return audio, pcm
-
-
-def device_key(device: QAudioDevice) -> str:
-    """A device's id as saved in the settings (PulseAudio's sink name, for one)."""
-    return bytes(device.id().data()).decode("utf-8", "replace")
-
-
-def find_output(device_id: str, device_name: str) -> tuple[QAudioDevice | None, bool]:
-    """The saved output, by id, else by its description; None means the system default.
-    The flag: one was saved but is not there now."""
-    if not device_id and not device_name:
-        return None, False
-    outputs = QMediaDevices.audioOutputs()
-    by_id = [d for d in outputs if device_id and device_key(d) == device_id]
-    by_name = [d for d in outputs if device_name and d.description() == device_name]
-    found = [*by_id, *by_name]
-    return (found[0], False) if found else (None, True)
-
-
-class Player(Protocol):
-    def play(self, wav: bytes, done: Callable[[bool], None]) -> None: ...
-
-    def stop(self) -> None: ...
-
-
-PlayerFactory = Callable[[QObject, VoiceSettings], "Player | None"]
-
-
-class AplayPlayer:
-    """``aplay -q -``: the WAV on stdin."""
-
-    def __init__(self, parent: QObject) -> None:
-        self._parent = parent
-        self._process: QProcess | None = None
-
-    def play(self, wav: bytes, done: Callable[[bool], None]) -> None:
-        process = QProcess(self._parent)
-        self._process = process
-
-        def finished(code: int, _status: QProcess.ExitStatus) -> None:
-            if self._process is process:
-                self._process = None
-            process.deleteLater()
-            done(code == 0)
-
-        process.finished.connect(finished)
-        process.errorOccurred.connect(
-            lambda error: (
-                finished(1, QProcess.ExitStatus.CrashExit)
-                if error == QProcess.ProcessError.FailedToStart
-                else None
-            )
-        )
-        process.start("aplay", ["-q", "-"])
-        process.write(wav)
-        process.closeWriteChannel()
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.kill()
-
-
-class QtPlayer:
-    """A ``QAudioSink`` on one output, reading the WAV's samples from memory. Done when the
-    sink has played them all (idle); failed when it stops with an error or cannot start."""
-
-    def __init__(self, parent: QObject, device: QAudioDevice) -> None:
-        self.device = device
-        self._parent = parent
-        self._sink: QAudioSink | None = None
-        self._buffer: QBuffer | None = None
-        self._done: Callable[[bool], None] | None = None
-
-    def play(self, wav: bytes, done: Callable[[bool], None]) -> None:
-        self._done = None  # one still playing was given up (the queue moved on): no report
-        self.stop()
-        decoded = pcm_of(wav)
-        if decoded is None:
-            done(False)
-            return
-        audio, pcm = decoded
-        self._done = done
-        buffer = QBuffer(self._parent)
-        buffer.setData(QByteArray(pcm))
-        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-        sink = QAudioSink(self.device, audio, self._parent)
-        self._sink, self._buffer = sink, buffer
-        # No argument taken: PySide6 6.11 cannot convert the signal's QAudio::State for a
-        # Python slot unless the deprecated QAudio namespace was imported; read state().
-        sink.stateChanged.connect(lambda: self._on_sink_state_changed(sink))
-        sink.start(buffer)
-        if sink.error() not in (QtAudio.Error.NoError, QtAudio.Error.UnderrunError):
-            self._finish(False)
-
-    def _on_sink_state_changed(self, sink: QAudioSink) -> None:
-        if sink is not self._sink:
-            return
-        state = sink.state()
-        if state == QtAudio.State.IdleState:  # every sample played
-            self._finish(True)
-        elif state == QtAudio.State.StoppedState and sink.error() != QtAudio.Error.NoError:
-            self._finish(False)
-
-    def _finish(self, ok: bool) -> None:
-        sink, buffer, done = self._sink, self._buffer, self._done
-        self._sink = self._buffer = self._done = None
-        if sink is not None:
-            sink.stop()
-            sink.deleteLater()
-        if buffer is not None:
-            buffer.close()
-            buffer.deleteLater()
-        if done is not None:
-            done(ok)
-
-    def stop(self) -> None:
-        if self._sink is not None:
-            self._finish(False)
-
-
-def default_player(parent: QObject, settings: VoiceSettings) -> Player | None:
-    """The chosen Qt output (else the system default), else aplay, else None (silent)."""
-    if QMediaDevices.audioOutputs():
-        device, _missing = find_output(settings.device_id, settings.device_name)
-        return QtPlayer(parent, device or QMediaDevices.defaultAudioOutput())
-    if shutil.which("aplay"):
-        return AplayPlayer(parent)
-    return None
 
 
 class VoiceReadout(QObject):

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from console.domain.readout import DEFAULT_KINDS
 from console.domain.shoutouts import ShoutoutKind
 from console.ui.shoutout_model import KIND_LABELS
-from console.ui.voice import device_key
+from console.ui.voice_players import device_key
 from console.ui.voice_settings import RATE, RATE_MAX, RATE_MIN, VOICE, VoiceSettings
 
 DEFAULT_DEVICE = "系统默认"

@@ -18,7 +18,8 @@ from PySide6.QtCore import QObject, Qt
 from pytestqt.qtbot import QtBot
 
 from console.domain.shoutouts import Shoutout, ShoutoutBoard, ShoutoutKind
-from console.ui.voice import AplayPlayer, VoiceReadout, synthesize
+from console.ui.voice import VoiceReadout, synthesize
+from console.ui.voice_players import AplayPlayer
 from tests.helpers import StoreProcess
 from tests.ui.test_assistant import press
 from tests.ui.test_live_window import Console, open_console

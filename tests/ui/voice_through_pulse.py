@@ -22,7 +22,8 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 from PySide6.QtMultimedia import QMediaDevices
 
 from console.domain.shoutouts import Shoutout, ShoutoutBoard, ShoutoutKind
-from console.ui.voice import QtPlayer, VoiceReadout, device_key
+from console.ui.voice import VoiceReadout
+from console.ui.voice_players import QtPlayer, device_key
 from console.ui.voice_settings import VoiceSettings
 
 DEADLINE_S = 15.0
