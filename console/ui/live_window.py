@@ -182,10 +182,14 @@ class LiveWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.settings_chosen.connect(self._on_voice_settings_chosen)
         dialog.preview_requested.connect(self.voice.preview)
-        dialog.destroyed.connect(lambda: setattr(self, "voice_dialog", None))
+        dialog.finished.connect(lambda _result: self._on_voice_dialog_finished(dialog))
         self.voice_dialog = dialog
         dialog.open()
         return dialog
+
+    def _on_voice_dialog_finished(self, dialog: VoiceSettingsDialog) -> None:
+        if self.voice_dialog is dialog:
+            self.voice_dialog = None
 
     def _on_voice_settings_chosen(self, settings: VoiceSettings) -> None:
         save_voice_settings(settings)

@@ -145,9 +145,15 @@ def test_v_opens_the_settings_and_what_is_confirmed_applies_now_and_after_a_rest
     with qtbot.waitActive(window, timeout=10_000):
         window.activateWindow()
     qtbot.keyClick(window, Qt.Key.Key_V)
+    first = window.voice_dialog
+    assert first is not None
+    first.rate_spin.setValue(90)
+    window.open_voice_settings()  # V again: one dialog, the new one, nothing applied
     dialog = window.voice_dialog
     assert dialog is not None
+    assert dialog is not first
     qtbot.waitExposed(dialog)
+    assert window.voice.settings.rate == RATE
     assert dialog.device_box.currentText() == DEFAULT_DEVICE
     dialog.rate_slider.setValue(220)
     assert dialog.rate_spin.value() == 220
