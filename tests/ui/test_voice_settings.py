@@ -35,7 +35,9 @@ from console.ui.voice_settings import (
 )
 from tests.ui.layout import check_window
 from tests.ui.test_layout import OUTPUT
-from tests.ui.test_voice import FakePlayer, board_of, needs_espeak
+from tests.ui.test_voice import FakePlayer, board_of, needs_espeak, owner
+
+__all__ = ["owner"]
 
 GONE = VoiceSettings(device_id="bluez_sink.00_11_22", device_name="蓝牙耳机")
 
@@ -177,9 +179,11 @@ def test_v_opens_the_settings_and_what_is_confirmed_applies_now_and_after_a_rest
 
 
 @needs_espeak
-def test_rate_voice_and_kinds_change_what_the_running_readout_says(qtbot: QtBot) -> None:
+def test_rate_voice_and_kinds_change_what_the_running_readout_says(
+    owner: QObject, qtbot: QtBot
+) -> None:
     player = FakePlayer()
-    voice = VoiceReadout(player=player, clock=lambda: 1000.0)
+    voice = VoiceReadout(owner, player=player, clock=lambda: 1000.0)
     board = board_of(shoutout("slow", ShoutoutKind.CHAIN_FORMED))
     voice.apply(VoiceSettings(rate=RATE_MIN))
     voice.offer(board)
@@ -214,9 +218,11 @@ def test_rate_voice_and_kinds_change_what_the_running_readout_says(qtbot: QtBot)
     assert voice.spoken == 4
 
 
-def test_a_new_output_device_recreates_the_player() -> None:
+def test_a_new_output_device_recreates_the_player(
+    owner: QObject,
+) -> None:
     players = Players()
-    voice = VoiceReadout(make_player=players, clock=lambda: 1000.0)
+    voice = VoiceReadout(owner, make_player=players, clock=lambda: 1000.0)
     assert [s.device_id for s, _ in players.made] == [""]
     voice.apply(VoiceSettings(rate=200))  # same device: same player
     assert len(players.made) == 1
@@ -227,11 +233,11 @@ def test_a_new_output_device_recreates_the_player() -> None:
 
 
 def test_a_saved_device_that_is_gone_falls_back_to_the_default_and_says_so(
-    qtbot: QtBot, caplog: pytest.LogCaptureFixture
+    owner: QObject, qtbot: QtBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     players = Players()
     with caplog.at_level(logging.WARNING, logger="console.ui.voice"):
-        voice = VoiceReadout(settings=GONE, make_player=players, clock=lambda: 1000.0)
+        voice = VoiceReadout(owner, settings=GONE, make_player=players, clock=lambda: 1000.0)
     assert voice.device_missing
     assert any("蓝牙耳机" in r.getMessage() for r in caplog.records)
     assert not voice.silent  # it still speaks, on the system default
@@ -248,10 +254,10 @@ def test_a_saved_device_that_is_gone_falls_back_to_the_default_and_says_so(
 
 @needs_espeak
 def test_an_output_that_fails_is_reopened_once_then_the_readout_goes_silent(
-    qtbot: QtBot, caplog: pytest.LogCaptureFixture
+    owner: QObject, qtbot: QtBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     players = Players()
-    voice = VoiceReadout(make_player=players, clock=lambda: 1000.0)
+    voice = VoiceReadout(owner, make_player=players, clock=lambda: 1000.0)
     board = board_of(*(shoutout(sid, ShoutoutKind.CHAIN_FORMED) for sid in "abcd"))
     with caplog.at_level(logging.WARNING, logger="console.ui.voice"):
         for n, ok in enumerate([False, True, False, False]):
@@ -270,9 +276,9 @@ def test_an_output_that_fails_is_reopened_once_then_the_readout_goes_silent(
 
 
 @needs_espeak
-def test_preview_speaks_the_sample_with_the_dialog_s_choice(qtbot: QtBot) -> None:
+def test_preview_speaks_the_sample_with_the_dialog_s_choice(owner: QObject, qtbot: QtBot) -> None:
     players = Players()
-    voice = VoiceReadout(make_player=players, clock=lambda: 1000.0)
+    voice = VoiceReadout(owner, make_player=players, clock=lambda: 1000.0)
     dialog = dialog_for(VoiceSettings(), qtbot)
     dialog.preview_requested.connect(voice.preview)
     dialog.rate_spin.setValue(RATE_MAX)
