@@ -11,8 +11,9 @@ import subprocess
 import sys
 import time
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -37,9 +38,9 @@ SINKS = ("stream", "earpiece")
 LOUD = 500  # RMS of a 20 ms window, 16-bit: espeak's speech is thousands, a null sink 0
 
 
-def wait_for(check: object, deadline_s: float, what: str) -> None:
+def wait_for(check: Callable[[], bool], deadline_s: float, what: str) -> None:
     end = time.monotonic() + deadline_s
-    while not check():  # type: ignore[operator]
+    while not check():
         if time.monotonic() > end:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
@@ -105,7 +106,7 @@ def add_sink(env: dict[str, str], name: str) -> None:
     )
 
 
-def say(env: dict[str, str], *args: str) -> dict[str, object]:
+def say(env: dict[str, str], *args: str) -> dict[str, Any]:
     """The read-out in a process of its own, on this PulseAudio (``voice_through_pulse``)."""
     said = subprocess.run(
         [sys.executable, "-m", "tests.ui.voice_through_pulse", *args],
@@ -117,7 +118,7 @@ def say(env: dict[str, str], *args: str) -> dict[str, object]:
         check=False,
     )
     assert said.returncode == 0, said.stderr
-    report: dict[str, object] = json.loads(said.stdout.splitlines()[-1])
+    report: dict[str, Any] = json.loads(said.stdout.splitlines()[-1])
     return report
 
 
@@ -169,7 +170,8 @@ def test_a_shoutout_is_heard_on_the_chosen_output_for_as_long_as_it_is_and_nowhe
         for recorder in recorders:
             recorder.terminate()
             recorder.wait(timeout=10)
-    assert sorted(report["outputs"]) == [["earpiece", "Earpiece"], ["stream", "Stream"]], report  # type: ignore[call-overload]
+    outputs = sorted(report["outputs"])
+    assert outputs == [["earpiece", "Earpiece"], ["stream", "Stream"]], report
     assert report["played_on"] == [heard_on], report
     assert report["missing_at_start"] == (saved != heard_on), report
     assert report["spoken"] == 1, report

@@ -31,8 +31,8 @@ from console.ui.voice_settings import (
     mandarin_voices,
     save_voice_settings,
     voice_variants,
-    window_settings,
 )
+from console.ui.window_settings import window_settings
 from tests.ui.layout import check_window
 from tests.ui.test_layout import OUTPUT
 from tests.ui.test_voice import FakePlayer, board_of, needs_espeak, owner
@@ -48,7 +48,7 @@ def shoutout(sid: str, kind: ShoutoutKind, text: str = "成团啦，谢谢大家
 
 def duration(wav: bytes) -> float:
     with wave.open(io.BytesIO(wav)) as sound:
-        return sound.getnframes() / sound.getframerate()
+        return float(sound.getnframes() / sound.getframerate())
 
 
 class Players:
@@ -162,7 +162,9 @@ def test_v_opens_the_settings_and_what_is_confirmed_applies_now_and_after_a_rest
     dialog.kind_boxes[ShoutoutKind.VIP_ARRIVAL].setChecked(False)
     dialog.kind_boxes[ShoutoutKind.QUESTION].setChecked(True)
     dialog.variant_box.setCurrentIndex(dialog.variant_box.findData("f3"))
-    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.LeftButton)
+    qtbot.mouseClick(
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton
+    )
     qtbot.waitUntil(lambda: window.voice_dialog is None, timeout=5_000)
     wanted = DEFAULT_KINDS - {ShoutoutKind.VIP_ARRIVAL} | {ShoutoutKind.QUESTION}
     assert window.voice.settings.rate == 220
@@ -283,7 +285,7 @@ def test_preview_speaks_the_sample_with_the_dialog_s_choice(owner: QObject, qtbo
     dialog.preview_requested.connect(voice.preview)
     dialog.rate_spin.setValue(RATE_MAX)
     dialog.device_box.setCurrentIndex(0)
-    qtbot.mouseClick(dialog.preview_button, Qt.LeftButton)
+    qtbot.mouseClick(dialog.preview_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
         lambda: len(players.made) == 2 and bool(players.made[1][1].played), timeout=10_000
     )
