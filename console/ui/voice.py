@@ -88,7 +88,10 @@ def synthesize(text: str, rate: int = RATE, voice: str = VOICE, timeout_s: float
 
 
 class VoiceReadout(QObject):
-    """Signals:
+    """The read-out service; give it a parent (the window), which owns its processes and
+    players (a parentless one dropped by Python could delete one Qt is deleting).
+
+    Signals:
     muted_changed(bool): M was pressed.
     """
 

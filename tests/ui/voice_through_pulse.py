@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer
 from PySide6.QtMultimedia import QMediaDevices
 
 from console.domain.shoutouts import Shoutout, ShoutoutBoard, ShoutoutKind
@@ -45,7 +45,8 @@ def run_until(check: Callable[[], bool], tick: Callable[[], None] = lambda: None
 
 def main(device_id: str, text: str, sink_to_add: str = "") -> int:
     app = QCoreApplication(sys.argv)
-    voice = VoiceReadout(settings=VoiceSettings(device_id=device_id, device_name=device_id))
+    owner = QObject()  # as the window is in the console
+    voice = VoiceReadout(owner, VoiceSettings(device_id=device_id, device_name=device_id))
     missing_at_start = voice.device_missing
     board = ShoutoutBoard(active={})
     played_on: list[str | None] = []
