@@ -31,6 +31,10 @@ def _private_user_dirs_for_the_session(tmp_path_factory: pytest.TempPathFactory)
     with pytest.MonkeyPatch.context() as patch:
         for name in XDG_DIRS:
             patch.setenv(name, str(home / name.lower()))
+        # No test speaks through the machine's speakers: Qt Multimedia finds no sound server
+        # (the playback test starts its own PulseAudio with null sinks, in a subprocess).
+        patch.setenv("PULSE_SERVER", f"unix:{home / 'no-pulseaudio'}")
+        patch.setenv("PIPEWIRE_REMOTE", str(home / "no-pipewire"))
         yield
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
+from PySide6.QtMultimedia import QMediaDevices
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -41,6 +42,14 @@ from console.ui.live_session import LiveSession
 from console.ui.replay_window import ReplayWindow
 from console.ui.shoutout_model import ShoutoutModel
 from console.ui.voice import VoiceReadout
+from console.ui.voice_dialog import VoiceSettingsDialog
+from console.ui.voice_settings import (
+    VoiceSettings,
+    load_voice_settings,
+    mandarin_voices,
+    save_voice_settings,
+    voice_variants,
+)
 from console.ui.widgets.adapter_links import AdapterLinks
 from console.ui.widgets.chain_chart import ChainPanel
 from console.ui.widgets.elided_label import ElidedLabel
@@ -138,8 +147,15 @@ class LiveWindow(QMainWindow):
         self.adapter_links = AdapterLinks()
 
     def _build_voice(self) -> None:
-        """语音播报: shout-outs read into the host's earpiece; M mutes it, in both views."""
-        self.voice = VoiceReadout(self)
+        """语音播报: shout-outs read into the host's earpiece; M mutes it, V opens its
+        settings (device, voice, rate, kinds), in both views."""
+        self.voice = VoiceReadout(self, load_voice_settings())
+        self.voice_dialog: VoiceSettingsDialog | None = None
+        self.voice_settings_action = QAction("语音播报设置", self)
+        self.voice_settings_action.setShortcut(QKeySequence("V"))
+        self.voice_settings_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.voice_settings_action.triggered.connect(self.open_voice_settings)
+        self.addAction(self.voice_settings_action)
         self.voice_label = QLabel("🔇")
         self.voice_label.setObjectName("voiceMuted")
         self.voice_label.setToolTip("语音播报已静音（按 M 恢复）")
@@ -151,6 +167,33 @@ class LiveWindow(QMainWindow):
         self.mute_action.toggled.connect(self.voice.set_muted)
         self.voice.muted_changed.connect(self._on_voice_muted_changed)
         self.addAction(self.mute_action)
+
+    def open_voice_settings(self) -> VoiceSettingsDialog:
+        """V: the voice settings, non-modal (the room keeps updating behind it)."""
+        if self.voice_dialog is not None:
+            self.voice_dialog.close()
+        dialog = VoiceSettingsDialog(
+            self.voice.settings,
+            QMediaDevices.audioOutputs(),
+            mandarin_voices(),
+            voice_variants(),
+            self,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.settings_chosen.connect(self._on_voice_settings_chosen)
+        dialog.preview_requested.connect(self.voice.preview)
+        dialog.finished.connect(lambda _result: self._on_voice_dialog_finished(dialog))
+        self.voice_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_voice_dialog_finished(self, dialog: VoiceSettingsDialog) -> None:
+        if self.voice_dialog is dialog:
+            self.voice_dialog = None
+
+    def _on_voice_settings_chosen(self, settings: VoiceSettings) -> None:
+        save_voice_settings(settings)
+        self.voice.apply(settings)
 
     def _on_voice_muted_changed(self, muted: bool) -> None:
         self.voice_label.setVisible(muted)
@@ -452,6 +495,8 @@ class LiveWindow(QMainWindow):
         save_geometry(self, SETTINGS_KEY)
         self._clock.stop()
         self.voice.stop()
+        if self.voice_dialog is not None:
+            self.voice_dialog.close()
         self.toolbar.close_all()
         self.closed.emit()
         super().closeEvent(event)

@@ -1,46 +1,61 @@
 """Voice to the host's earpiece (语音播报): shout-outs read aloud in Mandarin, offline.
 
-The pure queue (``console.domain.readout``) picks what to say; this service synthesises it
-with espeak-ng (voice ``cmn``) in a ``QProcess`` (WAV on stdout, the text on stdin so a nick
-starting with "-" is never taken for an option), checks it was not acknowledged meanwhile,
-plays it and marks it read. Never two at once: the queue keeps one in flight.
+Engine: espeak-ng (voice ``cmn``, Mandarin), run in a ``QProcess`` with the WAV on stdout and
+the text on stdin (so a nick starting with "-" is never taken for an option). Why espeak-ng:
+it speaks Mandarin offline from one Debian package (``espeak-ng``), with a choice of voices
+and rates, and runs as its own process so the console never waits on it. Qt's own
+TextToSpeech was the other candidate: on Linux its engines are speech-dispatcher (a daemon
+that ends up calling espeak-ng anyway) and flite, which has no Mandarin voice.
 
-Playback: Qt Multimedia (``QSoundEffect`` on the device named ``DEVICE``, else the system
-default, from ``QMediaDevices.audioOutputs()``) when the PySide6 install has it (the
-PySide6-Addons wheel); else ``aplay`` (alsa-utils) when on PATH. With neither, no
-espeak-ng, or a player that fails (no audio device, as in offscreen tests), the service
-logs once and keeps working silently: shout-outs are marked read, nothing is spoken.
+The pure queue (``console.domain.readout``) picks what to say; this service synthesises it,
+checks it was not acknowledged meanwhile, plays it and marks it read. Never two at once: the
+queue keeps one in flight until the player reports back.
+
+Playback (``console.ui.voice_players``): Qt Multimedia (the PySide6-Addons wheel) through a
+``QAudioSink`` on the output the host chose (``VoiceSettings``, from
+``QMediaDevices.audioOutputs()``: the earpiece, not the stream's device). A saved output that
+is gone falls back to the system default, with a warning (``device_missing``); when the outputs
+change (the earpiece back on, the one playing unplugged) the player is reopened between two
+lines, and one that fails is reopened once before going silent. With no Qt output at all (no
+PulseAudio/PipeWire), ``aplay`` (alsa-utils) when on PATH. With no player, no espeak-ng, or a
+player that fails twice, the service logs once and keeps working silently: shout-outs are
+marked read, nothing is spoken. Settings change live (``apply``): kinds, voice and rate from
+the next line; another device reopens the player. 试听 (``preview``) speaks a sample line with
+settings not yet confirmed, beside the queue.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import shutil
 import struct
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Literal
 
-from PySide6.QtCore import QObject, QProcess, QUrl, Signal
+from PySide6.QtCore import QObject, QProcess, Signal
+from PySide6.QtMultimedia import QMediaDevices
 
-from console.domain.readout import DEFAULT_KINDS, ReadoutQueue
-from console.domain.shoutouts import ShoutoutBoard, ShoutoutKind
+from console.domain.readout import ReadoutQueue
+from console.domain.shoutouts import ShoutoutBoard
+from console.ui.voice_players import (
+    Player,
+    PlayerFactory,
+    QtPlayer,
+    default_player,
+    device_key,
+    find_output,
+)
+from console.ui.voice_settings import ESPEAK, RATE, VOICE, VoiceSettings
 
 log = logging.getLogger(__name__)
 
-ESPEAK = "espeak-ng"
-VOICE = "cmn"
-RATE = 165  # words a minute: espeak's 175 is a little quick for Mandarin in an earpiece
-READ_KINDS: frozenset[ShoutoutKind] = DEFAULT_KINDS
-DEVICE = ""  # an audio output's description (QMediaDevices); "" = the system default
+SAMPLE_LINE = "恭喜 林*薇 抽中 定制冰杯，还差两单成团"  # 试听: what a shout-out sounds like
 
 
-def espeak_args(rate: int = RATE) -> list[str]:
-    return ["-v", VOICE, "-s", str(rate), "--stdout", "--stdin"]
+def espeak_args(rate: int = RATE, voice: str = VOICE) -> list[str]:
+    return ["-v", voice, "-s", str(rate), "--stdout", "--stdin"]
 
 
 def fix_wav_header(data: bytes) -> bytes:
@@ -60,10 +75,10 @@ def fix_wav_header(data: bytes) -> bytes:
     return bytes(out)
 
 
-def synthesize(text: str, rate: int = RATE, timeout_s: float = 20.0) -> bytes:
+def synthesize(text: str, rate: int = RATE, voice: str = VOICE, timeout_s: float = 20.0) -> bytes:
     """The WAV espeak-ng makes of ``text`` (blocking; for tests and tools)."""
     done = subprocess.run(
-        [ESPEAK, *espeak_args(rate)],
+        [ESPEAK, *espeak_args(rate, voice)],
         input=text.encode(),
         capture_output=True,
         check=True,
@@ -72,89 +87,11 @@ def synthesize(text: str, rate: int = RATE, timeout_s: float = 20.0) -> bytes:
     return fix_wav_header(done.stdout)
 
 
-class Player(Protocol):
-    def play(self, wav: bytes, done: Callable[[bool], None]) -> None: ...
-
-    def stop(self) -> None: ...
-
-
-class AplayPlayer:
-    """``aplay -q -``: the WAV on stdin."""
-
-    def __init__(self, parent: QObject) -> None:
-        self._parent = parent
-        self._process: QProcess | None = None
-
-    def play(self, wav: bytes, done: Callable[[bool], None]) -> None:
-        process = QProcess(self._parent)
-        self._process = process
-
-        def finished(code: int, _status: QProcess.ExitStatus) -> None:
-            if self._process is process:
-                self._process = None
-            process.deleteLater()
-            done(code == 0)
-
-        process.finished.connect(finished)
-        process.errorOccurred.connect(
-            lambda error: (
-                finished(1, QProcess.ExitStatus.CrashExit)
-                if error == QProcess.ProcessError.FailedToStart
-                else None
-            )
-        )
-        process.start("aplay", ["-q", "-"])
-        process.write(wav)
-        process.closeWriteChannel()
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.kill()
-
-
-class QtPlayer:
-    """Qt Multimedia's ``QSoundEffect`` on a chosen output (a WAV file is what it plays)."""
-
-    def __init__(self, multimedia: Any, parent: QObject, device_name: str) -> None:
-        devices = multimedia.QMediaDevices.audioOutputs()
-        chosen = next((d for d in devices if d.description() == device_name), None)
-        self.device = chosen or multimedia.QMediaDevices.defaultAudioOutput()
-        self._effect = multimedia.QSoundEffect(parent)
-        self._effect.setAudioDevice(self.device)
-        self._file = Path(tempfile.gettempdir()) / f"console-voice-{id(self)}.wav"
-        self._done: Callable[[bool], None] | None = None
-        self._effect.playingChanged.connect(self._on_playing_changed)
-
-    def play(self, wav: bytes, done: Callable[[bool], None]) -> None:
-        self._file.write_bytes(wav)
-        self._done = done
-        self._effect.setSource(QUrl.fromLocalFile(str(self._file)))
-        self._effect.play()
-
-    def _on_playing_changed(self) -> None:
-        if not self._effect.isPlaying() and self._done is not None:
-            done, self._done = self._done, None
-            done(True)
-
-    def stop(self) -> None:
-        self._effect.stop()
-
-
-def default_player(parent: QObject, device_name: str = DEVICE) -> Player | None:
-    """Qt Multimedia with an output device, else aplay, else None (silent)."""
-    try:
-        multimedia = importlib.import_module("PySide6.QtMultimedia")
-    except ImportError:
-        multimedia = None
-    if multimedia is not None and multimedia.QMediaDevices.audioOutputs():
-        return QtPlayer(multimedia, parent, device_name)
-    if shutil.which("aplay"):
-        return AplayPlayer(parent)
-    return None
-
-
 class VoiceReadout(QObject):
-    """Signals:
+    """The read-out service; give it a parent (the window), which owns its processes and
+    players (a parentless one dropped by Python could delete one Qt is deleting).
+
+    Signals:
     muted_changed(bool): M was pressed.
     """
 
@@ -163,40 +100,101 @@ class VoiceReadout(QObject):
     def __init__(
         self,
         parent: QObject | None = None,
-        kinds: frozenset[ShoutoutKind] = READ_KINDS,
-        rate: int = RATE,
-        player: Player | str | None = "auto",  # "auto": default_player()
+        settings: VoiceSettings | None = None,
+        player: Player | Literal["auto"] | None = "auto",  # "auto": make_player's
         clock: Callable[[], float] = time.time,
+        make_player: PlayerFactory = default_player,
     ) -> None:
         super().__init__(parent)
-        self.queue = ReadoutQueue(kinds=kinds)
-        self.rate = rate
+        self.settings = settings or VoiceSettings()
+        self.queue = ReadoutQueue(kinds=self.settings.kinds)
         self.clock = clock
         self.muted = False
         self.spoken = 0
+        self.device_missing = False  # the saved output is gone: the system default plays
         self._board: ShoutoutBoard | None = None
         self._synth: QProcess | None = None
-        self._player: Player | None = default_player(self) if isinstance(player, str) else player
+        self._synthesising: set[QProcess] = set()  # the queue's and 试听's
+        self._make_player = make_player
+        self._auto_player = player == "auto"
+        self._player: Player | None = None
+        self._preview_player: Player | None = None
         self._espeak = shutil.which(ESPEAK)
         self._warned = False
+        self._retried = False  # a failed player was replaced once since the last line said
+        self._reopen = False  # the outputs changed: reopen the player between two lines
+        if player == "auto":
+            self._player = self._new_player(self.settings)
+            self._outputs = QMediaDevices(self)
+            self._outputs.audioOutputsChanged.connect(self._on_outputs_changed)
+        else:
+            self._player = player
         if self._espeak is None:
             self._silence(f"没有找到 {ESPEAK}，语音播报不可用")
         elif self._player is None:
             self._silence("没有可用的音频输出，语音播报静默运行")
 
     @property
+    def player(self) -> Player | None:
+        """What plays the lines now (None: silent)."""
+        return self._player
+
+    @property
     def silent(self) -> bool:
         return self._espeak is None or self._player is None
+
+    def _new_player(self, settings: VoiceSettings) -> Player | None:
+        _device, self.device_missing = find_output(settings.device_id, settings.device_name)
+        if self.device_missing:
+            log.warning("voice: 保存的输出设备「%s」不在了，改用系统默认", settings.device_name)
+        return self._make_player(self, settings)
+
+    def apply(self, settings: VoiceSettings) -> None:
+        """The host changed the settings: kinds, voice and rate from the next line on; another
+        output device recreates the player (what is being said stops)."""
+        old, self.settings = self.settings, settings
+        self.queue.kinds = settings.kinds
+        device_changed = (settings.device_id, settings.device_name) != (
+            old.device_id,
+            old.device_name,
+        )
+        if self._auto_player and device_changed:
+            self._reopen_player()
+
+    def _reopen_player(self) -> None:
+        previous, self._player = self._player, None
+        if previous is not None:
+            previous.stop()
+        self._player = self._new_player(self.settings)
+        self._warned = False
+        self._reopen = False
+
+    def _on_outputs_changed(self) -> None:
+        """An output came or went: the saved one is back, the one playing is gone, the
+        system default moved (when that is the choice), or there is one at last."""
+        outputs = {device_key(d) for d in QMediaDevices.audioOutputs()}
+        _device, missing = find_output(self.settings.device_id, self.settings.device_name)
+        player = self._player
+        playing = device_key(player.device) if isinstance(player, QtPlayer) else None
+        by_default = not (self.settings.device_id or self.settings.device_name)
+        default = device_key(QMediaDevices.defaultAudioOutput())
+        self._reopen = (
+            (self.device_missing and not missing)
+            or (playing is not None and playing not in outputs)
+            or (by_default and playing is not None and playing != default)
+            or (player is None and bool(outputs))
+        )
 
     def set_muted(self, muted: bool) -> None:
         if muted == self.muted:
             return
         self.muted = muted
         if muted:
-            if self._player is not None:
-                self._player.stop()
-            if self._synth is not None:
-                self._synth.kill()
+            for player in (self._player, self._preview_player):
+                if player is not None:
+                    player.stop()
+            for process in list(self._synthesising):
+                process.kill()
         self.muted_changed.emit(muted)
 
     def offer(self, board: ShoutoutBoard) -> None:
@@ -206,6 +204,8 @@ class VoiceReadout(QObject):
         now = self.clock()
         waiting = list(board.active.values())
         self.queue.forget(s.id for s in waiting)
+        if self._reopen and self.queue.in_flight is None:
+            self._reopen_player()
         if self.muted or self.silent:
             if self.queue.in_flight is None:
                 self.queue.read.update(s.id for s in waiting)
@@ -213,37 +213,72 @@ class VoiceReadout(QObject):
         item = self.queue.next(waiting, now)
         if item is None:
             return
-        process = QProcess(self)
-        self._synth = process
+        self._synth = self._synthesise(
+            item.text, self.settings, lambda wav: self._on_synthesised(item.id, wav)
+        )
 
-        def synthesised(code: int, _status: QProcess.ExitStatus) -> None:
+    def preview(self, settings: VoiceSettings, text: str = SAMPLE_LINE) -> None:
+        """试听: ``text`` in these settings' voice and rate, on their device, now."""
+        if self._espeak is None:
+            self._silence(f"没有找到 {ESPEAK}，语音播报不可用")
+            return
+        if self._preview_player is not None:
+            self._preview_player.stop()
+        player = self._make_player(self, settings)
+        self._preview_player = player
+
+        def synthesised(wav: bytes) -> None:
+            if player is None or not wav or self._preview_player is not player:
+                return
+            player.play(wav, lambda _ok: None)
+
+        self._synthesise(text, settings, synthesised)
+
+    def _synthesise(
+        self, text: str, settings: VoiceSettings, then: Callable[[bytes], None]
+    ) -> QProcess:
+        process = QProcess(self)
+        self._synthesising.add(process)
+
+        def finished(code: int, _status: QProcess.ExitStatus) -> None:
             wav = fix_wav_header(bytes(process.readAllStandardOutput().data()))
+            self._synthesising.discard(process)
             if self._synth is process:
                 self._synth = None
             process.deleteLater()
-            self._on_synthesised(item.id, wav if code == 0 else b"")
+            then(wav if code == 0 else b"")
 
-        process.finished.connect(synthesised)
-        process.start(self._espeak or ESPEAK, espeak_args(self.rate))
-        process.write(item.text.encode())
+        process.finished.connect(finished)
+        process.start(self._espeak or ESPEAK, espeak_args(settings.rate, settings.espeak_voice))
+        process.write(text.encode())
         process.closeWriteChannel()
+        return process
 
     def _on_synthesised(self, shoutout_id: str, wav: bytes) -> None:
         board = self._board
-        if not wav or self.muted or self._player is None or board is None:
+        player = self._player
+        if not wav or self.muted or player is None or board is None:
             self.queue.finished(shoutout_id)
             return
         if not self.queue.still_waiting(board.active):
             return  # acknowledged while it was being synthesised
-        self._player.play(wav, lambda ok: self._on_played(shoutout_id, ok))
+        player.play(wav, lambda ok: self._on_played(shoutout_id, ok, player))
 
-    def _on_played(self, shoutout_id: str, ok: bool) -> None:
+    def _on_played(self, shoutout_id: str, ok: bool, player: Player) -> None:
         self.queue.finished(shoutout_id)
         if ok:
             self.spoken += 1
-        elif not self.muted:
+            self._retried = False
+        elif not self.muted and player is self._player:
             self._player = None
-            self._silence("音频设备无法播放，语音播报静默运行")
+            if self._auto_player and not self._retried:
+                # The output may have gone (an earpiece switched off): once more, on what
+                # is there now (the system default if it is gone), before going silent.
+                self._retried = True
+                log.warning("voice: 音频设备无法播放，重新打开输出设备")
+                self._player = self._new_player(self.settings)
+            if self._player is None:
+                self._silence("音频设备无法播放，语音播报静默运行")
 
     def _silence(self, why: str) -> None:
         if not self._warned:
@@ -251,5 +286,11 @@ class VoiceReadout(QObject):
             log.warning("voice: %s", why)
 
     def stop(self) -> None:
-        """The window closes: nothing more is said."""
+        """The window closes: nothing more is said, no espeak-ng left running."""
         self.set_muted(True)
+        for process in list(self._synthesising):
+            process.finished.disconnect()
+            process.kill()
+            process.waitForFinished(1000)
+        self._synthesising.clear()
+        self._synth = None

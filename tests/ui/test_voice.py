@@ -10,15 +10,18 @@ import shutil
 import sys
 import wave
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QObject, Qt
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from console.domain.shoutouts import Shoutout, ShoutoutBoard, ShoutoutKind
-from console.ui.voice import AplayPlayer, VoiceReadout, synthesize
+from console.ui.voice import VoiceReadout, synthesize
+from console.ui.voice_players import AplayPlayer
 from tests.helpers import StoreProcess
 from tests.ui.test_assistant import press
 from tests.ui.test_live_window import Console, open_console
@@ -29,6 +32,19 @@ needs_espeak = pytest.mark.skipif(
     shutil.which("espeak-ng") is None,
     reason="espeak-ng is not installed (./dev setup installs the Debian package espeak-ng)",
 )
+
+
+@pytest.fixture
+def owner(qapp: QApplication) -> Iterator[QObject]:
+    """The read-out's parent, as the window is in the console, deleted once at the end. A
+    parentless read-out would be left to Python's cycle collector, which may delete it (and
+    its child processes) while Qt is deleting one of those processes: a double delete."""
+    parent = QObject()
+    yield parent
+    for voice in parent.findChildren(VoiceReadout):
+        voice.stop()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    shiboken6.delete(parent)
 
 
 class FakePlayer:
@@ -75,10 +91,11 @@ def test_espeak_says_a_known_sentence_as_plausible_speech() -> None:
 
 @needs_espeak
 def test_service_reads_most_urgent_first_one_at_a_time_skipping_acknowledged(
+    owner: QObject,
     qtbot: QtBot,
 ) -> None:
     player = FakePlayer()
-    voice = VoiceReadout(player=player, clock=lambda: 1000.0)
+    voice = VoiceReadout(owner, player=player, clock=lambda: 1000.0)
     board = board_of(
         so("late", 3, 995, "感谢下单"),
         so("urgent", 1, 999, "成团啦"),
@@ -108,10 +125,11 @@ def test_service_reads_most_urgent_first_one_at_a_time_skipping_acknowledged(
 
 
 def test_without_audio_it_logs_once_and_keeps_working_silently(
+    owner: QObject,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="console.ui.voice"):
-        voice = VoiceReadout(player=None, clock=lambda: 1000.0)
+        voice = VoiceReadout(owner, player=None, clock=lambda: 1000.0)
         board = board_of(so("a", 1, 999, "成团啦"))
         for _ in range(3):
             voice.offer(board)
@@ -125,10 +143,10 @@ def test_without_audio_it_logs_once_and_keeps_working_silently(
 
 @needs_espeak
 def test_a_player_that_fails_goes_silent_after_one_warning(
-    qtbot: QtBot, caplog: pytest.LogCaptureFixture
+    owner: QObject, qtbot: QtBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     player = FakePlayer()
-    voice = VoiceReadout(player=player, clock=lambda: 1000.0)
+    voice = VoiceReadout(owner, player=player, clock=lambda: 1000.0)
     board = board_of(so("a", 1, 999, "成团啦"), so("b", 2, 999, "还差一单"))
     with caplog.at_level(logging.WARNING, logger="console.ui.voice"):
         voice.offer(board)
@@ -160,7 +178,12 @@ def test_m_mutes_and_unmutes_the_voice_in_both_views(
 
 @pytest.mark.parametrize(("exit_code", "ok"), [(0, True), (1, False)])
 def test_aplay_player_pipes_the_wav_and_reports_how_it_went(
-    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exit_code: int, ok: bool
+    owner: QObject,
+    qtbot: QtBot,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    exit_code: int,
+    ok: bool,
 ) -> None:
     received = tmp_path / "received.wav"
     fake = tmp_path / "bin" / "aplay"
@@ -168,7 +191,6 @@ def test_aplay_player_pipes_the_wav_and_reports_how_it_went(
     fake.write_text(f'#!/bin/sh\ncat > "{received}"\nexit {exit_code}\n')
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
-    owner = QObject()
     player = AplayPlayer(owner)
     results: list[bool] = []
     player.play(b"RIFF-fake-wav", results.append)
