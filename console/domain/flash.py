@@ -34,6 +34,10 @@ NO_PRESSURE: frozenset[Segment] = frozenset({Segment.S4, Segment.S6})
 """Circles shown no countdown (DOMAIN.md: S4/S6, no pressure tactics)."""
 
 
+END_REASONS: dict[str, str] = {"time": "到时结束", "sold_out": "售罄"}
+"""``flash_sale_ended``'s reasons, as the screens and the report say them."""
+
+
 def shows_countdown(circles: frozenset[Segment]) -> bool:
     """False for a sale only for S4/S6: those circles see 限时特价, never a countdown."""
     return not circles or not circles <= NO_PRESSURE

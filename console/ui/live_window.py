@@ -26,8 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.domain.metrics import tiers_to_address
-from console.domain.segments import Segment, parse_segment
 from console.domain.sessions import SessionStatus
 from console.domain.text import display_text
 from console.sync.follower import LinkStatus
@@ -49,7 +47,7 @@ from console.ui.widgets.kpi import RoomFigures
 from console.ui.widgets.online_trend import OnlineTrendChart, TrendLegend
 from console.ui.widgets.panel import panel
 from console.ui.widgets.point_bars import PointBreakdown, entries_by_point
-from console.ui.widgets.product_card import NextCards, PresentingCard
+from console.ui.widgets.product_card import NextCards, PresentingCard, card_focus
 from console.ui.widgets.segment_mix import MIX_HEIGHT, SegmentMixChart
 from console.ui.widgets.shoutout_view import ShoutoutView
 from console.ui.window_settings import load_flag, restore_geometry, save_flag, save_geometry
@@ -333,15 +331,7 @@ class LiveWindow(QMainWindow):
     def _show_cards(self) -> None:
         state = self.live.state
         card = self.live.card(state.presenting)
-        focus: list[Segment] = []
-        if card is not None:
-            visible = {
-                parse_segment(step.get("segment"))
-                for step in card.get("ladder", [])
-                if step.get("visible")
-            }
-            room = {s: n for s, n in state.online_by_segment.items() if s in visible}
-            focus = tiers_to_address(room)
+        focus = card_focus(card, state.online_by_segment)
         self.card.show_card(card, self.live.stock_of(card) if card else None, focus)
         self._show_flash()
         # A 768-pixel screen has no height for both: the line to read now comes first.
