@@ -129,6 +129,9 @@ class _Player:
                 if "deadline_minutes" in command and self.speed > 0:
                     # A chain's deadline runs in the broadcast's (compressed) time.
                     command["deadline_minutes"] = command["deadline_minutes"] / self.speed
+                if "min_watch_minutes" in command and self.speed > 0:
+                    # A draw's "watched at least N minutes" too.
+                    command["min_watch_minutes"] = command["min_watch_minutes"] / self.speed
                 if "minutes" in command and self.speed > 0:
                     # So does a 秒杀's, down to the shortest sale the store takes.
                     command["minutes"] = max(MIN_MINUTES, command["minutes"] / self.speed)

@@ -27,9 +27,11 @@ async def simulate(
     speed: float,
     session: str | None,
     scale: float = 1.0,
+    until_minute: float | None = None,
 ) -> int:
     """Play ``scenario_name`` into the store; ``scale`` below 1 plays that fraction of its
-    crowd (``scenario.scaled``: members, pickup points, watchers, buyers, stock)."""
+    crowd (``scenario.scaled``: members, pickup points, watchers, buyers, stock). With
+    ``until_minute`` it stops at that minute of the script and leaves the session live."""
     try:
         chosen = scenario.scaled(scenario.load(scenario_name), scale)
         if chosen.population is not None:
@@ -55,7 +57,9 @@ async def simulate(
                 events = planner.plan(one, members, points)
             except scenario.ScenarioError as exc:
                 raise SimulationError(str(exc)) from exc
-            await _broadcast(client, one, members, events, speed, session)
+            if until_minute is not None:
+                events = [e for e in events if e.offset_s <= until_minute * 60]
+            await _broadcast(client, one, members, events, speed, session, until_minute is None)
         return 0
     except StoreError as exc:
         hints = {
@@ -80,8 +84,10 @@ async def _broadcast(
     events: list[planner.PlannedEvent],
     speed: float,
     session: str | None,
+    to_the_end: bool = True,
 ) -> None:
-    """One session: create and set it up (operator) or use the given one, then play it."""
+    """One session: create and set it up (operator) or use the given one, then play it
+    (and end it, when it created it and played ``to_the_end``)."""
     created = session is None
     if session is None:
         invited = planner.audience(chosen, members)
@@ -104,7 +110,7 @@ async def _broadcast(
         await _restock(client, session, chosen.restock)
     print(f"session {session}", flush=True)
     sent = await play(client, session, events, speed)
-    if created:
+    if created and to_the_end:
         await client.set_status(session, "ended")
     print(f"sent {sent} events to session {session}", flush=True)
 
