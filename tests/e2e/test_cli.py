@@ -211,6 +211,24 @@ def test_simulate_with_an_operator_token_prints_the_session(
     assert total["chains_formed"] == 1.0
 
 
+def test_simulate_until_a_minute_leaves_the_rehearsal_live_there(
+    shared_store: StoreProcess, tmp_path: Path
+) -> None:
+    result = simulate(shared_store, "operator", tmp_path, "--speed", "0", "--until", "24.6")
+    assert result.returncode == 0, result.stderr
+    sid = result.stdout.splitlines()[0].removeprefix("session ")
+    with shared_store.client("host") as client:
+        session = client.get(f"/sessions/{sid}").json()
+        state = client.get(f"/sessions/{sid}/state").json()
+        log = client.get(f"/sessions/{sid}/events", params={"limit": 5000}).json()["events"]
+    assert session["status"] == "live"
+    assert session["clock"] == "rehearsal"
+    minutes = [(e["ts"] - session["started_at"]) / 60 for e in log]
+    assert 24 < max(minutes) <= 24.6 + 1 / 60  # whole seconds: started_at is rounded down
+    assert state["presenting"] == "xzd-cherry"
+    assert state["flash_sales"]["xzd-cherry"]["ends_at"] > log[-1]["ts"]  # still running
+
+
 def test_simulate_with_an_ingest_token_sends_into_a_given_session(
     shared_store: StoreProcess, tmp_path: Path
 ) -> None:
