@@ -375,6 +375,11 @@ def test_report_writes_the_review_files(shared_store: StoreProcess, tmp_path: Pa
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "复盘报告 · 鲜直达《夏日轻食计划》" in page
     assert "87.5%" in page  # watch conversion
+    # The host's aids (console.domain.aids): the draw, the 秒杀 (ended on its timer), prompts.
+    assert "<td>《7天轻食食谱》签名版</td>" in page
+    assert "<td>车厘子 2斤</td><td>¥68</td>" in page
+    assert "<td>到时结束</td>" in page
+    assert "本场没有触发场控提示" not in page
     assert "78.1%" in page  # chain conversion
     assert QImage(str(out / "viewers.png")).width() == 1200
     # "订单与 GMV" draws the orders too (it drew only GMV): their blue line is there.
