@@ -209,6 +209,13 @@ def _add_live_commands(commands: Any) -> None:
         help="play this fraction of the crowd: members, pickup points, watchers, buyers "
         "(default 1; 0.1 for a quick rehearsal of a big scenario)",
     )
+    simulate.add_argument(
+        "--until",
+        type=non_negative_float,
+        metavar="MINUTE",
+        help="stop at this minute of the scenario, leaving the session live (a rehearsal "
+        "paused there: screenshots, a look at one moment)",
+    )
     simulate.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
 
     segments = commands.add_parser(
@@ -253,6 +260,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--speed", type=non_negative_float, default=20.0, help="demo speed factor (embedded mode)"
+    )
+    parser.add_argument(
+        "--until",
+        type=non_negative_float,
+        metavar="MINUTE",
+        help="demo: stop the scenario at this minute, the show still live (embedded mode)",
     )
     parser.add_argument(
         "--db",
@@ -568,7 +581,15 @@ def _simulate(args: argparse.Namespace) -> int:
         watch_parent()
     try:
         return asyncio.run(
-            simulate(args.store, args.token, args.scenario, args.speed, args.session, args.scale)
+            simulate(
+                args.store,
+                args.token,
+                args.scenario,
+                args.speed,
+                args.session,
+                args.scale,
+                until_minute=args.until,
+            )
         )
     except SimulationError as exc:
         raise CliError(str(exc)) from exc

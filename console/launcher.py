@@ -128,6 +128,7 @@ def run_embedded(args: argparse.Namespace) -> int:
                 args.scenario,
                 "--speed",
                 str(args.speed),
+                *(["--until", str(args.until)] if args.until is not None else []),
             ],
         )
         children.append(simulator)

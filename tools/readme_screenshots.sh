@@ -12,3 +12,12 @@ printf '[live_window]\nby_point=true\n' > "$config/zhibo-console/windows.ini"
 for role in host assistant; do
     .venv/bin/python main.py --as "$role" --speed 20 --screenshot "docs/$role.png" --exit-after 172
 done
+# The host's aids, on a rehearsal paused at a moment of the script (--speed 0 --until M: the
+# console's clocks read the script's time): host view at minute 22.8 (车厘子 presented, its
+# 话术 on the card, the S2 圈层流失 prompt of minute ~21.8 on the board); assistant view at
+# minute 24.6 (the 秒杀 on cherries counting down on the card).
+printf '[live_window]\nby_point=false\n' > "$config/zhibo-console/windows.ini"
+.venv/bin/python main.py --as host --speed 0 --until 22.8 \
+    --screenshot docs/host-prompt-script.png --exit-after 15
+.venv/bin/python main.py --as assistant --speed 0 --until 24.6 \
+    --screenshot docs/assistant-flash.png --exit-after 15

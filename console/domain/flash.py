@@ -8,7 +8,8 @@ nobody ever pays more than their own circle's price. A member whose tier price i
 or below the flash price pays that and takes none of the sale's units. The sale ends when its
 units are gone (``flash_sale_ended`` right after the order that took the last one) or when
 its time is over: by the store's timer (``due_sales``, about every second, for a show on
-the wall clock), or by the next order or command that sees it over, whichever comes first.
+the wall clock; for a rehearsal when its script's clock passes ``ends_at``, between the
+events around it), or by the next order or command that sees it over, whichever comes first.
 
 Per DOMAIN.md (seed 000) S4/S6 get no pressure tactics: a sale whose circles are only S4
 and/or S6 shows no countdown, just 限时特价 (``countdown`` is False in its state).
@@ -31,6 +32,10 @@ MIN_MINUTES = 0.5
 MAX_MINUTES = 60.0
 NO_PRESSURE: frozenset[Segment] = frozenset({Segment.S4, Segment.S6})
 """Circles shown no countdown (DOMAIN.md: S4/S6, no pressure tactics)."""
+
+
+END_REASONS: dict[str, str] = {"time": "到时结束", "sold_out": "售罄"}
+"""``flash_sale_ended``'s reasons, as the screens and the report say them."""
 
 
 def shows_countdown(circles: frozenset[Segment]) -> bool:
@@ -95,6 +100,13 @@ def due_sales(started: Iterable[FlashSale], ended: Collection[str], now: float) 
     ids of those that are), oldest end first: each gets its ``flash_sale_ended`` (time)."""
     due = [s for s in started if s.ends_at <= now and s.sale_id not in ended]
     return sorted(due, key=lambda s: (s.ends_at, s.sale_id))
+
+
+def next_due(started: Iterable[FlashSale], ended: Collection[str]) -> FlashSale | None:
+    """The sale not yet logged as ended whose time runs out first (a rehearsal ends it when
+    its script's clock gets there, ``due_sales`` at its ``ends_at``); None when none runs."""
+    running = [s for s in started if s.sale_id not in ended]
+    return min(running, key=lambda s: (s.ends_at, s.sale_id), default=None)
 
 
 @dataclass(frozen=True, slots=True)

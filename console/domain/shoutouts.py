@@ -477,6 +477,12 @@ class ShoutoutBoard:
         }
 
 
+def raised_by(board: ShoutoutBoard, event: Event) -> list[Shoutout]:
+    """The shout-outs ``event`` raised that are on the board (just after it was folded)."""
+    prefix = f"so-{event.seq}-"
+    return [s for s in board.active.values() if s.id.startswith(prefix)]
+
+
 def _drop_order(shoutout: Shoutout) -> tuple[bool, int, float]:
     """The first to go when the board is full: unpinned, least urgent, oldest."""
     return (not shoutout.pinned, shoutout.priority, -shoutout.ts)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from console.domain.aids import AidsRecord
 from console.domain.events import Event, EventType
+from console.domain.flash import END_REASONS
 from console.domain.room import RoomState
 from console.domain.segments import ALL_SEGMENTS, Segment
 
@@ -17,6 +19,9 @@ MARKER_TYPES = frozenset(
         EventType.CHAIN_FORMED,
         EventType.CHAIN_FAILED,
         EventType.NOTICE_POSTED,
+        EventType.FLASH_SALE_STARTED,
+        EventType.FLASH_SALE_ENDED,
+        EventType.DRAW_DRAWN,
     }
 )
 
@@ -56,6 +61,7 @@ class TimelineSampler:
         self.max_samples = max_samples
         self.samples: list[Sample] = []
         self.markers: list[Marker] = []
+        self.aids = AidsRecord()  # its 抽奖, 秒杀 and prompts (``console.domain.aids``)
         self._start: float | None = None
         self._next_at = 0.0
 
@@ -73,9 +79,12 @@ class TimelineSampler:
                 self._next_at = len(self.samples) * self.step_s
 
     def after(self, state: RoomState, event: Event) -> None:
-        if event.type in MARKER_TYPES and self._start is not None:
-            minute = (event.ts - self._start) / 60
+        if self._start is None:
+            return
+        minute = (event.ts - self._start) / 60
+        if event.type in MARKER_TYPES:
             self.markers.append(Marker(minute, event.seq, event.type, _label(state, event)))
+        self.aids.after(state, event, minute)
 
     def finish(self, state: RoomState) -> tuple[list[Sample], list[Marker]]:
         """The samples so far plus one at the last event, and the markers (copies: the
@@ -90,7 +99,7 @@ def sample_timeline(
     events: Iterable[Event], step_s: float = 60.0
 ) -> tuple[list[Sample], list[Marker]]:
     """Samples every ``step_s`` seconds of event time (and at the end), plus markers for
-    presentations, 接龙 milestones and notices."""
+    presentations, 接龙 milestones, notices, 秒杀 and 抽奖."""
     state = RoomState()
     sampler = TimelineSampler(step_s)
     for event in events:
@@ -110,6 +119,7 @@ class Timeline:
     step_s: float
     samples: list[Sample]
     markers: list[Marker]
+    aids: AidsRecord = field(default_factory=AidsRecord)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -119,6 +129,7 @@ class Timeline:
             "step_s": self.step_s,
             "samples": [sample_to_json(s) for s in self.samples],
             "markers": [marker_to_json(m) for m in self.markers],
+            "aids": self.aids.to_json(),
         }
 
     @classmethod
@@ -130,6 +141,7 @@ class Timeline:
             step_s=float(value["step_s"]),
             samples=[sample_from_json(s) for s in value["samples"]],
             markers=[marker_from_json(m) for m in value["markers"]],
+            aids=AidsRecord.from_json(value.get("aids") or {}),
         )
 
 
@@ -191,6 +203,14 @@ def _label(state: RoomState, event: Event) -> str:
         return f"讲解 {state.product_names.get(product, product)}" if product else "停止讲解"
     if event.type is EventType.NOTICE_POSTED:
         return f"公告 {data.get('text', '')}"
+    if event.type is EventType.DRAW_DRAWN:
+        return f"抽奖 {data.get('prize', '')}"
+    if event.type in (EventType.FLASH_SALE_STARTED, EventType.FLASH_SALE_ENDED):
+        product = str(data.get("product_id") or "")
+        name = state.product_names.get(product, product)
+        if event.type is EventType.FLASH_SALE_STARTED:
+            return f"秒杀 {name}"
+        return f"秒杀结束 {name} · {END_REASONS.get(str(data.get('reason')), '')}"
     chain = state.chains.get(str(data.get("chain_id", "")))
     product = state.product_names.get(chain.product_id, chain.product_id) if chain else ""
     return {

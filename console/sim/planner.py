@@ -83,6 +83,8 @@ def plan(
         actions += _orders(scenario, rng, watchers, planned, points)
     if points and scenario.buyers is not None:
         actions += _buyers(scenario, scenario.buyers, rng, watchers, points)
+    if points and scenario.flash_buyers:
+        actions += _flash_buyers(scenario, rng, watchers, planned, points)
     merged = sorted(
         [(p.offset_s, 0, n, p) for n, p in enumerate(planned)]
         + [(p.offset_s, 1, n, p) for n, p in enumerate(actions)],
@@ -192,17 +194,8 @@ def _orders(
     index = PickupIndex(points)
     by_id = {str(m["id"]): m for m in watchers}
     kocs = [str(m["id"]) for m in watchers if int(m.get("influencer") or 0)]
-    stays: dict[str, list[list[float]]] = {}
-    for item in planned:
-        member = str(item.event.get("member_id", ""))
-        if member not in by_id:
-            continue
-        if item.event["type"] == "viewer_joined":
-            stays.setdefault(member, []).append([item.offset_s, scenario.duration_minutes * 60])
-        elif item.event["type"] == "viewer_left" and stays.get(member):
-            stays[member][-1][1] = item.offset_s
     orders: list[PlannedEvent] = []
-    for member, intervals in stays.items():
+    for member, intervals in _stays(scenario, by_id, planned).items():
         profile = by_id[member]
         segment = parse_segment(profile.get("persona"))
         rate = scenario.order_rates.get(segment, 0.0) if segment else 0.0
@@ -236,6 +229,64 @@ def _orders(
                         body["referrer_member"] = rng.choice(others)
                     orders.append(PlannedEvent(at, body, "order"))
                 at += rng.expovariate(rate / 60.0)
+    return orders
+
+
+def _stays(
+    scenario: Scenario, by_id: Mapping[str, Any], planned: Sequence[PlannedEvent]
+) -> dict[str, list[list[float]]]:
+    """Each watcher's [joined, left] spans (seconds), in order, from the room events."""
+    stays: dict[str, list[list[float]]] = {}
+    for item in planned:
+        member = str(item.event.get("member_id", ""))
+        if member not in by_id:
+            continue
+        if item.event["type"] == "viewer_joined":
+            stays.setdefault(member, []).append([item.offset_s, scenario.duration_minutes * 60])
+        elif item.event["type"] == "viewer_left" and stays.get(member):
+            stays[member][-1][1] = item.offset_s
+    return stays
+
+
+def _flash_buyers(
+    scenario: Scenario,
+    rng: random.Random,
+    watchers: Sequence[Mapping[str, Any]],
+    planned: Sequence[PlannedEvent],
+    points: Sequence[PickupPoint],
+) -> list[PlannedEvent]:
+    """For each 秒杀 the script starts: ``flash_buyers`` watchers of its circles (every
+    member when it names none) who are in the room while it runs each order its product
+    once, 1 unit up to its per-member limit, at a moment they are there before it ends
+    (fewer when fewer are there; a sale sold out refuses the last ones, as on air)."""
+    index = PickupIndex(points)
+    by_id = {str(m["id"]): m for m in watchers if not str(m["id"]).startswith("guest-")}
+    stays = _stays(scenario, by_id, planned)
+    orders: list[PlannedEvent] = []
+    for n, step in enumerate(scenario.script, start=1):
+        sale = step.command
+        if sale["type"] != "start_flash_sale":
+            continue
+        start = step.at_minute * 60.0 + 1.0  # after the command that starts it
+        end = step.at_minute * 60.0 + float(sale["minutes"]) * 60.0 - 1.0
+        circles = set(sale.get("circles") or ())
+        present: list[tuple[str, float, float]] = []
+        for member, intervals in sorted(stays.items()):
+            if circles and by_id[member].get("persona") not in circles:
+                continue
+            spans = [(max(a, start), min(b, end)) for a, b in intervals if a < end and b > start]
+            if spans:
+                present.append((member, *spans[0]))
+        chosen = rng.sample(present, min(scenario.flash_buyers, len(present)))
+        for member, here, gone in chosen:
+            body: dict[str, Any] = {
+                "member_id": member,
+                "product_id": str(sale["product_id"]),
+                "quantity": rng.randint(1, int(sale["limit_per_member"])),
+                "pickup_point": _nearest_point(index, by_id[member]),
+                "idempotency_key": f"{scenario.name}-flash{n:03d}-{member}",
+            }
+            orders.append(PlannedEvent(rng.uniform(here, gone), body, "order"))
     return orders
 
 

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from tenacity import RetryError, before_sleep_log
 
+from console.domain.flash import MIN_MINUTES
 from console.sim.planner import PlannedEvent
 from console.sync.client import StoreClient, StoreError
 from console.sync.retry import RETRY_TRANSIENT, STORE_BACKOFF, Backoff, describe
@@ -128,6 +129,12 @@ class _Player:
                 if "deadline_minutes" in command and self.speed > 0:
                     # A chain's deadline runs in the broadcast's (compressed) time.
                     command["deadline_minutes"] = command["deadline_minutes"] / self.speed
+                if "min_watch_minutes" in command and self.speed > 0:
+                    # A draw's "watched at least N minutes" too.
+                    command["min_watch_minutes"] = command["min_watch_minutes"] / self.speed
+                if "minutes" in command and self.speed > 0:
+                    # So does a 秒杀's, down to the shortest sale the store takes.
+                    command["minutes"] = max(MIN_MINUTES, command["minutes"] / self.speed)
                 answer = await self.send(self.client.command, command)
                 if item.event["type"] == "open_chain":
                     self.chains[str(item.event["product_id"])] = str(answer["chain_id"])

@@ -58,6 +58,7 @@ class Scenario:
     chain_join: float = 0.0  # of orders for a product with an open chain: share that join it
     referred: float = 0.0  # of orders by S4/S6 members: share naming a KOC watcher's code
     buyers: Buyers | None = None  # a fixed number of watchers each place one order
+    flash_buyers: int = 0  # per 秒杀 of the script: watchers of its circles who buy in it
     restock: Mapping[str, int] = field(default_factory=dict)  # product -> units at the start
     population: Population | None = None  # the brand's own members and 团长, generated
     audience_segments: tuple[Segment, ...] = ()  # members of these circles are invited
@@ -150,7 +151,10 @@ def _scenario(path: Path, spec: ScenarioIn, where: str = "") -> Scenario:
         script=tuple(
             sorted(
                 (
-                    ScriptStep(step.at, step.model_dump(exclude={"at"}, exclude_unset=True))
+                    ScriptStep(
+                        step.at,
+                        step.model_dump(mode="json", exclude={"at"}, exclude_unset=True),
+                    )
                     for step in spec.script
                 ),
                 key=lambda s: s.at_minute,
@@ -160,6 +164,7 @@ def _scenario(path: Path, spec: ScenarioIn, where: str = "") -> Scenario:
         chain_join=orders.chain_join,
         referred=orders.referred,
         buyers=Buyers(**spec.buyers.model_dump()) if spec.buyers else None,
+        flash_buyers=spec.flash_buyers.count if spec.flash_buyers else 0,
         restock=dict(spec.restock),
         population=Population(**spec.population.model_dump()) if spec.population else None,
     )
@@ -179,7 +184,8 @@ def _catalog(path: Path, name: str | None, where: str) -> Mapping[str, Any] | No
 
 def scaled(chosen: Scenario, fraction: float) -> Scenario:
     """The scenario with its crowd cut to ``fraction`` (0 < fraction <= 1), in the same
-    proportions: generated members and pickup points, watchers, guests, buyers and the
+    proportions: generated members and pickup points, watchers, guests, buyers (flash
+    buyers too) and the
     starting stock, each rounded (at least one where there was one). Rates, script, prices
     and shares (``cancel_share``) stay, so what a test checks as a proportion holds at any
     scale; a quick rehearsal of a big seed (``main.py simulate --scale 0.1``)."""
@@ -200,6 +206,7 @@ def scaled(chosen: Scenario, fraction: float) -> Scenario:
             if chosen.buyers is not None
             else None
         ),
+        flash_buyers=cut(chosen.flash_buyers),
         restock={product: cut(units) for product, units in chosen.restock.items()},
         population=(
             replace(

@@ -146,9 +146,55 @@ class CloseChainStep(_Step):
     chain_id: Name
 
 
-SCRIPT_COMMANDS = ("present_product", "post_notice", "open_chain", "close_chain")
+Circles = list[Segment]
+
+
+class StartDrawStep(_Step):
+    """抽奖 (``start_draw``): among the members who qualify when it is sent."""
+
+    type: Literal["start_draw"]
+    prize: Annotated[str, Strict(), Field(min_length=1, max_length=40)]
+    count: Annotated[int, Strict(), Field(ge=1, le=1000)]
+    circles: Circles = Field(default_factory=list, max_length=6)
+    min_watch_minutes: Annotated[Number, Field(ge=0, le=MAX_MINUTES)] = 0.0
+    must_comment: Flag = False
+    in_room_now: Flag = False
+
+
+class StartFlashSaleStep(_Step):
+    """秒杀 (``start_flash_sale``): a price (yuan) for ``minutes``, within ``units``."""
+
+    type: Literal["start_flash_sale"]
+    product_id: ProductId
+    price: Annotated[Number, Field(gt=0, le=100_000)]
+    units: Annotated[int, Strict(), Field(ge=1, le=100_000)]
+    minutes: Annotated[Number, Field(ge=0.5, le=60)]
+    limit_per_member: Annotated[int, Strict(), Field(ge=1, le=1000)]
+    circles: Circles = Field(default_factory=list, max_length=6)
+
+
+class FlashBuyersIn(_Table):
+    """Per 秒杀 of the script: ``count`` watchers of its circles, in the room while it runs,
+    each order its product once (1 unit up to its limit) before it ends."""
+
+    count: Count
+
+
+SCRIPT_COMMANDS = (
+    "present_product",
+    "post_notice",
+    "open_chain",
+    "close_chain",
+    "start_draw",
+    "start_flash_sale",
+)
 ScriptStepIn = Annotated[
-    PresentProductStep | PostNoticeStep | OpenChainStep | CloseChainStep,
+    PresentProductStep
+    | PostNoticeStep
+    | OpenChainStep
+    | CloseChainStep
+    | StartDrawStep
+    | StartFlashSaleStep,
     Field(discriminator="type"),
 ]
 
@@ -170,6 +216,7 @@ class ScenarioIn(_Table):
     comments: CommentsIn
     orders: OrdersIn = OrdersIn()
     buyers: BuyersIn | None = None
+    flash_buyers: FlashBuyersIn | None = None
     restock: dict[ProductId, Annotated[int, Strict(), Field(ge=0, le=MAX_UNITS)]] = Field(
         default_factory=dict
     )
@@ -275,6 +322,8 @@ def _cross_checks(spec: ScenarioIn) -> list[tuple[Loc, str]]:
     for n, step in enumerate(spec.script):
         if step.at > end:
             found.append((("script", n, "at"), after_end))
+        elif isinstance(step, StartFlashSaleStep) and step.at + step.minutes > end:
+            found.append((("script", n, "minutes"), f"the sale ends {after_end}"))
     if spec.buyers is not None:
         if spec.buyers.to_minute <= spec.buyers.from_minute:
             found.append((("buyers", "to_minute"), "must be after from_minute"))

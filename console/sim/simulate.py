@@ -27,9 +27,11 @@ async def simulate(
     speed: float,
     session: str | None,
     scale: float = 1.0,
+    until_minute: float | None = None,
 ) -> int:
     """Play ``scenario_name`` into the store; ``scale`` below 1 plays that fraction of its
-    crowd (``scenario.scaled``: members, pickup points, watchers, buyers, stock)."""
+    crowd (``scenario.scaled``: members, pickup points, watchers, buyers, stock). With
+    ``until_minute`` it stops at that minute of the script and leaves the session live."""
     try:
         chosen = scenario.scaled(scenario.load(scenario_name), scale)
         if chosen.population is not None:
@@ -49,14 +51,15 @@ async def simulate(
     try:
         if session is None and chosen.population is not None:
             await _bring_population(client, members, points)
-        if any(s.audience_segments for s in series):
-            members = await _with_store_circles(client, members)
+        members = await _circles_for(client, members, series)
         for one in series:
             try:
                 events = planner.plan(one, members, points)
             except scenario.ScenarioError as exc:
                 raise SimulationError(str(exc)) from exc
-            await _broadcast(client, one, members, events, speed, session)
+            if until_minute is not None:
+                events = [e for e in events if e.offset_s <= until_minute * 60]
+            await _broadcast(client, one, members, events, speed, session, until_minute is None)
         return 0
     except StoreError as exc:
         hints = {
@@ -81,8 +84,10 @@ async def _broadcast(
     events: list[planner.PlannedEvent],
     speed: float,
     session: str | None,
+    to_the_end: bool = True,
 ) -> None:
-    """One session: create and set it up (operator) or use the given one, then play it."""
+    """One session: create and set it up (operator) or use the given one, then play it
+    (and end it, when it created it and played ``to_the_end``)."""
     created = session is None
     if session is None:
         invited = planner.audience(chosen, members)
@@ -105,9 +110,26 @@ async def _broadcast(
         await _restock(client, session, chosen.restock)
     print(f"session {session}", flush=True)
     sent = await play(client, session, events, speed)
-    if created:
+    if created and to_the_end:
         await client.set_status(session, "ended")
     print(f"sent {sent} events to session {session}", flush=True)
+
+
+async def _circles_for(
+    client: StoreClient, members: list[dict[str, Any]], series: tuple[scenario.Scenario, ...]
+) -> list[dict[str, Any]]:
+    """Who is invited by circle goes by the circle the store gave each member; so does who
+    may buy in a 秒杀 for some circles, when the token may read the members (an
+    operator's), else the demo's own circles stand in."""
+    if any(s.audience_segments for s in series):
+        return await _with_store_circles(client, members)
+    if any(s.flash_buyers for s in series):
+        try:
+            return await _with_store_circles(client, members)
+        except StoreError as exc:
+            if exc.status != 403:
+                raise
+    return members
 
 
 async def _with_store_circles(

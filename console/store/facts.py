@@ -291,8 +291,8 @@ def flash_sales_on_the_wall(
     conn: sqlite3.Connection,
 ) -> tuple[list[tuple[str, FlashSale]], set[str]]:
     """Every flash sale logged in the live sessions on the wall clock, (session, sale), and
-    the ids of those logged as ended (a rehearsal's sales end by its own clock, when an
-    order or command sees them over)."""
+    the ids of those logged as ended (a rehearsal's sales end on its script's clock,
+    ``rehearsal.ingest``)."""
     started: list[tuple[str, FlashSale]] = []
     ended: set[str] = set()
     for sid, kind, data in conn.execute(
@@ -306,6 +306,23 @@ def flash_sales_on_the_wall(
             ended.add(str(sale.get("sale_id", "")))
         else:
             started.append((str(sid), FlashSale.from_data(sale)))
+    return started, ended
+
+
+def flash_sales_of(conn: sqlite3.Connection, sid: str) -> tuple[list[FlashSale], set[str]]:
+    """One session's flash sales as its log has them, and the ids of those logged as ended."""
+    started: list[FlashSale] = []
+    ended: set[str] = set()
+    for kind, data in conn.execute(
+        "SELECT type, data FROM events WHERE session_id = ? "
+        "AND type IN ('flash_sale_started', 'flash_sale_ended') ORDER BY seq",
+        [sid],
+    ):
+        sale = orjson.loads(data)
+        if kind == "flash_sale_ended":
+            ended.add(str(sale.get("sale_id", "")))
+        else:
+            started.append(FlashSale.from_data(sale))
     return started, ended
 
 

@@ -1,8 +1,8 @@
 """秒杀 ending on their timer in the store: a sale whose time is over ends even when nobody
 orders (``schedule.run_chain_deadlines``). The rule is ``console.domain.flash.due_sales``; the sales
 are read from the log (``facts.flash_sales_on_the_wall``), like chains' deadlines only in the
-live sessions on the wall clock (a rehearsal's sales end when an order or command sees
-them over on its script's clock)."""
+live sessions on the wall clock (a rehearsal's sales end on its script's clock, between the
+events around their end, ``rehearsal.ingest``)."""
 
 from __future__ import annotations
 

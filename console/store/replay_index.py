@@ -105,13 +105,15 @@ class SessionIndex:
         return state
 
     def timeline(self) -> dict[str, Any]:
-        """``GET /sessions/{sid}/replay``: the samples, markers and bounds of the log."""
+        """``GET /sessions/{sid}/replay``: the samples, markers, the host aids' record
+        (``console.domain.aids``) and bounds of the log."""
         with self.lock:  # a consistent cut: samples, markers and state of the same seq
             samples, markers = self.sampler.finish(self.state)
+            aids = self.sampler.aids.copy()
             last = self.state.seq
             step = self.sampler.step_s
             checkpoints = len(self.checkpoints)
-        timeline = Timeline(last, self.ts_of(1), self.ts_of(last), step, samples, markers)
+        timeline = Timeline(last, self.ts_of(1), self.ts_of(last), step, samples, markers, aids)
         return {
             "session_id": self.sid,
             **timeline.to_json(),

@@ -27,8 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.domain.metrics import tiers_to_address
-from console.domain.segments import Segment, parse_segment
+from console.domain.session_clock import parse_clock, session_now
 from console.domain.sessions import SessionStatus
 from console.domain.text import display_text
 from console.sync.follower import LinkStatus
@@ -58,7 +57,7 @@ from console.ui.widgets.kpi import RoomFigures
 from console.ui.widgets.online_trend import OnlineTrendChart, TrendLegend
 from console.ui.widgets.panel import panel
 from console.ui.widgets.point_bars import PointBreakdown, entries_by_point
-from console.ui.widgets.product_card import NextCards, PresentingCard
+from console.ui.widgets.product_card import NextCards, PresentingCard, card_focus
 from console.ui.widgets.segment_mix import MIX_HEIGHT, SegmentMixChart
 from console.ui.widgets.shoutout_view import ShoutoutView
 from console.ui.window_settings import load_flag, restore_geometry, save_flag, save_geometry
@@ -376,15 +375,7 @@ class LiveWindow(QMainWindow):
     def _show_cards(self) -> None:
         state = self.live.state
         card = self.live.card(state.presenting)
-        focus: list[Segment] = []
-        if card is not None:
-            visible = {
-                parse_segment(step.get("segment"))
-                for step in card.get("ladder", [])
-                if step.get("visible")
-            }
-            room = {s: n for s, n in state.online_by_segment.items() if s in visible}
-            focus = tiers_to_address(room)
+        focus = card_focus(card, state.online_by_segment)
         self.card.show_card(card, self.live.stock_of(card) if card else None, focus)
         self._show_flash()
         # A 768-pixel screen has no height for both: the line to read now comes first.
@@ -397,13 +388,13 @@ class LiveWindow(QMainWindow):
     def _show_flash(self) -> None:
         state = self.live.state
         sale = state.flash_sales.get(state.presenting) if state.presenting else None
-        self.card.show_flash(sale, time.time())
+        self.card.show_flash(sale, self._now())
 
     def _show_chains(self) -> None:
         state = self.live.state
         ended = self.live.session.get("status") == SessionStatus.ENDED
         self.chains.show_chains(
-            state.chains, self._product_name, time.time(), self.live.point_names, ended
+            state.chains, self._product_name, self._now(), self.live.point_names, ended
         )
         if self.points_view.isVisibleTo(self):
             self.points_view.show_points(
@@ -474,6 +465,14 @@ class LiveWindow(QMainWindow):
         self.setWindowTitle(f"直播中控台 · {display_text(str(session.get('title', '')), 60)}")
         self._on_clock_tick()
 
+    def _now(self) -> float:
+        """The session's now (``session_clock.session_now``): the wall's, or a rehearsal's
+        script time (its newest event), so a rehearsal's countdowns read as on its clock."""
+        session = self.live.session
+        clock = parse_clock(session.get("clock"))
+        started = session.get("started_at")
+        return session_now(clock, time.time(), self.live.state.last_ts, started)
+
     def _on_clock_tick(self) -> None:
         session = self.live.session
         started = session.get("started_at")
@@ -484,7 +483,7 @@ class LiveWindow(QMainWindow):
                 f"已结束 · 时长 {format_duration(session['ended_at'] - started)}"
             )
         else:
-            self.elapsed_label.setText(f"已开播 {format_duration(time.time() - started)}")
+            self.elapsed_label.setText(f"已开播 {format_duration(self._now() - started)}")
         self._show_chains()  # time left
         self._show_flash()  # the 秒杀 countdown
         self.shoutout_model.sync(self.live.state.shoutouts)  # acknowledged ones fade out

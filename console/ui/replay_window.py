@@ -52,7 +52,7 @@ from console.ui.widgets.elided_label import ElidedLabel
 from console.ui.widgets.figure_label import FigureLabel
 from console.ui.widgets.kpi import RoomFigures
 from console.ui.widgets.panel import panel
-from console.ui.widgets.product_card import PresentingCard
+from console.ui.widgets.product_card import PresentingCard, card_focus
 from console.ui.widgets.scrubber import Scrubber
 from console.ui.widgets.segment_mix import MIX_HEIGHT, SegmentMixChart
 from console.ui.widgets.shoutout_view import ShoutoutView
@@ -411,7 +411,8 @@ class ReplayWindow(QMainWindow):
         self.mix.set_counts(state.online_by_segment)
         card = next((c for c in self.controller.cards if c["product_id"] == state.presenting), None)
         stock = state.stock_left.get(card["product_id"]) if card else None
-        self.card.show_card(card, stock, [])
+        # 话术 for the circles most present then, as the live window chose them.
+        self.card.show_card(card, stock, card_focus(card, state.online_by_segment))
         # The 秒杀 as of the scrubbed moment: its countdown is the one the room saw then.
         sale = state.flash_sales.get(state.presenting) if state.presenting else None
         self.card.show_flash(sale, ts if ts is not None else 0.0)

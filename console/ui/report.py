@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 import pyqtgraph as pg
 
+from console.domain.aids import AidsRecord
 from console.domain.events import EventType
 from console.domain.metrics import NO_VALUE, format_rate
 from console.domain.platform_stats import PLATFORM_LABELS
@@ -29,6 +30,7 @@ from console.domain.text import spreadsheet_row
 from console.domain.timeline import Marker, Sample, Timeline
 from console.resources import resource_path
 from console.sync.client import StoreClient
+from console.ui.shoutout_model import KIND_LABELS
 from console.ui.theme import PALETTE, SEGMENT_COLORS
 
 CHINA = timezone(timedelta(hours=8))
@@ -350,8 +352,82 @@ def _platform_html(stats: Mapping[str, Any]) -> str:
     return "".join(f"<p class='platform'>{html.escape(line)}</p>" for line in lines)
 
 
+def _clock(minute: float) -> str:
+    """Minutes from the first event as "mm:ss" (the replay's moment label)."""
+    return f"{int(minute):02d}:{int(minute * 60) % 60:02d}"
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], empty: str) -> str:
+    head = "<tr>" + _cells(headers, "th") + "</tr>"
+    body = "".join("<tr>" + _cells(row) + "</tr>" for row in rows)
+    return f"<table>{head}{body or f'<tr><td colspan={len(headers)}>{empty}</td></tr>'}</table>"
+
+
+def draw_rows(aids: AidsRecord) -> list[list[str]]:
+    """抽奖: when, prize, conditions, how many qualified, winners (masked), the seed."""
+    return [
+        [
+            _clock(d.minute),
+            d.prize,
+            d.conditions(),
+            str(d.eligible),
+            f"{len(d.winners)}/{d.count}：" + "、".join(d.winners),
+            f"{d.seed} (事件 #{d.seq})",
+        ]
+        for d in aids.draws
+    ]
+
+
+def flash_rows(aids: AidsRecord) -> list[list[str]]:
+    """秒杀: when, product, price, units sold of its units, limit, circles, time, end."""
+    rows = []
+    for sale in aids.flash_sales.values():
+        ran = sale.ran_minutes
+        rows.append(
+            [
+                _clock(sale.minute),
+                sale.product_name,
+                f"¥{sale.price:g}",
+                f"{sale.sold}/{sale.units}",
+                f"{sale.limit_per_member} 件",
+                "、".join(sale.circles) or "全部圈层",
+                f"{sale.minutes:g} 分钟" + ("" if ran is None else f" (实际 {_clock(ran)})"),
+                sale.ended_text(),
+            ]
+        )
+    return rows
+
+
+def prompt_rows(aids: AidsRecord) -> list[list[str]]:
+    """场控提示 raised when the room turned: when, kind, the words shown."""
+    return [[_clock(p.minute), KIND_LABELS[p.kind], p.text] for p in aids.prompts]
+
+
+def _aids_html(aids: AidsRecord) -> str:
+    return (
+        "<h2>抽奖 (福袋)</h2>"
+        + _table(
+            ["时间", "奖品", "条件", "符合条件", "中奖 (已打码)", "种子 (可据日志复核)"],
+            draw_rows(aids),
+            "本场没有抽奖",
+        )
+        + "<h2>秒杀</h2>"
+        + _table(
+            ["时间", "商品", "秒杀价", "售出/件数", "每人限购", "圈层", "时长", "结束"],
+            flash_rows(aids),
+            "本场没有秒杀",
+        )
+        + "<h2>场控提示</h2>"
+        + _table(["时间", "类型", "提示"], prompt_rows(aids), "本场没有触发场控提示")
+    )
+
+
 def write_html(
-    out: Path, session: dict[str, Any], stats: dict[str, Any], charts: Sequence[Path]
+    out: Path,
+    session: dict[str, Any],
+    stats: dict[str, Any],
+    charts: Sequence[Path],
+    aids: AidsRecord | None = None,
 ) -> Path:
     started = session.get("started_at")
     total = stats["total"]
@@ -409,6 +485,7 @@ def write_html(
         kocs=kocs or "<tr><td colspan='5'>本场没有带来订单的分享</td></tr>",
         points=points or "<tr><td colspan='3'>本场没有新客</td></tr>",
         platform_reported=_platform_html(stats),
+        aids=_aids_html(aids or AidsRecord()),
     )
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
@@ -438,4 +515,4 @@ def write_report(
     samples, markers = timeline.samples, timeline.markers
     written = [out / "stats.json", *write_csvs(out, stats, samples)]
     charts = draw_charts(out, stats, samples, markers)
-    return [*written, *charts, write_html(out, session, stats, charts)]
+    return [*written, *charts, write_html(out, session, stats, charts, timeline.aids)]

@@ -186,16 +186,47 @@ def test_simulate_with_an_operator_token_prints_the_session(
     assert chain["product_id"] == "xzd-pack"
     assert sum(chain["by_point"].values()) == chain["entries"]
     # Seed 003's result, from the log through the stats code: 120 reached, 105 watched
-    # (87.5%), 82 in the chain (78.1% of watchers), AOV 298.
+    # (87.5%), 82 in the chain (78.1% of watchers), one 298 bundle each; the 秒杀 on
+    # cherries (68 yuan a box) adds its boxes to the GMV.
     with shared_store.client("operator") as client:
         total = client.get(f"/sessions/{sid}/stats").json()["total"]
+        log: list[dict[str, Any]] = []
+        while page := client.get(
+            f"/sessions/{sid}/events", params={"after": len(log), "limit": 5000}
+        ).json()["events"]:
+            log += page
+    flash_boxes = sum(
+        e["data"]["quantity"]
+        for e in log
+        if e["type"] == "order_placed" and e["data"].get("flash_sale_id")
+    )
+    assert flash_boxes > 0
     assert total["reached"] == 120
     assert total["watched"] == 105
     assert total["watch_conversion"] == 0.875
     assert total["chain_entrants"] == chain["entries"] == 82
     assert total["chain_conversion"] == 0.781
-    assert total["aov"] == 298
+    assert total["gmv"] == pytest.approx(82 * 298 + 68 * flash_boxes)
+    assert total["aov"] == pytest.approx(total["gmv"] / total["buyers"], abs=0.01)
     assert total["chains_formed"] == 1.0
+
+
+def test_simulate_until_a_minute_leaves_the_rehearsal_live_there(
+    shared_store: StoreProcess, tmp_path: Path
+) -> None:
+    result = simulate(shared_store, "operator", tmp_path, "--speed", "0", "--until", "24.6")
+    assert result.returncode == 0, result.stderr
+    sid = result.stdout.splitlines()[0].removeprefix("session ")
+    with shared_store.client("host") as client:
+        session = client.get(f"/sessions/{sid}").json()
+        state = client.get(f"/sessions/{sid}/state").json()
+        log = client.get(f"/sessions/{sid}/events", params={"limit": 5000}).json()["events"]
+    assert session["status"] == "live"
+    assert session["clock"] == "rehearsal"
+    minutes = [(e["ts"] - session["started_at"]) / 60 for e in log]
+    assert 24 < max(minutes) <= 24.6 + 1 / 60  # whole seconds: started_at is rounded down
+    assert state["presenting"] == "xzd-cherry"
+    assert state["flash_sales"]["xzd-cherry"]["ends_at"] > log[-1]["ts"]  # still running
 
 
 def test_simulate_with_an_ingest_token_sends_into_a_given_session(
@@ -339,10 +370,16 @@ def test_report_writes_the_review_files(shared_store: StoreProcess, tmp_path: Pa
     with (out / "segments.csv").open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     assert rows[0]["segment"] == "total"
-    assert (rows[0]["reached"], rows[0]["watched"], rows[0]["aov"]) == ("120", "105", "298.0")
+    assert (rows[0]["reached"], rows[0]["watched"]) == ("120", "105")
+    assert float(rows[0]["aov"]) == expected["total"]["aov"]
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "复盘报告 · 鲜直达《夏日轻食计划》" in page
     assert "87.5%" in page  # watch conversion
+    # The host's aids (console.domain.aids): the draw, the 秒杀 (ended on its timer), prompts.
+    assert "<td>《7天轻食食谱》签名版</td>" in page
+    assert "<td>车厘子 2斤</td><td>¥68</td>" in page
+    assert "<td>到时结束</td>" in page
+    assert "本场没有触发场控提示" not in page
     assert "78.1%" in page  # chain conversion
     assert QImage(str(out / "viewers.png")).width() == 1200
     # "订单与 GMV" draws the orders too (it drew only GMV): their blue line is there.

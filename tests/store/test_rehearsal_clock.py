@@ -1,6 +1,7 @@
 """A rehearsal (彩排) on its own clock, over real HTTP: its orders and commands are stamped
 with the script's time (its newest event), its 接龙 end at their deadlines between the
-events around them, and ending it (at its script's end) ends its last chains then. A show
+events around them, as do its 秒杀 at their end, and ending it (at its script's end) ends
+its last chains then. A show
 on the wall clock is unchanged (its chains are the wall-clock deadline loop's)."""
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from typing import Any
 from console.store import facts
 from tests.helpers import StoreProcess, event, open_db, post
 from tests.store.test_chains_api import enter, open_chain
-from tests.store.test_orders import OFFERS, POINTS, PRODUCTS, members_by_segment
+from tests.store.test_commands import command
+from tests.store.test_flash_sales import buy
+from tests.store.test_orders import OFFERS, POINTS, PRODUCTS, members_by_segment, order
 
 
 def rehearsal(store: StoreProcess) -> tuple[str, float]:
@@ -95,3 +98,62 @@ def test_the_wall_clock_never_ends_a_rehearsal_chain(store: StoreProcess) -> Non
     conn.close()
     post(store, sid, [at(start, -58)])
     assert [e["type"] for e in log(store, sid)][-2:] == ["chain_failed", "like"]
+
+
+def test_a_rehearsal_flash_sale_ends_on_its_timer_between_the_events_around_it(
+    store: StoreProcess,
+) -> None:
+    """秒杀 on the script's clock: started at minute 10 for 5 minutes, it ends between the
+    events of minute 14 and 16 (one batch), stamped at minute 15, reason time, once; an
+    order it saw still running paid the flash price, one after its end does not."""
+    sid, start = rehearsal(store)
+    buyer = members_by_segment(store)["S4"][0]
+    post(store, sid, [at(start, 0), at(start, 10)])
+    body = {"product_id": "p-pack", "price": 199, "units": 5, "minutes": 5}
+    started = command(store, sid, "start_flash_sale", "cmd-flash-r1", limit_per_member=2, **body)
+    assert started.status_code == 200, started.text
+    assert started.json()["ends_at"] == start + 15 * 60
+    post(store, sid, [at(start, 12)])
+    assert buy(store, sid, order(buyer, key="r-flash-1")).json()["unit_price"] == 199
+    post(store, sid, [at(start, 14), at(start, 16), at(start, 17)])
+    post(store, sid, [at(start, 18)])  # later batches end nothing again
+    events = log(store, sid)
+    order_of = [(e["type"], round((e["ts"] - start) / 60, 3)) for e in events]
+    ended = order_of.index(("flash_sale_ended", 15.0))
+    assert order_of[ended - 1 : ended + 2] == [
+        ("like", 14.0),
+        ("flash_sale_ended", 15.0),
+        ("like", 16.0),
+    ]
+    [end] = [e for e in events if e["type"] == "flash_sale_ended"]
+    assert end["data"] == {
+        "sale_id": started.json()["sale_id"],
+        "product_id": "p-pack",
+        "reason": "time",
+    }
+    late = buy(store, sid, order(buyer, key="r-flash-2")).json()
+    assert late["unit_price"] != 199
+    assert [e["type"] for e in log(store, sid)].count("flash_sale_ended") == 1
+
+
+def test_a_rehearsal_sale_sold_out_in_the_batch_is_not_ended_again(store: StoreProcess) -> None:
+    """A sale whose last unit goes before its end is over (sold out); its end time then
+    passes in a later batch without a second ``flash_sale_ended``; a chain and a sale due in
+    the same batch end in the order of their times."""
+    sid, start = rehearsal(store)
+    buyers = members_by_segment(store)["S4"]
+    post(store, sid, [at(start, 0), at(start, 10)])
+    body = {"product_id": "p-pack", "price": 199, "units": 1, "minutes": 3}
+    sale = command(store, sid, "start_flash_sale", "cmd-flash-r2", limit_per_member=1, **body)
+    assert sale.status_code == 200, sale.text
+    sold = buy(store, sid, order(buyers[0], key="rehearsal-sold"))
+    assert sold.json().get("unit_price") == 199, sold.text
+    chain = open_chain(store, sid, deadline_minutes=1, threshold=5, cap=10)
+    assert chain.status_code == 201, chain.text
+    post(store, sid, [at(start, 20)])
+    kinds = [(e["type"], e["data"].get("reason"), e["ts"]) for e in log(store, sid)]
+    ends = [k for k in kinds if k[0] in ("flash_sale_ended", "chain_failed")]
+    assert ends == [
+        ("flash_sale_ended", "sold_out", start + 10 * 60),
+        ("chain_failed", None, start + 11 * 60),
+    ]

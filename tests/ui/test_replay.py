@@ -11,8 +11,11 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from console.domain.draws import winner_nicks
 from console.domain.events import Event, EventType
+from console.domain.flash import flash_line
 from console.domain.room import fold
+from console.domain.shoutouts import ShoutoutKind
 from console.sync.client import StoreClient
 from console.ui.command_dialogs import SessionPicker
 from console.ui.replay_window import ReplayController, ReplayWindow
@@ -68,7 +71,7 @@ def test_scrubbing_shows_the_room_as_it_was(
     """What each moment shows; how fast it draws is ``tests/bench/bench_replay.py``'s."""
     events = log
     assert replay.slider.maximum() == len(events)
-    assert replay.orders.text() == "82"  # the end of the broadcast
+    assert replay.orders.text() == f"{fold(events).orders:,}"  # the end of the broadcast
     for seq in (1, len(events) // 3, len(events) // 2, len(events) - 1):
         run(replay.show_seq(seq))
         room = fold(events[:seq])
@@ -135,7 +138,8 @@ def test_review_tabs_compare_and_export(replay: ReplayWindow, qtbot: QtBot, tmp_
     reached = headers.index("触达")
     assert table.item(0, reached).text() == "120"
     assert table.item(0, headers.index("观看转化率")).text() == "87.5%"
-    assert table.item(0, headers.index("客单价 (元)")).text() == "298.00"
+    aov = replay.controller.stats["total"]["aov"]
+    assert table.item(0, headers.index("客单价 (元)")).text() == f"{aov:,.2f}"
     # One row per pickup point that got new neighbours (none if earlier tests' broadcasts in
     # this store already made these members customers).
     assert replay.points_table.rowCount() == len(replay.controller.stats["new_neighbours"])
@@ -180,6 +184,44 @@ def test_the_operator_opens_a_replay_from_the_live_console(
     replay = window.replays[0]
     qtbot.waitUntil(replay.slider.isEnabled, timeout=30_000)
     assert replay.title_label.text() == "复盘 · 鲜直达《夏日轻食计划》"
-    qtbot.waitUntil(lambda: replay.orders.text() == "82", timeout=10_000)  # the end, shown
+    ended = replay.controller.stats["total"]["orders"]
+    qtbot.waitUntil(lambda: replay.orders.text() == f"{ended:,}", timeout=10_000)  # the end
     window.close()  # closes the replay with it
     assert not window.replays
+
+
+def test_the_replay_shows_the_scripts_flash_sale_draw_and_prompts(
+    replay: ReplayWindow, log: list[Event], run: Callable[..., Any]
+) -> None:
+    """The scenario's host aids at their moments, as the live screens showed them: the
+    cherries' 话术 and 秒杀 countdown, the draw's winners on the board, a turn prompt."""
+    by_type = {e.type: e for e in reversed(log)}  # the first of each type
+    started = by_type[EventType.FLASH_SALE_STARTED]
+    first_order = next(
+        e for e in log if e.type is EventType.ORDER_PLACED and e.data.get("flash_sale_id")
+    )
+    run(replay.show_seq(first_order.seq))
+    room = fold(log[: first_order.seq])
+    assert replay.card.name.text() == "车厘子 2斤"
+    assert replay.card.script_text().startswith("当季车厘子")
+    sale = room.flash_sales["xzd-cherry"]
+    assert replay.card.flash_text() == flash_line(sale, first_order.ts)
+    assert replay.card.flash_text().startswith("秒杀 ¥68 · 剩 ")
+    ended = by_type[EventType.FLASH_SALE_ENDED]
+    assert ended.data["sale_id"] == started.data["sale_id"]
+    run(replay.show_seq(ended.seq))
+    assert replay.card.flash_text() == ""
+    drawn = by_type[EventType.DRAW_DRAWN]
+    run(replay.show_seq(drawn.seq))
+    rows = {r.kind: r.text for r in replay.shoutout_model.rows()}
+    assert rows[ShoutoutKind.DRAW_WINNER].startswith("恭喜 " + "、".join(winner_nicks(drawn.data)))
+    assert replay.controller.timeline is not None
+    prompts = replay.controller.timeline.aids.prompts
+    assert prompts, "the scenario raises at least one prompt when the room turns"
+    run(replay.show_seq(prompts[0].seq))
+    assert (prompts[0].kind, prompts[0].text) in {
+        (r.kind, r.text) for r in replay.shoutout_model.rows()
+    }
+    labels = [replay.marker_list.item(n).text() for n in range(replay.marker_list.count())]
+    assert any("秒杀 车厘子 2斤" in label for label in labels)
+    assert any("抽奖 《7天轻食食谱》签名版" in label for label in labels)

@@ -131,7 +131,7 @@ def test_seed_003_buyers_join_the_chain_kocs_first() -> None:
     chosen = scenario.load("xianzhida-summer-light")
     members = demo_members.load_demo_members()
     plan = planner.plan(chosen, members, demo_members.load_demo_points())
-    orders = [p for p in plan if p.kind == "order"]
+    orders = [p for p in plan if p.kind == "order" and "flash" not in p.event["idempotency_key"]]
     assert len(orders) == 82
     assert len({o.event["member_id"] for o in orders}) == 82
     assert all(o.event["chain_product"] == "xzd-pack" for o in orders)
@@ -198,3 +198,32 @@ def test_a_scaled_scenario_keeps_its_proportions() -> None:
     for bad in (0, 1.5):
         with pytest.raises(scenario.ScenarioError, match="scale"):
             scenario.scaled(full, bad)
+
+
+def test_seed_003_flash_buyers_buy_in_the_sale_while_in_the_room() -> None:
+    """The 秒杀 on cherries (minute 23, 5 minutes, S2/S3/S5, two a member): 12 watchers of
+    those circles who are in the room then each order 1 or 2 boxes while it runs."""
+    chosen = scenario.load("xianzhida-summer-light")
+    members = demo_members.load_demo_members()
+    plan = planner.plan(chosen, members, demo_members.load_demo_points())
+    [sale] = [p for p in plan if p.kind == "command" and p.event["type"] == "start_flash_sale"]
+    assert sale.event["circles"] == ["S2", "S3", "S5"]
+    ends = sale.offset_s + sale.event["minutes"] * 60
+    flash = [p for p in plan if p.kind == "order" and "flash" in p.event["idempotency_key"]]
+    assert len(flash) == chosen.flash_buyers == 12
+    persona = {m["id"]: m["persona"] for m in members}
+    online: set[str] = set()
+    for item in plan:
+        if item.kind == "event" and item.event["type"] == "viewer_joined":
+            online.add(item.event["member_id"])
+        elif item.kind == "event" and item.event["type"] == "viewer_left":
+            online.discard(item.event["member_id"])
+        elif item in flash:
+            assert item.event["member_id"] in online
+            assert sale.offset_s < item.offset_s < ends
+            assert persona[item.event["member_id"]] in sale.event["circles"]
+            assert 1 <= item.event["quantity"] <= sale.event["limit_per_member"]
+            assert item.event["product_id"] == "xzd-cherry"
+    [draw] = [p for p in plan if p.kind == "command" and p.event["type"] == "start_draw"]
+    assert draw.event["circles"] == ["S3", "S4", "S6"]
+    assert draw.event["must_comment"] is True

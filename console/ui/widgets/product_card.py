@@ -8,7 +8,7 @@ time, stepped with , and . on each console (``step_script``: local, no store com
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLay
 
 from console.domain.catalog import script_for
 from console.domain.flash import flash_line
+from console.domain.metrics import tiers_to_address
 from console.domain.segments import ALL_SEGMENTS, Segment, parse_segment
 from console.domain.text import display_text
 from console.ui.theme import SEGMENT_COLORS
@@ -28,6 +29,18 @@ def price_text(price: float | None) -> str:
     if price is None:
         return "—"
     return f"¥{price:,.2f}".rstrip("0").rstrip(".") if price % 1 else f"¥{price:,.0f}"
+
+
+def card_focus(card: dict[str, Any] | None, online: Mapping[Segment, int]) -> list[Segment]:
+    """The circles to address on ``card`` now: of those its ladder shows, the most present
+    in the room (``tiers_to_address``); their rows are marked and their 话术 shown. The live
+    window and the replay (the room at the scrubbed moment) both ask this."""
+    if card is None:
+        return []
+    visible = {
+        parse_segment(step.get("segment")) for step in card.get("ladder", []) if step.get("visible")
+    }
+    return tiers_to_address({s: n for s, n in online.items() if s in visible})
 
 
 class LadderRow(QWidget):
