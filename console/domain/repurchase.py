@@ -21,7 +21,8 @@ never a (re)purchase.
   session is the same visit, not a repurchase): a live order of a later session or an imported
   shop order, any channel. Day 30 counts (t0 + 30 x 86400 s exactly), a second later does not;
 - a buyer's *circle* is the one the store stamped on their first order in X (their circle at
-  the session, as ``/stats`` counts buyers); a buyer with none counts under ``none`` (未分圈);
+  the session, as ``/stats`` counts buyers; on a tie in time, the first listed); a buyer
+  with none counts under ``none`` (未分圈);
 - rate per circle = repurchasers / buyers of that circle (no value without buyers); the total
   is over all buyers.
 
@@ -63,6 +64,7 @@ class Purchase:
     amount: int  # fen; negative for an imported return
     session_id: str | None = None  # the live session it was placed in; None when imported
     standing: bool = True  # False when cancelled or refunded: no purchase at all
+    circle: Segment | None = None  # a live order: the circle the store stamped on it
 
 
 def circle_key(segment: Segment | None) -> str:
@@ -121,22 +123,19 @@ class Repurchase:
         }
 
 
-def session_repurchase(
-    session_id: str,
-    purchases: Iterable[Purchase],
-    circles: Mapping[str, Segment | None],
-    now: float,
-) -> Repurchase:
+def session_repurchase(session_id: str, purchases: Iterable[Purchase], now: float) -> Repurchase:
     """The 30-day repurchase of ``session_id``'s buyers (see the module's definition).
 
-    ``purchases``: the buyers' whole history (other members' rows are ignored);
-    ``circles``: each buyer's circle at the session (missing: none); ``now``: the clock.
+    ``purchases``: the buyers' whole history (other members' rows are ignored), the session's
+    own orders with their stamped circle; ``now``: the clock.
     """
     history = [p for p in purchases if p.standing and p.amount > 0]
     first: dict[str, float] = {}
+    circles: dict[str, Segment | None] = {}
     for p in history:
         if p.session_id == session_id and (p.member_id not in first or p.ts < first[p.member_id]):
             first[p.member_id] = p.ts
+            circles[p.member_id] = p.circle
     window = WINDOW_DAYS * DAY_S
     again = {
         p.member_id

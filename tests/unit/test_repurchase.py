@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -57,7 +59,7 @@ PURCHASES = [
     Purchase("i", day(-3), 70),
     Purchase("i", day(0), 100, X),
 ]
-CIRCLES = {
+CIRCLES: dict[str, Segment | None] = {
     "a": Segment.S1,
     "b": Segment.S1,
     "c": Segment.S3,
@@ -70,8 +72,13 @@ CIRCLES = {
 }
 
 
+def stamped(purchases: list[Purchase]) -> list[Purchase]:
+    """The session's orders with their member's circle, as the store stamps them."""
+    return [replace(p, circle=CIRCLES.get(p.member_id)) if p.session_id else p for p in purchases]
+
+
 def test_repurchase_per_circle_worked_by_hand() -> None:
-    result = session_repurchase(X, PURCHASES, CIRCLES, now=day(40))
+    result = session_repurchase(X, stamped(PURCHASES), now=day(40))
     assert result.buyers == {"a", "b", "c", "d", "e", "f", "i"}
     assert result.repurchasers == {"b", "d", "f"}
     s1, s3, none = (result.by_circle[k] for k in ("S1", "S3", NO_CIRCLE))
@@ -94,7 +101,7 @@ def test_window_not_complete_says_so_and_counts_days() -> None:
     # now = t0 + 12.5 days: the window (t0, t0+30d] is not over; 12 whole days observed.
     # b's day-30 order and c's day-31 order are in the future of this clock: not given.
     early = [p for p in PURCHASES if p.ts <= day(12.5)]
-    result = session_repurchase(X, early, CIRCLES, now=day(12.5))
+    result = session_repurchase(X, stamped(early), now=day(12.5))
     assert not result.complete
     assert result.days_observed == 12
     assert result.label() == "未满30天（已观察12天）"
@@ -105,15 +112,15 @@ def test_window_not_complete_says_so_and_counts_days() -> None:
 def test_window_closes_at_the_last_buyers_day_30() -> None:
     # Two buyers, first orders at t0 and t0 + 1 day: the window ends at t0 + 31 days.
     rows = [Purchase("p", day(0), 100, X), Purchase("q", day(1), 100, X)]
-    assert not session_repurchase(X, rows, {}, now=day(31) - 1).complete
-    done = session_repurchase(X, rows, {}, now=day(31))
+    assert not session_repurchase(X, rows, now=day(31) - 1).complete
+    done = session_repurchase(X, rows, now=day(31))
     assert done.complete
     assert done.days_observed == 30
     assert done.by_circle[NO_CIRCLE].buyers == 2  # no circle known: 未分圈
 
 
 def test_a_session_without_buyers_has_no_rate() -> None:
-    result = session_repurchase(X, [Purchase("h", day(1), 50)], {}, now=day(2))
+    result = session_repurchase(X, [Purchase("h", day(1), 50)], now=day(2))
     assert result.total.buyers == 0
     assert result.total.rate.value is None
     assert result.window_ends is None
@@ -164,17 +171,18 @@ _purchases = st.lists(
         amount=st.integers(min_value=-500, max_value=5_000),
         session_id=st.sampled_from([X, "sY", None]),
         standing=st.booleans(),
+        circle=st.sampled_from([*Segment, None]),
     ),
     max_size=30,
 )
 _circles = st.dictionaries(_members, st.sampled_from([*Segment, None]))
 
 
-@given(_purchases, _circles, st.floats(min_value=day(-40), max_value=day(120)))
+@given(_purchases, st.floats(min_value=day(-40), max_value=day(120)))
 def test_rates_are_fractions_and_repurchasers_are_buyers(
-    purchases: list[Purchase], circles: dict[str, Segment | None], now: float
+    purchases: list[Purchase], now: float
 ) -> None:
-    result = session_repurchase(X, purchases, circles, now)
+    result = session_repurchase(X, purchases, now)
     assert result.repurchasers <= result.buyers
     assert sum(c.buyers for c in result.by_circle.values()) == result.total.buyers
     assert sum(c.repurchasers for c in result.by_circle.values()) == result.total.repurchasers
@@ -194,3 +202,17 @@ def test_ltv_totals_add_up(purchases: list[Purchase], circles: dict[str, Segment
     assert result.total.spend == sum(p.amount for p in purchases if p.standing)
     for tally in result.by_circle.values():
         assert tally.buyers <= tally.members
+
+
+def test_the_circle_is_the_one_stamped_on_the_first_order_in_the_session() -> None:
+    # m ordered in X twice: at t0 stamped S4, at t0+1h stamped S3 (re-segmented meanwhile);
+    # a cancelled order at t0-1h stamped S6 is no order. m counts once, in S4.
+    rows = [
+        Purchase("m", day(0) - 3600, 100, X, standing=False, circle=Segment.S6),
+        Purchase("m", day(0) + 3600, 100, X, circle=Segment.S3),
+        Purchase("m", day(0), 100, X, circle=Segment.S4),
+    ]
+    result = session_repurchase(X, rows, now=day(1))
+    assert result.by_circle["S4"].buyers == 1
+    assert result.total.buyers == 1
+    assert result.total.repurchasers == 0
