@@ -45,7 +45,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.domain.metrics import Rate
+from console.domain.metrics import NO_VALUE, Rate
 from console.domain.segments import ALL_SEGMENTS, Segment
 
 WINDOW_DAYS = 30
@@ -220,3 +220,72 @@ def ltv_by_circle(purchases: Iterable[Purchase], circles: Mapping[str, Segment |
             tally.spend += net
             tally.buyers += net > 0
     return Ltv(by_circle=by_circle, total=total)
+
+
+# -- as printed: one table for the replay's review, the report and the segmentation window --
+
+REPURCHASE_HEADERS = ("分层", "买家", "30天内复购", "30天复购率")
+LTV_HEADERS = ("分层 (当前)", "会员", "有消费会员", "累计净消费 (元)", "LTV (元/会员)")
+NO_CIRCLE_LABEL = "未分圈"
+REPURCHASE_DEFINITION = (
+    "口径：买家 = 本场有未取消订单的会员，按其本场首单时的分层计；30天内复购 = 首单后 30 天内"
+    " (含第 30 天) 另有一笔未取消、未退款的订单 (之后场次的直播订单或导入的店铺订单，本场的"
+    "第二单不算)；复购率 = 30天内复购 / 买家。未满30天时为截至目前的数，并注明已观察天数。"
+)
+LTV_DEFINITION = (
+    "口径：会员按当前分层计 (最近一次分层，含手动调整)；累计净消费 = 品牌全部历史中未取消、"
+    "未退款订单的金额之和 (直播与导入订单，退货冲减)；LTV = 累计净消费 / 会员数，未消费的会员计 0。"
+)
+
+
+def circle_label(key: str) -> str:
+    if key == NO_CIRCLE:
+        return NO_CIRCLE_LABEL
+    if key == "total":
+        return "合计"
+    segment = Segment(key)
+    return f"{segment.value} {segment.label}"
+
+
+def repurchase_rows(payload: Mapping[str, Any]) -> list[list[str]]:
+    """``to_json`` of a ``Repurchase`` (from the API) as table rows: the total, then each
+    circle with buyers; a rate printed from its own numerator and denominator."""
+    parts = [("total", payload["total"])] + [
+        (key, figures) for key, figures in payload["by_segment"].items() if figures["buyers"]
+    ]
+    rows = []
+    for key, figures in parts:
+        rate = Rate(int(figures["repurchasers"]), int(figures["buyers"]))
+        text = f"{rate.percent()} ({rate.fraction()})" if rate.denominator else rate.percent()
+        rows.append(
+            [circle_label(key), f"{figures['buyers']:,}", f"{figures['repurchasers']:,}", text]
+        )
+    return rows
+
+
+def repurchase_caption(payload: Mapping[str, Any]) -> str:
+    """ "30天复购 · 未满30天（已观察12天）": what the rates cover, said beside them."""
+    return f"{WINDOW_DAYS}天复购 · {payload['label']}"
+
+
+def ltv_rows(payload: Mapping[str, Any]) -> list[list[str]]:
+    """``to_json`` of an ``Ltv`` as table rows: the total, then each circle with members."""
+    parts = [("total", payload["total"])] + [
+        (key, figures) for key, figures in payload["by_segment"].items() if figures["members"]
+    ]
+    return [
+        [
+            circle_label(key),
+            f"{figures['members']:,}",
+            f"{figures['buyers']:,}",
+            f"{figures['spend']:,.2f}",
+            NO_VALUE if figures["ltv"] is None else f"{figures['ltv']:,.2f}",
+        ]
+        for key, figures in parts
+    ]
+
+
+def ltv_text(figures: Mapping[str, Any]) -> str:
+    """One circle's LTV in a line: "LTV 173.33元/人 · 3人" ("LTV — · 0人" when empty)."""
+    value = NO_VALUE if figures["ltv"] is None else f"{figures['ltv']:,.2f}元/人"
+    return f"LTV {value} · {figures['members']:,}人"

@@ -232,7 +232,7 @@ async def stream_events(
 @router.get("/sessions/{sid}/stats", dependencies=[Depends(require(Permission.READ))])
 async def session_stats(sid: SessionId, ctx: Context) -> Response:
     """复盘: the session's funnel, money and rates, in total and per circle (DOMAIN.md)."""
-    return json_response(await ctx.read(stats.stats_for, sid, ctx.indexes))
+    return json_response(await ctx.read(stats.stats_for, sid, ctx.indexes, ctx.clock()))
 
 
 @router.get("/sessions/{sid}/state", dependencies=[Depends(require(Permission.READ))])

@@ -200,6 +200,16 @@ class StoreClient:
         result: dict[str, Any] = await self._request("GET", f"/sessions/{sid}/stats", timeout=120.0)
         return result
 
+    async def repurchase(self, sid: str) -> dict[str, Any]:
+        """The session's buyers' 30-day repurchase per circle (``GET /repurchase``)."""
+        result: dict[str, Any] = await self._request("GET", f"/sessions/{sid}/repurchase")
+        return result
+
+    async def ltv(self) -> dict[str, Any]:
+        """LTV by circle over the brand's history (``GET /ltv``, operator)."""
+        result: dict[str, Any] = await self._request("GET", "/ltv", timeout=120.0)
+        return result
+
     async def state(self, sid: str) -> dict[str, Any]:
         result: dict[str, Any] = await self._request("GET", f"/sessions/{sid}/state")
         return result

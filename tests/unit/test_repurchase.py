@@ -12,6 +12,9 @@ from console.domain.repurchase import (
     NO_CIRCLE,
     Purchase,
     ltv_by_circle,
+    ltv_rows,
+    repurchase_caption,
+    repurchase_rows,
     session_repurchase,
 )
 from console.domain.segments import Segment
@@ -216,3 +219,15 @@ def test_the_circle_is_the_one_stamped_on_the_first_order_in_the_session() -> No
     assert result.by_circle["S4"].buyers == 1
     assert result.total.buyers == 1
     assert result.total.repurchasers == 0
+
+
+def test_rows_as_printed() -> None:
+    result = session_repurchase(X, stamped(PURCHASES), now=day(40))
+    rows = repurchase_rows(result.to_json())
+    assert rows[0] == ["合计", "7", "3", "42.9% (3/7)"]
+    assert rows[1] == ["S1 钻石核心", "3", "1", "33.3% (1/3)"]
+    assert rows[-1] == ["未分圈", "1", "1", "100.0% (1/1)"]
+    assert len(rows) == 4  # total, S1, S3, none: circles without buyers are left out
+    assert repurchase_caption(result.to_json()) == "30天复购 · 30天已满"
+    ltv = ltv_rows(ltv_by_circle(PURCHASES, CIRCLES).to_json())
+    assert ltv[0] == ["合计", "9", "9", "12.70", "1.41"]  # 1270 fen over 9 members: 141.1 fen
