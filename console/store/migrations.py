@@ -27,6 +27,43 @@ STEPS: dict[int, tuple[str, ...]] = {
         WHERE type IN ('flash_sale_started', 'flash_sale_ended')
         """,
     ),
+    # Version 16 is main's (sessions.prompt_settings + show_summaries, being added there now);
+    # this branch leaves it empty so that 17 applies in order. At the merge main's step takes
+    # this line's place: keep main's 16, drop this empty one.
+    16: (),
+    17: (
+        # Reservations (预约) for a session: one row per member, stamped with their circle
+        # when they reserved (console.domain.reservations says why a table, not the log).
+        """
+        CREATE TABLE reservations (
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            member_id TEXT NOT NULL REFERENCES members(id),
+            segment TEXT,
+            source TEXT NOT NULL,  -- api, import, code
+            invite_code TEXT NOT NULL DEFAULT '',
+            request_id TEXT NOT NULL DEFAULT '',  -- the caller's idempotency key, if any
+            reserved_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (session_id, member_id)
+        )
+        """,
+        # Invitations sent (exported) for a session: the monthly cap counts them, the funnel
+        # follows their codes (console.domain.invitations).
+        """
+        CREATE TABLE invitations (
+            code TEXT PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            member_id TEXT NOT NULL REFERENCES members(id),
+            segment TEXT,
+            channel TEXT NOT NULL,  -- wecom, sms, group
+            point_id TEXT NOT NULL DEFAULT '',
+            leader TEXT NOT NULL DEFAULT '',
+            month TEXT NOT NULL,  -- calendar month (China time) the cap counts in: 2026-11
+            sent_at DOUBLE PRECISION NOT NULL
+        )
+        """,
+        "CREATE INDEX invitations_member_month ON invitations (member_id, month)",
+        "CREATE INDEX invitations_session ON invitations (session_id, member_id)",
+    ),
 }
 
 SCHEMA_VERSION = max(STEPS)
