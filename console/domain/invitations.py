@@ -139,6 +139,12 @@ def channel_for(recipient: Recipient) -> Channel | None:
     return None
 
 
+def home_point(last_order_point: str, nearest_point: str) -> str:
+    """A member's 团长: the pickup point of their last live order (where they actually
+    collect), else the one nearest their location, else none ("")."""
+    return last_order_point or nearest_point
+
+
 def sms_parts(text: str) -> int:
     """How many SMS a text is sent as: one up to 70 characters, else 67 per part."""
     return 1 if len(text) <= SMS_SINGLE else math.ceil(len(text) / SMS_PART)

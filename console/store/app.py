@@ -43,6 +43,7 @@ from console.store.routes_commands import router as commands_router
 from console.store.routes_commerce import router as commerce_router
 from console.store.routes_members import router as members_router
 from console.store.routes_overlay import router as overlay_router
+from console.store.routes_reservations import router as reservations_router
 from console.store.routes_platform_stats import router as platform_stats_router
 from console.store.routes_replay import router as replay_router
 from console.store.routes_webhooks import router as webhooks_router
@@ -308,4 +309,5 @@ def create_app(
     app.include_router(webhooks_router)
     app.include_router(platform_stats_router)
     app.include_router(overlay_router)
+    app.include_router(reservations_router)
     return app

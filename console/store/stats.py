@@ -9,9 +9,11 @@ import orjson
 from console.domain.segments import parse_segment
 from console.domain.stats import stats_from_facts
 from console.store.dialect import json_values
+from console.store.invitations import funnel_json
 from console.store.platform_stats import platform_reported
 from console.store.replay_index import ReplayIndexes
 from console.store.repurchase import repurchase_json
+from console.store.reservations import reservations_json
 
 
 def stats_for(db: Any, sid: str, indexes: ReplayIndexes, now: float) -> dict[str, Any]:
@@ -47,6 +49,9 @@ def stats_for(db: Any, sid: str, indexes: ReplayIndexes, now: float) -> dict[str
     result["platform_reported"] = platform_reported(db, sid)
     # After the show too: later sessions' and imported orders (console.domain.repurchase).
     result["repurchase"] = repurchase_json(db, sid, now)
+    # Before the show: reservations and the invitation funnel (tables, folded by the domain).
+    result["reservations"] = reservations_json(db, sid)
+    result["invitation_funnel"] = funnel_json(db, sid)
     result["session_id"] = sid
     result["seq"] = seq
     return result
