@@ -43,9 +43,9 @@ from console.store.routes_commands import router as commands_router
 from console.store.routes_commerce import router as commerce_router
 from console.store.routes_members import router as members_router
 from console.store.routes_overlay import router as overlay_router
-from console.store.routes_reservations import router as reservations_router
 from console.store.routes_platform_stats import router as platform_stats_router
 from console.store.routes_replay import router as replay_router
+from console.store.routes_reservations import router as reservations_router
 from console.store.routes_webhooks import router as webhooks_router
 from console.store.schedule import (
     follow_logs,

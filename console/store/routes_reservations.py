@@ -96,9 +96,7 @@ async def reservation_figures(sid: SessionId, ctx: Context) -> Response:
     return json_response(await ctx.read(reservations.reservations_json, sid))
 
 
-@router.get(
-    "/sessions/{sid}/invitations/funnel", dependencies=[Depends(require(Permission.READ))]
-)
+@router.get("/sessions/{sid}/invitations/funnel", dependencies=[Depends(require(Permission.READ))])
 async def invitation_funnel(sid: SessionId, ctx: Context) -> Response:
     """invite -> reservation -> watch -> order, in total, per circle and per 团长."""
     return json_response(await ctx.read(invitations.funnel_json, sid))
