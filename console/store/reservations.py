@@ -170,7 +170,7 @@ def import_reservations(
                 at = fields.when("reserved_at", parse) if raw_at not in (None, "") else None
                 code = fields.text("invite_code", limit=rules.MAX_CODE_LENGTH).upper()
             except RowRefused as refused:
-                label = options.column(refused.field)
+                label = _label(options, refused.field)
                 report.problems.append(FileProblem(name, row.line, label, str(refused)))
                 continue
             rows.append(_Row(row.line, member, at, code))
@@ -205,6 +205,12 @@ def import_reservations(
     return report
 
 
+def _label(options: ImportOptions, field: str) -> str:
+    """The export's column, and ours when they differ: "用户ID (member_id)" (as imports say)."""
+    column = options.column(field)
+    return column if column == field else f"{column} ({field})"
+
+
 def _check_rows(
     conn: Any,
     sid: str,
@@ -230,12 +236,12 @@ def _check_rows(
     for row in rows:
         if row.member_id not in known:
             report.problems.append(
-                FileProblem(name, row.line, options.column("member_id"), "会员不存在")
+                FileProblem(name, row.line, _label(options, "member_id"), "会员不存在")
             )
         elif row.invite_code and invited.get(row.invite_code) != row.member_id:
             report.problems.append(
                 FileProblem(
-                    name, row.line, options.column("invite_code"), "不是本场发给该会员的邀请码"
+                    name, row.line, _label(options, "invite_code"), "不是本场发给该会员的邀请码"
                 )
             )
 
