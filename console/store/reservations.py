@@ -39,7 +39,6 @@ _INSERT = """
 INSERT INTO reservations (session_id, member_id, segment, source, invite_code, request_id,
                           reserved_at)
 SELECT ?, id, segment, ?, ?, ?, ? FROM members WHERE id = ?
-ON CONFLICT DO NOTHING
 """
 
 
@@ -74,10 +73,13 @@ def _insert(
     """The member's reservation, made now unless there was one; ``created`` says which."""
     if conn.execute("SELECT 1 FROM members WHERE id = ?", [member_id]).fetchone() is None:
         raise Refused(RefusalKind.NOT_FOUND, "member_id", f"会员 {member_id!r} 不存在")
-    changed = conn.execute(_INSERT, [sid, source.value, code, request_id, now, member_id]).rowcount
     found = _reservation_of(conn, sid, member_id)
-    assert found is not None
-    return {**found, "created": bool(changed)}
+    if found is not None:  # the writer holds the lock: nobody reserves in between
+        return {**found, "created": False}
+    conn.execute(_INSERT, [sid, source.value, code, request_id, now, member_id])
+    made = _reservation_of(conn, sid, member_id)
+    assert made is not None
+    return {**made, "created": True}
 
 
 def reserve(
