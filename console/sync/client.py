@@ -144,6 +144,11 @@ class StoreClient:
         result: list[dict[str, Any]] = await self._request("GET", f"/sessions/{sid}/cards")
         return result
 
+    async def reservations(self, sid: str) -> dict[str, Any]:
+        """Reserved and arrived (已到), per circle and in total, with the host's caption."""
+        result: dict[str, Any] = await self._request("GET", f"/sessions/{sid}/reservations")
+        return result
+
     async def import_file(
         self, kind: str, body: bytes, mapping: str = "", filename: str = "upload.csv"
     ) -> dict[str, Any]:

@@ -39,7 +39,8 @@ def test_reservations_by_api_code_and_import(store: StoreProcess, tmp_path: Path
         made = client.post(f"/sessions/{sid}/reservations", json={"member_id": a, "id": "r1"})
         assert made.status_code == 201, made.text
         again = client.post(f"/sessions/{sid}/reservations", json={"member_id": a, "id": "r1"})
-        assert again.status_code == 200 and again.json()["created"] is False
+        assert again.status_code == 200
+        assert again.json()["created"] is False
         unknown = client.post(f"/sessions/{sid}/reservations", json={"member_id": "nobody"})
         assert unknown.status_code == 404
         assert unknown.json()["problems"][0]["field"] == "member_id"
@@ -48,7 +49,8 @@ def test_reservations_by_api_code_and_import(store: StoreProcess, tmp_path: Path
     with store.client("ingest") as client:
         typed = client.post(f"/sessions/{sid}/reservations/code", json={"text": f"预约 {code}"})
         assert typed.status_code == 201, typed.text
-        assert typed.json()["member_id"] == b and typed.json()["source"] == "code"
+        assert typed.json()["member_id"] == b
+        assert typed.json()["source"] == "code"
     # An expired bind code is refused, naming the field.
     with open_db(store.db_path) as db:
         db.execute(
@@ -73,7 +75,8 @@ def test_reservations_by_api_code_and_import(store: StoreProcess, tmp_path: Path
         )
     assert refused.status_code == 422, refused.text
     body = refused.json()
-    assert body["applied"] is False and body["rejected"] == 2
+    assert body["applied"] is False
+    assert body["rejected"] == 2
     problems = [(p["line"], p["column"]) for p in body["problems"]]
     assert problems == [(3, "用户ID (member_id)"), (4, "预约时间 (reserved_at)")]
     assert "douyin.csv" in body["error"] or body["file"] == "douyin.csv"
@@ -86,7 +89,8 @@ def test_reservations_by_api_code_and_import(store: StoreProcess, tmp_path: Path
             content=good.encode(),
         )
     assert imported.status_code == 200, imported.text
-    assert imported.json()["inserted"] == 1 and imported.json()["unchanged"] == 1
+    assert imported.json()["inserted"] == 1
+    assert imported.json()["unchanged"] == 1
 
     with store.client("operator") as client:
         client.patch(f"/sessions/{sid}", json={"status": "live"}).raise_for_status()
@@ -110,7 +114,8 @@ def test_reservations_by_api_code_and_import(store: StoreProcess, tmp_path: Path
         client.patch(f"/sessions/{sid}", json={"status": "ended"}).raise_for_status()
     with store.client("ingest") as client:
         late = client.post(f"/sessions/{sid}/reservations", json={"member_id": c})
-    assert late.status_code == 409 and late.json()["problems"][0]["field"] == "sid"
+    assert late.status_code == 409
+    assert late.json()["problems"][0]["field"] == "sid"
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -157,17 +162,18 @@ def test_invitations_export_cap_opt_out_and_funnel(store: StoreProcess, tmp_path
     assert summary["invited"] == 3
     assert summary["by_channel"] == {"wecom": 1, "sms": 1, "group": 1}
     assert summary["skipped"] == {"opted_out": 1}
-    assert second["invited"] == 0 and second["skipped"] == {"opted_out": 1, "monthly_cap": 3}
+    assert second["invited"] == 0
+    assert second["skipped"] == {"opted_out": 1, "monthly_cap": 3}
     wecom = _rows(out / "wecom_mass_send.csv")
     assert [r["external_userid"] for r in wecom] == ["wmEXT001"]
-    assert (
-        wecom[0]["tag"] == "夏日冰饮季-冰爽私享会"
-        and wecom[0]["invite_code"] in wecom[0]["content"]
-    )
+    assert wecom[0]["tag"] == "夏日冰饮季-冰爽私享会"
+    assert wecom[0]["invite_code"] in wecom[0]["content"]
     sms = _rows(out / "sms.csv")
-    assert [r["phone"] for r in sms] == ["13800000000"] and sms[0]["parts"] == "1"
+    assert [r["phone"] for r in sms] == ["13800000000"]
+    assert sms[0]["parts"] == "1"
     groups = list(out.glob("group_*.txt"))
-    assert len(groups) == 1 and "预约码" in groups[0].read_text(encoding="utf-8")
+    assert len(groups) == 1
+    assert "预约码" in groups[0].read_text(encoding="utf-8")
     with open_db(store.db_path) as conn:
         codes = dict(
             conn.execute(
@@ -192,7 +198,8 @@ def test_invitations_export_cap_opt_out_and_funnel(store: StoreProcess, tmp_path
             f"/sessions/{sid}/reservations",
             json={"member_id": s1[3], "invite_code": codes[s1[1]]},
         )
-        assert wrong.status_code == 404 and wrong.json()["problems"][0]["field"] == "invite_code"
+        assert wrong.status_code == 404
+        assert wrong.json()["problems"][0]["field"] == "invite_code"
     post(store, sid, [event("viewer_joined", s1[1]), event("viewer_joined", s1[2])])
     with store.client("operator") as client:
         placed = client.post(f"/sessions/{sid}/orders", json=order(s1[1]))
