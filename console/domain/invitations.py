@@ -359,3 +359,26 @@ def funnel(
             for stage in reached:
                 column[stage] += 1
     return Funnel(total, by_circle, by_leader, leaders)
+
+
+FUNNEL_HEADERS = ("圈层 / 团长", "邀请", "预约", "到场", "下单", "邀请→下单")
+FUNNEL_DEFINITION = (
+    "预约 = 用邀请码预约的受邀会员；到场 = 其中进过直播间的；下单 = 其中本场有未取消订单的；"
+    "每一级都是上一级的子集。"
+)
+
+
+def funnel_rows(funnel_json: Mapping[str, Any]) -> list[list[object]]:
+    """The report's rows from ``/stats``'s ``invitation_funnel``: the total, each circle,
+    then each 团长."""
+    named = [("合计", funnel_json.get("total") or {})]
+    named += list((funnel_json.get("by_segment") or {}).items())
+    named += [(str(row.get("leader", "")), row) for row in funnel_json.get("by_leader") or []]
+    return [
+        [
+            name,
+            *(int(column.get(stage, 0)) for stage in STAGES),
+            Rate(int(column.get("ordered", 0)), int(column.get("invited", 0))).percent(),
+        ]
+        for name, column in named
+    ]

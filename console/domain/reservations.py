@@ -151,3 +151,24 @@ def caption_from_json(figures: dict[str, Any]) -> str:
     """The host's caption from ``GET /reservations`` (or ``/stats``'s ``reservations``)."""
     total = figures.get("total") or {}
     return reservation_caption(int(total.get("reserved", 0)), int(total.get("arrived", 0)))
+
+
+RESERVATION_HEADERS = ("圈层", "预约", "已到", "预约到场转化")
+RESERVATION_DEFINITION = (
+    "已到 = 预约的会员中进过直播间的（日志里有其进场事件）；预约到场转化 = 已到 / 预约。"
+)
+
+
+def reservation_rows(figures: dict[str, Any]) -> list[list[object]]:
+    """The report's rows from ``/stats``'s ``reservations``: the total, then each circle."""
+    columns = [("合计", figures.get("total") or {})]
+    columns += list((figures.get("by_segment") or {}).items())
+    return [
+        [
+            name,
+            int(column.get("reserved", 0)),
+            int(column.get("arrived", 0)),
+            Rate(int(column.get("arrived", 0)), int(column.get("reserved", 0))).percent(),
+        ]
+        for name, column in columns
+    ]

@@ -21,6 +21,7 @@ import orjson
 import pyqtgraph as pg
 
 from console.domain.events import EventType
+from console.domain.invitations import FUNNEL_DEFINITION, FUNNEL_HEADERS, funnel_rows
 from console.domain.metrics import NO_VALUE, format_rate
 from console.domain.platform_stats import PLATFORM_LABELS
 from console.domain.repurchase import (
@@ -31,6 +32,12 @@ from console.domain.repurchase import (
     ltv_rows,
     repurchase_caption,
     repurchase_rows,
+)
+from console.domain.reservations import (
+    RESERVATION_DEFINITION,
+    RESERVATION_HEADERS,
+    caption_from_json,
+    reservation_rows,
 )
 from console.domain.segments import ALL_SEGMENTS
 from console.domain.stats import RATE_PARTS, rate_from_json
@@ -386,6 +393,28 @@ def _repurchase_html(stats: Mapping[str, Any]) -> str:
     )
 
 
+def _before_show_html(stats: Mapping[str, Any]) -> str:
+    """预热蓄水: reservations per circle and the invitation funnel (per circle and 团长)."""
+    parts = []
+    reserved = stats.get("reservations")
+    if reserved and (reserved.get("total") or {}).get("reserved"):
+        parts.append(
+            f"<h2>{html.escape(caption_from_json(reserved))}</h2>"
+            f"<table><tr>{_cells(RESERVATION_HEADERS, 'th')}</tr>"
+            f"{_table_rows(reservation_rows(reserved))}</table>"
+            f"<p class='note'>{html.escape(RESERVATION_DEFINITION)}</p>"
+        )
+    funnel = stats.get("invitation_funnel")
+    if funnel and (funnel.get("total") or {}).get("invited"):
+        parts.append(
+            "<h2>邀请漏斗 · 按分层与团长</h2>"
+            f"<table><tr>{_cells(FUNNEL_HEADERS, 'th')}</tr>"
+            f"{_table_rows(funnel_rows(funnel))}</table>"
+            f"<p class='note'>{html.escape(FUNNEL_DEFINITION)}</p>"
+        )
+    return "".join(parts)
+
+
 def _ltv_html(ltv: Mapping[str, Any] | None) -> str:
     if ltv is None:
         return "<h2>LTV · 按分层</h2><p class='note'>需运营者令牌才能读取全品牌的 LTV。</p>"
@@ -459,7 +488,7 @@ def write_html(
         kocs=kocs or "<tr><td colspan='5'>本场没有带来订单的分享</td></tr>",
         points=points or "<tr><td colspan='3'>本场没有新客</td></tr>",
         platform_reported=_platform_html(stats),
-        repurchase=_repurchase_html(stats),
+        repurchase=_before_show_html(stats) + _repurchase_html(stats),
         ltv=_ltv_html(ltv),
     )
     path = out / "report.html"

@@ -203,3 +203,16 @@ def test_the_shipped_templates_load() -> None:
 
     spec = load_template_file(resource_path("invitations/zhenchun-summer-ice.toml"))
     assert {t.circle for t in spec.circles} == set(Segment)
+
+
+def test_report_rows_come_from_the_same_json() -> None:
+    from console.domain.reservations import reservation_rows
+
+    rows = [
+        Reservation("a", Segment.S1, Source.API, 1.0),
+        Reservation("b", Segment.S1, Source.API, 2.0),
+    ]
+    figures = reservation_figures(rows, {"a"}).to_json()
+    assert reservation_rows(figures)[0] == ["合计", 2, 1, "50.0%"]
+    funnel = inv.funnel([inv.Sent("A", "a", Segment.S1, "pt1", "彭团长")], {"a": "A"}, {"a"}, set())
+    assert inv.funnel_rows(funnel.to_json())[-1] == ["彭团长", 1, 1, 1, 0, "0.0%"]
