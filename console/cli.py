@@ -126,7 +126,7 @@ def _add_data_commands(commands: Any) -> None:
         epilog=fields_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    importer.add_argument("kind", choices=(*IMPORT_KINDS, "catalog"))
+    importer.add_argument("kind", choices=(*IMPORT_KINDS, "catalog", "reservations"))
     importer.add_argument("file", type=Path)
     importer.add_argument("--db", type=target_arg, required=True, help=DB_HELP)
     importer.add_argument(
@@ -168,8 +168,23 @@ def _add_data_commands(commands: Any) -> None:
     )
     importer.add_argument("--rejects", type=Path, help="default: FILE.rejected.csv")
     importer.add_argument(
-        "--session", metavar="SID", help="with catalog: the session whose lineup it sets"
+        "--session",
+        metavar="SID",
+        help="with catalog: the session whose lineup it sets; with reservations: the session "
+        "reserved",
     )
+
+    invite = commands.add_parser("invite", help="invitations per circle before a session")
+    invite_commands = invite.add_subparsers(dest="invite_command", metavar="ACTION", required=True)
+    export = invite_commands.add_parser(
+        "export",
+        help="write the WeCom mass-send CSV, the SMS CSV and each 团长's group text, and record "
+        "what was sent (monthly cap, funnel)",
+    )
+    export.add_argument("--db", type=target_arg, required=True, help=DB_HELP)
+    export.add_argument("--session", metavar="SID", required=True)
+    export.add_argument("--file", type=Path, required=True, help="the templates (TOML)")
+    export.add_argument("--out", type=Path, required=True, help="folder for the files")
 
     segment = commands.add_parser("segment", help="score every member and assign circles")
     segment.add_argument("--db", type=target_arg, required=True, help=DB_HELP)
@@ -465,6 +480,8 @@ def _seed_demo(db_path: Path) -> int:
 def _import(args: argparse.Namespace) -> int:
     if args.kind == "catalog":
         return _import_catalog(args)
+    if args.kind == "reservations":
+        return _import_reservations(args)
     from console.store.imports import (
         ImportOptions,
         MappingError,
@@ -626,12 +643,71 @@ def _import_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_reservations(args: argparse.Namespace) -> int:
+    from console.domain.decisions import Refused
+    from console.store.imports import ImportOptions, MappingError, parse_map
+    from console.store.imports.runner import ImportError_
+    from console.store.repository import NotFound
+    from console.store.reservations import import_reservations
+    from console.store.schema import open_store
+
+    if not args.session:
+        raise CliError("import reservations needs --session SID (the session reserved)")
+    try:
+        options = ImportOptions(mapping=parse_map(args.map, "reservations"))
+    except MappingError as exc:
+        raise CliError(str(exc)) from exc
+    db = open_store(args.db)
+    try:
+        report = import_reservations(db, args.session, args.file, options)
+    except (ImportError_, NotFound, Refused) as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        db.close()
+    if not report.applied:
+        for problem in report.problems[:20]:
+            print(problem, file=sys.stderr)
+        raise CliError(
+            f"{args.file.name}: {report.rejected} of {report.rows} rows refused; nothing imported"
+        )
+    print(
+        f"{args.file.name}: session {args.session}: {report.inserted} reservations added, "
+        f"{report.unchanged} already there"
+    )
+    return 0
+
+
+def _invite(args: argparse.Namespace) -> int:
+    import time
+
+    from console.domain.decisions import Refused
+    from console.store.invitations import InvitationFileError, export_invitations
+    from console.store.repository import NotFound
+    from console.store.schema import open_store
+
+    db = open_store(args.db)
+    try:
+        summary = export_invitations(db, args.session, args.file, args.out, time.time)
+    except (InvitationFileError, NotFound, Refused) as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        db.close()
+    channels = ", ".join(f"{k} {v}" for k, v in sorted(summary["by_channel"].items())) or "none"
+    skipped = ", ".join(f"{k} {v}" for k, v in sorted(summary["skipped"].items())) or "none"
+    print(
+        f"session {args.session}: {summary['invited']} invited ({channels}); skipped: "
+        f"{skipped}; files in {args.out}"
+    )
+    return 0
+
+
 _PLAIN_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": _serve,
     "token": _token,
     "seed-demo": _seed_demo_command,
     "migrate": _migrate,
     "import": _import,
+    "invite": _invite,
     "segment": _segment,
     "simulate": _simulate,
     "ingest-file": _adapters,

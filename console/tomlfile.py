@@ -1,8 +1,11 @@
-"""Reading a TOML file people wrote by hand (catalogs, scenarios): one clear line on failure."""
+"""Reading a TOML file people wrote by hand (catalogs, scenarios, invitation templates): one
+clear line on failure, and the line of a key a later check refuses (``line_of``)."""
 
 from __future__ import annotations
 
+import re
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,3 +21,39 @@ def read_toml(path: Path, error: type[Exception]) -> dict[str, Any]:
         raise error(f"{path}: not UTF-8 text ({exc.reason})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise error(f"{path}: not valid TOML: {exc}") from exc
+
+
+_HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(?:#.*)?$")
+
+
+def line_of(text: str, loc: Sequence[str | int]) -> int | None:
+    """The line (1-based) of the key a validation error names, found by scanning the text
+    (tomllib keeps no positions): ``("circles", 2, "circle")`` is the ``circle =`` line of
+    the third ``[[circles]]`` table; ``("circles", 2)`` that table's header; ``("title",)``
+    a top-level key. None when the key is not written in the file (a missing field)."""
+    lines = text.splitlines()
+    table: str | None = None  # the current [table] or [[array]] name, None at the top
+    counts: dict[str, int] = {}
+    index_in_table = -1
+    name = str(loc[0]) if loc else ""
+    wanted_index = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
+    key = loc[2] if wanted_index is not None and len(loc) > 2 else None
+    if wanted_index is None and len(loc) >= 1:
+        key = loc[1] if len(loc) > 1 else loc[0]
+        if len(loc) == 1:
+            name = ""
+    for number, line in enumerate(lines, start=1):
+        header = _HEADER.match(line)
+        if header is not None and line.lstrip().startswith("["):
+            table = header.group(1).strip().strip("\"'")
+            index_in_table = counts.get(table, 0)
+            counts[table] = index_in_table + 1
+            if table == name and wanted_index == index_in_table and key is None:
+                return number
+            continue
+        in_place = (table or "") == name and (
+            wanted_index is None or wanted_index == index_in_table
+        )
+        if in_place and key is not None and re.match(rf"^\s*\"?{re.escape(str(key))}\"?\s*=", line):
+            return number
+    return None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import random
 import sys
 from datetime import date, datetime, timedelta, timezone
@@ -265,6 +266,54 @@ def load_demo_points() -> list[PickupPoint]:
 def demo_shift_seconds(today: date) -> float:
     """How far to move the demo history so that it ends on ``today``."""
     return (today - DEMO_AS_OF).days * 86_400.0
+
+
+# After a broadcast (seed 000's 余温沉淀): each circle's follow-up. S3 got growth task cards
+# ("order now, unlock a 9折 coupon for the next session"), which seed 000 credits with S3's
+# 42% 30-day repurchase; the others keep their habits.
+FOLLOW_UP_LIFT = {"S1": 1.0, "S2": 1.0, "S3": 1.9, "S4": 1.0, "S5": 1.0, "S6": 1.0}
+FOLLOW_UP_DAYS = 30
+
+
+def follow_up_orders(
+    buyers: list[tuple[str, str, float]], seed: int = SEED
+) -> list[dict[str, Any]]:
+    """The shop orders a session's buyers place in the 30 days after their first order, as
+    the brand would import them later: ``buyers`` are (member id, persona, first order time).
+
+    Each buyer's count is Poisson with their persona's habit (``HABITS``: mean orders a year,
+    scaled to 30 days, times ``FOLLOW_UP_LIFT``), so the diamond core comes back most often
+    (about 77%) and S3 about 42% as in seed 000; times are uniform in the 30 days, amounts in
+    the persona's range. One random stream per member: a buyer's orders do not depend on who
+    else bought."""
+    rows: list[dict[str, Any]] = []
+    for member, persona, first in buyers:
+        rng = random.Random(f"{seed}:{member}:{first:.0f}")
+        per_year, _last, spend, _shares, _invites = HABITS[persona]
+        mean = (per_year[0] + per_year[1]) / 2 * FOLLOW_UP_DAYS / 365 * FOLLOW_UP_LIFT[persona]
+        for n in range(_poisson(rng, mean)):
+            when = first + rng.uniform(0.0, FOLLOW_UP_DAYS) * 86_400.0
+            rows.append(
+                {
+                    "order_id": f"F{member}-{first:.0f}-{n + 1}",
+                    "member_id": member,
+                    "ts": datetime.fromtimestamp(when, CHINA).strftime("%Y-%m-%d %H:%M:%S"),
+                    "amount": round(rng.uniform(*spend), 1),
+                    "items": rng.choice(ITEMS),
+                    "channel": rng.choice(("miniapp", "community")),
+                }
+            )
+    rows.sort(key=lambda o: (o["ts"], o["order_id"]))
+    return rows
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    """Knuth's count of uniform draws (small means only)."""
+    limit, count, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
 
 
 def main() -> int:

@@ -45,6 +45,7 @@ from console.store.routes_members import router as members_router
 from console.store.routes_overlay import router as overlay_router
 from console.store.routes_platform_stats import router as platform_stats_router
 from console.store.routes_replay import router as replay_router
+from console.store.routes_reservations import router as reservations_router
 from console.store.routes_webhooks import router as webhooks_router
 from console.store.schedule import (
     follow_logs,
@@ -232,7 +233,7 @@ async def stream_events(
 @router.get("/sessions/{sid}/stats", dependencies=[Depends(require(Permission.READ))])
 async def session_stats(sid: SessionId, ctx: Context) -> Response:
     """复盘: the session's funnel, money and rates, in total and per circle (DOMAIN.md)."""
-    return json_response(await ctx.read(stats.stats_for, sid, ctx.indexes))
+    return json_response(await ctx.read(stats.stats_for, sid, ctx.indexes, ctx.clock()))
 
 
 @router.get("/sessions/{sid}/state", dependencies=[Depends(require(Permission.READ))])
@@ -308,4 +309,5 @@ def create_app(
     app.include_router(webhooks_router)
     app.include_router(platform_stats_router)
     app.include_router(overlay_router)
+    app.include_router(reservations_router)
     return app

@@ -39,6 +39,39 @@ STEPS: dict[int, tuple[str, ...]] = {
         )
         """,
     ),
+    17: (
+        # Reservations (预约) for a session: one row per member, stamped with their circle
+        # when they reserved (console.domain.reservations says why a table, not the log).
+        """
+        CREATE TABLE reservations (
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            member_id TEXT NOT NULL REFERENCES members(id),
+            segment TEXT,
+            source TEXT NOT NULL,  -- api, import, code
+            invite_code TEXT NOT NULL DEFAULT '',
+            request_id TEXT NOT NULL DEFAULT '',  -- the caller's idempotency key, if any
+            reserved_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (session_id, member_id)
+        )
+        """,
+        # Invitations sent (exported) for a session: the monthly cap counts them, the funnel
+        # follows their codes (console.domain.invitations).
+        """
+        CREATE TABLE invitations (
+            code TEXT PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            member_id TEXT NOT NULL REFERENCES members(id),
+            segment TEXT,
+            channel TEXT NOT NULL,  -- wecom, sms, group
+            point_id TEXT NOT NULL DEFAULT '',
+            leader TEXT NOT NULL DEFAULT '',
+            month TEXT NOT NULL,  -- calendar month (China time) the cap counts in: 2026-11
+            sent_at DOUBLE PRECISION NOT NULL
+        )
+        """,
+        "CREATE INDEX invitations_member_month ON invitations (member_id, month)",
+        "CREATE INDEX invitations_session ON invitations (session_id, member_id)",
+    ),
 }
 
 SCHEMA_VERSION = max(STEPS)

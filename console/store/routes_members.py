@@ -15,7 +15,7 @@ from console.domain.events import MAX_HANDLE_LENGTH, MAX_PLATFORM_LENGTH
 from console.domain.overrides import MAX_REASON
 from console.domain.segment_run import MAX_WINDOW_DAYS
 from console.domain.segments import Segment
-from console.store import identities, members, overrides, repository, segmentation
+from console.store import identities, members, overrides, repository, repurchase, segmentation
 from console.store.auth import Caller, Permission
 from console.store.deps import Context, Operator, json_response, require
 from console.store.errors import problem
@@ -56,6 +56,13 @@ def _epoch(value: date | datetime | float | None) -> float | None:
 
 
 # -- members -----------------------------------------------------------------------------
+
+
+@router.get("/ltv")
+async def ltv_by_circle(ctx: Context, _caller: Operator) -> Response:
+    """LTV by circle over the brand's whole history: members in their circle now, net spend
+    of standing orders (live and imported) per member, in yuan (``console.domain.repurchase``)."""
+    return json_response(await ctx.read(repurchase.ltv_json))
 
 
 @router.get("/members")

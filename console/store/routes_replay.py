@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 
 from console.domain.snapshot import to_snapshot
+from console.store import repurchase
 from console.store.auth import Permission
 from console.store.deps import Context, SessionId, json_response, require
 from console.store.errors import problem
@@ -34,6 +35,14 @@ async def replay_moment(
     if (seq is None) == (at is None):
         raise problem(422, "seq", "seq 和 at 必须且只能给一个")
     return json_response(await ctx.read(_moment, sid, ctx.indexes, seq, at))
+
+
+@router.get("/sessions/{sid}/repurchase", dependencies=[Depends(require(Permission.READ))])
+async def session_repurchase(sid: SessionId, ctx: Context) -> Response:
+    """30-day repurchase of the session's buyers, in total and per circle (their circle at the
+    session), at the store's clock: ``complete`` false and ``days_observed`` while the 30 days
+    are not over (``console.domain.repurchase``). Rates are fractions."""
+    return json_response(await ctx.read(repurchase.repurchase_json, sid, ctx.clock()))
 
 
 def _moment(

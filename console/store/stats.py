@@ -9,13 +9,17 @@ import orjson
 from console.domain.segments import parse_segment
 from console.domain.stats import stats_from_facts
 from console.store.dialect import json_values
+from console.store.invitations import funnel_json
 from console.store.platform_stats import platform_reported
 from console.store.replay_index import ReplayIndexes
+from console.store.repurchase import repurchase_json
+from console.store.reservations import reservations_json
 
 
-def stats_for(db: Any, sid: str, indexes: ReplayIndexes) -> dict[str, Any]:
+def stats_for(db: Any, sid: str, indexes: ReplayIndexes, now: float) -> dict[str, Any]:
     """The stats from the session's index (its facts follow the log), with the audience,
-    the pickup points' 团长 and KOC nicks."""
+    the pickup points' 团长 and KOC nicks; and the buyers' 30-day repurchase at ``now``
+    (``repurchase``: as ``GET /sessions/{sid}/repurchase``)."""
     index = indexes.caught_up(db, sid)  # NotFound for an unknown session
     audience = {
         r[0]: parse_segment(r[1])
@@ -43,6 +47,11 @@ def stats_for(db: Any, sid: str, indexes: ReplayIndexes) -> dict[str, Any]:
         row["point_name"] = point_names.get(row["pickup_point"], "")
     # What platforms report after the show, apart: never added to the log's own figures.
     result["platform_reported"] = platform_reported(db, sid)
+    # After the show too: later sessions' and imported orders (console.domain.repurchase).
+    result["repurchase"] = repurchase_json(db, sid, now)
+    # Before the show: reservations and the invitation funnel (tables, folded by the domain).
+    result["reservations"] = reservations_json(db, sid)
+    result["invitation_funnel"] = funnel_json(db, sid)
     result["session_id"] = sid
     result["seq"] = seq
     return result

@@ -144,6 +144,11 @@ class StoreClient:
         result: list[dict[str, Any]] = await self._request("GET", f"/sessions/{sid}/cards")
         return result
 
+    async def reservations(self, sid: str) -> dict[str, Any]:
+        """Reserved and arrived (已到), per circle and in total, with the host's caption."""
+        result: dict[str, Any] = await self._request("GET", f"/sessions/{sid}/reservations")
+        return result
+
     async def import_file(
         self, kind: str, body: bytes, mapping: str = "", filename: str = "upload.csv"
     ) -> dict[str, Any]:
@@ -198,6 +203,16 @@ class StoreClient:
     async def stats(self, sid: str) -> dict[str, Any]:
         """The session's review figures (``GET /stats``)."""
         result: dict[str, Any] = await self._request("GET", f"/sessions/{sid}/stats", timeout=120.0)
+        return result
+
+    async def repurchase(self, sid: str) -> dict[str, Any]:
+        """The session's buyers' 30-day repurchase per circle (``GET /repurchase``)."""
+        result: dict[str, Any] = await self._request("GET", f"/sessions/{sid}/repurchase")
+        return result
+
+    async def ltv(self) -> dict[str, Any]:
+        """LTV by circle over the brand's history (``GET /ltv``, operator)."""
+        result: dict[str, Any] = await self._request("GET", "/ltv", timeout=120.0)
         return result
 
     async def state(self, sid: str) -> dict[str, Any]:

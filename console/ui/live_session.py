@@ -61,6 +61,7 @@ class LiveSession(QObject):
     cards_changed = Signal()
     role_changed = Signal(str)
     outbox_changed = Signal(object)
+    reservations_changed = Signal(dict)
 
     def __init__(
         self,
@@ -85,6 +86,7 @@ class LiveSession(QObject):
         self.trend = _trend_sampler()
         self.feed = FeedModel()
         self.session: dict[str, Any] = {}
+        self.reservations: dict[str, Any] = {}  # GET /reservations: 预约 and 已到
         self.link = LinkStatus.CONNECTING
         self.link_detail = ""
         self.follower: LogFollower | None = None
@@ -211,6 +213,10 @@ class LiveSession(QObject):
             cards = await self._poll("cards", self.client.cards(sid))
             if cards is not None:
                 self._on_cards(cards)
+            figures = await self._poll("reservations", self.client.reservations(sid))
+            if figures is not None and figures != self.reservations:
+                self.reservations = figures
+                self.reservations_changed.emit(figures)
             await asyncio.sleep(SESSION_POLL_S * 2)
             info = await self._poll("session", self.client.get_session(sid))
             if info is not None:

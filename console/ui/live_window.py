@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain.reservations import caption_from_json
 from console.domain.session_clock import parse_clock, session_now
 from console.domain.sessions import SessionStatus
 from console.domain.text import display_text
@@ -78,6 +79,7 @@ POINT_ROWS = {False: 6, True: 4}
 NEXT_CARDS = {False: 4, True: 3}
 # A store refusal names the field first ("delta: 库存只有 5 件"): the host reads the reason.
 FIELD_PREFIX = re.compile(r"^[a-z_]+: ")
+RESERVATION_TIP = "预约：本场预约的会员；已到：其中进过直播间的（预约到场转化 = 已到 / 预约）"
 COMMAND_ROLES = frozenset({"assistant", "operator"})
 REVIEW_ROLES = frozenset({"operator"})
 
@@ -136,6 +138,11 @@ class LiveWindow(QMainWindow):
             "", Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, 22, fixed=True
         )
         self.elapsed_label.setObjectName("elapsed")
+        # 预约 230 · 已到 140: reservations and the reserved who came (the store's figure).
+        self.reservation_label = QLabel("")
+        self.reservation_label.setObjectName("reservations")
+        self.reservation_label.setToolTip(RESERVATION_TIP)
+        self.reservation_label.setVisible(False)
         self.mode_label = QLabel("主播视图")
         self.mode_label.setObjectName("modeTag")
         self.outbox_label = ElidedLabel("")
@@ -249,6 +256,8 @@ class LiveWindow(QMainWindow):
         # The live platforms' links (抖音 ● 已连接 · 延迟 0.4s): elides before anything else.
         header.addWidget(self.adapter_links, 2)
         header.addSpacing(12)
+        header.addWidget(self.reservation_label)
+        header.addSpacing(12)
         header.addWidget(self.elapsed_label)
         header.addSpacing(12)
         header.addWidget(self.voice_label)
@@ -342,6 +351,7 @@ class LiveWindow(QMainWindow):
         self.live.session_changed.connect(self._on_live_session_changed)
         self.live.role_changed.connect(self._on_live_role_changed)
         self.live.outbox_changed.connect(self._on_live_outbox_changed)
+        self.live.reservations_changed.connect(self._on_live_reservations_changed)
         self.points_toggle.toggled.connect(self._on_points_toggled)
         self._clock.timeout.connect(self._on_clock_tick)
 
@@ -472,6 +482,12 @@ class LiveWindow(QMainWindow):
         clock = parse_clock(session.get("clock"))
         started = session.get("started_at")
         return session_now(clock, time.time(), self.live.state.last_ts, started)
+
+    def _on_live_reservations_changed(self, figures: dict[str, Any]) -> None:
+        """Shown once anyone reserved: the caption is the domain's (caption_from_json)."""
+        reserved = int((figures.get("total") or {}).get("reserved", 0))
+        self.reservation_label.setText(caption_from_json(figures))
+        self.reservation_label.setVisible(reserved > 0)
 
     def _on_clock_tick(self) -> None:
         session = self.live.session

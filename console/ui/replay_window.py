@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QGraphicsItem,
     QGridLayout,
     QHBoxLayout,
+    QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -37,6 +38,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain.repurchase import (
+    LTV_DEFINITION,
+    LTV_HEADERS,
+    REPURCHASE_DEFINITION,
+    REPURCHASE_HEADERS,
+    ltv_rows,
+    repurchase_caption,
+    repurchase_rows,
+)
 from console.domain.room import RoomState
 from console.domain.segments import ALL_SEGMENTS
 from console.domain.text import display_text
@@ -86,6 +96,7 @@ class ReplayController(QObject):
         self.session_id = session_id
         self.session: dict[str, Any] = {}
         self.stats: dict[str, Any] = {}
+        self.ltv: dict[str, Any] = {}  # LTV by circle (GET /ltv): {} without an operator's token
         self.cards: list[dict[str, Any]] = []
         self.point_names: dict[str, str] = {}
         self.sessions: list[dict[str, Any]] = []
@@ -112,6 +123,11 @@ class ReplayController(QObject):
             self.failed.emit(str(exc) or type(exc).__name__)
             return
         self.session, self.timeline, self.stats, self.cards = session, timeline, stats, cards
+        try:
+            self.ltv = await client.ltv()
+        except (StoreError, httpx.HTTPError) as exc:  # a host's token may not read it (403)
+            log.info("replay of session %s: no LTV by circle: %r", sid, exc)
+            self.ltv = {}
         self.samples, self.markers = timeline.samples, timeline.markers
         self.point_names = {p["id"]: p["name"] for p in points}
         self.sessions = sessions
@@ -216,6 +232,12 @@ class ReplayWindow(QMainWindow):
         self.stats_table = QTableWidget()
         self.koc_table = QTableWidget()
         self.points_table = QTableWidget()
+        self.repurchase_table = QTableWidget()
+        self.repurchase_label = QLabel("30天复购")
+        self.repurchase_label.setObjectName("repurchaseWindow")
+        self.repurchase_label.setToolTip(REPURCHASE_DEFINITION)
+        self.ltv_table = QTableWidget()
+        self.ltv_table.setToolTip(LTV_DEFINITION)
         self.session_list = QListWidget()
         self.compare_table = QTableWidget()
         self.compare_button = QPushButton("对比所选场次")
@@ -323,6 +345,8 @@ class ReplayWindow(QMainWindow):
         lower = QHBoxLayout()
         lower.addWidget(panel("KOC 排行", self.koc_table), 1)
         lower.addWidget(panel("团长新邻居", self.points_table), 1)
+        lower.addWidget(panel("30天复购 · 按分层", self.repurchase_table, self.repurchase_label), 1)
+        lower.addWidget(panel("LTV · 按分层", self.ltv_table), 1)
         layout.addLayout(lower, 2)
         return tab
 
@@ -541,6 +565,15 @@ class ReplayWindow(QMainWindow):
                 for r in stats["new_neighbours"]
             ],
         )
+        repurchase = stats.get("repurchase")
+        if repurchase:
+            self.repurchase_label.setText(repurchase_caption(repurchase))
+            _fill(self.repurchase_table, list(REPURCHASE_HEADERS), repurchase_rows(repurchase))
+        ltv = self.controller.ltv
+        if ltv:
+            _fill(self.ltv_table, list(LTV_HEADERS), ltv_rows(ltv))
+        else:
+            _fill(self.ltv_table, ["LTV"], [["需运营者令牌"]])
 
     def _fill_sessions(self) -> None:
         self.session_list.clear()
@@ -581,7 +614,9 @@ class ReplayWindow(QMainWindow):
         timeline = controller.timeline
         if timeline is None:
             return []
-        written = write_report(folder, controller.session, controller.stats, timeline)
+        written = write_report(
+            folder, controller.session, controller.stats, timeline, controller.ltv or None
+        )
         self.export_label.setText(f"已导出 {len(written)} 个文件到 {folder}")
         self.export_label.setToolTip("\n".join(str(path) for path in written))
         return written

@@ -22,14 +22,30 @@ import pyqtgraph as pg
 
 from console.domain.aids import AidsRecord
 from console.domain.events import EventType
+from console.domain.invitations import FUNNEL_DEFINITION, FUNNEL_HEADERS, funnel_rows
 from console.domain.metrics import NO_VALUE, format_rate
 from console.domain.platform_stats import PLATFORM_LABELS
+from console.domain.repurchase import (
+    LTV_DEFINITION,
+    LTV_HEADERS,
+    REPURCHASE_DEFINITION,
+    REPURCHASE_HEADERS,
+    ltv_rows,
+    repurchase_caption,
+    repurchase_rows,
+)
+from console.domain.reservations import (
+    RESERVATION_DEFINITION,
+    RESERVATION_HEADERS,
+    caption_from_json,
+    reservation_rows,
+)
 from console.domain.segments import ALL_SEGMENTS
 from console.domain.stats import RATE_PARTS, rate_from_json
 from console.domain.text import spreadsheet_row
 from console.domain.timeline import Marker, Sample, Timeline
 from console.resources import resource_path
-from console.sync.client import StoreClient
+from console.sync.client import StoreClient, StoreError
 from console.ui.shoutout_model import KIND_LABELS
 from console.ui.theme import PALETTE, SEGMENT_COLORS
 
@@ -120,6 +136,17 @@ async def fetch(client: StoreClient, sid: str) -> tuple[dict[str, Any], dict[str
         client.get_session(sid), client.stats(sid), client.replay(sid)
     )
     return session, stats, timeline
+
+
+async def fetch_ltv(client: StoreClient) -> dict[str, Any] | None:
+    """LTV by circle (``GET /ltv``), or None when the token may not read it (not an
+    operator's): the report then says so instead of the table."""
+    try:
+        return await client.ltv()
+    except StoreError as exc:
+        if exc.status != 403:
+            raise
+        return None
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
@@ -422,12 +449,61 @@ def _aids_html(aids: AidsRecord) -> str:
     )
 
 
+def _table_rows(rows: Sequence[Sequence[object]]) -> str:
+    return "".join("<tr>" + _cells(row) + "</tr>" for row in rows)
+
+
+def _repurchase_html(stats: Mapping[str, Any]) -> str:
+    repurchase = stats.get("repurchase")
+    if not repurchase:
+        return ""
+    return (
+        f"<h2>{html.escape(repurchase_caption(repurchase))}</h2>"
+        f"<table><tr>{_cells(REPURCHASE_HEADERS, 'th')}</tr>"
+        f"{_table_rows(repurchase_rows(repurchase))}</table>"
+        f"<p class='note'>{html.escape(REPURCHASE_DEFINITION)}</p>"
+    )
+
+
+def _before_show_html(stats: Mapping[str, Any]) -> str:
+    """预热蓄水: reservations per circle and the invitation funnel (per circle and 团长)."""
+    parts = []
+    reserved = stats.get("reservations")
+    if reserved and (reserved.get("total") or {}).get("reserved"):
+        parts.append(
+            f"<h2>{html.escape(caption_from_json(reserved))}</h2>"
+            f"<table><tr>{_cells(RESERVATION_HEADERS, 'th')}</tr>"
+            f"{_table_rows(reservation_rows(reserved))}</table>"
+            f"<p class='note'>{html.escape(RESERVATION_DEFINITION)}</p>"
+        )
+    funnel = stats.get("invitation_funnel")
+    if funnel and (funnel.get("total") or {}).get("invited"):
+        parts.append(
+            "<h2>邀请漏斗 · 按分层与团长</h2>"
+            f"<table><tr>{_cells(FUNNEL_HEADERS, 'th')}</tr>"
+            f"{_table_rows(funnel_rows(funnel))}</table>"
+            f"<p class='note'>{html.escape(FUNNEL_DEFINITION)}</p>"
+        )
+    return "".join(parts)
+
+
+def _ltv_html(ltv: Mapping[str, Any] | None) -> str:
+    if ltv is None:
+        return "<h2>LTV · 按分层</h2><p class='note'>需运营者令牌才能读取全品牌的 LTV。</p>"
+    return (
+        f"<h2>LTV · 按分层</h2><table><tr>{_cells(LTV_HEADERS, 'th')}</tr>"
+        f"{_table_rows(ltv_rows(ltv))}</table>"
+        f"<p class='note'>{html.escape(LTV_DEFINITION)}</p>"
+    )
+
+
 def write_html(
     out: Path,
     session: dict[str, Any],
     stats: dict[str, Any],
     charts: Sequence[Path],
     aids: AidsRecord | None = None,
+    ltv: Mapping[str, Any] | None = None,
 ) -> Path:
     started = session.get("started_at")
     total = stats["total"]
@@ -486,33 +562,51 @@ def write_html(
         points=points or "<tr><td colspan='3'>本场没有新客</td></tr>",
         platform_reported=_platform_html(stats),
         aids=_aids_html(aids or AidsRecord()),
+        repurchase=_before_show_html(stats) + _repurchase_html(stats),
+        ltv=_ltv_html(ltv),
     )
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
 
 
-async def fetch_all(store_url: str, token: str, sid: str) -> tuple[Any, Any, Timeline]:
+async def fetch_all(
+    store_url: str, token: str, sid: str
+) -> tuple[Any, Any, Timeline, dict[str, Any] | None]:
     client = StoreClient(store_url, token)
     try:
-        return await fetch(client, sid)
+        session, stats, timeline = await fetch(client, sid)
+        return session, stats, timeline, await fetch_ltv(client)
     finally:
         await client.aclose()
 
 
 def run_report(store_url: str, token: str, sid: str, out: Path) -> list[Path]:
     """Fetch, then write every file (the caller made the QApplication for the charts)."""
-    session, stats, timeline = asyncio.run(fetch_all(store_url, token, sid))
-    return write_report(out, session, stats, timeline)
+    session, stats, timeline, ltv = asyncio.run(fetch_all(store_url, token, sid))
+    return write_report(out, session, stats, timeline, ltv)
 
 
 def write_report(
-    out: Path, session: dict[str, Any], stats: dict[str, Any], timeline: Timeline
+    out: Path,
+    session: dict[str, Any],
+    stats: dict[str, Any],
+    timeline: Timeline,
+    ltv: Mapping[str, Any] | None = None,
 ) -> list[Path]:
-    """Every file of the report from what is already loaded (a QApplication must exist)."""
+    """Every file of the report from what is already loaded (a QApplication must exist);
+    ``ltv``: LTV by circle (``GET /ltv``), None when the token could not read it."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "stats.json").write_bytes(orjson.dumps(stats, option=orjson.OPT_INDENT_2))
     samples, markers = timeline.samples, timeline.markers
     written = [out / "stats.json", *write_csvs(out, stats, samples)]
+    if stats.get("repurchase"):
+        written.append(
+            _write_csv(
+                out / "repurchase.csv", REPURCHASE_HEADERS, repurchase_rows(stats["repurchase"])
+            )
+        )
+    if ltv is not None:
+        written.append(_write_csv(out / "ltv.csv", LTV_HEADERS, ltv_rows(ltv)))
     charts = draw_charts(out, stats, samples, markers)
-    return [*written, *charts, write_html(out, session, stats, charts, timeline.aids)]
+    return [*written, *charts, write_html(out, session, stats, charts, timeline.aids, ltv)]

@@ -15,11 +15,13 @@ PAGE_SIZE = 50
 class SegmentsController(QObject):
     """Signals:
     overview_changed(dict): the latest run, recent runs and the rules version arrived.
+    ltv_changed(dict): LTV by circle (``GET /ltv``, ``console.domain.repurchase``) arrived.
     members_changed(dict): a page of members arrived (``total``, ``members``, ``offset``).
     failed(str): a call failed; the text says why, for the status line.
     """
 
     overview_changed = Signal(dict)
+    ltv_changed = Signal(dict)
     members_changed = Signal(dict)
     failed = Signal(str)
 
@@ -60,8 +62,14 @@ class SegmentsController(QObject):
             page["offset"] = self.offset
             self.members_changed.emit(page)
 
+    async def load_ltv(self) -> None:
+        ltv = await self._call(self.client.ltv())
+        if ltv is not None:
+            self.ltv_changed.emit(ltv)
+
     async def reload(self) -> None:
         await self.load_overview()
+        await self.load_ltv()
         await self.load_members()
 
     async def set_override(

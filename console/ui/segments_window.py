@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain.repurchase import LTV_DEFINITION, ltv_text
 from console.domain.segments import ALL_SEGMENTS, Segment
 from console.domain.text import display_text
 from console.ui.crash import report_failure
@@ -72,17 +73,24 @@ class SegmentCard(QFrame):
         self.count.setObjectName("kpiValue")
         self.detail = QLabel("")
         self.detail.setObjectName("kpiLabel")
+        self.ltv = QLabel("LTV …")
+        self.ltv.setObjectName("kpiLabel")
+        self.ltv.setToolTip(LTV_DEFINITION)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         layout.addWidget(title)
         layout.addWidget(self.count)
         layout.addWidget(self.detail)
+        layout.addWidget(self.ltv)
 
     def show_counts(self, count: int, total: int, previous: int | None) -> None:
         self.count.setText(f"{count:,}")
         share = f"{count / total:.1%}" if total else "—"
         change = "" if previous is None else f" · 较上次 {count - previous:+,}"
         self.detail.setText(share + change)
+
+    def show_ltv(self, figures: dict[str, Any]) -> None:
+        self.ltv.setText(ltv_text(figures))
 
 
 class SegmentsWindow(QMainWindow):
@@ -204,6 +212,7 @@ class SegmentsWindow(QMainWindow):
 
     def _connect_signals(self) -> None:
         self.controller.overview_changed.connect(self._on_controller_overview_changed)
+        self.controller.ltv_changed.connect(self._on_controller_ltv_changed)
         self.controller.members_changed.connect(self._on_controller_members_changed)
         self.controller.failed.connect(self._on_controller_failed)
         self.search.textChanged.connect(lambda _text: self._search_timer.start())
@@ -269,6 +278,10 @@ class SegmentsWindow(QMainWindow):
                 None if previous is None else previous.get(segment.value, 0),
             )
         self.transitions.set_transitions(latest.get("transitions", []))
+
+    def _on_controller_ltv_changed(self, ltv: dict[str, Any]) -> None:
+        for segment, card in self.cards.items():
+            card.show_ltv(ltv["by_segment"][segment.value])
 
     def _on_controller_members_changed(self, page: dict[str, Any]) -> None:
         self.members.set_members(page["members"])

@@ -174,9 +174,16 @@ class Show:
         assert self.host.live.state.seq == 0
 
     def _to_live(self) -> None:
+        viewers = [m for s in ("S1", "S2", "S3", "S4", "S5", "S6") for m in self.members(s, 6)]
+        # Reservations before the show (预约 40): the 36 who will join and 4 who will not.
+        with self.store.client("ingest") as client:
+            for member in [*viewers, *self.members("S2", 4, offset=10)]:
+                reserved = client.post(
+                    f"/sessions/{self.sid}/reservations", json={"member_id": member}
+                )
+                reserved.raise_for_status()
         with self.store.client() as client:
             client.patch(f"/sessions/{self.sid}", json={"status": "live"}).raise_for_status()
-        viewers = [m for s in ("S1", "S2", "S3", "S4", "S5", "S6") for m in self.members(s, 6)]
         post(self.store, self.sid, [event("viewer_joined", m) for m in viewers])
         vip = self.members("S1", 1)[0]
         post(self.store, self.sid, [event("comment", vip, text="冰杯是送的吗？能多送一个吗")])
@@ -187,6 +194,9 @@ class Show:
         for member in self.members("S2", 3):
             self.order(member, "xzd-pack", "pt-101")
         wait(lambda: self.host.orders.text() == "3", "3 orders")
+        caption = "预约 40 · 已到 36"
+        for window in (self.host, self.assistant):
+            wait(lambda w=window: w.reservation_label.text() == caption, "reservations shown")
 
     def _to_chain_open(self) -> None:
         self.send(
@@ -319,6 +329,7 @@ def on_screen(label: QLabel) -> str:
 
 # What must be readable in a state, at every size: (role, widget, words).
 MUST_READ: dict[str, list[tuple[str, Callable[[LiveWindow], QLabel], str]]] = {
+    "live": [(r, lambda w: w.reservation_label, "预约 40 · 已到 36") for r in WINDOWS],
     "sold_out": [(r, lambda w: w.card.stock, "已售罄") for r in WINDOWS],
     "refused": [("assistant", lambda w: w.outbox_label, "库存只有")],
     "offline": [("assistant", lambda w: w.outbox_label, "1 条指令待发送")],

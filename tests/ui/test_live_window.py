@@ -308,3 +308,29 @@ def test_a_console_opened_after_the_show_draws_its_trend_by_event_time(
     assert online[-1] == 10
     assert online[len(online) // 4] < 20  # rising through the joins, not a flat line
     qtbot.waitUntil(lambda: console.window.trend.samples == len(console.live.trend_samples()))
+
+
+def test_reservations_caption_matches_the_api(
+    shared_store: StoreProcess, open_console: Callable[..., Console], qtbot: QtBot
+) -> None:
+    # 5 members reserve before the show; 3 of them and 2 others join: "预约 5 · 已到 3".
+    sid = shared_store.new_session("冰爽私享会", live=False)
+    reserved = [f"m{n:05d}" for n in range(101, 106)]
+    with shared_store.client("ingest") as client:
+        for member in reserved:
+            made = client.post(f"/sessions/{sid}/reservations", json={"member_id": member})
+            assert made.status_code == 201, made.text
+    with shared_store.client() as client:
+        client.patch(f"/sessions/{sid}", json={"status": "live"}).raise_for_status()
+    joined = [*reserved[:3], "m00201", "m00202"]
+    post(shared_store, sid, [event("viewer_joined", m) for m in joined])
+    console = open_console(shared_store)
+    console.follow(sid)
+    label = console.window.reservation_label
+    qtbot.waitUntil(lambda: label.isVisible() and label.text() != "", timeout=15_000)
+    with shared_store.client("host") as client:
+        api = client.get(f"/sessions/{sid}/reservations").json()
+    assert api["caption"] == "预约 5 · 已到 3"
+    assert label.text() == api["caption"]
+    assert label.width() > 0
+    assert label.width() >= label.sizeHint().width()

@@ -9,11 +9,13 @@ from typing import Any
 import httpx
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTabWidget
 from pytestqt.qtbot import QtBot
 
 from console.domain.draws import winner_nicks
 from console.domain.events import Event, EventType
 from console.domain.flash import flash_line
+from console.domain.repurchase import ltv_rows, repurchase_rows
 from console.domain.room import fold
 from console.domain.shoutouts import ShoutoutKind
 from console.sync.client import StoreClient
@@ -21,6 +23,7 @@ from console.ui.command_dialogs import SessionPicker
 from console.ui.replay_window import ReplayController, ReplayWindow
 from tests.e2e.scenarios import rehearse
 from tests.helpers import StoreProcess
+from tests.ui.layout import check_label
 from tests.ui.test_live_window import Console, open_console
 
 __all__ = ["open_console"]
@@ -155,6 +158,41 @@ def test_review_tabs_compare_and_export(replay: ReplayWindow, qtbot: QtBot, tmp_
     assert label.isVisible()
     assert str(tmp_path / "export") in label.text()
     assert label.width() >= 300
+
+
+def test_review_shows_repurchase_and_ltv_by_circle(
+    replay: ReplayWindow, shared_store: StoreProcess, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """30-day repurchase (as /stats and /repurchase have it) and LTV by circle in the review,
+    with the window said (the broadcast is minutes old: not complete), readable."""
+    tabs = replay.findChild(QTabWidget, "replayTabs")
+    tabs.setCurrentIndex(1)  # 复盘数据
+    sid = replay.controller.session_id
+    with shared_store.client("operator") as client:
+        repurchase = client.get(f"/sessions/{sid}/repurchase").json()
+        ltv = client.get("/ltv").json()
+    stats = replay.controller.stats
+    assert stats["repurchase"]["total"] == repurchase["total"]
+    label = replay.repurchase_label
+    assert label.text() == "30天复购 · " + repurchase["label"]
+    assert "未满30天" in label.text()
+    qtbot.waitUntil(label.isVisible, timeout=5_000)
+    assert label.width() > 0
+    assert check_label(label) == []
+    table = replay.repurchase_table
+    assert [table.item(0, c).text() for c in range(table.columnCount())] == (
+        repurchase_rows(repurchase)[0]
+    )
+    assert table.item(0, 1).text() == f"{stats['total']['buyers']:,}"  # the same buyers
+    ltv_table = replay.ltv_table
+    assert [ltv_table.item(0, c).text() for c in range(ltv_table.columnCount())] == (
+        ltv_rows(ltv)[0]
+    )
+    written = replay.export_report(tmp_path / "export")
+    assert {p.name for p in written} >= {"repurchase.csv", "ltv.csv", "report.html"}
+    page = (tmp_path / "export" / "report.html").read_text(encoding="utf-8")
+    assert "30天复购" in page
+    assert "LTV · 按分层" in page
 
 
 def test_the_operator_opens_a_replay_from_the_live_console(

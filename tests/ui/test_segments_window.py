@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
+from console.domain.repurchase import ltv_text
 from console.domain.segments import ALL_SEGMENTS
 from console.sync.client import StoreClient
 from console.ui.override_dialog import OverrideDialog
@@ -20,6 +21,7 @@ from console.ui.segment_models import CHINA, MemberTableModel, TransitionModel, 
 from console.ui.segments_controller import SegmentsController
 from console.ui.segments_window import SegmentsWindow
 from tests.helpers import StoreProcess
+from tests.ui.layout import check_label
 
 
 @pytest.fixture
@@ -171,3 +173,18 @@ def test_models_are_well_behaved(qtmodeltester: ModelTester) -> None:
     qtmodeltester.check(transitions)
     assert transitions.index(4, 5).data() == "69"  # row 4: last run S4; column 5: S6
     assert transitions.index(0, 6).data() == "3"  # new members in total
+
+
+def test_each_circle_card_shows_its_ltv(window: SegmentsWindow, store: StoreProcess) -> None:
+    """LTV by circle, as ``GET /ltv`` has it, on each card, readable (not a 0 px label)."""
+    with store.client("operator") as client:
+        ltv = client.get("/ltv").json()
+    for segment in ALL_SEGMENTS:
+        label = window.cards[segment].ltv
+        assert label.text() == ltv_text(ltv["by_segment"][segment.value])
+        assert label.isVisible()
+        assert label.width() > 0
+        assert check_label(label) == []
+    # The demo brand (seed 000): the diamond core's members are worth the most.
+    s1 = ltv["by_segment"]["S1"]["ltv"]
+    assert all(s1 > ltv["by_segment"][s.value]["ltv"] for s in ALL_SEGMENTS[1:])

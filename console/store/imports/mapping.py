@@ -83,6 +83,11 @@ SPECS: dict[str, tuple[FieldSpec, ...]] = {
         _spec("lon", "longitude", "lon"),
         _spec("address", "address"),
     ),
+    "reservations": (
+        _spec("member_id", "the member who reserved (预约), with --session SID", "member_id"),
+        _spec("reserved_at", "when (default: the time of the import)"),
+        _spec("invite_code", "the invitation code it answers, if any"),
+    ),
 }
 FIELDS: dict[str, tuple[str, ...]] = {
     kind: tuple(spec.name for spec in specs) for kind, specs in SPECS.items()

@@ -1,0 +1,366 @@
+"""Invitations per circle in the store: the template file, the export, what was sent, and
+the funnel's facts (``console.domain.invitations`` holds the rules).
+
+The template file (``resources/invitations/<scenario>.toml``)::
+
+    title = "臻纯牧场《夏日冰饮季》"     # {title} in the texts
+    monthly_cap = 4                       # invitations per member per calendar month
+    [[circles]]
+    circle = "S1"                         # one table per circle invited
+    tag = "夏日冰饮季-尊享"                # the WeCom tag the mass-send is filed under
+    text = "..."                          # to one member: {nick} {title} {code} {leader} {point}
+    group_text = "..."                    # the 团长's group: {title} {leader} {point} {codes}
+
+A problem is refused naming the file, the line and the field (``circles[1].circle``); the
+lines are found by scanning the text (``tomlfile.line_of``: tomllib keeps no positions).
+
+The export writes three shapes into a folder, and records each invitation in the same
+transaction (so the monthly cap counts them and the funnel follows their codes):
+
+- ``wecom_mass_send.csv``: 企业微信 客户群发 by tag. WeCom's admin console imports a customer
+  list for 群发 and its API (``externalcontact/add_msg_template``) takes external_userid and
+  tag ids; no CSV layout is published for it, so the columns approximate what both need:
+  ``external_userid, tag, content`` (plus our ``invite_code``). Adjust to the tenant's tool;
+- ``sms.csv``: ``phone, content, chars, parts`` (one SMS up to 70 characters, 67 per part
+  beyond), for an SMS gateway's batch upload;
+- ``group_<point>.txt``: per 团长, one message per circle for their group, naming the members
+  reached through the group only by masked nick and code.
+
+Files hold phone numbers and WeCom ids: they are written for the operator who sends them,
+with a BOM so Chinese Excel reads them as UTF-8; cells that a spreadsheet would run as a
+formula are quoted (``spreadsheet_row``).
+"""
+
+from __future__ import annotations
+
+import csv
+import secrets
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from console.domain import invitations as rules
+from console.domain.invitations import (
+    DEFAULT_MONTHLY_CAP,
+    GROUP_PLACEHOLDERS,
+    MAX_MONTHLY_CAP,
+    PLACEHOLDERS,
+    Funnel,
+    Invitation,
+    Recipient,
+    Sent,
+    Template,
+)
+from console.domain.orders import OrderStatus
+from console.domain.reservations import check_reservable
+from console.domain.segments import Segment, parse_segment
+from console.domain.sessions import parse_status
+from console.domain.text import spreadsheet_row
+from console.store import reservations
+from console.store.catalog import assign_points
+from console.store.dialect import json_values
+from console.store.messages import reason_of
+from console.store.repository import NotFound
+from console.store.schema import transaction
+from console.tomlfile import line_of, read_toml
+
+ENCODING = "utf-8-sig"
+MAX_TEXT = 500
+WECOM_FILE = "wecom_mass_send.csv"
+SMS_FILE = "sms.csv"
+WECOM_PLATFORM = "wecom"
+
+
+class InvitationFileError(ValueError):
+    """The template file cannot be used; the message names file, line and field."""
+
+
+def _placeholders_ok(text: str, allowed: frozenset[str]) -> str:
+    unknown = rules.unknown_placeholders(text, allowed)
+    if unknown:
+        raise ValueError(f"未知的占位符 {', '.join(unknown)}；可用：{', '.join(sorted(allowed))}")
+    return text
+
+
+class CircleTemplateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    circle: Segment = Field(description="S1..S6")
+    tag: str = Field(min_length=1, max_length=60)
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    group_text: str = Field(min_length=1, max_length=MAX_TEXT * 4)
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return _placeholders_ok(value, PLACEHOLDERS)
+
+    @field_validator("group_text")
+    @classmethod
+    def _group_text(cls, value: str) -> str:
+        return _placeholders_ok(value, GROUP_PLACEHOLDERS)
+
+
+class InvitationFileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=100)
+    monthly_cap: Annotated[int, Field(ge=1, le=MAX_MONTHLY_CAP)] = DEFAULT_MONTHLY_CAP
+    circles: list[CircleTemplateIn] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_per_circle(self) -> InvitationFileIn:
+        seen: set[Segment] = set()
+        for template in self.circles:
+            if template.circle in seen:
+                raise ValueError(f"圈层 {template.circle.value} 出现了两次")
+            seen.add(template.circle)
+        return self
+
+    def templates(self) -> dict[Segment, Template]:
+        return {
+            t.circle: Template(t.circle, t.text.strip(), t.group_text.strip(), t.tag)
+            for t in self.circles
+        }
+
+
+def _where(loc: Iterable[Any]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(file)"
+
+
+def _reason(error: Any) -> str:
+    if error["type"] == "enum":
+        return f"未知的圈层 {error.get('input')!r}（可选 S1..S6）"
+    if error["type"] == "extra_forbidden":
+        return "未知字段（拼写错误？）"
+    return reason_of(error)
+
+
+def load_template_file(path: Path) -> InvitationFileIn:
+    """The file, checked; ``InvitationFileError`` naming ``path:LINE: field: reason``."""
+    raw = read_toml(path, InvitationFileError)
+    try:
+        return InvitationFileIn.model_validate(raw)
+    except ValidationError as exc:
+        text = path.read_text(encoding="utf-8")
+        problems = []
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            line = line_of(text, loc) or line_of(text, loc[:2]) if loc else None
+            where = f"{path}:{line}" if line else str(path)
+            problems.append(f"{where}: {_where(loc)}: {_reason(error)}")
+        raise InvitationFileError("\n".join(problems)) from exc
+
+
+# -- the export --------------------------------------------------------------------------
+
+
+def _recipients(conn: Any, circles: Iterable[Segment]) -> dict[str, Recipient]:
+    wanted = orjson.dumps([c.value for c in circles]).decode()
+    rows = conn.execute(
+        "SELECT id, nick, segment, opted_out, phone, lat, lon FROM members "
+        f"WHERE segment IN {json_values(conn)}",
+        [wanted],
+    ).fetchall()
+    ids = orjson.dumps([r[0] for r in rows]).decode()
+    wecom = dict(
+        conn.execute(
+            "SELECT member_id, min(handle) FROM identities WHERE platform = ? "
+            f"AND member_id IN {json_values(conn)} GROUP BY member_id",
+            [WECOM_PLATFORM, ids],
+        ).fetchall()
+    )
+    last_point = {
+        str(m): str(p)
+        for m, p, _ in conn.execute(
+            "SELECT member_id, pickup_point, max(created_at) FROM live_orders "
+            f"WHERE member_id IN {json_values(conn)} GROUP BY member_id, pickup_point "
+            "ORDER BY member_id, max(created_at)",
+            [ids],
+        ).fetchall()
+    }  # ordered by time: the last one per member wins
+    located = [r for r in rows if r[5] is not None and r[6] is not None]
+    nearest = {}
+    if located:
+        found = assign_points(conn, [r[5] for r in located], [r[6] for r in located]) or []
+        nearest = {r[0]: f["point_id"] for r, f in zip(located, found, strict=False)}
+    points = {
+        str(p): (str(leader or ""), str(name or ""))
+        for p, name, leader in conn.execute("SELECT id, name, leader FROM pickup_points")
+    }
+    result = {}
+    for member, nick, segment, opted_out, phone, _lat, _lon in rows:
+        point = rules.home_point(last_point.get(member, ""), nearest.get(member, ""))
+        leader, point_name = points.get(point, ("", ""))
+        result[str(member)] = Recipient(
+            member_id=str(member),
+            nick=str(nick or ""),
+            circle=parse_segment(segment),
+            opted_out=bool(opted_out),
+            phone=str(phone or ""),
+            wecom_id=str(wecom.get(member) or ""),
+            point_id=point if point in points else "",
+            leader=leader,
+            point_name=point_name,
+        )
+    return result
+
+
+def _fresh_codes(conn: Any) -> Iterable[str]:
+    """Unused invitation codes, drawn at random (the domain only shapes them)."""
+    while True:
+        code = rules.code_from(secrets.randbits(64))
+        if conn.execute("SELECT 1 FROM invitations WHERE code = ?", [code]).fetchone() is None:
+            yield code
+
+
+def export_invitations(
+    db: Any, sid: str, path: Path, out: Path, clock: Callable[[], float]
+) -> dict[str, Any]:
+    """Select, render, write the three shapes into ``out`` and record what was sent, in one
+    transaction (a failure writing the files records nothing). A summary."""
+    spec = load_template_file(path)
+    templates = spec.templates()
+    with transaction(db) as conn:
+        row = conn.execute("SELECT status, title FROM sessions WHERE id = ?", [sid]).fetchone()
+        if row is None:
+            raise NotFound(f"没有这场直播：{sid!r}")
+        check_reservable(parse_status(row[0]))  # invitations go out while it takes them
+        now = clock()
+        month = rules.month_of(now)
+        recipients = _recipients(conn, templates)
+        ids = orjson.dumps(sorted(recipients)).decode()
+        sent = dict(
+            conn.execute(
+                "SELECT member_id, count(*) FROM invitations WHERE month = ? "
+                f"AND member_id IN {json_values(conn)} GROUP BY member_id",
+                [month, ids],
+            ).fetchall()
+        )
+        already = {
+            str(r[0])
+            for r in conn.execute(
+                "SELECT member_id FROM invitations WHERE session_id = ?", [sid]
+            ).fetchall()
+        }
+        selection = rules.select(
+            recipients.values(),
+            templates,
+            {str(k): int(v) for k, v in sent.items()},
+            already,
+            spec.monthly_cap,
+            _fresh_codes(conn),
+            spec.title,
+        )
+        conn.executemany(
+            "INSERT INTO invitations (code, session_id, member_id, segment, channel, point_id, "
+            "leader, month, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    i.code,
+                    sid,
+                    i.member_id,
+                    i.circle.value,
+                    i.channel.value,
+                    i.point_id,
+                    i.leader,
+                    month,
+                    now,
+                )
+                for i in selection.invitations
+            ],
+        )
+        groups = rules.group_messages(selection.invitations, recipients, templates, spec.title)
+        files = _write(out, selection.invitations, recipients, templates, groups)
+    by_channel: dict[str, int] = {}
+    for invitation in selection.invitations:
+        by_channel[invitation.channel.value] = by_channel.get(invitation.channel.value, 0) + 1
+    return {
+        "session_id": sid,
+        "month": month,
+        "monthly_cap": spec.monthly_cap,
+        "invited": len(selection.invitations),
+        "by_channel": by_channel,
+        "skipped": selection.skipped,
+        "files": [str(f) for f in files],
+    }
+
+
+def _write(
+    out: Path,
+    invitations: list[Invitation],
+    recipients: dict[str, Recipient],
+    templates: dict[Segment, Template],
+    groups: list[rules.GroupMessage],
+) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    wecom_path, sms_path = out / WECOM_FILE, out / SMS_FILE
+    with wecom_path.open("w", encoding=ENCODING, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["external_userid", "tag", "content", "invite_code"])
+        for i in invitations:
+            if i.channel is rules.Channel.WECOM:
+                who = recipients[i.member_id].wecom_id
+                writer.writerow(spreadsheet_row([who, templates[i.circle].tag, i.text, i.code]))
+    with sms_path.open("w", encoding=ENCODING, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["phone", "content", "chars", "parts"])
+        for i in invitations:
+            if i.channel is rules.Channel.SMS:
+                phone = recipients[i.member_id].phone
+                writer.writerow(
+                    spreadsheet_row([phone, i.text, len(i.text), rules.sms_parts(i.text)])
+                )
+    files = [wecom_path, sms_path]
+    by_point: dict[str, list[rules.GroupMessage]] = {}
+    for message in groups:
+        by_point.setdefault(message.point_id, []).append(message)
+    for point, messages in sorted(by_point.items()):
+        target = out / f"group_{_safe(point)}.txt"
+        parts = [
+            f"【{m.leader or rules.NO_LEADER} · {m.circle.value}】\n{m.text}" for m in messages
+        ]
+        target.write_text("\n\n".join(parts) + "\n", encoding="utf-8")
+        files.append(target)
+    return files
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name) or "point"
+
+
+# -- the funnel --------------------------------------------------------------------------
+
+
+def funnel_for(db: Any, sid: str) -> Funnel:
+    if db.execute("SELECT 1 FROM sessions WHERE id = ?", [sid]).fetchone() is None:
+        raise NotFound(f"没有这场直播：{sid!r}")
+    sent = [
+        Sent(str(code), str(member), parse_segment(segment), str(point), str(leader))
+        for code, member, segment, point, leader in db.execute(
+            "SELECT code, member_id, segment, point_id, leader FROM invitations "
+            "WHERE session_id = ?",
+            [sid],
+        ).fetchall()
+    ]
+    buyers = {
+        str(r[0])
+        for r in db.execute(
+            "SELECT DISTINCT member_id FROM live_orders WHERE session_id = ? AND status <> ?",
+            [sid, OrderStatus.CANCELLED.value],
+        ).fetchall()
+    }
+    return rules.funnel(
+        sent, reservations.member_codes(db, sid), reservations.joined_members(db, sid), buyers
+    )
+
+
+def funnel_json(db: Any, sid: str) -> dict[str, Any]:
+    """``GET /sessions/{sid}/invitations/funnel`` and ``/stats``'s ``invitation_funnel``."""
+    return {"session_id": sid, **funnel_for(db, sid).to_json()}

@@ -1,0 +1,98 @@
+"""The facts of 30-day repurchase and LTV by circle, loaded for ``console.domain.repurchase``.
+
+SQL here only loads rows: which orders stand, who is a buyer, the window and the averages
+are decided by the domain. Live orders are in fen, imported orders in yuan (converted here to
+fen, the domain's unit).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from console.domain.order_status import COUNTED, ImportedStatus
+from console.domain.orders import OrderStatus
+from console.domain.repurchase import (
+    Ltv,
+    Purchase,
+    Repurchase,
+    ltv_by_circle,
+    session_repurchase,
+)
+from console.domain.segments import parse_segment
+from console.store import repository
+from console.store.dialect import json_values
+
+# A live order's circle: the one stamped on its order_placed event (the member's at the time).
+_LIVE = """
+SELECT o.member_id, o.created_at, o.amount, o.session_id, o.status, e.segment
+FROM live_orders AS o
+LEFT JOIN events AS e ON e.session_id = o.session_id AND e.seq = o.seq
+"""
+_IMPORTED = "SELECT member_id, ts, amount, status FROM orders"
+
+
+def _live(row: tuple[Any, ...]) -> Purchase:
+    member, ts, amount, session, status, segment = row
+    return Purchase(
+        member_id=member,
+        ts=float(ts),
+        amount=int(amount),
+        session_id=session,
+        standing=status != OrderStatus.CANCELLED.value,
+        circle=parse_segment(segment),
+    )
+
+
+def _imported(row: tuple[Any, ...]) -> Purchase:
+    member, ts, amount, status = row
+    return Purchase(
+        member_id=member,
+        ts=float(ts),
+        amount=round(float(amount) * 100),
+        standing=ImportedStatus(status) in COUNTED,
+    )
+
+
+def load_purchases(db: Any, members: list[str] | None = None) -> list[Purchase]:
+    """Every order of ``members`` (all members when None), live and imported."""
+    if members is None:
+        live = db.execute(_LIVE).fetchall()
+        imported = db.execute(_IMPORTED).fetchall()
+    else:
+        listed = orjson.dumps(members).decode()
+        live = db.execute(f"{_LIVE} WHERE o.member_id IN {json_values(db)}", [listed]).fetchall()
+        imported = db.execute(
+            f"{_IMPORTED} WHERE member_id IN {json_values(db)}", [listed]
+        ).fetchall()
+    return [*map(_live, live), *map(_imported, imported)]
+
+
+def repurchase_for(db: Any, sid: str, now: float) -> Repurchase:
+    """Session ``sid``'s 30-day repurchase at ``now`` (NotFound for an unknown session)."""
+    repository.session_created_at(db, sid)  # NotFound for an unknown session
+    buyers = [
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT member_id FROM live_orders WHERE session_id = ?", [sid]
+        ).fetchall()
+    ]
+    return session_repurchase(sid, load_purchases(db, buyers) if buyers else [], now)
+
+
+def ltv(db: Any) -> Ltv:
+    """LTV by circle over the brand's whole history, members in their circle now."""
+    circles = {
+        member: parse_segment(segment)
+        for member, segment in db.execute("SELECT id, segment FROM members").fetchall()
+    }
+    return ltv_by_circle(load_purchases(db), circles)
+
+
+def repurchase_json(db: Any, sid: str, now: float) -> dict[str, Any]:
+    return repurchase_for(db, sid, now).to_json()
+
+
+def ltv_json(db: Any) -> dict[str, Any]:
+    return ltv(db).to_json()

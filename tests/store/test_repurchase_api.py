@@ -1,0 +1,105 @@
+"""30-day repurchase and LTV by circle over real HTTP (SQLite, and PostgreSQL in the second
+pass): the figures of ``console.domain.repurchase`` from live and imported orders."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tests.helpers import StoreProcess, open_db
+from tests.store.test_orders import members_by_segment, open_shop, order
+
+DAY = 86_400.0
+
+
+def add_shop_order(store: StoreProcess, order_id: str, member: str, ts: float, status: str) -> None:
+    """An order imported from the shop (yuan), as an import of a later export writes it."""
+    with open_db(store.db_path) as db:
+        db.execute(
+            "INSERT INTO orders (order_id, member_id, ts, amount, items, channel, referrer, "
+            "imported_at, status) VALUES (?, ?, ?, ?, '冰酸奶', 'miniapp', '', ?, ?)",
+            [order_id, member, ts, 59.9, time.time(), status],
+        )
+
+
+@pytest.fixture
+def circles(store: StoreProcess) -> dict[str, list[str]]:
+    return members_by_segment(store)
+
+
+def test_repurchase_per_circle_over_http(
+    store: StoreProcess, circles: dict[str, list[str]]
+) -> None:
+    # Worked by hand: one session, its buyers and their later orders.
+    # s1a (S1): two orders in the session, nothing later  -> buyer, no repurchase
+    # s1b (S1): one order; a paid shop order 2 days later -> buyer, repurchased
+    # s3 (S3): one order; a cancelled shop order later    -> buyer, no repurchase
+    # S1 1/2, S3 0/1, total 1/3; the session is minutes old: the window is not complete.
+    s1a, s1b = circles["S1"][:2]
+    s3 = circles["S3"][0]
+    sid = open_shop(store)
+    with store.client("operator") as client:
+        for body in (
+            order(s1a, key="k-first-a"),
+            order(s1a, key="k-second-a"),
+            order(s1b),
+            order(s3),
+        ):
+            placed = client.post(f"/sessions/{sid}/orders", json=body)
+            assert placed.status_code == 201, placed.text
+    add_shop_order(store, "later-1", s1b, time.time() + 2 * DAY, "paid")
+    add_shop_order(store, "later-2", s3, time.time() + 2 * DAY, "cancelled")
+
+    with store.client("host") as client:
+        response = client.get(f"/sessions/{sid}/repurchase")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["total"] == {"buyers": 3, "repurchasers": 1, "repurchase_rate": 0.3333}
+    assert body["by_segment"]["S1"] == {"buyers": 2, "repurchasers": 1, "repurchase_rate": 0.5}
+    assert body["by_segment"]["S3"] == {"buyers": 1, "repurchasers": 0, "repurchase_rate": 0.0}
+    assert body["by_segment"]["S2"]["repurchase_rate"] is None
+    assert body["complete"] is False
+    assert body["days_observed"] == 0
+    assert body["label"] == "未满30天（已观察0天）"
+    assert body["window_days"] == 30
+
+
+def test_repurchase_roles_and_unknown_session(store: StoreProcess) -> None:
+    sid = store.new_session()
+    with store.client("ingest") as client:
+        assert client.get(f"/sessions/{sid}/repurchase").status_code == 403
+    with store.client("host") as client:
+        assert client.get("/sessions/nope/repurchase").status_code == 404
+        empty = client.get(f"/sessions/{sid}/repurchase").json()
+    assert empty["total"]["buyers"] == 0
+    assert empty["label"] == "无买家"
+
+
+def test_ltv_by_circle_over_http(store: StoreProcess, circles: dict[str, list[str]]) -> None:
+    with store.client("operator") as client:
+        before: dict[str, Any] = client.get("/ltv").json()
+    # Worked by hand: an S1 member pays 253.30 live (the S1 price of p-pack), twice; one S4
+    # member's shop order of 59.90 is cancelled: S1's spend grows by 506.60, S4's by nothing,
+    # the member counts stay.
+    sid = open_shop(store)
+    s1 = circles["S1"][0]
+    with store.client("operator") as client:
+        for key in ("k-ltv-one", "k-ltv-two"):
+            assert (
+                client.post(f"/sessions/{sid}/orders", json=order(s1, key=key)).status_code == 201
+            )
+    add_shop_order(store, "void-1", circles["S4"][0], time.time(), "cancelled")
+    with store.client("operator") as client:
+        after = client.get("/ltv").json()
+    s1_before, s1_after = before["by_segment"]["S1"], after["by_segment"]["S1"]
+    with open_db(store.db_path) as db:
+        counts = dict(db.execute("SELECT segment, count(*) FROM members GROUP BY segment"))
+    assert s1_after["members"] == s1_before["members"] == counts["S1"]
+    assert s1_after["spend"] == pytest.approx(s1_before["spend"] + 506.6)
+    assert s1_after["ltv"] == pytest.approx(s1_after["spend"] / s1_after["members"], abs=0.006)
+    assert after["by_segment"]["S4"] == before["by_segment"]["S4"]
+    assert after["total"]["members"] == sum(counts.values())
+    with store.client("host") as client:
+        assert client.get("/ltv").status_code == 403

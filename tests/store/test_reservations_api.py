@@ -1,0 +1,222 @@
+"""Reservations (预约) and the invitation funnel over real HTTP (SQLite, and PostgreSQL in the
+second pass): the figures of ``console.domain.reservations`` and ``invitations``, worked by
+hand, the same in ``GET /reservations``, ``/stats`` and the export's records."""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+from typing import Any
+
+from console.resources import resource_path
+from console.store.invitations import export_invitations
+from console.store.schema import connect
+from tests.helpers import StoreProcess, event, open_db, post
+from tests.store.test_orders import members_by_segment, open_shop, order
+
+TEMPLATES = "invitations/zhenchun-summer-ice.toml"
+
+
+def _count(store: StoreProcess, sid: str) -> int:
+    with open_db(store.db_path) as db:
+        return int(
+            db.execute("SELECT count(*) FROM reservations WHERE session_id = ?", [sid]).fetchone()[
+                0
+            ]
+        )
+
+
+def test_reservations_by_api_code_and_import(store: StoreProcess, tmp_path: Path) -> None:
+    # Worked by hand: S1 a (API) and b (bind code in the group), S4 c (the platform's export);
+    # the show starts, a and c join. Reserved 3 (S1 2, S4 1), arrived 2
+    # (S1 1, S4 1): "预约 3 · 已到 2", conversion 2/3 in total, 1/2 in S1.
+    circles = members_by_segment(store)
+    a, b = circles["S1"][:2]
+    c = circles["S4"][0]
+    sid = store.new_session("预热场", live=False)
+    with store.client("ingest") as client:
+        made = client.post(f"/sessions/{sid}/reservations", json={"member_id": a, "id": "r1"})
+        assert made.status_code == 201, made.text
+        again = client.post(f"/sessions/{sid}/reservations", json={"member_id": a, "id": "r1"})
+        assert again.status_code == 200
+        assert again.json()["created"] is False
+        unknown = client.post(f"/sessions/{sid}/reservations", json={"member_id": "nobody"})
+        assert unknown.status_code == 404
+        assert unknown.json()["problems"][0]["field"] == "member_id"
+    with store.client("assistant") as client:
+        code = client.get(f"/members/{b}/bind-code").json()["code"]
+    with store.client("ingest") as client:
+        typed = client.post(f"/sessions/{sid}/reservations/code", json={"text": f"预约 {code}"})
+        assert typed.status_code == 201, typed.text
+        assert typed.json()["member_id"] == b
+        assert typed.json()["source"] == "code"
+    # An expired bind code is refused, naming the field.
+    with open_db(store.db_path) as db:
+        db.execute(
+            "INSERT INTO bind_codes (code, member_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            ["765432", c, time.time() - 3600, time.time() - 60],
+        )
+    with store.client("ingest") as client:
+        expired = client.post(f"/sessions/{sid}/reservations/code", json={"text": "预约 765432"})
+    assert expired.status_code == 409, expired.text
+    assert expired.json()["problems"][0] == {
+        "field": "code",
+        "reason": "绑定码已过期，请向助理重新获取",
+    }
+
+    # A bad export: the problems name the file, the line and the column; nothing applied.
+    bad = f"用户ID,预约时间\n{c},2026-11-28 20:00\nnobody,2026-11-28 20:01\n{c},昨天晚上\n"
+    with store.client("operator") as client:
+        refused = client.post(
+            f"/sessions/{sid}/reservations/import",
+            params={"map": "member_id=用户ID,reserved_at=预约时间", "filename": "douyin.csv"},
+            content=bad.encode(),
+        )
+    assert refused.status_code == 422, refused.text
+    body = refused.json()
+    assert body["applied"] is False
+    assert body["rejected"] == 2
+    problems = [(p["line"], p["column"]) for p in body["problems"]]
+    assert problems == [(3, "用户ID (member_id)"), (4, "预约时间 (reserved_at)")]
+    assert "douyin.csv" in body["error"] or body["file"] == "douyin.csv"
+    assert _count(store, sid) == 2  # a and b only: nothing of the file went in
+    good = f"用户ID,预约时间\n{c},2026-11-28 20:00\n{a},2026-11-28 20:05\n"
+    with store.client("operator") as client:
+        imported = client.post(
+            f"/sessions/{sid}/reservations/import",
+            params={"map": "member_id=用户ID,reserved_at=预约时间"},
+            content=good.encode(),
+        )
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["inserted"] == 1
+    assert imported.json()["unchanged"] == 1
+
+    with store.client("operator") as client:
+        client.patch(f"/sessions/{sid}", json={"status": "live"}).raise_for_status()
+    post(store, sid, [event("viewer_joined", a), event("viewer_joined", c)])
+    with store.client("host") as client:
+        figures = client.get(f"/sessions/{sid}/reservations").json()
+        stats = client.get(f"/sessions/{sid}/stats").json()
+    assert figures["total"] == {"reserved": 3, "arrived": 2, "reservation_conversion": 0.6667}
+    assert figures["by_segment"]["S1"] == {
+        "reserved": 2,
+        "arrived": 1,
+        "reservation_conversion": 0.5,
+    }
+    assert figures["by_segment"]["S4"]["reservation_conversion"] == 1.0
+    assert figures["by_segment"]["S2"]["reservation_conversion"] is None
+    assert figures["caption"] == "预约 3 · 已到 2"
+    assert stats["reservations"]["total"] == figures["total"]
+    assert stats["reservations"]["by_segment"] == figures["by_segment"]
+
+    with store.client("operator") as client:
+        client.patch(f"/sessions/{sid}", json={"status": "ended"}).raise_for_status()
+    with store.client("ingest") as client:
+        late = client.post(f"/sessions/{sid}/reservations", json={"member_id": c})
+    assert late.status_code == 409
+    assert late.json()["problems"][0]["field"] == "sid"
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_invitations_export_cap_opt_out_and_funnel(store: StoreProcess, tmp_path: Path) -> None:
+    sid = open_shop(store, "冰爽私享会")
+    with open_db(store.db_path) as db:
+        s1 = [
+            r[0]
+            for r in db.execute(
+                "SELECT id FROM members WHERE segment = 'S1' ORDER BY id LIMIT 4"
+            ).fetchall()
+        ]
+        # One opts out, one gets a WeCom contact, one loses their phone (SMS), the last has
+        # neither (the 团长's group), and every other circle is out of this test's way.
+        db.execute("UPDATE members SET segment = 'S2' WHERE segment = 'S1'")
+        for member in s1:
+            db.execute("UPDATE members SET segment = 'S1', opted_out = 0 WHERE id = ?", [member])
+        db.execute("UPDATE members SET opted_out = 1 WHERE id = ?", [s1[0]])
+        db.execute(
+            "INSERT INTO identities (platform, handle, member_id, source, bound_at) "
+            "VALUES ('wecom', 'wmEXT001', ?, 'import', 0)",
+            [s1[1]],
+        )
+        db.execute("UPDATE members SET phone = '13800000000' WHERE id = ?", [s1[2]])
+        db.execute("UPDATE members SET phone = '' WHERE id = ?", [s1[3]])
+    template = tmp_path / "s1.toml"
+    # The shipped file's header and its S1 table only, with a cap of 1.
+    shipped = resource_path(TEMPLATES).read_text(encoding="utf-8")
+    text = shipped.split('circle = "S2"')[0].rsplit("[[circles]]", 1)[0]
+    template.write_text(text.replace("monthly_cap = 4", "monthly_cap = 1"), encoding="utf-8")
+    db = connect(store.db_path)
+    try:
+        out = tmp_path / "out"
+        summary = export_invitations(db, sid, template, out, time.time)
+        # A second export for another session in the same month: the cap (1) stops it.
+        other = store.new_session("另一场")
+        second = export_invitations(db, other, template, tmp_path / "out2", time.time)
+    finally:
+        db.close()
+    assert summary["invited"] == 3
+    assert summary["by_channel"] == {"wecom": 1, "sms": 1, "group": 1}
+    assert summary["skipped"] == {"opted_out": 1}
+    assert second["invited"] == 0
+    assert second["skipped"] == {"opted_out": 1, "monthly_cap": 3}
+    wecom = _rows(out / "wecom_mass_send.csv")
+    assert [r["external_userid"] for r in wecom] == ["wmEXT001"]
+    assert wecom[0]["tag"] == "夏日冰饮季-冰爽私享会"
+    assert wecom[0]["invite_code"] in wecom[0]["content"]
+    sms = _rows(out / "sms.csv")
+    assert [r["phone"] for r in sms] == ["13800000000"]
+    assert sms[0]["parts"] == "1"
+    groups = list(out.glob("group_*.txt"))
+    assert len(groups) == 1
+    assert "预约码" in groups[0].read_text(encoding="utf-8")
+    with open_db(store.db_path) as conn:
+        codes = dict(
+            conn.execute(
+                "SELECT member_id, code FROM invitations WHERE session_id = ?", [sid]
+            ).fetchall()
+        )
+    assert s1[0] not in codes
+
+    # The funnel, by hand: 3 invited; s1[1] reserves with their code, joins and orders;
+    # s1[2] reserves with their code typed in the group and joins; s1[3] does nothing.
+    # invited 3, reserved 2, watched 2, ordered 1; all under the one 团长 of the group.
+    with store.client("ingest") as client:
+        client.post(
+            f"/sessions/{sid}/reservations",
+            json={"member_id": s1[1], "invite_code": codes[s1[1]]},
+        ).raise_for_status()
+        typed = client.post(
+            f"/sessions/{sid}/reservations/code", json={"text": f"预约：{codes[s1[2]].lower()}"}
+        )
+        assert typed.status_code == 201, typed.text
+        wrong = client.post(
+            f"/sessions/{sid}/reservations",
+            json={"member_id": s1[3], "invite_code": codes[s1[1]]},
+        )
+        assert wrong.status_code == 404
+        assert wrong.json()["problems"][0]["field"] == "invite_code"
+    post(store, sid, [event("viewer_joined", s1[1]), event("viewer_joined", s1[2])])
+    with store.client("operator") as client:
+        placed = client.post(f"/sessions/{sid}/orders", json=order(s1[1]))
+        assert placed.status_code == 201, placed.text
+    with store.client("host") as client:
+        funnel: dict[str, Any] = client.get(f"/sessions/{sid}/invitations/funnel").json()
+        stats = client.get(f"/sessions/{sid}/stats").json()
+    assert funnel["total"] == {
+        "invited": 3,
+        "reserved": 2,
+        "watched": 2,
+        "ordered": 1,
+        "reservation_rate": 0.6667,
+        "watch_rate": 1.0,
+        "order_rate": 0.5,
+        "invite_to_order": 0.3333,
+    }
+    assert funnel["by_segment"]["S1"] == funnel["total"]
+    assert sum(row["invited"] for row in funnel["by_leader"]) == 3
+    assert stats["invitation_funnel"]["total"] == funnel["total"]

@@ -1,0 +1,218 @@
+"""Reservations and invitations per circle, worked by hand (``console.domain``), and the
+template file's refusals naming file, line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from console.domain import invitations as inv
+from console.domain.decisions import Refused
+from console.domain.identities import BindCode
+from console.domain.reservations import (
+    Reservation,
+    Source,
+    code_in,
+    member_of_bind_code,
+    reservation_figures,
+)
+from console.domain.segments import Segment
+from console.store.invitations import InvitationFileError, load_template_file
+
+TEMPLATES = {
+    Segment.S1: inv.Template(Segment.S1, "{nick}尊享专席{code}", "{codes}", "尊享"),
+    Segment.S4: inv.Template(Segment.S4, "9.9元尝鲜{point}{code}", "{leader}:{codes}", "性价比"),
+}
+
+
+def _member(n: int, circle: Segment | None, **kw: object) -> inv.Recipient:
+    return inv.Recipient(f"m{n:03d}", f"林*{n}", circle, bool(kw.pop("opted_out", False)), **kw)  # type: ignore[arg-type]
+
+
+def test_reservation_figures_by_hand() -> None:
+    # S1: a (joined), b; S4: c (joined); d without a circle. Reserved 4, arrived 2.
+    rows = [
+        Reservation("a", Segment.S1, Source.API, 1.0),
+        Reservation("b", Segment.S1, Source.CODE, 2.0),
+        Reservation("c", Segment.S4, Source.IMPORT, 3.0),
+        Reservation("d", None, Source.API, 4.0),
+        Reservation("a", Segment.S2, Source.IMPORT, 9.0),  # a again: counts once, first circle
+    ]
+    figures = reservation_figures(rows, {"a", "c", "guest-ish"})
+    assert figures.caption() == "预约 4 · 已到 2"
+    assert figures.conversion().fraction() == "2/4"
+    assert figures.conversion("S1").fraction() == "1/2"
+    assert figures.to_json()["by_segment"]["unsegmented"]["reserved"] == 1
+    assert figures.to_json()["by_segment"]["S2"]["reservation_conversion"] is None
+
+
+def test_codes_typed_in_a_group() -> None:
+    assert code_in("预约 123456") == "123456"
+    assert code_in("预约：k7f3q2a8") == "K7F3Q2A8"
+    assert code_in("预约１２３４５６") == "123456"  # full-width digits
+    assert code_in("今晚几点开播？") is None
+    code = BindCode("123456", "m1", expires_at=100.0)
+    assert member_of_bind_code(code, "123456", 99.0) == "m1"
+    with pytest.raises(Refused) as expired:
+        member_of_bind_code(code, "123456", 100.0)
+    assert expired.value.refusal.field == "code"
+    assert "过期" in expired.value.refusal.reason
+
+
+def test_selection_by_hand() -> None:
+    # m001 S1 WeCom; m002 S1 opted out; m003 S1 at the cap (2 of 2); m004 S4 phone; m005 S4
+    # only a point (group); m006 S4 unreachable; m007 S2 (no template); m008 S1 invited before.
+    people = [
+        _member(1, Segment.S1, wecom_id="wm1", phone="138"),
+        _member(2, Segment.S1, opted_out=True, phone="139"),
+        _member(3, Segment.S1, phone="137"),
+        _member(4, Segment.S4, phone="136", point_id="pt1", point_name="云栖"),
+        _member(5, Segment.S4, point_id="pt1", leader="彭团长", point_name="云栖"),
+        _member(6, Segment.S4),
+        _member(7, Segment.S2, phone="135"),
+        _member(8, Segment.S1, phone="134"),
+    ]
+    codes = iter(["C1AAAAAA", "C2AAAAAA", "C3AAAAAA"])
+    chosen = inv.select(people, TEMPLATES, {"m003": 2}, {"m008"}, 2, codes, "夏日冰饮季")
+    assert [(i.member_id, i.channel.value) for i in chosen.invitations] == [
+        ("m001", "wecom"),
+        ("m004", "sms"),
+        ("m005", "group"),
+    ]
+    assert chosen.invitations[0].text == "林*1尊享专席C1AAAAAA"
+    assert chosen.invitations[1].text == "9.9元尝鲜云栖C2AAAAAA"
+    assert chosen.skipped == {
+        "opted_out": 1,
+        "monthly_cap": 1,
+        "unreachable": 1,
+        "already_invited": 1,
+    }
+    by_id = {p.member_id: p for p in people}
+    groups = inv.group_messages(chosen.invitations, by_id, TEMPLATES, "夏日冰饮季")
+    assert [(g.point_id, g.text) for g in groups] == [("pt1", "彭团长:@林*5 预约码 C3AAAAAA")]
+
+
+def test_funnel_by_hand() -> None:
+    # 4 invited (S1: a, b under pt1; S4: c, d under pt2). a reserved with its code, joined,
+    # ordered; b reserved without the code (not through the invitation); c reserved with
+    # its code and joined; d nothing. Total 4 -> 2 -> 2 -> 1.
+    sent = [
+        inv.Sent("A", "a", Segment.S1, "pt1", "彭团长"),
+        inv.Sent("B", "b", Segment.S1, "pt1", "彭团长"),
+        inv.Sent("C", "c", Segment.S4, "pt2", "邹团长"),
+        inv.Sent("D", "d", Segment.S4, "pt2", "邹团长"),
+    ]
+    funnel = inv.funnel(sent, {"a": "A", "c": "C"}, {"a", "b", "c"}, {"a", "b"}).to_json()
+    assert funnel["total"]["invited"] == 4
+    assert (funnel["total"]["reserved"], funnel["total"]["watched"]) == (2, 2)
+    assert funnel["total"]["ordered"] == 1
+    assert funnel["total"]["invite_to_order"] == 0.25
+    assert funnel["by_segment"]["S1"]["reservation_rate"] == 0.5
+    assert [(r["leader"], r["ordered"]) for r in funnel["by_leader"]] == [
+        ("彭团长", 1),
+        ("邹团长", 0),
+    ]
+
+
+def test_sms_parts_and_codes() -> None:
+    assert inv.sms_parts("字" * 70) == 1
+    assert inv.sms_parts("字" * 71) == 2
+    assert inv.sms_parts("字" * 135) == 3
+    assert len(inv.code_from(2**63)) == inv.CODE_LENGTH
+    assert not inv.code_from(0).isdigit()
+    assert inv.month_of(1_764_518_400.0) == "2025-12"  # 2025-11-30 16:00 UTC = 12-01 00:00 +8
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([Segment.S1, Segment.S4, Segment.S2]),
+            st.booleans(),  # opted out
+            st.integers(min_value=0, max_value=5),  # already sent this month
+        ),
+        max_size=40,
+    ),
+    st.integers(min_value=1, max_value=4),
+    st.integers(min_value=1, max_value=3),
+)
+def test_cap_never_exceeded_and_opted_out_never_selected(
+    people: list[tuple[Segment, bool, int]], cap: int, exports: int
+) -> None:
+    recipients = [
+        _member(n, circle, opted_out=out, phone=f"1{n:010d}")
+        for n, (circle, out, _) in enumerate(people)
+    ]
+    sent = {f"m{n:03d}": already for n, (_, _, already) in enumerate(people)}
+    counter = iter(range(10**6))
+    for export in range(exports):  # several sessions' exports in one month
+        chosen = inv.select(
+            recipients,
+            TEMPLATES,
+            sent,
+            set(),
+            cap,
+            (f"K{next(counter):07d}" for _ in iter(int, 1)),
+            f"场次{export}",
+        )
+        for invitation in chosen.invitations:
+            sent[invitation.member_id] = sent.get(invitation.member_id, 0) + 1
+            person = next(r for r in recipients if r.member_id == invitation.member_id)
+            assert not person.opted_out
+            assert person.circle in TEMPLATES
+        for n, (_, _, already) in enumerate(people):
+            assert sent[f"m{n:03d}"] <= max(cap, already)  # never pushed past the cap
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "t.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_unknown_circle_is_refused_with_file_line_and_field(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        'title = "夏日冰饮季"\n\n[[circles]]\ncircle = "S1"\ntag = "尊享"\ntext = "{code}"\n'
+        'group_text = "{codes}"\n\n[[circles]]\ntag = "x"\ncircle = "S9"\ntext = "{code}"\n'
+        'group_text = "{codes}"\n',
+    )
+    with pytest.raises(InvitationFileError) as refused:
+        load_template_file(path)
+    assert str(refused.value) == f"{path}:11: circles[1].circle: 未知的圈层 'S9'（可选 S1..S6）"
+
+
+def test_unknown_placeholder_and_bad_cap_name_their_lines(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        'title = "t"\nmonthly_cap = 0\n[[circles]]\ncircle = "S4"\ntag = "x"\n'
+        'text = "{nick}{price}"\ngroup_text = "{codes}"\n',
+    )
+    with pytest.raises(InvitationFileError) as refused:
+        load_template_file(path)
+    lines = str(refused.value).splitlines()
+    assert lines[0].startswith(f"{path}:2: monthly_cap: ")
+    assert lines[1].startswith(f"{path}:6: circles[0].text: ")
+    assert "price" in lines[1]
+
+
+def test_the_shipped_templates_load() -> None:
+    from console.resources import resource_path
+
+    spec = load_template_file(resource_path("invitations/zhenchun-summer-ice.toml"))
+    assert {t.circle for t in spec.circles} == set(Segment)
+
+
+def test_report_rows_come_from_the_same_json() -> None:
+    from console.domain.reservations import reservation_rows
+
+    rows = [
+        Reservation("a", Segment.S1, Source.API, 1.0),
+        Reservation("b", Segment.S1, Source.API, 2.0),
+    ]
+    figures = reservation_figures(rows, {"a"}).to_json()
+    assert reservation_rows(figures)[0] == ["合计", 2, 1, "50.0%"]
+    funnel = inv.funnel([inv.Sent("A", "a", Segment.S1, "pt1", "彭团长")], {"a": "A"}, {"a"}, set())
+    assert inv.funnel_rows(funnel.to_json())[-1] == ["彭团长", 1, 1, 1, 0, "0.0%"]
