@@ -38,8 +38,6 @@ class EventType(StrEnum):
     DRAW_DRAWN = "draw_drawn"  # 抽奖: criteria, seed, eligible count, winners (domain.draws)
     FLASH_SALE_STARTED = "flash_sale_started"  # 秒杀: product, price, units, ends_at (domain.flash)
     FLASH_SALE_ENDED = "flash_sale_ended"  # its units gone or its time over
-    # Written by the store when a session goes live (console.domain.turn_norms):
-    PROMPT_SETTINGS = "prompt_settings"  # the room-turn prompts' thresholds for this show
     # From live platforms (console/adapters, console.domain.platform):
     FOLLOW = "follow"  # a viewer followed the account (关注)
     ROOM_STATS = "room_stats"  # the platform's own online / total-viewer counts

@@ -8,7 +8,7 @@ Folding is deterministic and order-checked: an event already applied is ignored,
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -92,7 +92,8 @@ class RoomState:
     flash_sales: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Per-minute online counts by event time, for the turn prompts (console.domain.turns).
     online_minutes: list[MinuteCounts] = field(default_factory=list)
-    # The prompts' thresholds, as the store logged them when the show went live.
+    # The prompts' thresholds, fixed when the show went live (kept with the session, not in
+    # its log: ``initial_state``).
     turn_settings: TurnSettings = field(default_factory=TurnSettings)
 
     @property
@@ -321,9 +322,6 @@ class RoomState:
         self.presenting_online = self.online if self.presenting else 0
         self.presenting_buyers = set()
 
-    def _on_prompt_settings(self, event: Event) -> None:
-        self.turn_settings = TurnSettings.from_data(event.data)
-
     def _on_flash_started(self, event: Event) -> None:
         data = event.data
         product = str(data.get("product_id", ""))
@@ -397,7 +395,6 @@ _HANDLERS = {
     EventType.CHAIN_CLOSED: RoomState._on_chain_status,
     EventType.CHAIN_FAILED: RoomState._on_chain_status,
     EventType.PRODUCT_PRESENTED: RoomState._on_presented,
-    EventType.PROMPT_SETTINGS: RoomState._on_prompt_settings,
     EventType.STOCK_ADJUSTED: RoomState._on_stock_adjusted,
     EventType.NOTICE_POSTED: RoomState._on_notice,
     EventType.SHOUTOUT_ACKNOWLEDGED: RoomState._on_acknowledged,
@@ -419,3 +416,12 @@ def fold(events: Iterable[Event], state: RoomState | None = None) -> RoomState:
     result = RoomState() if state is None else state.snapshot()
     result.apply_all(events)
     return result
+
+
+def initial_state(session: Mapping[str, Any] | None = None) -> RoomState:
+    """The empty room of a session: with the prompts' thresholds it went live with
+    (``session["turn_settings"]``, as the store's session JSON carries them; none: the
+    defaults). Every fold of a session's log starts here, so the live console, the store's
+    index, the replay and the report raise the same prompts."""
+    data = (session or {}).get("turn_settings") or {}
+    return RoomState(turn_settings=TurnSettings.from_data(data))

@@ -4,9 +4,10 @@ A prompt should fire on a turn that is unusual *for this brand*, so the threshol
 what the brand's past shows looked like, and a session's catalog may set any of them
 (``[prompts]``, validated by the store). Each past show is summarised once from its fold
 (``summarize``: pure, of the ``RoomState`` at its end); the norms are medians over those
-summaries (``settings_from_history``). The store logs the result when a session goes live
-(``prompt_settings`` event), so the live console and the replay raise the same prompts from
-the same numbers.
+summaries (``settings_from_history``). The store fixes the result when a session goes live
+(the session's ``turn_settings``) and every fold of its log starts from it
+(``room.initial_state``), so the live console and the replay raise the same prompts from the
+same numbers.
 
 Definitions (one each, shared by the prompts, the event and the report):
 
@@ -63,7 +64,7 @@ SETTABLE: dict[str, tuple[float, float]] = {
 
 @dataclass(frozen=True)
 class TurnSettings:
-    """The thresholds one session's prompts use (``prompt_settings`` event's data)."""
+    """The thresholds one session's prompts use (the session's ``turn_settings``)."""
 
     window_min: int = WINDOW_MIN
     drop_share: float = DROP_SHARE

@@ -30,6 +30,9 @@ STEPS: dict[int, tuple[str, ...]] = {
     16: (
         # The room-turn prompts' thresholds a session's catalog set ([prompts], JSON).
         "ALTER TABLE sessions ADD COLUMN prompt_settings TEXT",
+        # The thresholds decided when the show went live (turn_norms.TurnSettings, JSON),
+        # fixed from then on: every fold of its log starts from them (room.initial_state).
+        "ALTER TABLE sessions ADD COLUMN turn_settings TEXT",
         # What each ended show contributes to the brand's norms (console.domain.turn_norms),
         # folded from its log once; the next shows' thresholds are taken from these.
         """

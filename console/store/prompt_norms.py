@@ -3,9 +3,11 @@ recent ended shows and the session's catalog (``console.domain.turn_norms`` deci
 
 Each ended show is summarised once from its log (folded by the domain's reducer) into
 ``show_summaries``: when it ends, or, for a show that ended before there were summaries,
-the first time a later show asks. The thresholds are logged as a ``prompt_settings``
-event when the show goes live (``sessions.set_status``), so the live console and the
-replay raise the same prompts.
+the first time a later show asks. The thresholds are fixed when the show goes live
+(``sessions.set_status``: ``sessions.turn_settings``, in the session's JSON) and every fold
+of its log starts from them (``room.initial_state``), so the live console, the store's
+index, the replay and the report raise the same prompts. Kept with the session, not as an
+event: a store-written first event would shift every seq a platform's client expects.
 """
 
 from __future__ import annotations
@@ -14,9 +16,7 @@ from typing import Any
 
 import orjson
 
-from console.domain.decisions import NewEvent
-from console.domain.events import EventType
-from console.domain.room import RoomState
+from console.domain.room import initial_state
 from console.domain.sessions import SessionStatus
 from console.domain.turn_norms import (
     HISTORY_SHOWS,
@@ -31,9 +31,15 @@ from console.store.schema import transaction
 READ_BATCH = 5_000
 
 
+def session_settings(db: Any, sid: str) -> dict[str, Any]:
+    """What the show went live with (``TurnSettings.to_data``; {}: not live yet)."""
+    row = db.execute("SELECT turn_settings FROM sessions WHERE id = ?", [sid]).fetchone()
+    return dict(orjson.loads(row[0])) if row and row[0] else {}
+
+
 def fold_summary(db: Any, sid: str) -> ShowSummary:
     """The show's summary from its whole log."""
-    state = RoomState()
+    state = initial_state({"turn_settings": session_settings(db, sid)})
     after = 0
     while True:
         rows = db.execute(
@@ -91,6 +97,9 @@ def settings_for(db: Any, sid: str) -> TurnSettings:
     return settings_from_history(recent_summaries(db, sid), configured_settings(db, sid))
 
 
-def settings_event(settings: TurnSettings, now: float) -> NewEvent:
-    """The ``prompt_settings`` event a show going live logs."""
-    return NewEvent(EventType.PROMPT_SETTINGS, now, settings.to_data())
+def fix_settings(conn: Any, sid: str, settings: TurnSettings) -> None:
+    """Keep the thresholds ``sid`` goes live with (inside the status change's transaction)."""
+    conn.execute(
+        "UPDATE sessions SET turn_settings = ? WHERE id = ?",
+        [orjson.dumps(settings.to_data()).decode(), sid],
+    )

@@ -20,11 +20,12 @@ from typing import Any
 import orjson
 
 from console.domain.events import Event
-from console.domain.room import RoomState
+from console.domain.room import RoomState, initial_state
 from console.domain.snapshot import from_snapshot, to_snapshot
 from console.domain.stats import StatsFacts
 from console.domain.timeline import Timeline, TimelineSampler
 from console.store import repository
+from console.store.prompt_norms import session_settings
 
 CHECKPOINT_EVERY = 2_000
 TIMELINE_FIRST_STEP_S = 0.05  # doubles as the broadcast grows (TIMELINE_MAX_SAMPLES)
@@ -60,6 +61,9 @@ class SessionIndex:
     def catch_up(self, db: Any) -> RoomState:
         """Fold what the log gained since the last call; the state at its end."""
         with self.lock:
+            if self.state.seq == 0:  # the thresholds it went live with (none yet: defaults)
+                self.state = initial_state({"turn_settings": session_settings(db, self.sid)})
+                self.checkpoints[0] = _pack(self.state)
             while True:
                 events = repository.read_events(db, self.sid, self.state.seq, FOLD_CHUNK)
                 self._extend(events)

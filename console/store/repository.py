@@ -98,6 +98,8 @@ def session_json(row: Mapping[str, Any]) -> dict[str, Any]:
     result["audience"] = orjson.loads(row["audience"] or "{}")
     # What the catalog's [prompts] set (shares; {}: the brand's norms, logged at go-live).
     result["prompt_settings"] = orjson.loads(row.get("prompt_settings") or "{}")
+    # The thresholds the show went live with ({}: not live yet; room.initial_state).
+    result["turn_settings"] = orjson.loads(row.get("turn_settings") or "{}")
     return result
 
 

@@ -26,10 +26,9 @@ def set_status(
 ) -> tuple[dict[str, Any], int | None]:
     """The session after the call, and its last seq if the call appended events.
 
-    Going live logs the room-turn prompts' thresholds (``prompt_norms``: read before the
-    transaction, since a past show may need its summary folded first) when they are not the
-    defaults (a log without them folds with the defaults); ending a show keeps
-    its summary for the next shows' norms (after it, from the closed log)."""
+    Going live fixes the room-turn prompts' thresholds for the show (``prompt_norms``: read
+    before the transaction, since a past show may need its summary folded first); ending a
+    show keeps its summary for the next shows' norms (after it, from the closed log)."""
     appended = None
     settings = prompt_norms.settings_for(db, sid) if wanted is SessionStatus.LIVE else None
     changed = False
@@ -46,10 +45,8 @@ def set_status(
                 if events:  # while the show is still live
                     appended = append_new(conn, sid, events).last_seq
             repository.write_status(conn, sid, wanted, now)
-            if settings is not None and not settings.is_default:  # once live, its first event
-                appended = append_new(
-                    conn, sid, [prompt_norms.settings_event(settings, now)]
-                ).last_seq
+            if settings is not None:
+                prompt_norms.fix_settings(conn, sid, settings)
     if changed and wanted is SessionStatus.ENDED:
         prompt_norms.keep_summary(db, sid)
     return repository.get_session(db, sid), appended

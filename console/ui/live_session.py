@@ -16,7 +16,7 @@ import httpx
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from console.domain.events import Event
-from console.domain.room import RoomState
+from console.domain.room import RoomState, initial_state
 from console.domain.sessions import SessionStatus
 from console.domain.timeline import Sample, TimelineSampler
 from console.sync.cache import LocalCache
@@ -293,6 +293,7 @@ class LiveSession(QObject):
         if info == self.session:
             return
         self.session = info
+        self._take_turn_settings(info)
         self.session_changed.emit(info)
         if self.cache is not None and self.session_id is not None:
             self._spawn(
@@ -300,6 +301,14 @@ class LiveSession(QObject):
                     self.cache.save_session, self.client.base_url, self.session_id, info
                 )
             )
+
+    def _take_turn_settings(self, info: dict[str, Any]) -> None:
+        """The prompts' thresholds the show went live with (``room.initial_state``). They are
+        fixed at go-live, before the show's first event, and no prompt can be due within
+        its first minutes, so a room folded before they arrived has raised nothing by them."""
+        settings = initial_state(info).turn_settings
+        if settings != self.state.turn_settings:
+            self.state.turn_settings = settings
 
     # -- the cache ---------------------------------------------------------------------
 
@@ -309,6 +318,7 @@ class LiveSession(QObject):
         info, events, cards = await asyncio.to_thread(self._read_cache, sid)
         if info is not None and not self.session:
             self.session = info
+            self._take_turn_settings(info)
             self.session_changed.emit(info)
         if cards and not self.cards:
             self.cards = cards
@@ -331,7 +341,7 @@ class LiveSession(QObject):
     async def _forget_cached(self, sid: str) -> None:
         if self.cache is not None:
             await asyncio.to_thread(self.cache.forget, self.client.base_url, sid)
-        self.state = RoomState()
+        self.state = initial_state(self.session)
         self.trend = _trend_sampler()
         self.feed.clear()
         self._uncached.clear()

@@ -13,6 +13,7 @@ import pytest
 
 from console.domain.decisions import NewEvent
 from console.domain.events import EventType
+from console.domain.room import initial_state
 from console.domain.session_clock import SessionClock
 from console.domain.sessions import SessionStatus
 from console.domain.turn_norms import ShowSummary, TurnSettings
@@ -45,9 +46,12 @@ def new_show(db: Any, prompts: dict[str, float] | None = None) -> str:
     return str(sid)
 
 
-def go_live(db: Any, sid: str) -> list[Any]:
-    sessions.set_status(db, sid, SessionStatus.LIVE, time.time)
-    return repository.read_events(db, sid, 0, 10)
+def go_live(db: Any, sid: str) -> TurnSettings:
+    """The thresholds the show went live with, as its JSON carries them (and no event)."""
+    session, appended = sessions.set_status(db, sid, SessionStatus.LIVE, time.time)
+    assert appended is None
+    assert repository.read_events(db, sid, 0, 10) == []
+    return initial_state(session).turn_settings
 
 
 def play(db: Any, sid: str, buyers: int) -> None:
@@ -84,8 +88,7 @@ def play(db: Any, sid: str, buyers: int) -> None:
 
 def test_a_brand_without_past_shows_logs_nothing_and_prompts_with_the_defaults(db: Any) -> None:
     sid = new_show(db)
-    assert go_live(db, sid) == []
-    assert prompt_norms.settings_for(db, sid).is_default
+    assert go_live(db, sid).is_default
 
 
 def test_the_next_show_logs_the_norms_of_the_past_ones_and_what_its_catalog_set(
@@ -103,16 +106,17 @@ def test_the_next_show_logs_the_norms_of_the_past_ones_and_what_its_catalog_set(
     assert rates == [(0.1,), (0.2,)]
 
     sid = new_show(db, {"drop_share": 0.4})
-    (logged,) = go_live(db, sid)
-    assert logged.type is EventType.PROMPT_SETTINGS
-    settings = TurnSettings.from_data(logged.data)
+    settings = go_live(db, sid)
     assert settings.conversion_norms == {"p1": pytest.approx(0.15)}  # the median of 0.2, 0.1
     assert settings.drop_share == 0.4
     assert settings.configured == ("drop_share",)
     assert settings.from_shows == 2
-    # A second call changes nothing and logs nothing more.
+    # A second call changes nothing: the show keeps what it went live with.
+    with transaction(db) as conn:
+        conn.execute("DELETE FROM show_summaries")
+        conn.execute("UPDATE sessions SET prompt_settings = NULL WHERE id = ?", [sid])
     sessions.set_status(db, sid, SessionStatus.LIVE, time.time)
-    assert len(repository.read_events(db, sid, 0, 10)) == 1
+    assert initial_state(repository.get_session(db, sid)).turn_settings == settings
 
 
 def test_shows_that_ended_before_there_were_summaries_are_folded_when_asked(db: Any) -> None:
@@ -121,8 +125,7 @@ def test_shows_that_ended_before_there_were_summaries_are_folded_when_asked(db: 
     with transaction(db) as conn:
         conn.execute("DELETE FROM show_summaries")
     sid = new_show(db)
-    (logged,) = go_live(db, sid)
-    assert TurnSettings.from_data(logged.data).conversion_norms == {"p1": pytest.approx(0.15)}
+    assert go_live(db, sid).conversion_norms == {"p1": pytest.approx(0.15)}
     assert db.execute("SELECT count(*) FROM show_summaries").fetchone()[0] == 2
 
 
@@ -143,3 +146,17 @@ def test_a_catalog_file_with_a_bad_threshold_is_refused_by_field(db: Any, tmp_pa
         "drop_share": 0.4,
         "window_min": 3.0,
     }
+
+
+def test_the_stores_fold_starts_from_what_the_show_went_live_with(db: Any) -> None:
+    from console.store.replay_index import ReplayIndexes
+
+    sid = new_show(db, {"window_min": 3.0, "conversion_share": 0.6})
+    settings = go_live(db, sid)
+    rehearsal.ingest(
+        db, sid, [{"id": "j", "type": "viewer_joined", "ts": T0, "member_id": "m1"}], {}
+    )
+    state = ReplayIndexes().caught_up(db, sid).state
+    assert state.seq == 1
+    assert state.turn_settings == settings
+    assert (settings.window_min, settings.conversion_share) == (3, 0.6)

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from console.domain.events import EventType
-from console.domain.room import RoomState, fold
+from console.domain.room import RoomState, fold, initial_state
 from console.domain.segments import Segment
 from console.domain.shoutouts import ShoutoutKind
 from console.domain.snapshot import from_snapshot, to_snapshot
@@ -30,8 +30,9 @@ from console.domain.turns import show_summary
 from tests.unit.test_turns import T0, Log, raised, room, turns
 
 
-def settings_event(log: Log, ts: float, **data: Any) -> None:
-    log.add(EventType.PROMPT_SETTINGS, ts, None, None, **TurnSettings(**data).to_data())
+def went_live_with(**data: Any) -> RoomState:
+    """The empty room of a show that went live with these thresholds (the session's JSON)."""
+    return initial_state({"turn_settings": TurnSettings(**data).to_data()})
 
 
 # -- the definitions, worked by hand ----------------------------------------------------------
@@ -149,8 +150,6 @@ def test_the_opening_wave_fading_is_no_entries_prompt() -> None:
 
 def presented_show(buyers: int, norm: float | None) -> RoomState:
     log = room(s1=10, s2=10, s4=0)  # 20 online
-    if norm is not None:
-        settings_event(log, T0 + 20, conversion_norms={"p1": norm})
     log.add(
         EventType.PRODUCT_PRESENTED, T0 + 30, None, None, product_id="p1", product_name="能量包"
     )
@@ -179,7 +178,8 @@ def presented_show(buyers: int, norm: float | None) -> RoomState:
             amount=100,
             quantity=1,
         )
-    return fold(log.sorted())
+    norms = {} if norm is None else {"p1": norm}
+    return fold(log.sorted(), went_live_with(conversion_norms=norms))
 
 
 def test_a_presented_product_converting_below_half_its_norm_raises_a_prompt() -> None:
@@ -229,3 +229,9 @@ def test_a_show_summary_reconciles_with_its_log() -> None:
     # Through a snapshot (the replay's checkpoints) the state is the same.
     assert show_summary(from_snapshot(to_snapshot(state))) == summary
     assert summarize([], [], []) == ShowSummary(None, None, {})
+
+
+def test_a_session_without_thresholds_folds_with_the_defaults() -> None:
+    assert initial_state({}).turn_settings == TurnSettings()
+    assert initial_state(None).turn_settings.is_default
+    assert went_live_with(drop_share=0.5).turn_settings.drop_share == 0.5
