@@ -191,8 +191,15 @@ def test_the_page_refuses_other_tokens(show: Show) -> None:
 def test_the_token_contract_refuses_an_unknown_point(show: Show) -> None:
     def create(*extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, str(MAIN_PY), "token", "create", "--db", show.store.db_path]
-            + list(extra),
+            [
+                sys.executable,
+                str(MAIN_PY),
+                "token",
+                "create",
+                "--db",
+                show.store.db_path,
+                *list(extra),
+            ],
             capture_output=True,
             text=True,
             timeout=60,
@@ -241,7 +248,7 @@ def test_tasks_made_twice_done_by_their_owner_only(show: Show, tmp_path: Path) -
     assert leader(show, "POST", f"/tasks/{theirs[0]['id']}/done", show.token_a).status_code == 404
     with show.store.client() as c:
         report = c.get(f"/sessions/{show.sid}/followups").json()
-        vip = [t for t in c.get("/tasks", params={"session": show.sid}).json()["tasks"]]
+        vip = list(c.get("/tasks", params={"session": show.sid}).json()["tasks"])
     assert {t["rule_id"] for t in vip} == {"welcome", "s6-call", "vip-invite"}
     by_owner = {r["owner"]: r for r in report["by_owner"]}
     assert by_owner[f"leader:{show.point_a}"]["on_time"] == 2
