@@ -80,9 +80,17 @@ def _add_store_commands(commands: Any) -> None:
     create = token_commands.add_parser("create", help="create a token and print it once")
     create.add_argument("--db", type=target_arg, required=True, help=DB_HELP)
     create.add_argument(
-        "--role", required=True, choices=("host", "assistant", "operator", "ingest", "overlay")
+        "--role",
+        required=True,
+        choices=("host", "assistant", "operator", "ingest", "overlay", "leader"),
     )
     create.add_argument("--label", default="", help="a note on who holds it")
+    create.add_argument(
+        "--leader",
+        metavar="POINT_ID",
+        default="",
+        help="with --role leader: the 团长's pickup point (their page shows only its orders)",
+    )
     revoke = token_commands.add_parser("revoke", help="revoke a token")
     revoke.add_argument("--db", type=target_arg, required=True, help=DB_HELP)
     revoke.add_argument("token")
@@ -185,6 +193,19 @@ def _add_data_commands(commands: Any) -> None:
     export.add_argument("--session", metavar="SID", required=True)
     export.add_argument("--file", type=Path, required=True, help="the templates (TOML)")
     export.add_argument("--out", type=Path, required=True, help="folder for the files")
+
+    followups = commands.add_parser("followups", help="follow-up tasks after a show (SOP)")
+    followup_commands = followups.add_subparsers(
+        dest="followups_command", metavar="ACTION", required=True
+    )
+    make_tasks = followup_commands.add_parser(
+        "create",
+        help="turn the rule file into tasks for an ended session's buyers (running it again "
+        "creates nothing new)",
+    )
+    make_tasks.add_argument("--db", type=target_arg, required=True, help=DB_HELP)
+    make_tasks.add_argument("--session", metavar="SID", required=True)
+    make_tasks.add_argument("--file", type=Path, required=True, help="the rules (TOML)")
 
     segment = commands.add_parser("segment", help="score every member and assign circles")
     segment.add_argument("--db", type=target_arg, required=True, help=DB_HELP)
@@ -455,7 +476,12 @@ def _token(args: argparse.Namespace) -> int:
     db = open_store(args.db)
     try:
         if args.token_command == "create":
-            print(auth.create_token(db, auth.Role(args.role), args.label))
+            if args.leader and args.role != "leader":
+                raise CliError("--leader POINT_ID goes with --role leader only")
+            try:
+                print(auth.create_token(db, auth.Role(args.role), args.label, args.leader))
+            except auth.UnknownPoint as exc:
+                raise CliError(str(exc)) from exc
             return 0
         if not auth.revoke_token(db, args.token):
             raise CliError("no such active token")
@@ -701,6 +727,29 @@ def _invite(args: argparse.Namespace) -> int:
     return 0
 
 
+def _followups(args: argparse.Namespace) -> int:
+    import time
+
+    from console.domain.decisions import Refused
+    from console.store.followups import FollowupFileError, create_tasks
+    from console.store.repository import NotFound
+    from console.store.schema import open_store
+
+    db = open_store(args.db)
+    try:
+        made = create_tasks(db, args.session, args.file, time.time())
+    except (FollowupFileError, NotFound, Refused) as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        db.close()
+    rules = ", ".join(f"{rule} {n}" for rule, n in made["by_rule"].items()) or "none"
+    print(
+        f"session {args.session}: {made['created']} tasks created, {made['existing']} already "
+        f"there ({rules})"
+    )
+    return 0
+
+
 _PLAIN_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": _serve,
     "token": _token,
@@ -708,6 +757,7 @@ _PLAIN_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "migrate": _migrate,
     "import": _import,
     "invite": _invite,
+    "followups": _followups,
     "segment": _segment,
     "simulate": _simulate,
     "ingest-file": _adapters,

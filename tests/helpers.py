@@ -220,7 +220,18 @@ class StoreProcess:
         """Where its data is: a SQLite file, or a PostgreSQL URL (``tests.backends``)."""
         db = open_store(self.db_path)
         try:
-            self.tokens = {role: auth.create_token(db, role, "tests") for role in auth.Role}
+            self.tokens = {
+                role: auth.create_token(db, role, "tests")
+                for role in auth.Role
+                if role is not auth.Role.LEADER
+            }
+            # A 团长's token carries a pickup point: the first one, when the store has points.
+            first = db.execute("SELECT min(id) FROM pickup_points").fetchone()
+            if first is not None and first[0] is not None:
+                self.leader_point = str(first[0])
+                self.tokens[auth.Role.LEADER] = auth.create_token(
+                    db, auth.Role.LEADER, "tests", point=self.leader_point
+                )
         finally:
             db.close()
         self.port = 0
@@ -264,6 +275,14 @@ class StoreProcess:
 
     def token(self, role: str) -> str:
         return self.tokens[auth.Role(role)]
+
+    def leader_token(self, point: str, label: str = "tests") -> str:
+        """A 团长's token for ``point`` (a pickup point of the store)."""
+        db = open_store(self.db_path)
+        try:
+            return auth.create_token(db, auth.Role.LEADER, label, point=point)
+        finally:
+            db.close()
 
     def client(self, role: str = "operator") -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.token(role)}"}

@@ -41,6 +41,8 @@ from console.store.jobs import run_jobs
 from console.store.models import FreeJson, StrictBody
 from console.store.routes_commands import router as commands_router
 from console.store.routes_commerce import router as commerce_router
+from console.store.routes_followups import router as followups_router
+from console.store.routes_leader import router as leader_router
 from console.store.routes_members import router as members_router
 from console.store.routes_overlay import router as overlay_router
 from console.store.routes_platform_stats import router as platform_stats_router
@@ -310,4 +312,6 @@ def create_app(
     app.include_router(platform_stats_router)
     app.include_router(overlay_router)
     app.include_router(reservations_router)
+    app.include_router(followups_router)
+    app.include_router(leader_router)
     return app

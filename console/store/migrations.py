@@ -75,6 +75,40 @@ STEPS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX invitations_member_month ON invitations (member_id, month)",
         "CREATE INDEX invitations_session ON invitations (session_id, member_id)",
     ),
+    18: (
+        # A 团长's token (role leader) carries their pickup point; other roles ''.
+        "ALTER TABLE tokens ADD COLUMN point_id TEXT NOT NULL DEFAULT ''",
+        # Follow-up tasks (余温沉淀 SOP) made from a rule file after a show: one per rule and
+        # buyer, its id derived from both (console.domain.followups): made twice, stored once.
+        """
+        CREATE TABLE followup_tasks (
+            id TEXT PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            rule_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            member_id TEXT NOT NULL REFERENCES members(id),
+            owner TEXT NOT NULL,  -- operator, leader
+            point_id TEXT NOT NULL DEFAULT '',  -- the buyer's pickup point (its 团长 owns it)
+            due_at DOUBLE PRECISION NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            done_at DOUBLE PRECISION,
+            done_by TEXT NOT NULL DEFAULT ''
+        )
+        """,
+        "CREATE INDEX followup_tasks_session ON followup_tasks (session_id, rule_id)",
+        "CREATE INDEX followup_tasks_point ON followup_tasks (point_id, owner)",
+        # Pickups (提货) checked off by a 团长, often the day after the show: a row per order,
+        # not an event (the log of an ended session takes no more events: append_in).
+        """
+        CREATE TABLE pickups (
+            order_id TEXT PRIMARY KEY REFERENCES live_orders(id),
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            point_id TEXT NOT NULL,
+            picked_by TEXT NOT NULL,  -- the token's label and point
+            picked_at DOUBLE PRECISION NOT NULL
+        )
+        """,
+    ),
 }
 
 SCHEMA_VERSION = max(STEPS)

@@ -210,6 +210,11 @@ class StoreClient:
         result: dict[str, Any] = await self._request("GET", f"/sessions/{sid}/repurchase")
         return result
 
+    async def followups(self, sid: str) -> dict[str, Any]:
+        """Follow-up tasks' completion and outcome (``GET /followups``, operator)."""
+        result: dict[str, Any] = await self._request("GET", f"/sessions/{sid}/followups")
+        return result
+
     async def ltv(self) -> dict[str, Any]:
         """LTV by circle over the brand's history (``GET /ltv``, operator)."""
         result: dict[str, Any] = await self._request("GET", "/ltv", timeout=120.0)

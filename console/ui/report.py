@@ -22,6 +22,7 @@ import pyqtgraph as pg
 
 from console.domain.aids import AidsRecord
 from console.domain.events import EventType
+from console.domain.followups import outcome_rows, state_rows
 from console.domain.invitations import FUNNEL_DEFINITION, FUNNEL_HEADERS, funnel_rows
 from console.domain.metrics import NO_VALUE, format_rate
 from console.domain.platform_stats import PLATFORM_LABELS
@@ -143,6 +144,16 @@ async def fetch_ltv(client: StoreClient) -> dict[str, Any] | None:
     operator's): the report then says so instead of the table."""
     try:
         return await client.ltv()
+    except StoreError as exc:
+        if exc.status != 403:
+            raise
+        return None
+
+
+async def fetch_followups(client: StoreClient, sid: str) -> dict[str, Any] | None:
+    """Follow-up tasks (``GET /followups``), or None when the token may not read them."""
+    try:
+        return await client.followups(sid)
     except StoreError as exc:
         if exc.status != 403:
             raise
@@ -487,6 +498,32 @@ def _before_show_html(stats: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
+FOLLOWUP_HEADERS = ("规则 / 负责人", "任务", "按时完成", "逾期完成", "待办", "已逾期")
+OUTCOME_HEADERS = ("规则", "任务完成的会员：30天复购", "任务未完成的会员：30天复购")
+FOLLOWUP_DEFINITION = (
+    "回访任务由规则文件在下播后生成（main.py followups create）。按时完成 = 截止前完成；逾期完成 = "
+    "截止后完成；待办 = 未完成且未到截止；已逾期 = 未完成且已过截止（以生成报告时的时钟计）。"
+    "复购按30天复购率的口径：本场买家在首单后30天内另有一笔未取消的订单。"
+)
+
+
+def _followups_html(followups: Mapping[str, Any] | None) -> str:
+    """余温沉淀: completion per rule and per owner, and what finished tasks led to."""
+    if not followups or not (followups.get("total") or {}).get("total"):
+        return ""
+    leaders = followups.get("leaders") or {}
+    label = str(followups.get("repurchase_label", ""))
+    return (
+        "<h2>回访任务 · 按规则与负责人</h2>"
+        f"<table><tr>{_cells(FOLLOWUP_HEADERS, 'th')}</tr>"
+        f"{_table_rows(state_rows(followups, leaders))}</table>"
+        f"<h2>回访带来的复购（{html.escape(label)}）</h2>"
+        f"<table><tr>{_cells(OUTCOME_HEADERS, 'th')}</tr>"
+        f"{_table_rows(outcome_rows(followups))}</table>"
+        f"<p class='note'>{html.escape(FOLLOWUP_DEFINITION)}</p>"
+    )
+
+
 def _ltv_html(ltv: Mapping[str, Any] | None) -> str:
     if ltv is None:
         return "<h2>LTV · 按分层</h2><p class='note'>需运营者令牌才能读取全品牌的 LTV。</p>"
@@ -504,6 +541,7 @@ def write_html(
     charts: Sequence[Path],
     aids: AidsRecord | None = None,
     ltv: Mapping[str, Any] | None = None,
+    followups: Mapping[str, Any] | None = None,
 ) -> Path:
     started = session.get("started_at")
     total = stats["total"]
@@ -564,6 +602,7 @@ def write_html(
         aids=_aids_html(aids or AidsRecord()),
         repurchase=_before_show_html(stats) + _repurchase_html(stats),
         ltv=_ltv_html(ltv),
+        followups=_followups_html(followups),
     )
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
@@ -572,19 +611,25 @@ def write_html(
 
 async def fetch_all(
     store_url: str, token: str, sid: str
-) -> tuple[Any, Any, Timeline, dict[str, Any] | None]:
+) -> tuple[Any, Any, Timeline, dict[str, Any] | None, dict[str, Any] | None]:
     client = StoreClient(store_url, token)
     try:
         session, stats, timeline = await fetch(client, sid)
-        return session, stats, timeline, await fetch_ltv(client)
+        return (
+            session,
+            stats,
+            timeline,
+            await fetch_ltv(client),
+            await fetch_followups(client, sid),
+        )
     finally:
         await client.aclose()
 
 
 def run_report(store_url: str, token: str, sid: str, out: Path) -> list[Path]:
     """Fetch, then write every file (the caller made the QApplication for the charts)."""
-    session, stats, timeline, ltv = asyncio.run(fetch_all(store_url, token, sid))
-    return write_report(out, session, stats, timeline, ltv)
+    session, stats, timeline, ltv, followups = asyncio.run(fetch_all(store_url, token, sid))
+    return write_report(out, session, stats, timeline, ltv, followups)
 
 
 def write_report(
@@ -593,6 +638,7 @@ def write_report(
     stats: dict[str, Any],
     timeline: Timeline,
     ltv: Mapping[str, Any] | None = None,
+    followups: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Every file of the report from what is already loaded (a QApplication must exist);
     ``ltv``: LTV by circle (``GET /ltv``), None when the token could not read it."""
@@ -608,5 +654,11 @@ def write_report(
         )
     if ltv is not None:
         written.append(_write_csv(out / "ltv.csv", LTV_HEADERS, ltv_rows(ltv)))
+    if followups and (followups.get("total") or {}).get("total"):
+        leaders = followups.get("leaders") or {}
+        written.append(
+            _write_csv(out / "followups.csv", FOLLOWUP_HEADERS, state_rows(followups, leaders))
+        )
     charts = draw_charts(out, stats, samples, markers)
-    return [*written, *charts, write_html(out, session, stats, charts, timeline.aids, ltv)]
+    page = write_html(out, session, stats, charts, timeline.aids, ltv, followups)
+    return [*written, *charts, page]

@@ -27,7 +27,8 @@ from tests.helpers import MAIN_PY, StoreProcess, open_db
 
 PUBLIC, ANYONE = "public", "anyone"  # no token needed; any valid token
 SIGNED = "signed"  # no token either way: the body's HMAC signature is the credential
-READ, COMMAND, INGEST, MANAGE, OVERLAY = (p.value for p in auth.Permission)
+READ, COMMAND, INGEST, MANAGE, OVERLAY, LEADER = (p.value for p in auth.Permission)
+TASKS = f"{MANAGE}|{LEADER}"  # the operator, or a 团长 (their own tasks only)
 
 POLICY: dict[tuple[str, str], str] = {
     ("GET", "/health"): PUBLIC,
@@ -82,6 +83,16 @@ POLICY: dict[tuple[str, str], str] = {
     ("GET", "/overlay/{sid}"): OVERLAY,
     ("GET", "/overlay/{sid}/state"): OVERLAY,
     ("GET", "/overlay/{sid}/stream"): OVERLAY,
+    # Follow-up tasks: the operator's report; the tasks for the operator or their 团长.
+    ("GET", "/sessions/{sid}/followups"): MANAGE,
+    ("GET", "/tasks"): TASKS,
+    ("POST", "/tasks/{task_id}/done"): TASKS,
+    # The 团长's page: outside /api/v1, a leader token (it carries the point) in the query.
+    ("GET", "/leader"): LEADER,
+    ("GET", "/leader/today"): LEADER,
+    ("POST", "/leader/orders/{order_id}/pickup"): LEADER,
+    ("POST", "/leader/tasks/{task_id}/done"): LEADER,
+    ("POST", "/leader/neighbours/{member_id}/reveal"): LEADER,
 }
 
 
@@ -92,7 +103,9 @@ def allowed(permission: str, role: auth.Role | None) -> bool:
         return True
     if role is None:
         return False
-    return permission == ANYONE or auth.Permission(permission) in auth.GRANTS[role]
+    return permission == ANYONE or any(
+        auth.Permission(p) in auth.GRANTS[role] for p in permission.split("|")
+    )
 
 
 def test_the_policy_names_every_operation_of_the_api(tmp_path: Path) -> None:
@@ -134,6 +147,8 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StorePro
         "source": "miniapp",
         "platform": "wecom",
         "revoked": revoked,
+        "task_id": "t-none",
+        "order_id": "o-none",
     }
     yield store, values
     store.stop()
@@ -142,7 +157,7 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StorePro
 def call(store: StoreProcess, method: str, path: str, token: str | None) -> int:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
     base, params = store.url + "/api/v1", {}
-    if path.startswith("/overlay/"):  # a browser source sends no headers: ?token=
+    if path.startswith(("/overlay/", "/leader")):  # a browser or a phone link: ?token=
         base, headers, params = store.url, {}, ({"token": token} if token is not None else {})
     # Streamed, and closed after the status line: /stream would otherwise never end.
     with (
