@@ -24,6 +24,9 @@ Definitions (one each, shared by the prompts, the event and the report):
   brand's ``drop_share`` is the median of its recent shows' usual falls, kept within
   [``MIN_DROP_SHARE``, ``MAX_DROP_SHARE``] (likewise entries); with fewer than
   ``MIN_SHOWS`` shows, the defaults below;
+- **which shows**: the ``HISTORY_SHOWS`` most recent ended shows on the wall clock (real
+  shows); a brand with fewer than ``MIN_SHOWS`` of them (a new brand, a demo store) takes
+  its most recent rehearsals (彩排) as well, since played scripts are then all it has;
 - **a product's norm**: the median of its past presentations' conversions (at least
   ``MIN_PRESENTATIONS`` of them); the prompt fires below ``conversion_share`` of it.
 """
@@ -233,6 +236,15 @@ def summarize(
         percentile(entry_falls, USUAL_PERCENTILE) if entry_falls else None,
         {p: tuple(c) for p, c in conversions.items()},
     )
+
+
+def norm_sources(ended: Sequence[tuple[str, bool]], shows: int = HISTORY_SHOWS) -> list[str]:
+    """The shows the norms come from, out of ``ended`` ((id, is a rehearsal), most recent
+    first): the real ones, or every one when there are too few real ones."""
+    real = [sid for sid, rehearsal in ended if not rehearsal]
+    if len(real) >= MIN_SHOWS:
+        return real[:shows]
+    return [sid for sid, _ in ended][:shows]
 
 
 def _bounded(value: float) -> float:

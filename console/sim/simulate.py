@@ -86,10 +86,21 @@ async def _broadcast(
     session: str | None,
     to_the_end: bool = True,
 ) -> None:
-    """One session: create and set it up (operator) or use the given one, then play it
-    (and end it, when it created it and played ``to_the_end``)."""
+    """One session: create and set it up (operator) or use the given one (a scheduled one is
+    set up and started as if made here: the operator's prepared show), then play it (and end
+    it, when this run started it and played ``to_the_end``)."""
     created = session is None
-    if session is None:
+    if session is not None:
+        # A session the operator prepared (invited to, took reservations for) and has not
+        # started: set it up and start it as if this run had made it.
+        info = await client.get_session(session)
+        created = info.get("status") == SessionStatus.SCHEDULED.value
+        if created:
+            if chosen.catalog is not None:
+                await client.put_catalog(session, chosen.catalog)
+            await client.set_status(session, SessionStatus.LIVE.value)
+            await _restock(client, session, chosen.restock)
+    else:
         invited = planner.audience(chosen, members)
         audience = (
             {"segments": [s.value for s in chosen.audience_segments]}

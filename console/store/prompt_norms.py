@@ -17,11 +17,13 @@ from typing import Any
 import orjson
 
 from console.domain.room import initial_state
+from console.domain.session_clock import SessionClock, parse_clock
 from console.domain.sessions import SessionStatus
 from console.domain.turn_norms import (
     HISTORY_SHOWS,
     ShowSummary,
     TurnSettings,
+    norm_sources,
     settings_from_history,
 )
 from console.domain.turns import show_summary
@@ -29,6 +31,7 @@ from console.store.repository import EVENT_COLUMNS, event_of
 from console.store.schema import transaction
 
 READ_BATCH = 5_000
+CANDIDATES = 200  # recent ended shows looked at to find the real ones among rehearsals
 
 
 def session_settings(db: Any, sid: str) -> dict[str, Any]:
@@ -69,21 +72,27 @@ def keep_summary(db: Any, sid: str) -> ShowSummary:
 
 
 def recent_summaries(db: Any, sid: str, shows: int = HISTORY_SHOWS) -> list[ShowSummary]:
-    """The summaries of the brand's ``shows`` most recently ended shows other than ``sid``
-    that went on air, folding (and keeping) those not summarised yet."""
+    """The summaries of the brand's most recent ended shows that went on air, other than
+    ``sid``, as ``turn_norms.norm_sources`` picks them (real shows before rehearsals),
+    folding (and keeping) those not summarised yet."""
     rows = db.execute(
-        "SELECT s.id, m.summary FROM sessions s "
+        "SELECT s.id, s.clock, m.summary FROM sessions s "
         "LEFT JOIN show_summaries m ON m.session_id = s.id "
         "WHERE s.status = ? AND s.started_at IS NOT NULL AND s.id <> ? "
         "ORDER BY s.ended_at DESC, s.id LIMIT ?",
-        [SessionStatus.ENDED.value, sid, shows],
+        [SessionStatus.ENDED.value, sid, CANDIDATES],
     ).fetchall()
+    kept = {other: summary for other, _, summary in rows}
+    chosen = norm_sources(
+        [(other, parse_clock(clock) is SessionClock.REHEARSAL) for other, clock, _ in rows],
+        shows,
+    )
     found = []
-    for other, kept in rows:
-        if kept is None:
+    for other in chosen:
+        if kept[other] is None:
             found.append(keep_summary(db, other))
         else:
-            found.append(ShowSummary.from_data(orjson.loads(kept)))
+            found.append(ShowSummary.from_data(orjson.loads(kept[other])))
     return found
 
 

@@ -21,6 +21,7 @@ from console.domain.turn_norms import (
     ShowSummary,
     TurnSettings,
     entries_falls,
+    norm_sources,
     percentile,
     settings_from_history,
     summarize,
@@ -235,3 +236,10 @@ def test_a_session_without_thresholds_folds_with_the_defaults() -> None:
     assert initial_state({}).turn_settings == TurnSettings()
     assert initial_state(None).turn_settings.is_default
     assert went_live_with(drop_share=0.5).turn_settings.drop_share == 0.5
+
+
+def test_the_norms_come_from_real_shows_and_from_rehearsals_only_when_too_few() -> None:
+    ended = [("r1", True), ("w1", False), ("r2", True), ("w2", False), ("w3", False)]
+    assert norm_sources(ended, 2) == ["w1", "w2"]
+    assert norm_sources([("r1", True), ("w1", False), ("r2", True)], 10) == ["r1", "w1", "r2"]
+    assert norm_sources([], 10) == []
