@@ -75,8 +75,8 @@ class RoomState:
     product_names: dict[str, str] = field(default_factory=dict)  # as the store's events name them
     presenting: str | None = None  # 讲解中: product id
     presenting_since: float | None = None
-    presenting_online: int = 0  # the room when the product was first presented
-    presenting_buyers: set[str] = field(default_factory=set)  # who ordered it since
+    presenting_viewers: set[str] = field(default_factory=set)  # in the room during it
+    presenting_buyers: set[str] = field(default_factory=set)  # viewers who ordered it since
     presentations: list[PresentationResult] = field(default_factory=list)  # ended ones
     notices: list[dict[str, Any]] = field(default_factory=list)  # newest last
     shoutouts: ShoutoutBoard = field(default_factory=ShoutoutBoard)
@@ -209,6 +209,8 @@ class RoomState:
             self._count(self.online_members[member], -1)
         self.online_members[member] = event.segment
         self._count(event.segment, +1)
+        if self.presenting is not None:
+            self.presenting_viewers.add(member)
         if member not in self.watched_members:
             self.watched_members.add(member)
             if event.segment is not None:
@@ -239,7 +241,7 @@ class RoomState:
         if "stock_left" in data:
             self.stock_left[product] = int(data["stock_left"])
         self._count_referral_and_newcomer(event, amount)
-        if product == self.presenting and event.member_id:
+        if product == self.presenting and event.member_id in self.presenting_viewers:
             self.presenting_buyers.add(event.member_id)
         sale = self.flash_sales.get(product)
         if sale is not None and data.get("flash_sale_id") == sale["sale_id"]:
@@ -313,13 +315,13 @@ class RoomState:
                     self.presenting,
                     self.presenting_since,
                     event.ts,
-                    self.presenting_online,
+                    len(self.presenting_viewers),
                     len(self.presenting_buyers),
                 )
             )
         self.presenting = str(event.data.get("product_id") or "") or None
         self.presenting_since = event.ts if self.presenting else None
-        self.presenting_online = self.online if self.presenting else 0
+        self.presenting_viewers = set(self.online_members) if self.presenting else set()
         self.presenting_buyers = set()
 
     def _on_flash_started(self, event: Event) -> None:

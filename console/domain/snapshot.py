@@ -159,7 +159,7 @@ _CODECS: dict[str, _Codec] = {
     "product_names": _CONTAINER,
     "presenting": _PLAIN,
     "presenting_since": _PLAIN,
-    "presenting_online": _PLAIN,
+    "presenting_viewers": _SET,
     "presenting_buyers": _SET,
     "presentations": (
         lambda v: [asdict(p) for p in v],

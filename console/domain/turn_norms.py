@@ -17,9 +17,10 @@ Definitions (one each, shared by the prompts, the event and the report):
   the **entries fall**: (entries in the N minutes before - entries in the last N) / before,
   past the show's opening (its first N minutes are never a window before: the opening wave
   always fades);
-- **a presentation's conversion** (讲解转化): distinct members who ordered the presented
-  product while it was presented, over the room's online count when it was first presented;
-  counted for presentations of at least ``MIN_PRESENTATION_S`` with a base of ``MIN_BASE``;
+- **a presentation's conversion** (讲解转化): of the distinct viewers in the room at any time
+  while the product was presented (there when it began, or joining during it), the share who
+  ordered it during the presentation (so never above 1); counted for presentations of at
+  least ``MIN_PRESENTATION_S`` with at least ``MIN_BASE`` viewers;
 - **a show's usual fall**: the 90th percentile (nearest rank) of its window falls; the
   brand's ``drop_share`` is the median of its recent shows' usual falls, kept within
   [``MIN_DROP_SHARE``, ``MAX_DROP_SHARE``] (likewise entries); with fewer than
@@ -128,18 +129,18 @@ class PresentationResult:
     product_id: str
     start_ts: float
     end_ts: float
-    online_at_start: int
-    buyers: int
+    viewers: int  # distinct members in the room at any time during it
+    buyers: int  # of those viewers, the ones who ordered the product during it
 
     @property
     def judged(self) -> bool:
         return (
-            self.end_ts - self.start_ts >= MIN_PRESENTATION_S and self.online_at_start >= MIN_BASE
+            self.end_ts - self.start_ts >= MIN_PRESENTATION_S and self.viewers >= MIN_BASE
         )
 
     @property
     def conversion(self) -> float:
-        return self.buyers / self.online_at_start if self.online_at_start else 0.0
+        return self.buyers / self.viewers if self.viewers else 0.0
 
 
 @dataclass(frozen=True)

@@ -252,7 +252,7 @@ def presentation_so_far(state: RoomState, now: float) -> PresentationResult | No
         state.presenting,
         state.presenting_since,
         now,
-        state.presenting_online,
+        len(state.presenting_viewers),
         len(state.presenting_buyers),
     )
 
@@ -273,7 +273,7 @@ def conversion_trigger(state: RoomState, now: float) -> Trigger | None:
         "rate": f"{running.conversion * 100:.1f}",
         "norm": f"{norm * 100:.1f}",
         "buyers": running.buyers,
-        "base": running.online_at_start,
+        "base": running.viewers,
     }
     return Trigger(f"{running.product_id}@{running.start_ts}", fields)
 

@@ -243,3 +243,21 @@ def test_the_norms_come_from_real_shows_and_from_rehearsals_only_when_too_few() 
     assert norm_sources(ended, 2) == ["w1", "w2"]
     assert norm_sources([("r1", True), ("w1", False), ("r2", True)], 10) == ["r1", "w1", "r2"]
     assert norm_sources([], 10) == []
+
+
+def test_conversion_counts_viewers_joining_during_it_and_never_exceeds_one() -> None:
+    log = room(s1=4, s2=0, s4=0)  # 4 in the room when p1 is presented
+    log.add(EventType.PRODUCT_PRESENTED, T0 + 30, None, None, product_id="p1")
+    for n in range(6):  # 6 more join during it, and all 10 buy
+        log.join(T0 + 40 + n, f"late{n}", Segment.S2)
+    buyers = [f"a{n}" for n in range(4)] + [f"late{n}" for n in range(6)]
+    buyers.append("never-in-the-room")  # ordered without being there: not a viewer's order
+    for n, member in enumerate(buyers):
+        log.add(
+            EventType.ORDER_PLACED, T0 + 60 + n, member, None, product_id="p1", amount=1, quantity=1
+        )
+    log.ticks(T0 + 100, T0 + 5 * 60)
+    log.add(EventType.PRODUCT_PRESENTED, T0 + 5 * 60, None, None, product_id="p2")
+    state = fold(log.sorted())
+    (p1,) = state.presentations
+    assert (p1.viewers, p1.buyers, p1.conversion) == (10, 10, 1.0)
