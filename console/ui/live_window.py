@@ -256,8 +256,6 @@ class LiveWindow(QMainWindow):
         # The live platforms' links (抖音 ● 已连接 · 延迟 0.4s): elides before anything else.
         header.addWidget(self.adapter_links, 2)
         header.addSpacing(12)
-        header.addWidget(self.reservation_label)
-        header.addSpacing(12)
         header.addWidget(self.elapsed_label)
         header.addSpacing(12)
         header.addWidget(self.voice_label)
@@ -282,8 +280,10 @@ class LiveWindow(QMainWindow):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setVerticalSpacing(4)
         grid.addWidget(self.figures.online, 0, 0, 1, 2)
+        # 预约 N · 已到 M under the online count (the header has no room left at 1366 px).
+        grid.addWidget(self.reservation_label, 1, 0, 1, 2)
         for n, tile in enumerate(self.figures.small):
-            grid.addWidget(tile, 1 + n // 2, n % 2)
+            grid.addWidget(tile, 2 + n // 2, n % 2)
         grid.setRowStretch(grid.rowCount(), 1)
 
         card_box = QWidget()
