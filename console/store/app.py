@@ -32,6 +32,7 @@ from console.store.errors import (
     api_error_handler,
     database_unavailable_handler,
     http_error_handler,
+    not_found_handler,
     problem,
     refused_handler,
     validation_error_handler,
@@ -301,6 +302,7 @@ def create_app(
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(psycopg.OperationalError, database_unavailable_handler)
     app.add_exception_handler(Refused, refused_handler)
+    app.add_exception_handler(repository.NotFound, not_found_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.include_router(router)

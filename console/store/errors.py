@@ -46,6 +46,12 @@ async def refused_handler(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def not_found_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """A named thing a reader or writer looked up is not there (``repository.NotFound``,
+    e.g. an unknown session in a query): 404 with its Chinese message, never a 500."""
+    return JSONResponse(problem_body([Problem("id", str(exc))]), status_code=404)
+
+
 async def database_unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
     """PostgreSQL unreachable or restarting: 503, said in Chinese; the client retries."""
     body = problem_body([Problem("database", "数据库暂时不可用，请稍后重试")])

@@ -44,7 +44,9 @@ async def followup_report(sid: SessionId, ctx: Context) -> Response:
 async def list_tasks(
     ctx: Context,
     caller: TaskCaller,
-    session: Annotated[str | None, Query(max_length=64)] = None,
+    session: Annotated[
+        str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    ] = None,
 ) -> Response:
     """The operator: every task (or one session's); a 团长: their own only."""
     tasks = await ctx.read(followups.list_tasks, session, _point(caller), ctx.clock())

@@ -65,7 +65,7 @@ async def leader_asset(name: str) -> FileResponse:
     return FileResponse(resource_path(path), media_type=media_type)
 
 
-@router.get("", response_class=HTMLResponse)
+@router.get("", response_class=HTMLResponse, include_in_schema=False)  # a page, not the API
 async def leader_page(ctx: Context, token: Token = None) -> HTMLResponse:
     """The 团长's page (phone size), for their pickup point only."""
     try:

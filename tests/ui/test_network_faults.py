@@ -20,7 +20,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from console.domain.events import Event
-from console.domain.room import fold
+from console.domain.room import fold, initial_state
 from console.domain.snapshot import to_snapshot
 from console.store import repository
 from console.store.schema import connect
@@ -180,9 +180,10 @@ def test_the_console_through_a_bad_network_loses_nothing_and_tells_the_truth(
     db = connect(store.db_path)
     try:
         log = repository.read_events(db, sid, 0, last + 1)
+        start = initial_state(repository.get_session(db, sid))
     finally:
         db.close()
-    assert to_snapshot(live.state) == to_snapshot(fold(log))
+    assert to_snapshot(live.state) == to_snapshot(fold(log, start))
     posted = Counter(e.data["text"] for e in log if e.type.value == "notice_posted")
     assert posted == Counter(notices), "each command must arrive exactly once"
     assert live.outbox is not None

@@ -16,7 +16,7 @@ from console.domain.draws import winner_nicks
 from console.domain.events import Event, EventType
 from console.domain.flash import flash_line
 from console.domain.repurchase import ltv_rows, repurchase_rows
-from console.domain.room import fold
+from console.domain.room import fold, initial_state
 from console.domain.shoutouts import ShoutoutKind
 from console.sync.client import StoreClient
 from console.ui.command_dialogs import SessionPicker
@@ -75,9 +75,11 @@ def test_scrubbing_shows_the_room_as_it_was(
     events = log
     assert replay.slider.maximum() == len(events)
     assert replay.orders.text() == f"{fold(events).orders:,}"  # the end of the broadcast
+    # The show went live with the brand's prompt thresholds (the shared store has ended shows).
+    start = initial_state(replay.controller.session)
     for seq in (1, len(events) // 3, len(events) // 2, len(events) - 1):
         run(replay.show_seq(seq))
-        room = fold(events[:seq])
+        room = fold(events[:seq], start)
         assert replay.state == room  # the whole reducer state, exactly
         assert replay.slider.value() == seq
         assert replay.online.text() == f"{room.online:,}"

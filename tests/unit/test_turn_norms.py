@@ -98,9 +98,13 @@ def test_a_logged_setting_out_of_bounds_keeps_the_default() -> None:
     assert settings.configured == ("drop_share",)
 
 
+def _containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner)
+
+
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    _containers,
     max_leaves=8,
 )
 
