@@ -11,12 +11,11 @@ from hypothesis import strategies as st
 
 from console.domain import invitations as inv
 from console.domain.decisions import Refused
-from console.domain.identities import BindCode
 from console.domain.reservations import (
     Reservation,
     Source,
+    check_group_code,
     code_in,
-    member_of_bind_code,
     reservation_figures,
 )
 from console.domain.segments import Segment
@@ -54,12 +53,16 @@ def test_codes_typed_in_a_group() -> None:
     assert code_in("预约：k7f3q2a8") == "K7F3Q2A8"
     assert code_in("预约１２３４５６") == "123456"  # full-width digits
     assert code_in("今晚几点开播？") is None
-    code = BindCode("123456", "m1", expires_at=100.0)
-    assert member_of_bind_code(code, "123456", 99.0) == "m1"
-    with pytest.raises(Refused) as expired:
-        member_of_bind_code(code, "123456", 100.0)
-    assert expired.value.refusal.field == "code"
-    assert "过期" in expired.value.refusal.reason
+    # "绑定 …" is a bind comment, never a reservation.
+    assert code_in("绑定 123456") is None
+    assert code_in("bind K7F3Q2A8") is None
+    assert check_group_code("K7F3Q2A8") == "K7F3Q2A8"
+    # A bind code typed in a group is refused (everyone there could bind with it).
+    for typed in ("123456", code_in("预约１２３４５６") or ""):
+        with pytest.raises(Refused) as bind:
+            check_group_code(typed)
+        assert bind.value.refusal.field == "code"
+        assert bind.value.refusal.reason == "绑定码不能用于群内预约，请使用邀请码"
 
 
 def test_selection_by_hand() -> None:
