@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from console.domain.decisions import Refused
 from console.domain.followups import (
     HOUR_S,
     BuyerFacts,
@@ -23,7 +24,18 @@ from console.domain.followups import (
     state_rows,
     task_state,
 )
-from console.domain.leader import day_start, mask_phone, pickup_summary, still_needed
+from console.domain.leader import (
+    DAY_S,
+    ORDER_DAYS,
+    PickupState,
+    check_pickable,
+    day_start,
+    listed,
+    mask_phone,
+    pickup_state,
+    pickup_summary,
+    still_needed,
+)
 from console.domain.segments import Segment
 
 END = 1_780_000_000.0
@@ -161,5 +173,40 @@ def test_the_leader_page_figures() -> None:
     assert still_needed(3, 5) == 0
     # 2026-11-30 01:00 China time is 2026-11-29 17:00 UTC: the day starts at 16:00 UTC.
     assert day_start(1_795_971_600.0) == 1_795_968_000.0
-    orders = [{"quantity": 2, "picked_up_at": 5.0}, {"quantity": 1, "picked_up_at": None}]
-    assert pickup_summary(orders) == {"orders": 2, "picked_up": 1, "to_hand_out": 1, "items": 3}
+    orders = [
+        {"quantity": 2, "picked_up_at": 5.0, "state": "picked_up"},
+        {"quantity": 1, "picked_up_at": None, "state": "to_hand_out"},
+        {"quantity": 4, "picked_up_at": None, "state": "awaiting_chain"},
+    ]
+    assert pickup_summary(orders) == {
+        "orders": 3,
+        "picked_up": 1,
+        "to_hand_out": 1,
+        "awaiting_chain": 1,
+        "items": 7,
+    }
+
+
+def test_the_leader_page_lists_last_nights_orders_next_morning() -> None:
+    # 2026-11-29 20:30 China time (the show) and 2026-11-30 09:00 (the next morning).
+    show = 1_795_968_000.0 - 3.5 * 3600
+    morning = 1_795_968_000.0 + 9 * 3600
+    assert listed(show, None, morning)  # not picked up: still to hand out
+    assert not listed(show, show + 3600, morning)  # picked up last night: off the page
+    assert listed(show, morning - 60, morning)  # picked up this morning: still listed
+    # ORDER_DAYS days after the show's day it drops off, picked up or not.
+    assert listed(show, None, morning + (ORDER_DAYS - 2) * DAY_S)
+    assert not listed(show, None, morning + (ORDER_DAYS - 1) * DAY_S)
+
+
+def test_an_order_of_an_open_chain_waits_for_it_to_form() -> None:
+    assert pickup_state(None, "open") is PickupState.AWAITING_CHAIN
+    assert pickup_state(None, "formed") is PickupState.TO_HAND_OUT
+    assert pickup_state(None, None) is PickupState.TO_HAND_OUT
+    assert pickup_state(3.0, "closed") is PickupState.PICKED_UP
+    check_pickable("o-1", "formed")
+    with pytest.raises(Refused) as waiting:
+        check_pickable("o-1", "open")
+    assert waiting.value.refusal.field == "order_id"
+    assert "o-1" in waiting.value.refusal.reason
+    assert "待成团" in waiting.value.refusal.reason
