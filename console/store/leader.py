@@ -188,10 +188,11 @@ def reveal_phone(
     db: Any, point: str, member_id: str, by: str, now: float | None = None
 ) -> dict[str, Any]:
     """One new neighbour's phone for their 团长, recorded in the audit log (who, when, which
-    point); a member who is no neighbour of this point is not found."""
+    point); only a neighbour the page lists (the last ``NEIGHBOUR_DAYS`` days,
+    ``page.neighbours_since``): an older or another point's member is not found."""
     now = time.time() if now is None else now
     with transaction(db) as conn:
-        rows = _neighbour_rows(conn, point, 0.0, member_id)
+        rows = _neighbour_rows(conn, point, page.neighbours_since(now), member_id)
         if not rows:
             raise Refused(RefusalKind.NOT_FOUND, "member_id", "本自提点没有这位新邻居")
         _member, nick, phone, _first = rows[0]

@@ -287,8 +287,9 @@ def test_a_rule_naming_an_unknown_field_is_refused_with_file_and_line(
 
 
 def test_last_nights_orders_stay_on_the_page_next_morning(show: Show) -> None:
-    # The show's orders, seen at 09:00 China time the next day: still to hand out; 8 days
-    # later they are off the page.
+    # The show's orders, seen at 09:00 China time the next day: still to hand out; a
+    # neighbour of 8 days ago is off the page, and their phone cannot be revealed.
+    from console.domain.decisions import Refused
     from console.domain.leader import DAY_S, day_start
     from console.store import leader as store_leader
     from console.store.schema import connect
@@ -309,6 +310,11 @@ def test_last_nights_orders_stay_on_the_page_next_morning(show: Show) -> None:
         later = day_start(placed) + 8 * DAY_S + 9 * 3600
         assert store_leader.leader_today(conn, show.point_a, later)["orders"] == []
         assert store_leader.leader_today(conn, show.point_a, later)["neighbours"] == []
+        with pytest.raises(Refused) as old:
+            store_leader.reveal_phone(conn, show.point_a, show.members["new_a"], "t", later)
+        assert old.value.refusal.field == "member_id"
+        shown = store_leader.reveal_phone(conn, show.point_a, show.members["new_a"], "t", morning)
+        assert shown["phone"]
     finally:
         conn.close()
 
