@@ -12,23 +12,31 @@ refunded (live: ``cancelled``; imported: ``cancelled`` / ``refunded``, see
 product. An imported return is a standing row with a negative amount: it lowers spend but is
 never a (re)purchase.
 
-30-day repurchase of session X, per circle:
+Imported shop exports may contain the live orders too (the shop is where they were paid): an
+imported row whose order id is a live order's id is that live order again, and is left out of
+both figures (``distinct_purchases``), so it is never counted twice.
 
-- the *buyers* of X are the members with a standing live order in X (amount > 0); a buyer's
-  *first order time* t0 is the time of their earliest such order in X;
-- a buyer *repurchased* when they have another standing purchase with amount > 0 whose time is
-  in (t0, t0 + 30 days] and which is not an order of session X (a second order in the same
-  session is the same visit, not a repurchase): a live order of a later session or an imported
-  shop order, any channel. Day 30 counts (t0 + 30 x 86400 s exactly), a second later does not;
+30-day repurchase of session X, per circle (DOMAIN.md: "another standing order within 30 days
+after the session"):
+
+- the *buyers* of X are the members with a standing live order in X (amount > 0);
+- the *window* is (E, E + 30 days], E the session's end (``sessions.ended_at``). For a
+  session not ended yet, E is ``now``: nothing is after it yet, so it counts no repurchaser
+  and is marked incomplete with 0 days observed;
+- a buyer *repurchased* when they have another standing purchase with amount > 0 whose time
+  is in the window and which is not an order of session X: a live order of a later session or
+  an imported shop order, any channel. An order placed while X was still on (before E) is
+  part of the same visit, not a repurchase. Day 30 counts (E + 30 x 86400 s exactly), a
+  second later does not;
 - a buyer's *circle* is the one the store stamped on their first order in X (their circle at
   the session, as ``/stats`` counts buyers; on a tie in time, the first listed); a buyer
   with none counts under ``none`` (未分圈);
 - rate per circle = repurchasers / buyers of that circle (no value without buyers); the total
   is over all buyers.
 
-The clock is passed in. The window of X is complete when ``now`` >= the last buyer's t0 + 30
-days; until then the figure is marked incomplete (未满30天) with the whole days observed so
-far since that t0 (0..30), and what it counts so far is a floor, never the final rate.
+The clock is passed in. The window is complete when ``now`` >= E + 30 days; until then the
+figure is marked incomplete (未满30天) with the whole days observed so far since E (0..30), and
+what it counts so far is a floor, never the final rate.
 
 LTV by circle (客户终身价值): a member's LTV is their net spend over the brand's whole history:
 the sum of the amounts of their standing purchases (returns subtract). Members are grouped by
@@ -65,6 +73,14 @@ class Purchase:
     session_id: str | None = None  # the live session it was placed in; None when imported
     standing: bool = True  # False when cancelled or refunded: no purchase at all
     circle: Segment | None = None  # a live order: the circle the store stamped on it
+    order_id: str = ""  # the live order's id, or the shop's for an imported row
+
+
+def distinct_purchases(purchases: Iterable[Purchase]) -> list[Purchase]:
+    """``purchases`` without the imported rows that repeat a live order (same order id)."""
+    rows = list(purchases)
+    live = {p.order_id for p in rows if p.session_id is not None and p.order_id}
+    return [p for p in rows if p.session_id is not None or p.order_id not in live]
 
 
 def circle_key(segment: Segment | None) -> str:
@@ -97,8 +113,8 @@ class Repurchase:
     by_circle: dict[str, CircleRepurchase]
     total: CircleRepurchase
     complete: bool
-    days_observed: int  # whole days since the last buyer's first order, at most 30
-    window_ends: float | None  # when the last buyer's window closes; None without buyers
+    days_observed: int  # whole days since the session's end, at most 30
+    window_ends: float | None  # the session's end + 30 days; None without buyers
     repurchasers: frozenset[str] = field(default_factory=frozenset)
     buyers: frozenset[str] = field(default_factory=frozenset)
 
@@ -123,13 +139,16 @@ class Repurchase:
         }
 
 
-def session_repurchase(session_id: str, purchases: Iterable[Purchase], now: float) -> Repurchase:
+def session_repurchase(
+    session_id: str, purchases: Iterable[Purchase], now: float, ended_at: float | None
+) -> Repurchase:
     """The 30-day repurchase of ``session_id``'s buyers (see the module's definition).
 
     ``purchases``: the buyers' whole history (other members' rows are ignored), the session's
-    own orders with their stamped circle; ``now``: the clock.
+    own orders with their stamped circle; ``now``: the clock; ``ended_at``: the session's end,
+    None while it has not ended (the window then starts at ``now``).
     """
-    history = [p for p in purchases if p.standing and p.amount > 0]
+    history = [p for p in distinct_purchases(purchases) if p.standing and p.amount > 0]
     first: dict[str, float] = {}
     circles: dict[str, Segment | None] = {}
     for p in history:
@@ -137,12 +156,11 @@ def session_repurchase(session_id: str, purchases: Iterable[Purchase], now: floa
             first[p.member_id] = p.ts
             circles[p.member_id] = p.circle
     window = WINDOW_DAYS * DAY_S
+    end = now if ended_at is None else ended_at
     again = {
         p.member_id
         for p in history
-        if p.member_id in first
-        and p.session_id != session_id
-        and first[p.member_id] < p.ts <= first[p.member_id] + window
+        if p.member_id in first and p.session_id != session_id and end < p.ts <= end + window
     }
     by_circle = {key: CircleRepurchase() for key in CIRCLE_KEYS}
     total = CircleRepurchase()
@@ -151,11 +169,10 @@ def session_repurchase(session_id: str, purchases: Iterable[Purchase], now: floa
             tally.buyers += 1
             tally.repurchasers += member in again
     if first:
-        window_ends: float | None = max(first.values()) + window
-        assert window_ends is not None
-        seen = (now - (window_ends - window)) / DAY_S
+        window_ends: float | None = end + window
+        seen = (now - end) / DAY_S
         days = max(0, min(WINDOW_DAYS, int(seen)))
-        complete = now >= window_ends
+        complete = now >= end + window
     else:
         window_ends, days, complete = None, 0, True
     return Repurchase(
@@ -209,7 +226,7 @@ def ltv_by_circle(purchases: Iterable[Purchase], circles: Mapping[str, Segment |
     """LTV by circle (see the module's definition). ``circles``: every member with their
     circle now; a member found only in ``purchases`` counts under none."""
     spend: dict[str, int] = dict.fromkeys(circles, 0)
-    for p in purchases:
+    for p in distinct_purchases(purchases):
         if p.standing:
             spend[p.member_id] = spend.get(p.member_id, 0) + p.amount
     by_circle = {key: CircleLtv() for key in CIRCLE_KEYS}
@@ -228,13 +245,16 @@ REPURCHASE_HEADERS = ("分层", "买家", "30天内复购", "30天复购率")
 LTV_HEADERS = ("分层 (当前)", "会员", "有消费会员", "累计净消费 (元)", "LTV (元/会员)")
 NO_CIRCLE_LABEL = "未分圈"
 REPURCHASE_DEFINITION = (
-    "口径：买家 = 本场有未取消订单的会员，按其本场首单时的分层计；30天内复购 = 首单后 30 天内"
-    " (含第 30 天) 另有一笔未取消、未退款的订单 (之后场次的直播订单或导入的店铺订单，本场的"
-    "第二单不算)；复购率 = 30天内复购 / 买家。未满30天时为截至目前的数，并注明已观察天数。"
+    "口径：买家 = 本场有未取消订单的会员，按其本场首单时的分层计；30天内复购 = 本场结束后 30 天内"
+    " (含第 30 天) 另有一笔未取消、未退款的订单 (之后场次的直播订单或导入的店铺订单；本场的"
+    "第二单、直播结束前的订单不算；导入订单号与直播订单相同的视为同一单，不重复计)；"
+    "复购率 = 30天内复购 / 买家。未结束的场次从当前时刻算起；"
+    "未满30天时为截至目前的数，并注明已观察天数。"
 )
 LTV_DEFINITION = (
     "口径：会员按当前分层计 (最近一次分层，含手动调整)；累计净消费 = 品牌全部历史中未取消、"
-    "未退款订单的金额之和 (直播与导入订单，退货冲减)；LTV = 累计净消费 / 会员数，未消费的会员计 0。"
+    "未退款订单的金额之和 (直播与导入订单，退货冲减；导入订单号与直播订单相同的不重复计)；"
+    "LTV = 累计净消费 / 会员数，未消费的会员计 0。"
 )
 
 

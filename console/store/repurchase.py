@@ -26,15 +26,15 @@ from console.store.dialect import json_values
 
 # A live order's circle: the one stamped on its order_placed event (the member's at the time).
 _LIVE = """
-SELECT o.member_id, o.created_at, o.amount, o.session_id, o.status, e.segment
+SELECT o.member_id, o.created_at, o.amount, o.session_id, o.status, e.segment, o.id
 FROM live_orders AS o
 LEFT JOIN events AS e ON e.session_id = o.session_id AND e.seq = o.seq
 """
-_IMPORTED = "SELECT member_id, ts, amount, status FROM orders"
+_IMPORTED = "SELECT member_id, ts, amount, status, order_id, NULL FROM orders"
 
 
 def _live(row: tuple[Any, ...]) -> Purchase:
-    member, ts, amount, session, status, segment = row
+    member, ts, amount, session, status, segment, order_id = row
     return Purchase(
         member_id=member,
         ts=float(ts),
@@ -42,16 +42,19 @@ def _live(row: tuple[Any, ...]) -> Purchase:
         session_id=session,
         standing=status != OrderStatus.CANCELLED.value,
         circle=parse_segment(segment),
+        order_id=str(order_id),
     )
 
 
 def _imported(row: tuple[Any, ...]) -> Purchase:
-    member, ts, amount, status = row
+    member, ts, amount, status, order_id, segment = row
     return Purchase(
         member_id=member,
         ts=float(ts),
         amount=round(float(amount) * 100),
         standing=ImportedStatus(status) in COUNTED,
+        circle=parse_segment(segment),
+        order_id=str(order_id),
     )
 
 
@@ -72,13 +75,16 @@ def load_purchases(db: Any, members: list[str] | None = None) -> list[Purchase]:
 def repurchase_for(db: Any, sid: str, now: float) -> Repurchase:
     """Session ``sid``'s 30-day repurchase at ``now`` (NotFound for an unknown session)."""
     repository.session_created_at(db, sid)  # NotFound for an unknown session
+    row = db.execute("SELECT ended_at FROM sessions WHERE id = ?", [sid]).fetchone()
+    ended_at = None if row is None or row[0] is None else float(row[0])
     buyers = [
         r[0]
         for r in db.execute(
             "SELECT DISTINCT member_id FROM live_orders WHERE session_id = ?", [sid]
         ).fetchall()
     ]
-    return session_repurchase(sid, load_purchases(db, buyers) if buyers else [], now)
+    purchases = load_purchases(db, buyers) if buyers else []
+    return session_repurchase(sid, purchases, now, ended_at)
 
 
 def ltv(db: Any) -> Ltv:
