@@ -38,13 +38,17 @@ The clock is passed in. The window is complete when ``now`` >= E + 30 days; unti
 figure is marked incomplete (未满30天) with the whole days observed so far since E (0..30), and
 what it counts so far is a floor, never the final rate.
 
-LTV by circle (客户终身价值): a member's LTV is their net spend over the brand's whole history:
-the sum of the amounts of their standing purchases (returns subtract). Members are grouped by
-their circle *now* (the latest segmentation, overrides applied; members without one under
-``none``): LTV of a circle = total net spend of its members / its member count, members who
-never bought included (they are part of the circle, with 0). The member count and the total
-are given beside the average. (The circle "when they spent" is unknown for history older
-than the first segmentation run, so the current circle is the one every member has.)
+LTV by circle (客户终身价值), DOMAIN.md: "net spend per member over the brand's history, by the
+circle the member was in when they spent". Each standing purchase's amount (returns subtract)
+goes to the circle its member was in when it was made: a live order's circle is the one the
+store stamped on it (``Purchase.circle``); an imported order's is the member's circle in the
+segmentation run in force at the order's time (the latest run finished by then, overrides
+applied, from the store's run history), or, for an order older than every run or a member
+that run did not score, the member's circle now. A circle's *members* are the members in it
+now (those who never bought count with 0) and every member with spend attributed to it; a
+member whose spend fell in two circles counts in both, and once in the total. LTV of a
+circle = its attributed net spend / its members. The member count and the total are given
+beside the average.
 """
 
 from __future__ import annotations
@@ -72,7 +76,7 @@ class Purchase:
     amount: int  # fen; negative for an imported return
     session_id: str | None = None  # the live session it was placed in; None when imported
     standing: bool = True  # False when cancelled or refunded: no purchase at all
-    circle: Segment | None = None  # a live order: the circle the store stamped on it
+    circle: Segment | None = None  # the circle when it was made (live: stamped on it)
     order_id: str = ""  # the live order's id, or the shop's for an imported row
 
 
@@ -224,25 +228,36 @@ class Ltv:
 
 def ltv_by_circle(purchases: Iterable[Purchase], circles: Mapping[str, Segment | None]) -> Ltv:
     """LTV by circle (see the module's definition). ``circles``: every member with their
-    circle now; a member found only in ``purchases`` counts under none."""
-    spend: dict[str, int] = dict.fromkeys(circles, 0)
+    circle now; ``purchases`` carry the circle they were made in (``Purchase.circle``; the
+    loader fills an imported row's); a member found only in ``purchases`` with no circle
+    counts under none."""
+    spend: dict[tuple[str, str], int] = {
+        (member, circle_key(circle)): 0 for member, circle in circles.items()
+    }
+    net: dict[str, int] = dict.fromkeys(circles, 0)
     for p in distinct_purchases(purchases):
         if p.standing:
-            spend[p.member_id] = spend.get(p.member_id, 0) + p.amount
+            where = (p.member_id, circle_key(p.circle))
+            spend[where] = spend.get(where, 0) + p.amount
+            net[p.member_id] = net.get(p.member_id, 0) + p.amount
     by_circle = {key: CircleLtv() for key in CIRCLE_KEYS}
+    for (_member, circle), amount in spend.items():
+        tally = by_circle[circle]
+        tally.members += 1
+        tally.spend += amount
+        tally.buyers += amount > 0
     total = CircleLtv()
-    for member, net in spend.items():
-        for tally in (by_circle[circle_key(circles.get(member))], total):
-            tally.members += 1
-            tally.spend += net
-            tally.buyers += net > 0
+    for amount in net.values():
+        total.members += 1
+        total.spend += amount
+        total.buyers += amount > 0
     return Ltv(by_circle=by_circle, total=total)
 
 
 # -- as printed: one table for the replay's review, the report and the segmentation window --
 
 REPURCHASE_HEADERS = ("分层", "买家", "30天内复购", "30天复购率")
-LTV_HEADERS = ("分层 (当前)", "会员", "有消费会员", "累计净消费 (元)", "LTV (元/会员)")
+LTV_HEADERS = ("分层 (消费时)", "会员", "有消费会员", "累计净消费 (元)", "LTV (元/会员)")
 NO_CIRCLE_LABEL = "未分圈"
 REPURCHASE_DEFINITION = (
     "口径：买家 = 本场有未取消订单的会员，按其本场首单时的分层计；30天内复购 = 本场结束后 30 天内"
@@ -252,9 +267,10 @@ REPURCHASE_DEFINITION = (
     "未满30天时为截至目前的数，并注明已观察天数。"
 )
 LTV_DEFINITION = (
-    "口径：会员按当前分层计 (最近一次分层，含手动调整)；累计净消费 = 品牌全部历史中未取消、"
-    "未退款订单的金额之和 (直播与导入订单，退货冲减；导入订单号与直播订单相同的不重复计)；"
-    "LTV = 累计净消费 / 会员数，未消费的会员计 0。"
+    "口径：消费按下单时会员所在分层计：直播订单按下单时记录的分层，导入订单按下单时生效的"
+    "分层结果 (含手动调整；早于首次分层或该次未评分的按当前分层)；累计净消费 = 品牌全部历史中"
+    "未取消、未退款订单的金额之和 (直播与导入订单，退货冲减；导入订单号与直播订单相同的不重复计)；"
+    "会员 = 当前在该层的会员及在该层有消费的会员；LTV = 累计净消费 / 会员数，未消费的会员计 0。"
 )
 
 

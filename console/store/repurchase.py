@@ -2,7 +2,9 @@
 
 SQL here only loads rows: which orders stand, who is a buyer, the window and the averages
 are decided by the domain. Live orders are in fen, imported orders in yuan (converted here to
-fen, the domain's unit).
+fen, the domain's unit). For LTV an imported order carries its member's circle in the
+segmentation run in force at the order's time (the latest run finished by then, from
+``segment_runs`` / ``member_scores``), or their circle now when no run had scored them.
 """
 
 from __future__ import annotations
@@ -31,6 +33,20 @@ FROM live_orders AS o
 LEFT JOIN events AS e ON e.session_id = o.session_id AND e.seq = o.seq
 """
 _IMPORTED = "SELECT member_id, ts, amount, status, order_id, NULL FROM orders"
+# The circle in force at the order's time: the latest finished run by then that scored the
+# member; the member's circle now otherwise.
+_IMPORTED_IN_CIRCLE = """
+SELECT o.member_id, o.ts, o.amount, o.status, o.order_id,
+       coalesce(
+           (SELECT ms.segment FROM member_scores AS ms
+            JOIN segment_runs AS r ON r.id = ms.run_id
+            WHERE ms.member_id = o.member_id AND r.finished_at IS NOT NULL
+              AND r.finished_at <= o.ts
+            ORDER BY r.finished_at DESC, r.id DESC LIMIT 1),
+           m.segment)
+FROM orders AS o
+LEFT JOIN members AS m ON m.id = o.member_id
+"""
 
 
 def _live(row: tuple[Any, ...]) -> Purchase:
@@ -88,12 +104,14 @@ def repurchase_for(db: Any, sid: str, now: float) -> Repurchase:
 
 
 def ltv(db: Any) -> Ltv:
-    """LTV by circle over the brand's whole history, members in their circle now."""
+    """LTV by circle over the brand's whole history, spend in the circle it was made in."""
     circles = {
         member: parse_segment(segment)
         for member, segment in db.execute("SELECT id, segment FROM members").fetchall()
     }
-    return ltv_by_circle(load_purchases(db), circles)
+    live = db.execute(_LIVE).fetchall()
+    imported = db.execute(_IMPORTED_IN_CIRCLE).fetchall()
+    return ltv_by_circle([*map(_live, live), *map(_imported, imported)], circles)
 
 
 def repurchase_json(db: Any, sid: str, now: float) -> dict[str, Any]:

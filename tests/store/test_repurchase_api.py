@@ -123,3 +123,42 @@ def test_ltv_by_circle_over_http(store: StoreProcess, circles: dict[str, list[st
     assert after["total"]["members"] == sum(counts.values())
     with store.client("host") as client:
         assert client.get("/ltv").status_code == 403
+
+
+def test_ltv_counts_imported_spend_in_the_circle_then(
+    store: StoreProcess, circles: dict[str, list[str]]
+) -> None:
+    # Worked by hand: member m is S1 now; a (future, so no other order of theirs follows it)
+    # segmentation run finished at +100 days has them in S4. A paid shop order of 59.90 at
+    # +105 days goes to S4 (their circle then), one of 59.90 at +50 days to S1 (the run in
+    # force then, or their circle now).
+    m = circles["S1"][0]
+    now = time.time()
+    with store.client("operator") as client:
+        before: dict[str, Any] = client.get("/ltv").json()
+    with open_db(store.db_path) as db:
+        db.execute(
+            "INSERT INTO segment_runs (id, as_of, as_of_ts, window_days, rules_version, trigger,"
+            " actor, started_at, finished_at) VALUES (9001, '2026-01-01', ?, 365, 'v', 'cli',"
+            " 'tests', ?, ?)",
+            [now + 100 * DAY, now + 100 * DAY, now + 100 * DAY],
+        )
+        db.execute(
+            "INSERT INTO member_scores (run_id, member_id, recency_days, frequency, monetary,"
+            " expansion, r, f, m, x, rule_segment, segment, koc, rule) VALUES"
+            " (9001, ?, NULL, 0, 0, 0, 1, 1, 1, 1, 'S4', 'S4', 0, 0)",
+            [m],
+        )
+    add_shop_order(store, "then-s4", m, now + 105 * DAY, "paid")
+    add_shop_order(store, "before-run", m, now + 50 * DAY, "paid")
+    with store.client("operator") as client:
+        after = client.get("/ltv").json()
+    assert after["by_segment"]["S4"]["spend"] == pytest.approx(
+        before["by_segment"]["S4"]["spend"] + 59.9
+    )
+    assert after["by_segment"]["S4"]["members"] == before["by_segment"]["S4"]["members"] + 1
+    assert after["by_segment"]["S1"]["spend"] == pytest.approx(
+        before["by_segment"]["S1"]["spend"] + 59.9
+    )
+    assert after["by_segment"]["S1"]["members"] == before["by_segment"]["S1"]["members"]
+    assert after["total"]["members"] == before["total"]["members"]
