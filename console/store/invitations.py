@@ -27,8 +27,11 @@ transaction (so the monthly cap counts them and the funnel follows their codes):
   reached through the group only by masked nick and code.
 
 Files hold phone numbers and WeCom ids: they are written for the operator who sends them,
-with a BOM so Chinese Excel reads them as UTF-8; cells that a spreadsheet would run as a
-formula are quoted (``spreadsheet_row``).
+with a BOM so Chinese Excel reads them as UTF-8. No cell should need the spreadsheet quoting
+(a leading ``'``, which an SMS gateway would send as is): phones are written as digits
+(``rules.sms_phone``, a country code kept as digits) and a ``tag``, ``text`` or ``group_text``
+starting with ``= + - @`` is refused when the file is loaded. ``spreadsheet_row`` still
+guards every row (a member's nick at the start of a text could lead with one).
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ from console.domain.orders import OrderStatus
 from console.domain.reservations import check_reservable
 from console.domain.segments import Segment, parse_segment
 from console.domain.sessions import parse_status
-from console.domain.text import spreadsheet_row
+from console.domain.text import FORMULA_LEADS, spreadsheet_row
 from console.store import reservations
 from console.store.catalog import assign_points
 from console.store.dialect import json_values
@@ -78,6 +81,12 @@ class InvitationFileError(ValueError):
     """The template file cannot be used; the message names file, line and field."""
 
 
+def _no_formula_lead(text: str) -> str:
+    if text.strip()[:1] in FORMULA_LEADS:
+        raise ValueError("不能以 = + - @ 开头（表格软件会当作公式，加引号后短信网关会原样发出）")
+    return text
+
+
 def _placeholders_ok(text: str, allowed: frozenset[str]) -> str:
     unknown = rules.unknown_placeholders(text, allowed)
     if unknown:
@@ -93,15 +102,20 @@ class CircleTemplateIn(BaseModel):
     text: str = Field(min_length=1, max_length=MAX_TEXT)
     group_text: str = Field(min_length=1, max_length=MAX_TEXT * 4)
 
+    @field_validator("tag")
+    @classmethod
+    def _tag(cls, value: str) -> str:
+        return _no_formula_lead(value)
+
     @field_validator("text")
     @classmethod
     def _text(cls, value: str) -> str:
-        return _placeholders_ok(value, PLACEHOLDERS)
+        return _placeholders_ok(_no_formula_lead(value), PLACEHOLDERS)
 
     @field_validator("group_text")
     @classmethod
     def _group_text(cls, value: str) -> str:
-        return _placeholders_ok(value, GROUP_PLACEHOLDERS)
+        return _placeholders_ok(_no_formula_lead(value), GROUP_PLACEHOLDERS)
 
 
 class InvitationFileIn(BaseModel):
@@ -303,17 +317,17 @@ def _write(
     wecom_path, sms_path = out / WECOM_FILE, out / SMS_FILE
     with wecom_path.open("w", encoding=ENCODING, newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["external_userid", "tag", "content", "invite_code"])
+        writer.writerow(spreadsheet_row(["external_userid", "tag", "content", "invite_code"]))
         for i in invitations:
             if i.channel is rules.Channel.WECOM:
                 who = recipients[i.member_id].wecom_id
                 writer.writerow(spreadsheet_row([who, templates[i.circle].tag, i.text, i.code]))
     with sms_path.open("w", encoding=ENCODING, newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["phone", "content", "chars", "parts"])
+        writer.writerow(spreadsheet_row(["phone", "content", "chars", "parts"]))
         for i in invitations:
             if i.channel is rules.Channel.SMS:
-                phone = recipients[i.member_id].phone
+                phone = rules.sms_phone(recipients[i.member_id].phone)
                 writer.writerow(
                     spreadsheet_row([phone, i.text, len(i.text), rules.sms_parts(i.text)])
                 )

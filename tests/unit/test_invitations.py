@@ -219,3 +219,32 @@ def test_report_rows_come_from_the_same_json() -> None:
     assert reservation_rows(figures)[0] == ["合计", 2, 1, "50.0%"]
     funnel = inv.funnel([inv.Sent("A", "a", Segment.S1, "pt1", "彭团长")], {"a": "A"}, {"a"}, set())
     assert inv.funnel_rows(funnel.to_json())[-1] == ["彭团长", 1, 1, 1, 0, "0.0%"]
+
+
+def test_a_text_a_spreadsheet_would_run_is_refused_at_load(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        'title = "t"\n[[circles]]\ncircle = "S4"\ntag = "x"\n'
+        'text = "@{nick} 来预约 {code}"\ngroup_text = "+{codes}"\n',
+    )
+    with pytest.raises(InvitationFileError) as refused:
+        load_template_file(path)
+    lines = str(refused.value).splitlines()
+    assert lines[0].startswith(f"{path}:5: circles[0].text: ")
+    assert lines[1].startswith(f"{path}:6: circles[0].group_text: ")
+    assert all("不能以 = + - @ 开头" in line for line in lines)
+
+
+def test_sms_phones_are_written_as_digits_unquoted(tmp_path: Path) -> None:
+    import csv
+
+    from console.store.invitations import SMS_FILE
+    from console.store.invitations import _write as write_files
+
+    assert inv.sms_phone("+86 138-0000-0000") == "8613800000000"
+    member = _member(1, Segment.S4, phone="+8613800000000")
+    sent = inv.Invitation("K7F3Q2A8", member.member_id, Segment.S4, inv.Channel.SMS, "", "", "到店")
+    write_files(tmp_path, [sent], {member.member_id: member}, TEMPLATES, [])
+    with (tmp_path / SMS_FILE).open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows == [{"phone": "8613800000000", "content": "到店", "chars": "2", "parts": "1"}]
