@@ -23,8 +23,9 @@ transaction (so the monthly cap counts them and the funnel follows their codes):
   ``external_userid, tag, content`` (plus our ``invite_code``). Adjust to the tenant's tool;
 - ``sms.csv``: ``phone, content, chars, parts`` (one SMS up to 70 characters, 67 per part
   beyond), for an SMS gateway's batch upload;
-- ``group_<point>.txt``: per 团长, one message per circle for their group, naming the members
-  reached through the group only by masked nick and code.
+- ``group_<point>-<hash>.txt``: per 团长 (the point id's safe characters and a short hash
+  of it, so two points never share a file), one message per circle for their group, naming
+  the members reached through the group only by masked nick and code.
 
 Files hold phone numbers and WeCom ids: they are written for the operator who sends them,
 with a BOM so Chinese Excel reads them as UTF-8. No cell should need the spreadsheet quoting
@@ -37,6 +38,7 @@ guards every row (a member's nick at the start of a text could lead with one).
 from __future__ import annotations
 
 import csv
+import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -346,7 +348,11 @@ def _write(
 
 
 def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name) or "point"
+    """A file-name part for a point id: its safe characters, then a short hash of the whole
+    id, so two ids differing only in unsafe characters ("pt/1", "pt_1") never share a file."""
+    kept = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in name)
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    return f"{kept[:40] or 'point'}-{digest}"
 
 
 # -- the funnel --------------------------------------------------------------------------

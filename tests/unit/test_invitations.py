@@ -248,3 +248,12 @@ def test_sms_phones_are_written_as_digits_unquoted(tmp_path: Path) -> None:
     with (tmp_path / SMS_FILE).open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows == [{"phone": "8613800000000", "content": "到店", "chars": "2", "parts": "1"}]
+
+
+def test_two_points_never_share_a_group_file() -> None:
+    from console.store.invitations import _safe
+
+    names = {_safe(p) for p in ("pt/1", "pt_1", "pt 1", "pt:1", "自提点1", "自提点2")}
+    assert len(names) == 6
+    assert all(n.isascii() and "/" not in n for n in names)
+    assert _safe("pt-xihu").startswith("pt-xihu-")
