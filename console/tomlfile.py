@@ -57,3 +57,17 @@ def line_of(text: str, loc: Sequence[str | int]) -> int | None:
         if in_place and key is not None and re.match(rf"^\s*\"?{re.escape(str(key))}\"?\s*=", line):
             return number
     return None
+
+
+def line_of_string(text: str, start: int, value: str) -> int | None:
+    """The line (1-based) at or after ``start`` where the string ``value`` is written (as a
+    basic "..." or literal '...' TOML string), before the next table header: an array's
+    element spread over lines (``when = [`` then one clause a line). None if not found."""
+    basic = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    literal = f"'{value}'"
+    for number, line in enumerate(text.splitlines()[start - 1 :], start=start):
+        if number > start and line.lstrip().startswith("["):
+            break
+        if basic in line or literal in line:
+            return number
+    return None

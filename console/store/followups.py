@@ -30,7 +30,7 @@ from console.store.dialect import json_is_true
 from console.store.messages import reason_of
 from console.store.repurchase import repurchase_for
 from console.store.schema import transaction
-from console.tomlfile import line_of, read_toml
+from console.tomlfile import line_of, line_of_string, read_toml
 
 RULE_ID = r"^[a-z0-9][a-z0-9_\-]{0,39}$"
 
@@ -89,6 +89,12 @@ def _where(loc: Iterable[Any]) -> str:
     return text or "(file)"
 
 
+def _clause_of(error: Any) -> str:
+    """The refused clause's text, when a clause was refused."""
+    cause = (error.get("ctx") or {}).get("error")
+    return cause.clause if isinstance(cause, rules.RuleError) else ""
+
+
 def _reason(error: Any) -> tuple[str, str | None]:
     """The reason, and the clause's field when a clause was refused."""
     cause = (error.get("ctx") or {}).get("error")
@@ -103,7 +109,7 @@ def _reason(error: Any) -> tuple[str, str | None]:
 
 def load_rule_file(path: Path) -> list[rules.Rule]:
     """The file's rules, checked; ``FollowupFileError`` naming ``path:LINE: where: reason``
-    (for a clause: the ``when`` line and the clause's field)."""
+    (for a clause: the clause's own line, the ``when`` line if not found, and its field)."""
     raw = read_toml(path, FollowupFileError)
     try:
         parsed = RuleFileIn.model_validate(raw)
@@ -115,6 +121,9 @@ def load_rule_file(path: Path) -> list[rules.Rule]:
             reason, clause_field = _reason(error)
             key = loc[:3]
             line = (line_of(text, key) or line_of(text, loc[:2])) if loc else None
+            clause = _clause_of(error)
+            if line and clause:
+                line = line_of_string(text, line, clause) or line
             where = f"{path}:{line}" if line else str(path)
             named = _where(key) + (f" 字段 {clause_field}" if clause_field else "")
             problems.append(f"{where}: {named}: {reason}")

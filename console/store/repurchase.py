@@ -9,6 +9,7 @@ segmentation run in force at the order's time (the latest run finished by then, 
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import orjson
@@ -62,12 +63,18 @@ def _live(row: tuple[Any, ...]) -> Purchase:
     )
 
 
+def _fen(yuan: Any) -> int:
+    """An imported amount (yuan, stored as REAL) in whole fen, rounded half up from its
+    shortest decimal form (59.9 -> 5990; float arithmetic could give 5989.999…)."""
+    return int((Decimal(str(yuan)) * 100).to_integral_value(ROUND_HALF_UP))
+
+
 def _imported(row: tuple[Any, ...]) -> Purchase:
     member, ts, amount, status, order_id, segment = row
     return Purchase(
         member_id=member,
         ts=float(ts),
-        amount=round(float(amount) * 100),
+        amount=_fen(amount),
         standing=ImportedStatus(status) in COUNTED,
         circle=parse_segment(segment),
         order_id=str(order_id),

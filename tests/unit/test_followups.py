@@ -4,6 +4,8 @@ finished tasks led to (30-day repurchase of done vs not done)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from console.domain.decisions import Refused
@@ -76,7 +78,9 @@ BUYERS = [
 
 def test_clauses_parse_and_refuse_naming_the_field() -> None:
     assert parse_clause("circle in S1, S2").value == ("S1", "S2")
-    assert parse_clause("spent >= 298").value == 298.0
+    assert parse_clause("spent >= 298").value == 29800  # whole fen, read exactly
+    assert parse_clause("spent >= 297.99").value == 29799
+    assert parse_clause("spent < 0.07").value == 7
     assert parse_clause("koc == true").value is True
     for text, field in (
         ("spend >= 298", "spend"),
@@ -85,10 +89,40 @@ def test_clauses_parse_and_refuse_naming_the_field() -> None:
         ("woke_up >= true", "woke_up"),
         ("new_customer == yes", "new_customer"),
         ("spent", "when"),
+        ("spent >= 298.005", "spent"),  # below a fen
+        ("spent >= NaN", "spent"),
+        ("pickup_point == p1,p2", "pickup_point"),  # one value: a list wants ``in``
+        ("circle != S1, S2", "circle"),
     ):
         with pytest.raises(RuleError) as refused:
             parse_clause(text)
         assert refused.value.field == field
+        assert refused.value.clause == text
+    with pytest.raises(RuleError) as listed:
+        parse_clause("pickup_point == p1,p2")
+    assert "in" in str(listed.value)
+
+
+def test_money_clauses_compare_whole_fen() -> None:
+    exact = parse_clause("spent == 298")
+    assert exact.holds(buyer("a", None, 298.0))
+    assert not exact.holds(buyer("b", None, 297.99))
+    assert parse_clause("spent >= 297.99").holds(buyer("b", None, 297.99))
+    assert not parse_clause("spent > 297.99").holds(buyer("b", None, 297.99))
+
+
+def test_a_refused_clause_names_its_own_line(tmp_path: Path) -> None:
+    from console.store.followups import FollowupFileError, load_rule_file
+
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        'title = "t"\n\n[[rules]]\nid = "r1"\ntitle = "回访"\nowner = "operator"\n'
+        'within_hours = 24\nwhen = [\n  "circle == S3",\n  "pickup_point == p1,p2",\n]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(FollowupFileError) as refused:
+        load_rule_file(path)
+    assert str(refused.value).startswith(f"{path}:10: rules[0].when 字段 pickup_point: ")
 
 
 def test_tasks_from_buyers_same_ids_twice() -> None:

@@ -301,3 +301,9 @@ def test_rows_as_printed() -> None:
     assert repurchase_caption(result.to_json()) == "30天复购 · 30天已满"
     ltv = ltv_rows(ltv_by_circle(in_circles(PURCHASES), CIRCLES).to_json())
     assert ltv[0] == ["合计", "9", "9", "12.70", "1.41"]  # 1270 fen over 9 members: 141.1 fen
+
+
+def test_imported_yuan_become_whole_fen_exactly() -> None:
+    from console.store.repurchase import _fen
+
+    assert [_fen(v) for v in (59.9, 0.07, 1.005, -12.3, 298)] == [5990, 7, 101, -1230, 29800]
