@@ -13,7 +13,6 @@ times count from the session's end, so making them later does not move them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,7 +29,7 @@ from console.store.dialect import json_is_true
 from console.store.messages import reason_of
 from console.store.repurchase import repurchase_for
 from console.store.schema import transaction
-from console.tomlfile import line_of, line_of_string, read_toml
+from console.tomlfile import Problem, read_toml, refusal_text
 
 RULE_ID = r"^[a-z0-9][a-z0-9_\-]{0,39}$"
 
@@ -82,13 +81,6 @@ class RuleFileIn(BaseModel):
         return value
 
 
-def _where(loc: Iterable[Any]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(file)"
-
-
 def _clause_of(error: Any) -> str:
     """The refused clause's text, when a clause was refused."""
     cause = (error.get("ctx") or {}).get("error")
@@ -114,20 +106,12 @@ def load_rule_file(path: Path) -> list[rules.Rule]:
     try:
         parsed = RuleFileIn.model_validate(raw)
     except ValidationError as exc:
-        text = path.read_text(encoding="utf-8")
         problems = []
         for error in exc.errors():
-            loc = tuple(error["loc"])
             reason, clause_field = _reason(error)
-            key = loc[:3]
-            line = (line_of(text, key) or line_of(text, loc[:2])) if loc else None
-            clause = _clause_of(error)
-            if line and clause:
-                line = line_of_string(text, line, clause) or line
-            where = f"{path}:{line}" if line else str(path)
-            named = _where(key) + (f" 字段 {clause_field}" if clause_field else "")
-            problems.append(f"{where}: {named}: {reason}")
-        raise FollowupFileError("\n".join(problems)) from exc
+            note = f" 字段 {clause_field}" if clause_field else ""
+            problems.append(Problem(tuple(error["loc"])[:3], reason, note, _clause_of(error)))
+        raise FollowupFileError(refusal_text(path, problems)) from exc
     return [r.rule() for r in parsed.rules]
 
 

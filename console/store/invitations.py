@@ -70,7 +70,7 @@ from console.store.dialect import json_values
 from console.store.messages import reason_of
 from console.store.repository import NotFound
 from console.store.schema import transaction
-from console.tomlfile import line_of, read_toml
+from console.tomlfile import Problem, read_toml, refusal_text
 
 ENCODING = "utf-8-sig"
 MAX_TEXT = 500
@@ -143,13 +143,6 @@ class InvitationFileIn(BaseModel):
         }
 
 
-def _where(loc: Iterable[Any]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(file)"
-
-
 def _reason(error: Any) -> str:
     if error["type"] == "enum":
         return f"未知的圈层 {error.get('input')!r}（可选 S1..S6）"
@@ -164,14 +157,8 @@ def load_template_file(path: Path) -> InvitationFileIn:
     try:
         return InvitationFileIn.model_validate(raw)
     except ValidationError as exc:
-        text = path.read_text(encoding="utf-8")
-        problems = []
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            line = line_of(text, loc) or line_of(text, loc[:2]) if loc else None
-            where = f"{path}:{line}" if line else str(path)
-            problems.append(f"{where}: {_where(loc)}: {_reason(error)}")
-        raise InvitationFileError("\n".join(problems)) from exc
+        problems = [Problem(tuple(e["loc"]), _reason(e)) for e in exc.errors()]
+        raise InvitationFileError(refusal_text(path, problems)) from exc
 
 
 # -- the export --------------------------------------------------------------------------

@@ -191,7 +191,11 @@ def test_the_page_refuses_other_tokens(show: Show) -> None:
     page = leader(show, "GET", "", show.token_a)
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    assert httpx.get(f"{show.store.url}/leader/assets/font.otf", timeout=10).status_code == 200
+    # One font route (console.store.assets) under both pages' prefixes.
+    for prefix in ("/leader", "/overlay"):
+        font = httpx.get(f"{show.store.url}{prefix}/assets/font.otf", timeout=10)
+        assert (font.status_code, font.headers["content-type"]) == (200, "font/otf")
+        assert httpx.get(f"{show.store.url}{prefix}/assets/x.otf", timeout=10).status_code == 404
     # A leader token reads nothing of the API but its own tasks.
     headers = {"Authorization": f"Bearer {show.token_a}"}
     with httpx.Client(base_url=show.store.url + "/api/v1", headers=headers, timeout=10) as c:
