@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +58,52 @@ def line_of(text: str, loc: Sequence[str | int]) -> int | None:
         if in_place and key is not None and re.match(rf"^\s*\"?{re.escape(str(key))}\"?\s*=", line):
             return number
     return None
+
+
+def line_of_string(text: str, start: int, value: str) -> int | None:
+    """The line (1-based) at or after ``start`` where the string ``value`` is written (as a
+    basic "..." or literal '...' TOML string), before the next table header: an array's
+    element spread over lines (``when = [`` then one clause a line). None if not found."""
+    basic = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    literal = f"'{value}'"
+    for number, line in enumerate(text.splitlines()[start - 1 :], start=start):
+        if number > start and line.lstrip().startswith("["):
+            break
+        if basic in line or literal in line:
+            return number
+    return None
+
+
+def where(loc: Iterable[str | int]) -> str:
+    """A validation error's place as the file's author reads it: ``circles[1].circle``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(file)"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One refusal of a checked file: the keys it is about, the reason, and optionally a
+    note after the place (`` 字段 spent``) and a string in the array at ``loc`` whose own line
+    is meant (one clause of ``when = [ … ]``)."""
+
+    loc: tuple[str | int, ...]
+    reason: str
+    note: str = ""
+    value: str = ""
+
+
+def refusal_text(path: Path, problems: Iterable[Problem]) -> str:
+    """``path:LINE: place: reason``, one line a problem; the line found by scanning the
+    file (``line_of``; a key not written falls back to its table's header, then none)."""
+    text = path.read_text(encoding="utf-8")
+    lines = []
+    for problem in problems:
+        loc = problem.loc
+        line = (line_of(text, loc) or line_of(text, loc[:2])) if loc else None
+        if line and problem.value:
+            line = line_of_string(text, line, problem.value) or line
+        place = f"{path}:{line}" if line else str(path)
+        lines.append(f"{place}: {where(loc)}{problem.note}: {problem.reason}")
+    return "\n".join(lines)

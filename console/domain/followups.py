@@ -14,7 +14,10 @@ A *rule* names a condition over one buyer of the session, an owner and a due tim
 
 - ``circle``: the circle stamped on the buyer's first standing order of the session
   (S1..S6, ``none`` without one); ``in`` takes a comma-separated list (``circle in S1,S2``);
-- ``spent``: yuan spent in the session (standing orders only);
+  ``==`` and ``!=`` take one value: a comma there is refused (use ``in``);
+- ``spent``: yuan spent in the session (standing orders only), compared in whole fen: the
+  clause's amount is read exactly (``spent >= 298`` is 29800 fen; more than two decimals
+  is refused);
 - ``orders``: standing orders in the session;
 - ``new_customer``: the session holds the buyer's first order ever (新邻居);
 - ``woke_up``: an S6 member who ordered (唤醒);
@@ -40,6 +43,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -59,13 +63,14 @@ class Owner(StrEnum):
 class FieldKind(StrEnum):
     CIRCLE = "circle"
     NUMBER = "number"
+    MONEY = "money"  # written in yuan, compared in whole fen
     BOOL = "bool"
     TEXT = "text"
 
 
 FIELDS: dict[str, FieldKind] = {
     "circle": FieldKind.CIRCLE,
-    "spent": FieldKind.NUMBER,
+    "spent": FieldKind.MONEY,
     "orders": FieldKind.NUMBER,
     "new_customer": FieldKind.BOOL,
     "woke_up": FieldKind.BOOL,
@@ -77,6 +82,7 @@ FIELDS: dict[str, FieldKind] = {
 _OPS_BY_KIND: dict[FieldKind, tuple[str, ...]] = {
     FieldKind.CIRCLE: ("==", "!=", "in"),
     FieldKind.NUMBER: ("==", "!=", ">=", "<=", ">", "<"),
+    FieldKind.MONEY: ("==", "!=", ">=", "<=", ">", "<"),
     FieldKind.BOOL: ("==", "!="),
     FieldKind.TEXT: ("==", "!=", "in"),
 }
@@ -87,27 +93,27 @@ CIRCLE_VALUES = frozenset({*(s.value for s in ALL_SEGMENTS), NO_CIRCLE})
 class RuleError(ValueError):
     """A rule refused; ``field`` names the clause's field (or the rule's key) at fault."""
 
-    def __init__(self, field_name: str, message: str) -> None:
+    def __init__(self, field_name: str, message: str, clause: str = "") -> None:
         super().__init__(message)
         self.field = field_name
+        self.clause = clause  # the clause's text as written, to find its line in the file
 
 
 @dataclass(frozen=True, slots=True)
 class Clause:
     field: str
     op: str
-    value: Any  # str, float, bool, or a tuple of str for ``in``
+    value: Any  # str, float, int fen (``spent``), bool, or a tuple of str for ``in``
 
     def holds(self, facts: BuyerFacts) -> bool:
-        actual = facts.value(self.field)
+        actual = facts.spent if self.field == "spent" else facts.value(self.field)
         if self.op == "in":
             return bool(actual in self.value)
         if self.op == "==":
             return bool(actual == self.value)
         if self.op == "!=":
             return bool(actual != self.value)
-        number = float(actual)
-        limit = float(self.value)
+        number, limit = float(actual), float(self.value)  # spent: whole fen, exact in a float
         return {
             ">=": number >= limit,
             "<=": number <= limit,
@@ -117,7 +123,15 @@ class Clause:
 
 
 def parse_clause(text: str) -> Clause:
-    """One ``FIELD OP VALUE`` clause, or RuleError naming the field and the reason."""
+    """One ``FIELD OP VALUE`` clause, or RuleError naming the field and the reason (and
+    carrying the clause, so the file's refusal can name the clause's own line)."""
+    try:
+        return _parse_clause(text)
+    except RuleError as error:
+        raise RuleError(error.field, str(error), text) from None
+
+
+def _parse_clause(text: str) -> Clause:
     match = _CLAUSE.match(text)
     if match is None:
         raise RuleError(
@@ -130,6 +144,10 @@ def parse_clause(text: str) -> Clause:
     if op not in _OPS_BY_KIND[kind]:
         allowed = " ".join(_OPS_BY_KIND[kind])
         raise RuleError(name, f"字段 {name} 不能用运算符 {op}（可用：{allowed}）")
+    if op in ("==", "!=") and "," in raw:
+        raise RuleError(
+            name, f"{op} 只能比较一个值，收到 {raw[:40]!r}；多个值请用 in（如 {name} in a, b）"
+        )
     if kind is FieldKind.CIRCLE:
         values = tuple(v.strip() for v in raw.split(",")) if op == "in" else (raw,)
         for value in values:
@@ -137,13 +155,9 @@ def parse_clause(text: str) -> Clause:
                 raise RuleError(name, f"未知的圈层 {value!r}（可选 S1..S6、none）")
         return Clause(name, op, values if op == "in" else values[0])
     if kind is FieldKind.NUMBER:
-        try:
-            number = float(raw)
-        except ValueError:
-            raise RuleError(name, f"字段 {name} 要一个数字，收到 {raw[:30]!r}") from None
-        if not math.isfinite(number):
-            raise RuleError(name, f"字段 {name} 要一个有限的数字")
-        return Clause(name, op, number)
+        return Clause(name, op, _number(name, raw))
+    if kind is FieldKind.MONEY:
+        return Clause(name, op, _fen(name, raw))
     if kind is FieldKind.BOOL:
         if raw not in ("true", "false"):
             raise RuleError(name, f"字段 {name} 要 true 或 false，收到 {raw[:30]!r}")
@@ -152,6 +166,30 @@ def parse_clause(text: str) -> Clause:
     if not values:
         raise RuleError(name, f"字段 {name} 缺少值")
     return Clause(name, op, values if op == "in" else values[0])
+
+
+def _number(name: str, raw: str) -> float:
+    try:
+        number = float(raw)
+    except ValueError:
+        raise RuleError(name, f"字段 {name} 要一个数字，收到 {raw[:30]!r}") from None
+    if not math.isfinite(number):
+        raise RuleError(name, f"字段 {name} 要一个有限的数字")
+    return number
+
+
+def _fen(name: str, raw: str) -> int:
+    """An amount in yuan ("298", "9.9") as whole fen, read exactly (Decimal, not float)."""
+    try:
+        amount = Decimal(raw)
+    except InvalidOperation:
+        raise RuleError(name, f"字段 {name} 要一个金额（元），收到 {raw[:30]!r}") from None
+    if not amount.is_finite():
+        raise RuleError(name, f"字段 {name} 要一个有限的金额")
+    fen = amount * 100
+    if fen != fen.to_integral_value():
+        raise RuleError(name, f"字段 {name} 的金额最多两位小数（到分），收到 {raw[:30]!r}")
+    return int(fen)
 
 
 @dataclass(frozen=True, slots=True)

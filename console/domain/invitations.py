@@ -109,6 +109,12 @@ class Selection:
         self.skipped[why.value] = self.skipped.get(why.value, 0) + 1
 
 
+def sms_phone(phone: str) -> str:
+    """A phone as an SMS gateway reads it: digits only, a country code kept as digits
+    ("+86 138-0000-0000" -> "8613800000000"); never a cell a spreadsheet would run."""
+    return "".join(c for c in phone if c.isascii() and c.isdigit())
+
+
 def month_of(ts: float, utc_offset_hours: float = CHINA_OFFSET_HOURS) -> str:
     """The calendar month (``2026-11``) of ``ts`` in the brand's zone (China by default)."""
     moment = datetime.fromtimestamp(ts, UTC) + timedelta(hours=utc_offset_hours)

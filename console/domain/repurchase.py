@@ -12,31 +12,43 @@ refunded (live: ``cancelled``; imported: ``cancelled`` / ``refunded``, see
 product. An imported return is a standing row with a negative amount: it lowers spend but is
 never a (re)purchase.
 
-30-day repurchase of session X, per circle:
+Imported shop exports may contain the live orders too (the shop is where they were paid): an
+imported row whose order id is a live order's id is that live order again, and is left out of
+both figures (``distinct_purchases``), so it is never counted twice.
 
-- the *buyers* of X are the members with a standing live order in X (amount > 0); a buyer's
-  *first order time* t0 is the time of their earliest such order in X;
-- a buyer *repurchased* when they have another standing purchase with amount > 0 whose time is
-  in (t0, t0 + 30 days] and which is not an order of session X (a second order in the same
-  session is the same visit, not a repurchase): a live order of a later session or an imported
-  shop order, any channel. Day 30 counts (t0 + 30 x 86400 s exactly), a second later does not;
+30-day repurchase of session X, per circle (DOMAIN.md: "another standing order within 30 days
+after the session"):
+
+- the *buyers* of X are the members with a standing live order in X (amount > 0);
+- the *window* is (E, E + 30 days], E the session's end (``sessions.ended_at``). For a
+  session not ended yet, E is ``now``: nothing is after it yet, so it counts no repurchaser
+  and is marked incomplete with 0 days observed;
+- a buyer *repurchased* when they have another standing purchase with amount > 0 whose time
+  is in the window and which is not an order of session X: a live order of a later session or
+  an imported shop order, any channel. An order placed while X was still on (before E) is
+  part of the same visit, not a repurchase. Day 30 counts (E + 30 x 86400 s exactly), a
+  second later does not;
 - a buyer's *circle* is the one the store stamped on their first order in X (their circle at
   the session, as ``/stats`` counts buyers; on a tie in time, the first listed); a buyer
   with none counts under ``none`` (未分圈);
 - rate per circle = repurchasers / buyers of that circle (no value without buyers); the total
   is over all buyers.
 
-The clock is passed in. The window of X is complete when ``now`` >= the last buyer's t0 + 30
-days; until then the figure is marked incomplete (未满30天) with the whole days observed so
-far since that t0 (0..30), and what it counts so far is a floor, never the final rate.
+The clock is passed in. The window is complete when ``now`` >= E + 30 days; until then the
+figure is marked incomplete (未满30天) with the whole days observed so far since E (0..30), and
+what it counts so far is a floor, never the final rate.
 
-LTV by circle (客户终身价值): a member's LTV is their net spend over the brand's whole history:
-the sum of the amounts of their standing purchases (returns subtract). Members are grouped by
-their circle *now* (the latest segmentation, overrides applied; members without one under
-``none``): LTV of a circle = total net spend of its members / its member count, members who
-never bought included (they are part of the circle, with 0). The member count and the total
-are given beside the average. (The circle "when they spent" is unknown for history older
-than the first segmentation run, so the current circle is the one every member has.)
+LTV by circle (客户终身价值), DOMAIN.md: "net spend per member over the brand's history, by the
+circle the member was in when they spent". Each standing purchase's amount (returns subtract)
+goes to the circle its member was in when it was made: a live order's circle is the one the
+store stamped on it (``Purchase.circle``); an imported order's is the member's circle in the
+segmentation run in force at the order's time (the latest run finished by then, overrides
+applied, from the store's run history), or, for an order older than every run or a member
+that run did not score, the member's circle now. A circle's *members* are the members in it
+now (those who never bought count with 0) and every member with spend attributed to it; a
+member whose spend fell in two circles counts in both, and once in the total. LTV of a
+circle = its attributed net spend / its members. The member count and the total are given
+beside the average.
 """
 
 from __future__ import annotations
@@ -64,7 +76,15 @@ class Purchase:
     amount: int  # fen; negative for an imported return
     session_id: str | None = None  # the live session it was placed in; None when imported
     standing: bool = True  # False when cancelled or refunded: no purchase at all
-    circle: Segment | None = None  # a live order: the circle the store stamped on it
+    circle: Segment | None = None  # the circle when it was made (live: stamped on it)
+    order_id: str = ""  # the live order's id, or the shop's for an imported row
+
+
+def distinct_purchases(purchases: Iterable[Purchase]) -> list[Purchase]:
+    """``purchases`` without the imported rows that repeat a live order (same order id)."""
+    rows = list(purchases)
+    live = {p.order_id for p in rows if p.session_id is not None and p.order_id}
+    return [p for p in rows if p.session_id is not None or p.order_id not in live]
 
 
 def circle_key(segment: Segment | None) -> str:
@@ -97,8 +117,8 @@ class Repurchase:
     by_circle: dict[str, CircleRepurchase]
     total: CircleRepurchase
     complete: bool
-    days_observed: int  # whole days since the last buyer's first order, at most 30
-    window_ends: float | None  # when the last buyer's window closes; None without buyers
+    days_observed: int  # whole days since the session's end, at most 30
+    window_ends: float | None  # the session's end + 30 days; None without buyers
     repurchasers: frozenset[str] = field(default_factory=frozenset)
     buyers: frozenset[str] = field(default_factory=frozenset)
 
@@ -123,13 +143,16 @@ class Repurchase:
         }
 
 
-def session_repurchase(session_id: str, purchases: Iterable[Purchase], now: float) -> Repurchase:
+def session_repurchase(
+    session_id: str, purchases: Iterable[Purchase], now: float, ended_at: float | None
+) -> Repurchase:
     """The 30-day repurchase of ``session_id``'s buyers (see the module's definition).
 
     ``purchases``: the buyers' whole history (other members' rows are ignored), the session's
-    own orders with their stamped circle; ``now``: the clock.
+    own orders with their stamped circle; ``now``: the clock; ``ended_at``: the session's end,
+    None while it has not ended (the window then starts at ``now``).
     """
-    history = [p for p in purchases if p.standing and p.amount > 0]
+    history = [p for p in distinct_purchases(purchases) if p.standing and p.amount > 0]
     first: dict[str, float] = {}
     circles: dict[str, Segment | None] = {}
     for p in history:
@@ -137,12 +160,11 @@ def session_repurchase(session_id: str, purchases: Iterable[Purchase], now: floa
             first[p.member_id] = p.ts
             circles[p.member_id] = p.circle
     window = WINDOW_DAYS * DAY_S
+    end = now if ended_at is None else ended_at
     again = {
         p.member_id
         for p in history
-        if p.member_id in first
-        and p.session_id != session_id
-        and first[p.member_id] < p.ts <= first[p.member_id] + window
+        if p.member_id in first and p.session_id != session_id and end < p.ts <= end + window
     }
     by_circle = {key: CircleRepurchase() for key in CIRCLE_KEYS}
     total = CircleRepurchase()
@@ -151,11 +173,10 @@ def session_repurchase(session_id: str, purchases: Iterable[Purchase], now: floa
             tally.buyers += 1
             tally.repurchasers += member in again
     if first:
-        window_ends: float | None = max(first.values()) + window
-        assert window_ends is not None
-        seen = (now - (window_ends - window)) / DAY_S
+        window_ends: float | None = end + window
+        seen = (now - end) / DAY_S
         days = max(0, min(WINDOW_DAYS, int(seen)))
-        complete = now >= window_ends
+        complete = now >= end + window
     else:
         window_ends, days, complete = None, 0, True
     return Repurchase(
@@ -207,34 +228,49 @@ class Ltv:
 
 def ltv_by_circle(purchases: Iterable[Purchase], circles: Mapping[str, Segment | None]) -> Ltv:
     """LTV by circle (see the module's definition). ``circles``: every member with their
-    circle now; a member found only in ``purchases`` counts under none."""
-    spend: dict[str, int] = dict.fromkeys(circles, 0)
-    for p in purchases:
+    circle now; ``purchases`` carry the circle they were made in (``Purchase.circle``; the
+    loader fills an imported row's); a member found only in ``purchases`` with no circle
+    counts under none."""
+    spend: dict[tuple[str, str], int] = {
+        (member, circle_key(circle)): 0 for member, circle in circles.items()
+    }
+    net: dict[str, int] = dict.fromkeys(circles, 0)
+    for p in distinct_purchases(purchases):
         if p.standing:
-            spend[p.member_id] = spend.get(p.member_id, 0) + p.amount
+            where = (p.member_id, circle_key(p.circle))
+            spend[where] = spend.get(where, 0) + p.amount
+            net[p.member_id] = net.get(p.member_id, 0) + p.amount
     by_circle = {key: CircleLtv() for key in CIRCLE_KEYS}
+    for (_member, circle), amount in spend.items():
+        tally = by_circle[circle]
+        tally.members += 1
+        tally.spend += amount
+        tally.buyers += amount > 0
     total = CircleLtv()
-    for member, net in spend.items():
-        for tally in (by_circle[circle_key(circles.get(member))], total):
-            tally.members += 1
-            tally.spend += net
-            tally.buyers += net > 0
+    for amount in net.values():
+        total.members += 1
+        total.spend += amount
+        total.buyers += amount > 0
     return Ltv(by_circle=by_circle, total=total)
 
 
 # -- as printed: one table for the replay's review, the report and the segmentation window --
 
 REPURCHASE_HEADERS = ("分层", "买家", "30天内复购", "30天复购率")
-LTV_HEADERS = ("分层 (当前)", "会员", "有消费会员", "累计净消费 (元)", "LTV (元/会员)")
+LTV_HEADERS = ("分层 (消费时)", "会员", "有消费会员", "累计净消费 (元)", "LTV (元/会员)")
 NO_CIRCLE_LABEL = "未分圈"
 REPURCHASE_DEFINITION = (
-    "口径：买家 = 本场有未取消订单的会员，按其本场首单时的分层计；30天内复购 = 首单后 30 天内"
-    " (含第 30 天) 另有一笔未取消、未退款的订单 (之后场次的直播订单或导入的店铺订单，本场的"
-    "第二单不算)；复购率 = 30天内复购 / 买家。未满30天时为截至目前的数，并注明已观察天数。"
+    "口径：买家 = 本场有未取消订单的会员，按其本场首单时的分层计；30天内复购 = 本场结束后 30 天内"
+    " (含第 30 天) 另有一笔未取消、未退款的订单 (之后场次的直播订单或导入的店铺订单；本场的"
+    "第二单、直播结束前的订单不算；导入订单号与直播订单相同的视为同一单，不重复计)；"
+    "复购率 = 30天内复购 / 买家。未结束的场次从当前时刻算起；"
+    "未满30天时为截至目前的数，并注明已观察天数。"
 )
 LTV_DEFINITION = (
-    "口径：会员按当前分层计 (最近一次分层，含手动调整)；累计净消费 = 品牌全部历史中未取消、"
-    "未退款订单的金额之和 (直播与导入订单，退货冲减)；LTV = 累计净消费 / 会员数，未消费的会员计 0。"
+    "口径：消费按下单时会员所在分层计：直播订单按下单时记录的分层，导入订单按下单时生效的"
+    "分层结果 (含手动调整；早于首次分层或该次未评分的按当前分层)；累计净消费 = 品牌全部历史中"
+    "未取消、未退款订单的金额之和 (直播与导入订单，退货冲减；导入订单号与直播订单相同的不重复计)；"
+    "会员 = 当前在该层的会员及在该层有消费的会员；LTV = 累计净消费 / 会员数，未消费的会员计 0。"
 )
 
 

@@ -28,7 +28,6 @@ from enum import StrEnum
 from typing import Any
 
 from console.domain.decisions import RefusalKind, Refused
-from console.domain.identities import BindCode
 from console.domain.metrics import Rate
 from console.domain.segments import ALL_SEGMENTS, Segment
 from console.domain.sessions import SessionStatus
@@ -36,9 +35,10 @@ from console.domain.sessions import SessionStatus
 TOTAL = "total"
 UNKNOWN_CIRCLE = "unsegmented"  # a member reserved before any segmentation gave them a circle
 MAX_CODE_LENGTH = 16
-_RESERVE_TEXT = re.compile(
-    r"^\s*(?:预约|预定|bind|绑定)?\s*[:：]?\s*([0-9A-Za-z]{4,16})\s*$", re.IGNORECASE
-)
+# Only the reservation words: "绑定 123456" is a bind comment (``identities.decide_bind``),
+# never a reservation.
+_RESERVE_TEXT = re.compile(r"^\s*(?:预约|预定)?\s*[:：]?\s*([0-9A-Za-z]{4,16})\s*$")
+BIND_CODE_IN_GROUP = "绑定码不能用于群内预约，请使用邀请码"
 
 
 class Source(StrEnum):
@@ -46,7 +46,7 @@ class Source(StrEnum):
 
     API = "api"  # a console, a mini-program or a bot through POST /reservations
     IMPORT = "import"  # a platform's reservation export (CSV)
-    CODE = "code"  # a code typed in a group: a bind code or an invitation code
+    CODE = "code"  # an invitation code typed in a group
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,21 +67,21 @@ def check_reservable(status: SessionStatus | None) -> None:
 
 
 def code_in(text: str) -> str | None:
-    """The code of a message typed in a group ("预约 123456", "预约：K7F3Q2A8", full-width
+    """The code of a message typed in a group ("预约 K7F3Q2A8", "预约：k7f3q2a8", full-width
     characters too), upper-cased; None when the message is not a reservation."""
     found = _RESERVE_TEXT.match(unicodedata.normalize("NFKC", text))
     return found.group(1).upper() if found else None
 
 
-def member_of_bind_code(code: BindCode | None, typed: str, now: float) -> str:
-    """The member whose bind code was typed: refused (field ``code``) when it is unknown or
-    expired. A reservation does not use the code up: the member may still bind a handle
-    with it in the room (``identities.decide_bind``) until it expires."""
-    if code is None or code.code != typed:
-        raise Refused(RefusalKind.NOT_FOUND, "code", "预约码无效（不是有效的绑定码或邀请码）")
-    if now >= code.expires_at:
-        raise Refused(RefusalKind.CONFLICT, "code", "绑定码已过期，请向助理重新获取")
-    return code.member_id
+def check_group_code(typed: str) -> str:
+    """A code typed in a group must be an invitation code. A bind code (all digits: an
+    invitation code never is) is refused, naming ``code``, whether or not it exists: a group
+    message is read by everyone in the group, and a bind code seen there would let anyone
+    bind their own handle to its member (``identities.decide_bind``). The store is not asked,
+    so the refusal says nothing about which bind codes exist."""
+    if typed.isdigit():
+        raise Refused(RefusalKind.INVALID, "code", BIND_CODE_IN_GROUP)
+    return typed
 
 
 def _key(circle: Segment | None) -> str:

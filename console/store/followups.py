@@ -13,7 +13,6 @@ times count from the session's end, so making them later does not move them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,7 +29,7 @@ from console.store.dialect import json_is_true
 from console.store.messages import reason_of
 from console.store.repurchase import repurchase_for
 from console.store.schema import transaction
-from console.tomlfile import line_of, read_toml
+from console.tomlfile import Problem, read_toml, refusal_text
 
 RULE_ID = r"^[a-z0-9][a-z0-9_\-]{0,39}$"
 
@@ -82,11 +81,10 @@ class RuleFileIn(BaseModel):
         return value
 
 
-def _where(loc: Iterable[Any]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(file)"
+def _clause_of(error: Any) -> str:
+    """The refused clause's text, when a clause was refused."""
+    cause = (error.get("ctx") or {}).get("error")
+    return cause.clause if isinstance(cause, rules.RuleError) else ""
 
 
 def _reason(error: Any) -> tuple[str, str | None]:
@@ -103,22 +101,17 @@ def _reason(error: Any) -> tuple[str, str | None]:
 
 def load_rule_file(path: Path) -> list[rules.Rule]:
     """The file's rules, checked; ``FollowupFileError`` naming ``path:LINE: where: reason``
-    (for a clause: the ``when`` line and the clause's field)."""
+    (for a clause: the clause's own line, the ``when`` line if not found, and its field)."""
     raw = read_toml(path, FollowupFileError)
     try:
         parsed = RuleFileIn.model_validate(raw)
     except ValidationError as exc:
-        text = path.read_text(encoding="utf-8")
         problems = []
         for error in exc.errors():
-            loc = tuple(error["loc"])
             reason, clause_field = _reason(error)
-            key = loc[:3]
-            line = (line_of(text, key) or line_of(text, loc[:2])) if loc else None
-            where = f"{path}:{line}" if line else str(path)
-            named = _where(key) + (f" 字段 {clause_field}" if clause_field else "")
-            problems.append(f"{where}: {named}: {reason}")
-        raise FollowupFileError("\n".join(problems)) from exc
+            note = f" 字段 {clause_field}" if clause_field else ""
+            problems.append(Problem(tuple(error["loc"])[:3], reason, note, _clause_of(error)))
+        raise FollowupFileError(refusal_text(path, problems)) from exc
     return [r.rule() for r in parsed.rules]
 
 

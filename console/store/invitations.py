@@ -23,17 +23,22 @@ transaction (so the monthly cap counts them and the funnel follows their codes):
   ``external_userid, tag, content`` (plus our ``invite_code``). Adjust to the tenant's tool;
 - ``sms.csv``: ``phone, content, chars, parts`` (one SMS up to 70 characters, 67 per part
   beyond), for an SMS gateway's batch upload;
-- ``group_<point>.txt``: per 团长, one message per circle for their group, naming the members
-  reached through the group only by masked nick and code.
+- ``group_<point>-<hash>.txt``: per 团长 (the point id's safe characters and a short hash
+  of it, so two points never share a file), one message per circle for their group, naming
+  the members reached through the group only by masked nick and code.
 
 Files hold phone numbers and WeCom ids: they are written for the operator who sends them,
-with a BOM so Chinese Excel reads them as UTF-8; cells that a spreadsheet would run as a
-formula are quoted (``spreadsheet_row``).
+with a BOM so Chinese Excel reads them as UTF-8. No cell should need the spreadsheet quoting
+(a leading ``'``, which an SMS gateway would send as is): phones are written as digits
+(``rules.sms_phone``, a country code kept as digits) and a ``tag``, ``text`` or ``group_text``
+starting with ``= + - @`` is refused when the file is loaded. ``spreadsheet_row`` still
+guards every row (a member's nick at the start of a text could lead with one).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -58,14 +63,14 @@ from console.domain.orders import OrderStatus
 from console.domain.reservations import check_reservable
 from console.domain.segments import Segment, parse_segment
 from console.domain.sessions import parse_status
-from console.domain.text import spreadsheet_row
+from console.domain.text import FORMULA_LEADS, spreadsheet_row
 from console.store import reservations
 from console.store.catalog import assign_points
 from console.store.dialect import json_values
 from console.store.messages import reason_of
 from console.store.repository import NotFound
 from console.store.schema import transaction
-from console.tomlfile import line_of, read_toml
+from console.tomlfile import Problem, read_toml, refusal_text
 
 ENCODING = "utf-8-sig"
 MAX_TEXT = 500
@@ -76,6 +81,12 @@ WECOM_PLATFORM = "wecom"
 
 class InvitationFileError(ValueError):
     """The template file cannot be used; the message names file, line and field."""
+
+
+def _no_formula_lead(text: str) -> str:
+    if text.strip()[:1] in FORMULA_LEADS:
+        raise ValueError("不能以 = + - @ 开头（表格软件会当作公式，加引号后短信网关会原样发出）")
+    return text
 
 
 def _placeholders_ok(text: str, allowed: frozenset[str]) -> str:
@@ -93,15 +104,20 @@ class CircleTemplateIn(BaseModel):
     text: str = Field(min_length=1, max_length=MAX_TEXT)
     group_text: str = Field(min_length=1, max_length=MAX_TEXT * 4)
 
+    @field_validator("tag")
+    @classmethod
+    def _tag(cls, value: str) -> str:
+        return _no_formula_lead(value)
+
     @field_validator("text")
     @classmethod
     def _text(cls, value: str) -> str:
-        return _placeholders_ok(value, PLACEHOLDERS)
+        return _placeholders_ok(_no_formula_lead(value), PLACEHOLDERS)
 
     @field_validator("group_text")
     @classmethod
     def _group_text(cls, value: str) -> str:
-        return _placeholders_ok(value, GROUP_PLACEHOLDERS)
+        return _placeholders_ok(_no_formula_lead(value), GROUP_PLACEHOLDERS)
 
 
 class InvitationFileIn(BaseModel):
@@ -127,13 +143,6 @@ class InvitationFileIn(BaseModel):
         }
 
 
-def _where(loc: Iterable[Any]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(file)"
-
-
 def _reason(error: Any) -> str:
     if error["type"] == "enum":
         return f"未知的圈层 {error.get('input')!r}（可选 S1..S6）"
@@ -148,14 +157,8 @@ def load_template_file(path: Path) -> InvitationFileIn:
     try:
         return InvitationFileIn.model_validate(raw)
     except ValidationError as exc:
-        text = path.read_text(encoding="utf-8")
-        problems = []
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            line = line_of(text, loc) or line_of(text, loc[:2]) if loc else None
-            where = f"{path}:{line}" if line else str(path)
-            problems.append(f"{where}: {_where(loc)}: {_reason(error)}")
-        raise InvitationFileError("\n".join(problems)) from exc
+        problems = [Problem(tuple(e["loc"]), _reason(e)) for e in exc.errors()]
+        raise InvitationFileError(refusal_text(path, problems)) from exc
 
 
 # -- the export --------------------------------------------------------------------------
@@ -303,17 +306,17 @@ def _write(
     wecom_path, sms_path = out / WECOM_FILE, out / SMS_FILE
     with wecom_path.open("w", encoding=ENCODING, newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["external_userid", "tag", "content", "invite_code"])
+        writer.writerow(spreadsheet_row(["external_userid", "tag", "content", "invite_code"]))
         for i in invitations:
             if i.channel is rules.Channel.WECOM:
                 who = recipients[i.member_id].wecom_id
                 writer.writerow(spreadsheet_row([who, templates[i.circle].tag, i.text, i.code]))
     with sms_path.open("w", encoding=ENCODING, newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["phone", "content", "chars", "parts"])
+        writer.writerow(spreadsheet_row(["phone", "content", "chars", "parts"]))
         for i in invitations:
             if i.channel is rules.Channel.SMS:
-                phone = recipients[i.member_id].phone
+                phone = rules.sms_phone(recipients[i.member_id].phone)
                 writer.writerow(
                     spreadsheet_row([phone, i.text, len(i.text), rules.sms_parts(i.text)])
                 )
@@ -332,7 +335,11 @@ def _write(
 
 
 def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name) or "point"
+    """A file-name part for a point id: its safe characters, then a short hash of the whole
+    id, so two ids differing only in unsafe characters ("pt/1", "pt_1") never share a file."""
+    kept = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in name)
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    return f"{kept[:40] or 'point'}-{digest}"
 
 
 # -- the funnel --------------------------------------------------------------------------

@@ -31,36 +31,47 @@ def point_of(db: Any, point: str) -> dict[str, str]:
     return {"id": found[0], "name": found[1], "leader": found[2] or "", "address": found[3] or ""}
 
 
-def today_orders(db: Any, point: str, now: float) -> list[dict[str, Any]]:
+def pickup_orders(db: Any, point: str, now: float) -> list[dict[str, Any]]:
+    """The point's orders the page lists (``page.listed``), each with its ``state``."""
     rows = db.execute(
         """
         SELECT o.id, o.session_id, s.title, m.nick, o.product_id, p.name, o.quantity,
-               o.amount, o.created_at, k.picked_at
+               o.amount, o.created_at, k.picked_at, coalesce(s.started_at, o.created_at),
+               c.status
         FROM live_orders AS o
         JOIN sessions AS s ON s.id = o.session_id
         LEFT JOIN members AS m ON m.id = o.member_id
         LEFT JOIN products AS p ON p.id = o.product_id
         LEFT JOIN pickups AS k ON k.order_id = o.id
-        WHERE o.pickup_point = ? AND o.status != ? AND o.created_at >= ?
+        LEFT JOIN chains AS c ON c.id = o.chain_id
+        WHERE o.pickup_point = ? AND o.status != ? AND (o.created_at >= ? OR k.picked_at >= ?)
         ORDER BY o.created_at, o.id
         """,
-        [point, CANCELLED, page.day_start(now)],
+        [point, CANCELLED, page.orders_since(now), page.day_start(now)],
     ).fetchall()
-    return [
-        {
-            "id": r[0],
-            "session_id": r[1],
-            "session_title": r[2],
-            "nick": r[3] or "",
-            "product_id": r[4],
-            "product": r[5] or r[4],
-            "quantity": int(r[6]),
-            "amount": int(r[7]) / 100,
-            "created_at": float(r[8]),
-            "picked_up_at": None if r[9] is None else float(r[9]),
-        }
-        for r in rows
-    ]
+    orders = []
+    for r in rows:
+        picked = None if r[9] is None else float(r[9])
+        if not page.listed(float(r[10]), picked, now):
+            continue
+        state = page.pickup_state(picked, r[11])
+        orders.append(
+            {
+                "id": r[0],
+                "session_id": r[1],
+                "session_title": r[2],
+                "nick": r[3] or "",
+                "product_id": r[4],
+                "product": r[5] or r[4],
+                "quantity": int(r[6]),
+                "amount": int(r[7]) / 100,
+                "created_at": float(r[8]),
+                "picked_up_at": picked,
+                "state": state.value,
+                "state_label": page.PICKUP_LABELS[state],
+            }
+        )
+    return orders
 
 
 def _neighbour_rows(db: Any, point: str, since: float, member: str | None = None) -> list[Any]:
@@ -131,7 +142,7 @@ def live_chains(db: Any, point: str) -> list[dict[str, Any]]:
 
 def leader_today(db: Any, point: str, now: float) -> dict[str, Any]:
     """Everything the page shows, for ``point`` only."""
-    orders = today_orders(db, point, now)
+    orders = pickup_orders(db, point, now)
     return {
         "point": point_of(db, point),
         "now": now,
@@ -147,13 +158,17 @@ def pick_up(db: Any, point: str, order_id: str, by: str, now: float) -> dict[str
     """Check off an order handed out at ``point`` (idempotent: the first check-off stands)."""
     with transaction(db) as conn:
         row = conn.execute(
-            "SELECT session_id FROM live_orders WHERE id = ? AND pickup_point = ? AND status != ?",
+            "SELECT o.session_id, c.status FROM live_orders AS o "
+            "LEFT JOIN chains AS c ON c.id = o.chain_id "
+            "WHERE o.id = ? AND o.pickup_point = ? AND o.status != ?",
             [order_id, point, CANCELLED],
         ).fetchone()
         if row is None:
             raise Refused(
                 RefusalKind.NOT_FOUND, "order_id", f"本自提点没有这个订单：{order_id[:40]!r}"
             )
+        if conn.execute("SELECT 1 FROM pickups WHERE order_id = ?", [order_id]).fetchone() is None:
+            page.check_pickable(order_id, row[1])
         conn.execute(
             "INSERT INTO pickups (order_id, session_id, point_id, picked_by, picked_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (order_id) DO NOTHING",
@@ -173,10 +188,11 @@ def reveal_phone(
     db: Any, point: str, member_id: str, by: str, now: float | None = None
 ) -> dict[str, Any]:
     """One new neighbour's phone for their 团长, recorded in the audit log (who, when, which
-    point); a member who is no neighbour of this point is not found."""
+    point); only a neighbour the page lists (the last ``NEIGHBOUR_DAYS`` days,
+    ``page.neighbours_since``): an older or another point's member is not found."""
     now = time.time() if now is None else now
     with transaction(db) as conn:
-        rows = _neighbour_rows(conn, point, 0.0, member_id)
+        rows = _neighbour_rows(conn, point, page.neighbours_since(now), member_id)
         if not rows:
             raise Refused(RefusalKind.NOT_FOUND, "member_id", "本自提点没有这位新邻居")
         _member, nick, phone, _first = rows[0]

@@ -19,12 +19,10 @@ import orjson
 
 from console.domain import reservations as rules
 from console.domain.decisions import RefusalKind, Refused
-from console.domain.identities import BIND_CODE_DIGITS
 from console.domain.reservations import Reservation, ReservationFigures, Source
 from console.domain.segments import parse_segment
 from console.domain.sessions import parse_status
 from console.store.dialect import json_values
-from console.store.identities import load_code
 from console.store.imports.dates import TimestampParser
 from console.store.imports.mapping import ImportOptions
 from console.store.imports.readers import ReadError, RowReader
@@ -108,25 +106,22 @@ def _check_invitation(conn: Any, sid: str, code: str, member_id: str) -> None:
 
 
 def reserve_by_code(db: Any, sid: str, text: str, clock: Callable[[], float]) -> dict[str, Any]:
-    """A message typed in a group ("预约 123456" with a bind code, or "预约 K7F3Q2A8" with an
-    invitation code): the code's member reserves. Refused naming ``code`` when the message
-    holds no code, or the code is unknown, expired or another session's invitation."""
-    typed = rules.code_in(text)
-    if typed is None:
-        raise Refused(RefusalKind.INVALID, "code", "消息里没有预约码（如：预约 123456）")
+    """A message typed in a group ("预约 K7F3Q2A8" with an invitation code): the code's
+    member reserves. Refused naming ``code`` when the message holds no code, the code is a
+    bind code (never accepted in a group: ``rules.check_group_code``), unknown or another
+    session's invitation."""
+    found = rules.code_in(text)
+    if found is None:
+        raise Refused(RefusalKind.INVALID, "code", "消息里没有预约码（如：预约 K7F3Q2A8）")
+    typed = rules.check_group_code(found)
     with transaction(db) as conn:
         _status(conn, sid)
         now = clock()
-        if typed.isdigit() and len(typed) == BIND_CODE_DIGITS:
-            member = rules.member_of_bind_code(load_code(conn, typed), typed, now)
-            return _insert(conn, sid, member, Source.CODE, "", "", now)
         row = conn.execute(
             "SELECT member_id FROM invitations WHERE code = ? AND session_id = ?", [typed, sid]
         ).fetchone()
         if row is None:
-            raise Refused(
-                RefusalKind.NOT_FOUND, "code", "预约码无效（不是有效的绑定码或本场邀请码）"
-            )
+            raise Refused(RefusalKind.NOT_FOUND, "code", "预约码无效（不是本场的邀请码）")
         return _insert(conn, sid, str(row[0]), Source.CODE, typed, "", now)
 
 

@@ -15,14 +15,14 @@ import html
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from console.resources import resource_path
 from console.store import auth, leader
+from console.store.assets import add_asset_route
 from console.store.auth import Caller
 from console.store.deps import Context, json_response
 from console.store.errors import ApiError, problem
-from console.store.routes_overlay import ASSETS
 
 router = APIRouter(prefix="/leader")
 
@@ -56,13 +56,7 @@ def _refusal_page(status: int, text: str) -> HTMLResponse:
     return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/assets/{name}", include_in_schema=False)
-async def leader_asset(name: str) -> FileResponse:
-    """The page's fonts (public: no token), the overlay's bundled ones."""
-    if name not in ASSETS:
-        raise problem(404, "name", f"没有这个文件：{name[:40]}")
-    path, media_type = ASSETS[name]
-    return FileResponse(resource_path(path), media_type=media_type)
+add_asset_route(router)  # the page's fonts (public: no token), the overlay's
 
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False)  # a page, not the API

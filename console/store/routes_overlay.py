@@ -16,10 +16,11 @@ from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from console.resources import resource_path
 from console.store import auth, repository
+from console.store.assets import add_asset_route
 from console.store.deps import Context, json_response
 from console.store.errors import problem
 from console.store.overlay import overlay_state
@@ -31,10 +32,6 @@ HEARTBEAT_S = 5.0
 TOKEN_RECHECK_S = 1.0
 PAGE = "overlay/overlay.html"
 REVOKED = "贴片令牌已吊销"
-ASSETS = {  # the bundled fonts (SIL OFL), so the page renders alike on any machine
-    "font.otf": ("fonts/LiveConsoleSansSC-Bold.otf", "font/otf"),
-    "emoji.ttf": ("fonts/LiveConsoleEmoji.ttf", "font/ttf"),
-}
 
 Token = Annotated[str | None, Query(max_length=200, description="an overlay token")]
 
@@ -55,13 +52,7 @@ def _check(ctx: Context, sid: str, token: str | None) -> str:
     return token
 
 
-@router.get("/assets/{name}", include_in_schema=False)
-async def overlay_asset(name: str) -> FileResponse:
-    """The page's fonts (public: no token)."""
-    if name not in ASSETS:
-        raise problem(404, "name", f"没有这个文件：{name[:40]}")
-    path, media_type = ASSETS[name]
-    return FileResponse(resource_path(path), media_type=media_type)
+add_asset_route(router)  # the page's fonts (public: no token); before /{sid}
 
 
 @router.get("/{sid}", response_class=HTMLResponse)

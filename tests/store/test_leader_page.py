@@ -131,7 +131,13 @@ def test_a_leader_sees_and_touches_only_their_point(show: Show) -> None:
     data: dict[str, Any] = today.json()
     assert data["point"]["id"] == show.point_a
     assert {o["id"] for o in data["orders"]} == {show.orders["new_a"], show.orders["s2_a"]}
-    assert data["pickups"] == {"orders": 2, "picked_up": 0, "to_hand_out": 2, "items": 3}
+    assert data["pickups"] == {
+        "orders": 2,
+        "picked_up": 0,
+        "to_hand_out": 2,
+        "awaiting_chain": 0,
+        "items": 3,
+    }
     assert [n["member_id"] for n in data["neighbours"]] == [show.members["new_a"]]
     with open_db(show.store.db_path) as conn:
         phone = conn.execute(
@@ -152,7 +158,13 @@ def test_a_leader_sees_and_touches_only_their_point(show: Show) -> None:
     assert first.status_code == again.status_code == 200
     assert first.json() == again.json()
     summary = leader(show, "GET", "/today", show.token_a).json()["pickups"]
-    assert summary == {"orders": 2, "picked_up": 1, "to_hand_out": 1, "items": 3}
+    assert summary == {
+        "orders": 2,
+        "picked_up": 1,
+        "to_hand_out": 1,
+        "awaiting_chain": 0,
+        "items": 3,
+    }
     assert leader(show, "GET", "/today", show.token_b).json()["pickups"]["picked_up"] == 0
     # The reveal: that one phone, in the audit log with who asked.
     shown = leader(show, "POST", f"/neighbours/{show.members['new_a']}/reveal", show.token_a)
@@ -179,7 +191,11 @@ def test_the_page_refuses_other_tokens(show: Show) -> None:
     page = leader(show, "GET", "", show.token_a)
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    assert httpx.get(f"{show.store.url}/leader/assets/font.otf", timeout=10).status_code == 200
+    # One font route (console.store.assets) under both pages' prefixes.
+    for prefix in ("/leader", "/overlay"):
+        font = httpx.get(f"{show.store.url}{prefix}/assets/font.otf", timeout=10)
+        assert (font.status_code, font.headers["content-type"]) == (200, "font/otf")
+        assert httpx.get(f"{show.store.url}{prefix}/assets/x.otf", timeout=10).status_code == 404
     # A leader token reads nothing of the API but its own tasks.
     headers = {"Authorization": f"Bearer {show.token_a}"}
     with httpx.Client(base_url=show.store.url + "/api/v1", headers=headers, timeout=10) as c:
@@ -272,3 +288,75 @@ def test_a_rule_naming_an_unknown_field_is_refused_with_file_and_line(
     assert "spend" in refused.stderr
     with open_db(show.store.db_path) as conn:
         assert conn.execute("SELECT count(*) FROM followup_tasks").fetchone()[0] == 0
+
+
+def test_last_nights_orders_stay_on_the_page_next_morning(show: Show) -> None:
+    # The show's orders, seen at 09:00 China time the next day: still to hand out; a
+    # neighbour of 8 days ago is off the page, and their phone cannot be revealed.
+    from console.domain.decisions import Refused
+    from console.domain.leader import DAY_S, day_start
+    from console.store import leader as store_leader
+    from console.store.schema import connect
+
+    conn = connect(show.store.db_path)
+    try:
+        placed = float(
+            conn.execute(
+                "SELECT created_at FROM live_orders WHERE id = ?", [show.orders["new_a"]]
+            ).fetchone()[0]
+        )
+        morning = day_start(placed) + DAY_S + 9 * 3600
+        page = store_leader.leader_today(conn, show.point_a, morning)
+        assert {o["id"] for o in page["orders"]} == {show.orders["new_a"], show.orders["s2_a"]}
+        assert {o["state_label"] for o in page["orders"]} == {"待提"}
+        assert page["pickups"]["orders"] == 2
+        assert page["pickups"]["to_hand_out"] == 2
+        later = day_start(placed) + 8 * DAY_S + 9 * 3600
+        assert store_leader.leader_today(conn, show.point_a, later)["orders"] == []
+        assert store_leader.leader_today(conn, show.point_a, later)["neighbours"] == []
+        with pytest.raises(Refused) as old:
+            store_leader.reveal_phone(conn, show.point_a, show.members["new_a"], "t", later)
+        assert old.value.refusal.field == "member_id"
+        shown = store_leader.reveal_phone(conn, show.point_a, show.members["new_a"], "t", morning)
+        assert shown["phone"]
+    finally:
+        conn.close()
+
+
+def test_an_order_of_an_open_chain_is_not_handed_out(show: Show) -> None:
+    body = {
+        "command_id": "cmd-open-leader",
+        "product_id": "xzd-pack",
+        "threshold": 3,
+        "cap": 10,
+        "deadline_minutes": 30,
+    }
+    with show.store.client("assistant") as client:
+        opened = client.post(f"/sessions/{show.sid}/chains", json=body)
+    assert opened.status_code == 201, opened.text
+    chain = opened.json()["chain_id"]
+    entry = {
+        "member_id": show.members["s2_a"],
+        "product_id": "xzd-pack",
+        "quantity": 1,
+        "pickup_point": show.point_a,
+        "idempotency_key": "leader-chain-entry",
+        "chain_id": chain,
+    }
+    with show.store.client("ingest") as client:
+        made = client.post(f"/sessions/{show.sid}/orders", json=entry)
+    assert made.status_code == 201, made.text
+    order_id = str(made.json()["order_id"])
+    data = leader(show, "GET", "/today", show.token_a).json()
+    listed = {o["id"]: o["state_label"] for o in data["orders"]}
+    assert listed[order_id] == "待成团"
+    assert data["pickups"]["awaiting_chain"] == 1
+    assert data["pickups"]["orders"] == (
+        data["pickups"]["picked_up"]
+        + data["pickups"]["to_hand_out"]
+        + data["pickups"]["awaiting_chain"]
+    )
+    refused = leader(show, "POST", f"/orders/{order_id}/pickup", show.token_a)
+    assert refused.status_code == 409, refused.text
+    assert order_id in refused.json()["problems"][0]["reason"]
+    assert "待成团" in refused.json()["problems"][0]["reason"]

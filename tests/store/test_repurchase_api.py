@@ -37,6 +37,9 @@ def test_repurchase_per_circle_over_http(
     # s1b (S1): one order; a paid shop order 2 days later -> buyer, repurchased
     # s3 (S3): one order; a cancelled shop order later    -> buyer, no repurchase
     # S1 1/2, S3 0/1, total 1/3; the session is minutes old: the window is not complete.
+    # Then the session ends; s3's live order comes back in a shop export (same order id,
+    # paid, a day later): the same order, no repurchase. An s1a shop order placed before the
+    # end (while the show was on) is no repurchase either.
     s1a, s1b = circles["S1"][:2]
     s3 = circles["S3"][0]
     sid = open_shop(store)
@@ -65,6 +68,20 @@ def test_repurchase_per_circle_over_http(
     assert body["label"] == "未满30天（已观察0天）"
     assert body["window_days"] == 30
 
+    with open_db(store.db_path) as db:
+        s3_order = db.execute(
+            "SELECT id FROM live_orders WHERE session_id = ? AND member_id = ?", [sid, s3]
+        ).fetchone()[0]
+    add_shop_order(store, "during-1", s1a, time.time() - 1, "paid")
+    with store.client("operator") as client:
+        client.patch(f"/sessions/{sid}", json={"status": "ended"}).raise_for_status()
+    add_shop_order(store, str(s3_order), s3, time.time() + DAY, "paid")
+    with store.client("host") as client:
+        ended = client.get(f"/sessions/{sid}/repurchase").json()
+    assert ended["total"] == body["total"]
+    assert ended["by_segment"]["S3"]["repurchasers"] == 0
+    assert ended["by_segment"]["S1"]["repurchasers"] == 1
+
 
 def test_repurchase_roles_and_unknown_session(store: StoreProcess) -> None:
     sid = store.new_session()
@@ -82,15 +99,18 @@ def test_ltv_by_circle_over_http(store: StoreProcess, circles: dict[str, list[st
         before: dict[str, Any] = client.get("/ltv").json()
     # Worked by hand: an S1 member pays 253.30 live (the S1 price of p-pack), twice; one S4
     # member's shop order of 59.90 is cancelled: S1's spend grows by 506.60, S4's by nothing,
-    # the member counts stay.
+    # the member counts stay. A shop export holding the first live order again (same order
+    # id) adds nothing: it is that order.
     sid = open_shop(store)
     s1 = circles["S1"][0]
+    placed = []
     with store.client("operator") as client:
         for key in ("k-ltv-one", "k-ltv-two"):
-            assert (
-                client.post(f"/sessions/{sid}/orders", json=order(s1, key=key)).status_code == 201
-            )
+            answer = client.post(f"/sessions/{sid}/orders", json=order(s1, key=key))
+            assert answer.status_code == 201
+            placed.append(str(answer.json()["order_id"]))
     add_shop_order(store, "void-1", circles["S4"][0], time.time(), "cancelled")
+    add_shop_order(store, placed[0], s1, time.time(), "paid")
     with store.client("operator") as client:
         after = client.get("/ltv").json()
     s1_before, s1_after = before["by_segment"]["S1"], after["by_segment"]["S1"]
@@ -103,3 +123,42 @@ def test_ltv_by_circle_over_http(store: StoreProcess, circles: dict[str, list[st
     assert after["total"]["members"] == sum(counts.values())
     with store.client("host") as client:
         assert client.get("/ltv").status_code == 403
+
+
+def test_ltv_counts_imported_spend_in_the_circle_then(
+    store: StoreProcess, circles: dict[str, list[str]]
+) -> None:
+    # Worked by hand: member m is S1 now; a (future, so no other order of theirs follows it)
+    # segmentation run finished at +100 days has them in S4. A paid shop order of 59.90 at
+    # +105 days goes to S4 (their circle then), one of 59.90 at +50 days to S1 (the run in
+    # force then, or their circle now).
+    m = circles["S1"][0]
+    now = time.time()
+    with store.client("operator") as client:
+        before: dict[str, Any] = client.get("/ltv").json()
+    with open_db(store.db_path) as db:
+        db.execute(
+            "INSERT INTO segment_runs (id, as_of, as_of_ts, window_days, rules_version, trigger,"
+            " actor, started_at, finished_at) VALUES (9001, '2026-01-01', ?, 365, 'v', 'cli',"
+            " 'tests', ?, ?)",
+            [now + 100 * DAY, now + 100 * DAY, now + 100 * DAY],
+        )
+        db.execute(
+            "INSERT INTO member_scores (run_id, member_id, recency_days, frequency, monetary,"
+            " expansion, r, f, m, x, rule_segment, segment, koc, rule) VALUES"
+            " (9001, ?, NULL, 0, 0, 0, 1, 1, 1, 1, 'S4', 'S4', 0, 0)",
+            [m],
+        )
+    add_shop_order(store, "then-s4", m, now + 105 * DAY, "paid")
+    add_shop_order(store, "before-run", m, now + 50 * DAY, "paid")
+    with store.client("operator") as client:
+        after = client.get("/ltv").json()
+    assert after["by_segment"]["S4"]["spend"] == pytest.approx(
+        before["by_segment"]["S4"]["spend"] + 59.9
+    )
+    assert after["by_segment"]["S4"]["members"] == before["by_segment"]["S4"]["members"] + 1
+    assert after["by_segment"]["S1"]["spend"] == pytest.approx(
+        before["by_segment"]["S1"]["spend"] + 59.9
+    )
+    assert after["by_segment"]["S1"]["members"] == before["by_segment"]["S1"]["members"]
+    assert after["total"]["members"] == before["total"]["members"]

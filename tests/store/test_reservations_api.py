@@ -28,8 +28,8 @@ def _count(store: StoreProcess, sid: str) -> int:
 
 
 def test_reservations_by_api_code_and_import(store: StoreProcess, tmp_path: Path) -> None:
-    # Worked by hand: S1 a (API) and b (bind code in the group), S4 c (the platform's export);
-    # the show starts, a and c join. Reserved 3 (S1 2, S4 1), arrived 2
+    # Worked by hand: S1 a and b (API; b's bind code typed in the group is refused), S4 c
+    # (the platform's export); the show starts, a and c join. Reserved 3 (S1 2, S4 1), arrived 2
     # (S1 1, S4 1): "预约 3 · 已到 2", conversion 2/3 in total, 1/2 in S1.
     circles = members_by_segment(store)
     a, b = circles["S1"][:2]
@@ -46,24 +46,17 @@ def test_reservations_by_api_code_and_import(store: StoreProcess, tmp_path: Path
         assert unknown.json()["problems"][0]["field"] == "member_id"
     with store.client("assistant") as client:
         code = client.get(f"/members/{b}/bind-code").json()["code"]
+    # A bind code typed in a group does not reserve (anyone in the group could then bind
+    # themselves to b with it), in either form; b reserves through the API instead.
     with store.client("ingest") as client:
-        typed = client.post(f"/sessions/{sid}/reservations/code", json={"text": f"预约 {code}"})
-        assert typed.status_code == 201, typed.text
-        assert typed.json()["member_id"] == b
-        assert typed.json()["source"] == "code"
-    # An expired bind code is refused, naming the field.
-    with open_db(store.db_path) as db:
-        db.execute(
-            "INSERT INTO bind_codes (code, member_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-            ["765432", c, time.time() - 3600, time.time() - 60],
-        )
-    with store.client("ingest") as client:
-        expired = client.post(f"/sessions/{sid}/reservations/code", json={"text": "预约 765432"})
-    assert expired.status_code == 409, expired.text
-    assert expired.json()["problems"][0] == {
-        "field": "code",
-        "reason": "绑定码已过期，请向助理重新获取",
-    }
+        for text in (f"预约 {code}", f"绑定 {code}", "预约 765432"):
+            typed = client.post(f"/sessions/{sid}/reservations/code", json={"text": text})
+            assert typed.status_code == 422, typed.text
+            assert typed.json()["problems"][0]["field"] == "code"
+        assert typed.json()["problems"][0]["reason"] == "绑定码不能用于群内预约，请使用邀请码"
+        assert _count(store, sid) == 1
+        made = client.post(f"/sessions/{sid}/reservations", json={"member_id": b})
+        assert made.status_code == 201, made.text
 
     # A bad export: the problems name the file, the line and the column; nothing applied.
     bad = f"用户ID,预约时间\n{c},2026-11-28 20:00\nnobody,2026-11-28 20:01\n{c},昨天晚上\n"

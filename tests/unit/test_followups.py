@@ -4,8 +4,11 @@ finished tasks led to (30-day repurchase of done vs not done)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from console.domain.decisions import Refused
 from console.domain.followups import (
     HOUR_S,
     BuyerFacts,
@@ -23,7 +26,18 @@ from console.domain.followups import (
     state_rows,
     task_state,
 )
-from console.domain.leader import day_start, mask_phone, pickup_summary, still_needed
+from console.domain.leader import (
+    DAY_S,
+    ORDER_DAYS,
+    PickupState,
+    check_pickable,
+    day_start,
+    listed,
+    mask_phone,
+    pickup_state,
+    pickup_summary,
+    still_needed,
+)
 from console.domain.segments import Segment
 
 END = 1_780_000_000.0
@@ -64,7 +78,9 @@ BUYERS = [
 
 def test_clauses_parse_and_refuse_naming_the_field() -> None:
     assert parse_clause("circle in S1, S2").value == ("S1", "S2")
-    assert parse_clause("spent >= 298").value == 298.0
+    assert parse_clause("spent >= 298").value == 29800  # whole fen, read exactly
+    assert parse_clause("spent >= 297.99").value == 29799
+    assert parse_clause("spent < 0.07").value == 7
     assert parse_clause("koc == true").value is True
     for text, field in (
         ("spend >= 298", "spend"),
@@ -73,10 +89,40 @@ def test_clauses_parse_and_refuse_naming_the_field() -> None:
         ("woke_up >= true", "woke_up"),
         ("new_customer == yes", "new_customer"),
         ("spent", "when"),
+        ("spent >= 298.005", "spent"),  # below a fen
+        ("spent >= NaN", "spent"),
+        ("pickup_point == p1,p2", "pickup_point"),  # one value: a list wants ``in``
+        ("circle != S1, S2", "circle"),
     ):
         with pytest.raises(RuleError) as refused:
             parse_clause(text)
         assert refused.value.field == field
+        assert refused.value.clause == text
+    with pytest.raises(RuleError) as listed:
+        parse_clause("pickup_point == p1,p2")
+    assert "in" in str(listed.value)
+
+
+def test_money_clauses_compare_whole_fen() -> None:
+    exact = parse_clause("spent == 298")
+    assert exact.holds(buyer("a", None, 298.0))
+    assert not exact.holds(buyer("b", None, 297.99))
+    assert parse_clause("spent >= 297.99").holds(buyer("b", None, 297.99))
+    assert not parse_clause("spent > 297.99").holds(buyer("b", None, 297.99))
+
+
+def test_a_refused_clause_names_its_own_line(tmp_path: Path) -> None:
+    from console.store.followups import FollowupFileError, load_rule_file
+
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        'title = "t"\n\n[[rules]]\nid = "r1"\ntitle = "回访"\nowner = "operator"\n'
+        'within_hours = 24\nwhen = [\n  "circle == S3",\n  "pickup_point == p1,p2",\n]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(FollowupFileError) as refused:
+        load_rule_file(path)
+    assert str(refused.value).startswith(f"{path}:10: rules[0].when 字段 pickup_point: ")
 
 
 def test_tasks_from_buyers_same_ids_twice() -> None:
@@ -161,5 +207,40 @@ def test_the_leader_page_figures() -> None:
     assert still_needed(3, 5) == 0
     # 2026-11-30 01:00 China time is 2026-11-29 17:00 UTC: the day starts at 16:00 UTC.
     assert day_start(1_795_971_600.0) == 1_795_968_000.0
-    orders = [{"quantity": 2, "picked_up_at": 5.0}, {"quantity": 1, "picked_up_at": None}]
-    assert pickup_summary(orders) == {"orders": 2, "picked_up": 1, "to_hand_out": 1, "items": 3}
+    orders = [
+        {"quantity": 2, "picked_up_at": 5.0, "state": "picked_up"},
+        {"quantity": 1, "picked_up_at": None, "state": "to_hand_out"},
+        {"quantity": 4, "picked_up_at": None, "state": "awaiting_chain"},
+    ]
+    assert pickup_summary(orders) == {
+        "orders": 3,
+        "picked_up": 1,
+        "to_hand_out": 1,
+        "awaiting_chain": 1,
+        "items": 7,
+    }
+
+
+def test_the_leader_page_lists_last_nights_orders_next_morning() -> None:
+    # 2026-11-29 20:30 China time (the show) and 2026-11-30 09:00 (the next morning).
+    show = 1_795_968_000.0 - 3.5 * 3600
+    morning = 1_795_968_000.0 + 9 * 3600
+    assert listed(show, None, morning)  # not picked up: still to hand out
+    assert not listed(show, show + 3600, morning)  # picked up last night: off the page
+    assert listed(show, morning - 60, morning)  # picked up this morning: still listed
+    # ORDER_DAYS days after the show's day it drops off, picked up or not.
+    assert listed(show, None, morning + (ORDER_DAYS - 2) * DAY_S)
+    assert not listed(show, None, morning + (ORDER_DAYS - 1) * DAY_S)
+
+
+def test_an_order_of_an_open_chain_waits_for_it_to_form() -> None:
+    assert pickup_state(None, "open") is PickupState.AWAITING_CHAIN
+    assert pickup_state(None, "formed") is PickupState.TO_HAND_OUT
+    assert pickup_state(None, None) is PickupState.TO_HAND_OUT
+    assert pickup_state(3.0, "closed") is PickupState.PICKED_UP
+    check_pickable("o-1", "formed")
+    with pytest.raises(Refused) as waiting:
+        check_pickable("o-1", "open")
+    assert waiting.value.refusal.field == "order_id"
+    assert "o-1" in waiting.value.refusal.reason
+    assert "待成团" in waiting.value.refusal.reason

@@ -11,12 +11,11 @@ from hypothesis import strategies as st
 
 from console.domain import invitations as inv
 from console.domain.decisions import Refused
-from console.domain.identities import BindCode
 from console.domain.reservations import (
     Reservation,
     Source,
+    check_group_code,
     code_in,
-    member_of_bind_code,
     reservation_figures,
 )
 from console.domain.segments import Segment
@@ -54,12 +53,16 @@ def test_codes_typed_in_a_group() -> None:
     assert code_in("预约：k7f3q2a8") == "K7F3Q2A8"
     assert code_in("预约１２３４５６") == "123456"  # full-width digits
     assert code_in("今晚几点开播？") is None
-    code = BindCode("123456", "m1", expires_at=100.0)
-    assert member_of_bind_code(code, "123456", 99.0) == "m1"
-    with pytest.raises(Refused) as expired:
-        member_of_bind_code(code, "123456", 100.0)
-    assert expired.value.refusal.field == "code"
-    assert "过期" in expired.value.refusal.reason
+    # "绑定 …" is a bind comment, never a reservation.
+    assert code_in("绑定 123456") is None
+    assert code_in("bind K7F3Q2A8") is None
+    assert check_group_code("K7F3Q2A8") == "K7F3Q2A8"
+    # A bind code typed in a group is refused (everyone there could bind with it).
+    for typed in ("123456", code_in("预约１２３４５６") or ""):
+        with pytest.raises(Refused) as bind:
+            check_group_code(typed)
+        assert bind.value.refusal.field == "code"
+        assert bind.value.refusal.reason == "绑定码不能用于群内预约，请使用邀请码"
 
 
 def test_selection_by_hand() -> None:
@@ -216,3 +219,41 @@ def test_report_rows_come_from_the_same_json() -> None:
     assert reservation_rows(figures)[0] == ["合计", 2, 1, "50.0%"]
     funnel = inv.funnel([inv.Sent("A", "a", Segment.S1, "pt1", "彭团长")], {"a": "A"}, {"a"}, set())
     assert inv.funnel_rows(funnel.to_json())[-1] == ["彭团长", 1, 1, 1, 0, "0.0%"]
+
+
+def test_a_text_a_spreadsheet_would_run_is_refused_at_load(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        'title = "t"\n[[circles]]\ncircle = "S4"\ntag = "x"\n'
+        'text = "@{nick} 来预约 {code}"\ngroup_text = "+{codes}"\n',
+    )
+    with pytest.raises(InvitationFileError) as refused:
+        load_template_file(path)
+    lines = str(refused.value).splitlines()
+    assert lines[0].startswith(f"{path}:5: circles[0].text: ")
+    assert lines[1].startswith(f"{path}:6: circles[0].group_text: ")
+    assert all("不能以 = + - @ 开头" in line for line in lines)
+
+
+def test_sms_phones_are_written_as_digits_unquoted(tmp_path: Path) -> None:
+    import csv
+
+    from console.store.invitations import SMS_FILE
+    from console.store.invitations import _write as write_files
+
+    assert inv.sms_phone("+86 138-0000-0000") == "8613800000000"
+    member = _member(1, Segment.S4, phone="+8613800000000")
+    sent = inv.Invitation("K7F3Q2A8", member.member_id, Segment.S4, inv.Channel.SMS, "", "", "到店")
+    write_files(tmp_path, [sent], {member.member_id: member}, TEMPLATES, [])
+    with (tmp_path / SMS_FILE).open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows == [{"phone": "8613800000000", "content": "到店", "chars": "2", "parts": "1"}]
+
+
+def test_two_points_never_share_a_group_file() -> None:
+    from console.store.invitations import _safe
+
+    names = {_safe(p) for p in ("pt/1", "pt_1", "pt 1", "pt:1", "自提点1", "自提点2")}
+    assert len(names) == 6
+    assert all(n.isascii() and "/" not in n for n in names)
+    assert _safe("pt-xihu").startswith("pt-xihu-")

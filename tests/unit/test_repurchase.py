@@ -27,12 +27,15 @@ def day(n: float) -> float:
     return T0 + n * DAY_S
 
 
+END = day(0) + 2 * 3600  # session X ends 2 hours after its orders: the window is (END, END+30d]
+
+
 # The session X table, worked by hand (amounts in fen):
 #
 # member circle  orders                                   buyer?  repurchased?
 # a      S1      X t0 100; X t0+1h 100 (same session)     yes     no  - same session only
-# b      S1      X t0 100; shop day 30 exactly 50         yes     yes - day 30 counts
-# c      S3      X t0 100; shop day 30 + 1 s 50           yes     no  - day 31 does not
+# b      S1      X t0 100; shop END + 30 days exactly 50  yes     yes - day 30 counts
+# c      S3      X t0 100; shop END + 30 days + 1 s 50    yes     no  - day 31 does not
 # d      S3      X t0 100; session Y day 5 200            yes     yes - later live order
 # e      S3      X t0 100; shop day 3 cancelled 80        yes     no  - cancelled is no order
 # f      -       X t0 100; shop day 2 60; return day 4 -60 yes    yes - the day-2 order stood
@@ -46,9 +49,9 @@ PURCHASES = [
     Purchase("a", day(0), 100, X),
     Purchase("a", day(0) + 3600, 100, X),
     Purchase("b", day(0), 100, X),
-    Purchase("b", day(30), 50),
+    Purchase("b", END + 30 * DAY_S, 50),
     Purchase("c", day(0), 100, X),
-    Purchase("c", day(30) + 1, 50),
+    Purchase("c", END + 30 * DAY_S + 1, 50),
     Purchase("d", day(0), 100, X),
     Purchase("d", day(5), 200, "sY"),
     Purchase("e", day(0), 100, X),
@@ -80,8 +83,13 @@ def stamped(purchases: list[Purchase]) -> list[Purchase]:
     return [replace(p, circle=CIRCLES.get(p.member_id)) if p.session_id else p for p in purchases]
 
 
+def in_circles(purchases: list[Purchase]) -> list[Purchase]:
+    """Every order in its member's circle (as the loader fills them; nobody moved circle)."""
+    return [replace(p, circle=CIRCLES.get(p.member_id)) for p in purchases]
+
+
 def test_repurchase_per_circle_worked_by_hand() -> None:
-    result = session_repurchase(X, stamped(PURCHASES), now=day(40))
+    result = session_repurchase(X, stamped(PURCHASES), now=day(40), ended_at=END)
     assert result.buyers == {"a", "b", "c", "d", "e", "f", "i"}
     assert result.repurchasers == {"b", "d", "f"}
     s1, s3, none = (result.by_circle[k] for k in ("S1", "S3", NO_CIRCLE))
@@ -101,10 +109,10 @@ def test_repurchase_per_circle_worked_by_hand() -> None:
 
 
 def test_window_not_complete_says_so_and_counts_days() -> None:
-    # now = t0 + 12.5 days: the window (t0, t0+30d] is not over; 12 whole days observed.
-    # b's day-30 order and c's day-31 order are in the future of this clock: not given.
+    # now = t0 + 12.5 days: the window (END, END+30d] is not over; 12 whole days observed
+    # (END is 2 hours after t0). b's and c's orders are in the future of this clock.
     early = [p for p in PURCHASES if p.ts <= day(12.5)]
-    result = session_repurchase(X, stamped(early), now=day(12.5))
+    result = session_repurchase(X, stamped(early), now=day(12.5), ended_at=END)
     assert not result.complete
     assert result.days_observed == 12
     assert result.label() == "未满30天（已观察12天）"
@@ -112,18 +120,75 @@ def test_window_not_complete_says_so_and_counts_days() -> None:
     assert result.to_json()["complete"] is False
 
 
-def test_window_closes_at_the_last_buyers_day_30() -> None:
-    # Two buyers, first orders at t0 and t0 + 1 day: the window ends at t0 + 31 days.
-    rows = [Purchase("p", day(0), 100, X), Purchase("q", day(1), 100, X)]
-    assert not session_repurchase(X, rows, now=day(31) - 1).complete
-    done = session_repurchase(X, rows, now=day(31))
+def test_window_closes_30_days_after_the_sessions_end() -> None:
+    # Two buyers, first orders at t0 and t0 + 1 hour; the session ends at END: the window
+    # ends at END + 30 days, whoever bought first.
+    rows = [Purchase("p", day(0), 100, X), Purchase("q", day(0) + 3600, 100, X)]
+    assert not session_repurchase(X, rows, now=END + 30 * DAY_S - 1, ended_at=END).complete
+    done = session_repurchase(X, rows, now=END + 30 * DAY_S, ended_at=END)
     assert done.complete
+    assert done.window_ends == END + 30 * DAY_S
     assert done.days_observed == 30
     assert done.by_circle[NO_CIRCLE].buyers == 2  # no circle known: 未分圈
 
 
+def test_an_order_before_the_sessions_end_is_no_repurchase() -> None:
+    # p bought in X at t0 and in the shop an hour later, while X was still on (END = t0+2h):
+    # the same visit. q's shop order a second after END repurchases.
+    rows = [
+        Purchase("p", day(0), 100, X),
+        Purchase("p", day(0) + 3600, 60),
+        Purchase("q", day(0), 100, X),
+        Purchase("q", END + 1, 60),
+    ]
+    result = session_repurchase(X, rows, now=day(40), ended_at=END)
+    assert result.repurchasers == {"q"}
+
+
+def test_a_session_not_ended_counts_from_now() -> None:
+    # X is still on: its window starts at now; nothing is after it yet.
+    rows = [Purchase("p", day(0), 100, X), Purchase("p", day(0) + 60, 60)]
+    result = session_repurchase(X, rows, now=day(0) + 120, ended_at=None)
+    assert result.repurchasers == frozenset()
+    assert not result.complete
+    assert result.days_observed == 0
+    assert result.window_ends == day(0) + 120 + 30 * DAY_S
+
+
+def test_a_shop_export_repeating_the_live_orders_counts_them_once() -> None:
+    # The shop's export holds p's live order o-1 (same order id) and a real shop order o-9.
+    # Repurchase: o-1's copy is not a second order (it is the live order, at its shop time
+    # after END); LTV: p 100 + q 100 + 50 = 250, not 350.
+    rows = [
+        Purchase("p", day(0), 100, X, circle=Segment.S2, order_id="o-1"),
+        Purchase("p", END + 60, 100, order_id="o-1", circle=Segment.S2),
+        Purchase("q", day(0), 100, X, circle=Segment.S2, order_id="o-2"),
+        Purchase("q", day(3), 50, order_id="o-9", circle=Segment.S2),
+    ]
+    assert session_repurchase(X, rows, now=day(40), ended_at=END).repurchasers == {"q"}
+    ltv = ltv_by_circle(rows, {"p": Segment.S2, "q": Segment.S2})
+    assert (ltv.total.spend, ltv.by_circle["S2"].spend) == (250, 250)
+    assert ltv.by_circle["S2"].members == 2
+
+
+def test_ltv_counts_spend_in_the_circle_it_was_made_in() -> None:
+    # m spent 300 as S4 (a live order stamped S4, an imported one the loader found in S4),
+    # then 900 as S1 (now S1); n is S1 and never bought. S4: m only, 300; S1: m and n,
+    # 900 / 2 = 450; total: 2 members, 1200, 600.
+    rows = [
+        Purchase("m", day(0), 100, X, circle=Segment.S4),
+        Purchase("m", day(1), 200, circle=Segment.S4),
+        Purchase("m", day(60), 900, "sY", circle=Segment.S1),
+    ]
+    result = ltv_by_circle(rows, {"m": Segment.S1, "n": Segment.S1})
+    s1, s4 = result.by_circle["S1"], result.by_circle["S4"]
+    assert (s4.members, s4.buyers, s4.spend, s4.ltv) == (1, 1, 300, 300)
+    assert (s1.members, s1.buyers, s1.spend, s1.ltv) == (2, 1, 900, 450)
+    assert (result.total.members, result.total.spend, result.total.ltv) == (2, 1200, 600)
+
+
 def test_a_session_without_buyers_has_no_rate() -> None:
-    result = session_repurchase(X, [Purchase("h", day(1), 50)], now=day(2))
+    result = session_repurchase(X, [Purchase("h", day(1), 50)], now=day(2), ended_at=END)
     assert result.total.buyers == 0
     assert result.total.rate.value is None
     assert result.window_ends is None
@@ -141,7 +206,7 @@ def test_ltv_by_circle_worked_by_hand() -> None:
     # z S2: never bought          = 0     -> S2: 1 member, 0, LTV 0, 0 buyers
     # total: 10 members, 520 + 550 + 100 + 100 + 0 = 1270, LTV 127
     circles = {**CIRCLES, "z": Segment.S2}
-    result = ltv_by_circle(PURCHASES, circles)
+    result = ltv_by_circle(in_circles(PURCHASES), circles)
     s1, s2, s3, s4, none = (result.by_circle[k] for k in ("S1", "S2", "S3", "S4", NO_CIRCLE))
     assert (s1.members, s1.spend, s1.ltv) == (3, 520, 173)
     assert (s3.members, s3.spend, s3.ltv) == (3, 550, 183)
@@ -181,11 +246,15 @@ _purchases = st.lists(
 _circles = st.dictionaries(_members, st.sampled_from([*Segment, None]))
 
 
-@given(_purchases, st.floats(min_value=day(-40), max_value=day(120)))
+@given(
+    _purchases,
+    st.floats(min_value=day(-40), max_value=day(120)),
+    st.none() | st.floats(min_value=day(-1), max_value=day(1)),
+)
 def test_rates_are_fractions_and_repurchasers_are_buyers(
-    purchases: list[Purchase], now: float
+    purchases: list[Purchase], now: float, ended_at: float | None
 ) -> None:
-    result = session_repurchase(X, purchases, now)
+    result = session_repurchase(X, purchases, now, ended_at)
     assert result.repurchasers <= result.buyers
     assert sum(c.buyers for c in result.by_circle.values()) == result.total.buyers
     assert sum(c.repurchasers for c in result.by_circle.values()) == result.total.repurchasers
@@ -200,7 +269,8 @@ def test_rates_are_fractions_and_repurchasers_are_buyers(
 @given(_purchases, _circles)
 def test_ltv_totals_add_up(purchases: list[Purchase], circles: dict[str, Segment | None]) -> None:
     result = ltv_by_circle(purchases, circles)
-    assert sum(c.members for c in result.by_circle.values()) == result.total.members
+    # A member whose spend fell in two circles counts in both, once in the total.
+    assert sum(c.members for c in result.by_circle.values()) >= result.total.members
     assert sum(c.spend for c in result.by_circle.values()) == result.total.spend
     assert result.total.spend == sum(p.amount for p in purchases if p.standing)
     for tally in result.by_circle.values():
@@ -215,19 +285,25 @@ def test_the_circle_is_the_one_stamped_on_the_first_order_in_the_session() -> No
         Purchase("m", day(0) + 3600, 100, X, circle=Segment.S3),
         Purchase("m", day(0), 100, X, circle=Segment.S4),
     ]
-    result = session_repurchase(X, rows, now=day(1))
+    result = session_repurchase(X, rows, now=day(1), ended_at=END)
     assert result.by_circle["S4"].buyers == 1
     assert result.total.buyers == 1
     assert result.total.repurchasers == 0
 
 
 def test_rows_as_printed() -> None:
-    result = session_repurchase(X, stamped(PURCHASES), now=day(40))
+    result = session_repurchase(X, stamped(PURCHASES), now=day(40), ended_at=END)
     rows = repurchase_rows(result.to_json())
     assert rows[0] == ["合计", "7", "3", "42.9% (3/7)"]
     assert rows[1] == ["S1 钻石核心", "3", "1", "33.3% (1/3)"]
     assert rows[-1] == ["未分圈", "1", "1", "100.0% (1/1)"]
     assert len(rows) == 4  # total, S1, S3, none: circles without buyers are left out
     assert repurchase_caption(result.to_json()) == "30天复购 · 30天已满"
-    ltv = ltv_rows(ltv_by_circle(PURCHASES, CIRCLES).to_json())
+    ltv = ltv_rows(ltv_by_circle(in_circles(PURCHASES), CIRCLES).to_json())
     assert ltv[0] == ["合计", "9", "9", "12.70", "1.41"]  # 1270 fen over 9 members: 141.1 fen
+
+
+def test_imported_yuan_become_whole_fen_exactly() -> None:
+    from console.store.repurchase import _fen
+
+    assert [_fen(v) for v in (59.9, 0.07, 1.005, -12.3, 298)] == [5990, 7, 101, -1230, 29800]
