@@ -134,9 +134,7 @@ class PresentationResult:
 
     @property
     def judged(self) -> bool:
-        return (
-            self.end_ts - self.start_ts >= MIN_PRESENTATION_S and self.viewers >= MIN_BASE
-        )
+        return self.end_ts - self.start_ts >= MIN_PRESENTATION_S and self.viewers >= MIN_BASE
 
     @property
     def conversion(self) -> float:

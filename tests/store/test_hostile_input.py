@@ -642,7 +642,8 @@ def test_a_body_that_is_not_json_is_named_by_line_and_column(hostile: dict[str, 
     )
     assert answer.status_code == 422, answer.text
     problem = answer.json()["problems"][0]
-    assert problem == {"field": "body", "reason": "第 1 行第 10 列附近不是有效的 JSON（此处应为一个值）"}
+    assert problem["field"] == "body"
+    assert problem["reason"] == "第 1 行第 10 列附近不是有效的 JSON（此处应为一个值）"
 
 
 def test_a_refused_role_and_permission_read_in_chinese(hostile: dict[str, Any]) -> None:
