@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from console import __version__
 from console.arguments import non_negative_float
@@ -18,6 +19,8 @@ from console.logs import log_file, setup_logging
 from console.store.target import target_arg, without_password
 
 PROG = "python main.py"
+ERROR_PREFIX = "main.py：错误："
+"""How every failure line starts (argparse's usage errors and the commands' own)."""
 log = logging.getLogger(__name__)
 
 
@@ -25,23 +28,94 @@ class CliError(Exception):
     """A user-facing failure: printed as one line, exit status 2."""
 
 
+# argparse's own messages (it words them through gettext), in the users' language. Each key
+# is argparse's msgid, placeholders and all; one it says that is not here stays English.
+ARGPARSE_ZH: dict[str, str] = {
+    "usage: ": "用法：",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "the following arguments are required: %s": "缺少必需的参数：%s",
+    "invalid choice: %(value)r (choose from %(choices)s)": (
+        "无效的选择 %(value)r（可选：%(choices)s）"
+    ),
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "expected one argument": "需要一个值",
+    "expected at most one argument": "最多一个值",
+    "expected at least one argument": "至少需要一个值",
+    "invalid %(type)s value: %(value)r": "%(value)r 不是有效的值（应为 %(type)s）",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "one of the arguments %s is required": "需要以下参数之一：%s",
+    "ambiguous option: %(option)s could match %(matches)s": (
+        "选项 %(option)s 有歧义，可能是：%(matches)s"
+    ),
+    "ignored explicit argument %r": "多余的值 %r",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": (
+        "未知的子命令 %(parser_name)r（可选：%(choices)s）"
+    ),
+    "can't open '%(filename)s': %(error)s": "无法打开 '%(filename)s'：%(error)s",
+    "unexpected option string: %s": "意外的选项：%s",
+}
+
+
+def _argparse_zh(message: str) -> str:
+    return ARGPARSE_ZH.get(message, message)
+
+
+def _argparse_nzh(singular: str, plural: str, n: int) -> str:
+    if singular == "expected %s argument":
+        return "需要 %s 个值"
+    return singular if n == 1 else plural
+
+
+@contextlib.contextmanager
+def _chinese_argparse() -> Iterator[None]:
+    """argparse's messages in Chinese while our parser runs (argparse looks ``_`` and
+    ``ngettext`` up in its module at each call; anyone else's argparse is left as it was)."""
+    module: Any = argparse
+    saved = module._, module.ngettext
+    module._, module.ngettext = _argparse_zh, _argparse_nzh
+    try:
+        yield
+    finally:
+        module._, module.ngettext = saved
+
+
 class _Parser(argparse.ArgumentParser):
-    """Every command's ``--help`` ends with where the log goes (sub-commands inherit it)."""
+    """Every command's ``--help`` ends with where the log goes (sub-commands inherit it);
+    usage errors read in Chinese: ``main.py：错误：缺少必需的参数：--db``."""
 
     def format_help(self) -> str:
         return f"{super().format_help()}\nlog file: {log_file()}\n"
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        with _chinese_argparse():
+            return super().parse_args(args, namespace)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        with _chinese_argparse():
+            return super().parse_known_args(args, namespace)
+
+    def error(self, message: str) -> NoReturn:
+        with _chinese_argparse():
+            self.print_usage(sys.stderr)
+        command = self.prog.removeprefix(PROG).strip()
+        prefix = f"main.py {command}：错误：" if command else ERROR_PREFIX
+        self.exit(2, f"{prefix}{message}\n")
 
 
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date like 2026-11-21: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"不是 2026-11-21 这样的日期：{text!r}") from None
 
 
 def _port(text: str) -> int:
     if not text.isdigit() or not 0 <= int(text) <= 65535:
-        raise argparse.ArgumentTypeError(f"not a TCP port: {text!r}")
+        raise argparse.ArgumentTypeError(f"不是有效的 TCP 端口：{text!r}")
     return int(text)
 
 
@@ -114,6 +188,16 @@ def _add_store_commands(commands: Any) -> None:
 
 IMPORT_KINDS = ("members", "orders", "social", "products", "points")
 """Row files (CSV, JSON Lines); ``catalog`` is a session's TOML file (lineup, offers)."""
+
+KIND_NAMES = {
+    "members": "会员",
+    "orders": "订单",
+    "social": "社交行为",
+    "products": "商品",
+    "points": "自提点",
+    "reservations": "预约",
+}
+"""What an import kind is called in the summary line."""
 
 
 def _add_data_commands(commands: Any) -> None:
@@ -332,14 +416,14 @@ def main(argv: Sequence[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if (args.screenshot is None) != (args.exit_after is None) and args.screenshot is not None:
-        parser.error("--screenshot needs --exit-after SECONDS")
+        parser.error("--screenshot 需要同时给出 --exit-after SECONDS")
     setup_logging()
     log.info("%s %s started", PROG, args.command or "(embedded)")  # never argv: tokens
     try:
         return _dispatch(args)
     except CliError as exc:
         log.info("%s: %s", args.command or "embedded", exc)
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{ERROR_PREFIX}{exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -347,7 +431,7 @@ def main(argv: Sequence[str]) -> int:
         unreachable = _unreachable_database(exc)
         if unreachable is not None:
             log.info("%s: %s", args.command or "embedded", unreachable)
-            print(f"{PROG}: error: {unreachable}", file=sys.stderr)
+            print(f"{ERROR_PREFIX}{unreachable}", file=sys.stderr)
             return 2
         # The traceback goes to the log file and to stderr (the stderr handler).
         log.exception("%s %s failed", PROG, args.command or "(embedded)")
@@ -366,10 +450,10 @@ def _unreachable_database(exc: BaseException) -> str | None:
 
     if isinstance(exc, psycopg.OperationalError):
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return f"cannot open the database: {without_password(first)}"
+        return f"无法打开数据库：{without_password(first)}"
     if isinstance(exc, psycopg.ProgrammingError) and "invalid" in str(exc).lower()[:40]:
         # libpq refusing the URL itself (its message may quote part of the password)
-        return "the database URL is malformed (check its percent-encoding and its options)"
+        return "数据库地址格式不对（请检查其中的百分号编码和参数）"
     return None
 
 
@@ -415,7 +499,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             screenshot=args.screenshot,
             exit_after=args.exit_after,
         )
-    raise CliError(f"unknown command {command!r}")
+    raise CliError(f"未知的命令 {command!r}")
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -430,9 +514,9 @@ def _report(args: argparse.Namespace) -> int:
     try:
         written = run_report(args.store, args.token, args.session, args.out)
     except StoreError as exc:
-        raise CliError(f"store refused: {exc.reason}") from exc
+        raise CliError(f"存储拒绝了请求：{exc.reason}") from exc
     except httpx.TransportError as exc:
-        raise CliError(f"cannot reach the store at {args.store}: {exc}") from exc
+        raise CliError(f"无法连接存储 {args.store}：{exc}") from exc
     for path in written:
         print(path)
     return 0
@@ -446,7 +530,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         serve(args.db, args.host, args.port)
     except OSError as exc:
-        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
+        raise CliError(f"无法在 {args.host}:{args.port} 上监听：{exc.strerror or exc}") from exc
     return 0
 
 
@@ -477,15 +561,15 @@ def _token(args: argparse.Namespace) -> int:
     try:
         if args.token_command == "create":
             if args.leader and args.role != "leader":
-                raise CliError("--leader POINT_ID goes with --role leader only")
+                raise CliError("--leader POINT_ID 只能与 --role leader 一起使用")
             try:
                 print(auth.create_token(db, auth.Role(args.role), args.label, args.leader))
             except auth.UnknownPoint as exc:
                 raise CliError(str(exc)) from exc
             return 0
         if not auth.revoke_token(db, args.token):
-            raise CliError("no such active token")
-        print("revoked")
+            raise CliError("没有这个令牌，或它已被吊销")
+        print("已吊销")
         return 0
     finally:
         db.close()
@@ -496,10 +580,10 @@ def _seed_demo(db_path: Path) -> int:
 
     run = seed_demo(db_path)
     if not run:
-        print(f"{db_path} already has members; nothing seeded")
+        print(f"{db_path} 里已有会员，没有写入演示数据")
         return 0
     counts = " ".join(f"{k}={v}" for k, v in run["counts"].items())
-    print(f"seeded {run['members']} demo members into {db_path}; circles: {counts}")
+    print(f"已向 {db_path} 写入 {run['members']} 位演示会员；圈层：{counts}")
     return 0
 
 
@@ -508,20 +592,46 @@ def _import(args: argparse.Namespace) -> int:
         return _import_catalog(args)
     if args.kind == "reservations":
         return _import_reservations(args)
-    from console.store.imports import (
-        ImportOptions,
-        MappingError,
-        import_file,
-        load_mapping_file,
-        parse_map,
-    )
-    from console.store.imports.mapping import status_map
+    from console.store.imports import import_file
     from console.store.imports.runner import ImportError_
     from console.store.schema import open_store
     from console.terminal import Progress
 
+    options = _import_options(args)
+    db = open_store(args.db)
+    try:
+        report = import_file(
+            db, args.kind, args.file, options, args.format, Progress(f"导入 {args.file.name}")
+        )
+    except ImportError_ as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        db.close()
+    for problem in report.problems[:20]:
+        print(problem, file=sys.stderr)
+    if len(report.problems) > 20:
+        print(f"……另有 {len(report.problems) - 20} 个问题", file=sys.stderr)
+    if not report.applied:
+        print(
+            f"{report.file}：{report.rows} 行中有 {report.rejected} 行有问题，全部未导入"
+            "（请修正这些行，或加 --skip-bad 只导入没有问题的行）",
+            file=sys.stderr,
+        )
+        return 1
+    print(_import_summary(report, args.kind))
+    if report.rejects_file:
+        print(f"有问题的行已写入 {report.rejects_file}")
+    return 0
+
+
+def _import_options(args: argparse.Namespace) -> Any:
+    """The ImportOptions the flags say (``--map-file`` first, the flags over it): the same
+    for every row-file kind, reservations included."""
+    from console.store.imports import ImportOptions, MappingError, load_mapping_file, parse_map
+    from console.store.imports.mapping import status_map
+
     if args.kind != "orders" and (args.lines or args.status_map):
-        raise CliError("--lines and --status-map are for orders")
+        raise CliError("--lines 和 --status-map 只用于 orders")
     try:
         options = load_mapping_file(args.map_file, args.kind) if args.map_file else ImportOptions()
         options.mapping.update(parse_map(args.map, args.kind))
@@ -536,50 +646,31 @@ def _import(args: argparse.Namespace) -> int:
         options.encoding = args.encoding
     options.skip_bad = args.skip_bad
     options.rejects_path = args.rejects
-    db = open_store(args.db)
-    try:
-        report = import_file(
-            db, args.kind, args.file, options, args.format, Progress(f"import {args.file.name}")
-        )
-    except ImportError_ as exc:
-        raise CliError(str(exc)) from exc
-    finally:
-        db.close()
-    for problem in report.problems[:20]:
-        print(problem, file=sys.stderr)
-    if len(report.problems) > 20:
-        print(f"... and {len(report.problems) - 20} more problems", file=sys.stderr)
-    if not report.applied:
-        print(
-            f"{report.file}: {report.rejected} of {report.rows} rows refused; nothing applied "
-            "(fix them, or pass --skip-bad to apply the good rows)",
-            file=sys.stderr,
-        )
-        return 1
-    print(_import_summary(report, args.kind))
-    if report.rejects_file:
-        print(f"rejected rows written to {report.rejects_file}")
-    return 0
+    return options
 
 
 def _import_summary(report: Any, kind: str) -> str:
     """One line: rows, what became of them, and (orders) how many of each status."""
-    rejected = f"{report.rejected} rejected"
+    rejected = f"拒绝 {report.rejected}"
     if report.duplicates:
-        rejected += f" ({report.duplicates} repeat an id)"
+        rejected += f"（其中 {report.duplicates} 行编号重复）"
     merged = ""
     if report.merged:
-        what = "order lines added into their orders" if kind == "orders" else "repeats"
-        merged = f", {report.merged} {what}"
+        merged = (
+            f"，{report.merged} 行明细并入所属订单"
+            if kind == "orders"
+            else f"，{report.merged} 行重复已合并"
+        )
+    what = KIND_NAMES.get(kind, kind)
     text = (
-        f"{report.file}: {report.rows} rows, {report.accepted} accepted, {rejected}{merged}; "
-        f"{report.inserted} new, {report.updated} updated, {report.unchanged} unchanged {kind}"
+        f"{report.file}：{report.rows} 行，接受 {report.accepted}，{rejected}{merged}；"
+        f"{what}新增 {report.inserted}，更新 {report.updated}，未变 {report.unchanged}"
     )
     if kind in ("orders", "social"):
-        text += f"; {report.members_created} members created"
+        text += f"；新建会员 {report.members_created}"
     if report.by_status is not None:
-        text += "; by status: " + ", ".join(f"{s} {n}" for s, n in report.by_status.items())
-    return text + f" ({report.seconds:.1f} s)"
+        text += "；按状态：" + "，".join(f"{s} {n}" for s, n in report.by_status.items())
+    return text + f"（{report.seconds:.1f} 秒）"
 
 
 def _segment(args: argparse.Namespace) -> int:
@@ -600,16 +691,16 @@ def _segment(args: argparse.Namespace) -> int:
             force=args.force,
         )
     except RunRefused as exc:
-        raise CliError(exc.verdict.reason_en()) from exc
+        raise CliError(exc.verdict.reason_cli()) from exc
     except SegmentationError as exc:
         raise CliError(str(exc)) from exc
     finally:
         db.close()
     total = max(run["members"], 1)
     print(
-        f"run {run['id']} as of {run['as_of']}, {run['window_days']}-day window "
-        f"(rules {run['rules_version']}): "
-        f"{run['members']} members, {run['active']} active, {run['koc']} KOC"
+        f"分群 {run['id']}：截至 {run['as_of']}，{run['window_days']} 天窗口"
+        f"（规则 {run['rules_version']}）：会员 {run['members']}，活跃 {run['active']}，"
+        f"KOC {run['koc']}"
     )
     for segment, count in run["counts"].items():
         print(f"  {segment} {count:>9,}  {count / total:6.1%}")
@@ -652,7 +743,7 @@ def _import_catalog(args: argparse.Namespace) -> int:
     from console.store.schema import open_store
 
     if not args.session:
-        raise CliError("import catalog needs --session SID (the session whose lineup it sets)")
+        raise CliError("import catalog 需要 --session SID（要设置商品清单的场次）")
     db = open_store(args.db)
     try:
         summary = import_catalog(db, args.session, args.file)
@@ -661,28 +752,24 @@ def _import_catalog(args: argparse.Namespace) -> int:
     finally:
         db.close()
     reach = summary["audience"]
-    reached = f"; audience reached {reach['reached']} members" if reach else ""
+    reached = f"；受众 {reach['reached']} 位会员" if reach else ""
     print(
-        f"{args.file.name}: session {args.session}: {summary['lineup']} products, "
-        f"{summary['offers']} offers{reached}"
+        f"{args.file.name}：场次 {args.session}：商品 {summary['lineup']} 个，"
+        f"优惠 {summary['offers']} 条{reached}"
     )
     return 0
 
 
 def _import_reservations(args: argparse.Namespace) -> int:
     from console.domain.decisions import Refused
-    from console.store.imports import ImportOptions, MappingError, parse_map
     from console.store.imports.runner import ImportError_
     from console.store.repository import NotFound
     from console.store.reservations import import_reservations
     from console.store.schema import open_store
 
     if not args.session:
-        raise CliError("import reservations needs --session SID (the session reserved)")
-    try:
-        options = ImportOptions(mapping=parse_map(args.map, "reservations"))
-    except MappingError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError("import reservations 需要 --session SID（预约的场次）")
+    options = _import_options(args)  # --skip-bad, --rejects, --map-file, --encoding... too
     db = open_store(args.db)
     try:
         report = import_reservations(db, args.session, args.file, options)
@@ -693,13 +780,20 @@ def _import_reservations(args: argparse.Namespace) -> int:
     if not report.applied:
         for problem in report.problems[:20]:
             print(problem, file=sys.stderr)
+        if args.skip_bad:
+            raise CliError(
+                f"{args.file.name}：{report.rows} 行中有 {report.rejected} 行有问题，全部未导入"
+                "（预约导入暂不支持 --skip-bad：请修正这些行后再导入）"
+            )
         raise CliError(
-            f"{args.file.name}: {report.rejected} of {report.rows} rows refused; nothing imported"
+            f"{args.file.name}：{report.rows} 行中有 {report.rejected} 行有问题，全部未导入"
         )
     print(
-        f"{args.file.name}: session {args.session}: {report.inserted} reservations added, "
-        f"{report.unchanged} already there"
+        f"{args.file.name}：场次 {args.session}：新增预约 {report.inserted}，"
+        f"已有 {report.unchanged}"
     )
+    if report.rejects_file:
+        print(f"有问题的行已写入 {report.rejects_file}")
     return 0
 
 
@@ -718,13 +812,28 @@ def _invite(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     finally:
         db.close()
-    channels = ", ".join(f"{k} {v}" for k, v in sorted(summary["by_channel"].items())) or "none"
-    skipped = ", ".join(f"{k} {v}" for k, v in sorted(summary["skipped"].items())) or "none"
+    channels = _counts(summary["by_channel"], CHANNEL_NAMES)
+    skipped = _counts(summary["skipped"], SKIP_NAMES)
     print(
-        f"session {args.session}: {summary['invited']} invited ({channels}); skipped: "
-        f"{skipped}; files in {args.out}"
+        f"场次 {args.session}：已邀请 {summary['invited']}（{channels}）；未邀请：{skipped}；"
+        f"文件在 {args.out}"
     )
     return 0
+
+
+CHANNEL_NAMES = {"wecom": "企业微信", "sms": "短信", "group": "团长群"}
+SKIP_NAMES = {
+    "opted_out": "已退订",
+    "monthly_cap": "已达每月上限",
+    "already_invited": "已邀请过",
+    "unreachable": "无法联系",
+}
+"""The invitation summary's channels and reasons for skipping, as users call them."""
+
+
+def _counts(counts: dict[str, int], names: dict[str, str]) -> str:
+    """``{"sms": 3, "wecom": 5}`` -> "短信 3，企业微信 5"; "无" when empty."""
+    return "，".join(f"{names.get(k, k)} {v}" for k, v in sorted(counts.items())) or "无"
 
 
 def _followups(args: argparse.Namespace) -> int:
@@ -742,11 +851,8 @@ def _followups(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     finally:
         db.close()
-    rules = ", ".join(f"{rule} {n}" for rule, n in made["by_rule"].items()) or "none"
-    print(
-        f"session {args.session}: {made['created']} tasks created, {made['existing']} already "
-        f"there ({rules})"
-    )
+    rules = _counts(made["by_rule"], {})
+    print(f"场次 {args.session}：新建任务 {made['created']}，已有 {made['existing']}（{rules}）")
     return 0
 
 

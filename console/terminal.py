@@ -8,7 +8,7 @@ from typing import TextIO
 
 
 class Progress:
-    """Prints ``label: 42% · 120,000 rows · 85,000 rows/s``: in place on a terminal, else
+    """Prints ``label：42% · 120,000 行 · 85,000 行/秒``: in place on a terminal, else
     one line every few seconds; nothing for jobs that finish in under a second."""
 
     def __init__(self, label: str, stream: TextIO | None = None, every_s: float = 0.5) -> None:
@@ -28,7 +28,7 @@ class Progress:
             return
         self._last = now
         rate = rows / max(now - self.started, 1e-9)
-        line = f"{self.label}: {fraction:4.0%} · {rows:,} rows · {rate:,.0f} rows/s"
+        line = f"{self.label}：{fraction:4.0%} · {rows:,} 行 · {rate:,.0f} 行/秒"
         if self.stream.isatty():
             end = "\n" if fraction >= 1.0 else ""
             self.stream.write(f"\r{line}{end}")

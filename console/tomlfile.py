@@ -12,16 +12,66 @@ from typing import Any
 
 
 def read_toml(path: Path, error: type[Exception]) -> dict[str, Any]:
-    """The file's table; ``error`` naming the file and what is wrong (tomllib's own message
-    ends "(at line N, column M)")."""
+    """The file's table; ``error`` naming the file and what is wrong, in Chinese, with the
+    line and column tomllib gives ("第 3 行第 10 列")."""
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise error(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        raise error(f"{path}：无法读取：{os_reason(exc)}") from exc
     except UnicodeDecodeError as exc:
-        raise error(f"{path}: not UTF-8 text ({exc.reason})") from exc
+        raise error(f"{path}：第 {exc.start + 1} 字节附近不是 UTF-8 文本") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise error(f"{path}: not valid TOML: {exc}") from exc
+        raise error(f"{path}：不是有效的 TOML：{toml_reason(str(exc))}") from exc
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file could not be read, in Chinese (the system's words, in brackets, else)."""
+    if isinstance(exc, FileNotFoundError):
+        return "文件不存在"
+    if isinstance(exc, PermissionError):
+        return "没有读取权限"
+    if isinstance(exc, IsADirectoryError):
+        return "这是一个文件夹，不是文件"
+    return f"读取出错（{exc.strerror or exc}）"
+
+
+# tomllib's messages (Python 3.11+), by how they start; the place is added after.
+_TOML_REASONS = (
+    ("Illegal character '\\n'", "字符串没有在行内结束（缺少引号？）"),
+    ("Illegal character", "非法字符"),
+    ("Invalid value", "值无效（字符串要加引号？）"),
+    ("Invalid statement", "无法识别的语句"),
+    ("Invalid initial character for a key part", "键的开头字符无效"),
+    ("Invalid date or datetime", "日期或时间无效"),
+    ("Invalid hex value", "十六进制值无效"),
+    ("Invalid", "内容无效"),
+    ("Cannot overwrite a value", "同一个键写了两次"),
+    ("Cannot declare", "同一个表声明了两次"),
+    ("Cannot mutate", "不能修改已定义的表"),
+    ("Expected '=' after a key", "键后面缺少 ="),
+    ("Expected ']' at the end of a table declaration", "表头缺少 ]"),
+    ("Expected ']]' at the end of an array declaration", "表数组的表头缺少 ]]"),
+    ("Expected newline or end of document", "一个值后面还有多余内容（需要换行）"),
+    ("Unclosed array", "数组没有闭合（缺少 ]）"),
+    ("Unclosed inline table", "内联表没有闭合（缺少 }）"),
+    ("Unterminated string", "字符串没有结束（缺少引号）"),
+    ("Unescaped '\\' in a string", "字符串里有未转义的 \\（写成 \\\\ 或用单引号）"),
+    ("Unescaped", "字符串里有未转义的字符"),
+)
+_TOML_PLACE = re.compile(r"\(at line (\d+), column (\d+)\)|\(at end of document\)")
+
+
+def toml_reason(message: str) -> str:
+    """ "Illegal character ... (at line 3, column 10)" -> "第 3 行第 10 列：非法字符"."""
+    place = _TOML_PLACE.search(message)
+    where = ""
+    if place is not None:
+        where = (
+            f"第 {place.group(1)} 行第 {place.group(2)} 列：" if place.group(1) else "文件末尾："
+        )
+    what = message[: place.start()].strip() if place is not None else message.strip()
+    reason = next((zh for en, zh in _TOML_REASONS if what.startswith(en)), None)
+    return f"{where}{reason}" if reason is not None else f"{where}格式错误（{what}）"
 
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(?:#.*)?$")

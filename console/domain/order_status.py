@@ -90,7 +90,7 @@ def parse_status_map(text: str) -> dict[str, ImportedStatus]:
     for part in filter(None, (p.strip() for p in text.split(","))):
         theirs, sep, ours = part.rpartition("=")
         if not sep or not theirs.strip():
-            raise StatusMapError(f"--status-map: {part!r} is not like VALUE=STATUS")
+            raise StatusMapError(f"--status-map：{part!r} 应写成 导出的值=状态")
         pairs.append((theirs, ours))
     return status_words(pairs)
 
@@ -100,13 +100,13 @@ def status_words(pairs: Iterable[tuple[str, str]]) -> dict[str, ImportedStatus]:
     found: dict[str, ImportedStatus] = {}
     for theirs, ours in pairs:
         if not normalise(theirs):
-            raise StatusMapError(f"--status-map: an empty value cannot name a status ({ours!r})")
+            raise StatusMapError(f"--status-map：空的值不能对应状态（{ours!r}）")
         try:
             found[normalise(theirs)] = ImportedStatus(normalise(ours))
         except ValueError:
             allowed = ", ".join(ImportedStatus)
             raise StatusMapError(
-                f"--status-map: {ours.strip()!r} is not a status; one of {allowed}"
+                f"--status-map：{ours.strip()!r} 不是状态；可选：{allowed}"
             ) from None
     return found
 

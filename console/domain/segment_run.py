@@ -92,22 +92,22 @@ class RunVerdict:
                 return f"窗口天数必须在 1 到 {MAX_WINDOW_DAYS} 之间"
         return ""
 
-    def reason_en(self) -> str:
-        """The same for the command line (English, like its other messages)."""
+    def reason_cli(self) -> str:
+        """The same for the command line (its flags named: --force, --as-of)."""
         match self.blocker:
             case RunBlocker.LIVE_SESSION:
                 return (
-                    f"{self.live_sessions} session(s) are live: a run rewrites every member's "
-                    "circle; run after the broadcast, or pass --force"
+                    f"有 {self.live_sessions} 场直播正在进行：分群会改写每位会员的圈层；"
+                    "请在直播结束后再运行，或加 --force"
                 )
             case RunBlocker.EMPTY_WINDOW:
                 return (
-                    f"the newest order is {self.newest_order}; the {self.window_days}-day "
-                    f"window to {self.as_of} holds no order, so everyone would be S6: "
-                    f"use --as-of {self.newest_order} or widen the window (--window-days)"
+                    f"最新订单是 {self.newest_order}；截至 {self.as_of} 的 {self.window_days} 天"
+                    f"窗口里没有任何订单，所有会员都会落入 S6。请用 --as-of {self.newest_order}，"
+                    "或加大窗口（--window-days）"
                 )
             case RunBlocker.BAD_WINDOW:
-                return f"--window-days must be 1..{MAX_WINDOW_DAYS}"
+                return f"--window-days 必须在 1 到 {MAX_WINDOW_DAYS} 之间"
         return ""
 
     def refusal(self) -> Refused:

@@ -33,6 +33,42 @@ class Permission(StrEnum):
     LEADER = "leader"  # a 团长's page and their own tasks, scoped to the token's point
 
 
+ROLE_NAMES: dict[Role, str] = {
+    Role.HOST: "主播",
+    Role.ASSISTANT: "场控",
+    Role.OPERATOR: "运营",
+    Role.INGEST: "接入",
+    Role.OVERLAY: "直播叠加层",
+    Role.LEADER: "团长",
+}
+"""Each role as users call it (error messages, the command line)."""
+
+PERMISSION_NAMES: dict[Permission, str] = {
+    Permission.READ: "查看",
+    Permission.COMMAND: "发指令",
+    Permission.INGEST: "接入事件",
+    Permission.MANAGE: "管理",
+    Permission.OVERLAY: "打开直播叠加层",
+    Permission.LEADER: "打开团长页面",
+}
+"""Each permission as users call it: "角色 主播 无权管理"."""
+
+
+def role_name(role: Role | str) -> str:
+    """``Role.HOST`` -> "主播"; a value that is no role stays as it is."""
+    try:
+        return ROLE_NAMES[Role(role)]
+    except ValueError:
+        return str(role)
+
+
+def refusal(role: Role, permission: Permission | str) -> str:
+    """ "角色 主播 无权管理": the one wording of a 403 (``permission`` a Permission or a
+    phrase such as "处理回访任务")."""
+    what = PERMISSION_NAMES[permission] if isinstance(permission, Permission) else permission
+    return f"角色 {role_name(role)} 无权{what}"
+
+
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.HOST: frozenset({Permission.READ}),
     Role.ASSISTANT: frozenset({Permission.READ, Permission.COMMAND}),
@@ -64,7 +100,7 @@ def create_token(db: sqlite_utils.Database, role: Role, label: str = "", point: 
         if db.execute("SELECT 1 FROM pickup_points WHERE id = ?", [point]).fetchone() is None:
             raise UnknownPoint(f"没有这个自提点：{point[:60]!r}")
     elif point:
-        raise UnknownPoint(f"只有团长令牌带自提点（角色 {role.value}）")
+        raise UnknownPoint(f"只有团长令牌带自提点（角色 {role_name(role)}）")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     db.execute(
         "INSERT INTO tokens (hash, role, label, created_at, point_id) VALUES (?, ?, ?, ?, ?)",

@@ -62,4 +62,4 @@ def _where(loc: tuple[Any, ...]) -> str:
     text = ""
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(file)"
+    return text or "（整个文件）"

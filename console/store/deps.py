@@ -40,7 +40,7 @@ def require(permission: Permission) -> Callable[..., Awaitable[Caller]]:
 
     async def check(caller: Annotated[Caller, Depends(authenticated)]) -> Caller:
         if permission not in auth.GRANTS[caller.role]:
-            raise problem(403, "authorization", f"角色 {caller.role.value} 无权 {permission.value}")
+            raise problem(403, "authorization", auth.refusal(caller.role, permission))
         return caller
 
     return check

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import Request
@@ -14,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from console.domain.bounds import NUL, text_problem
 from console.domain.decisions import RefusalKind, Refused
 from console.domain.events import Problem
-from console.store.messages import field_of, http_reason, reason_of
+from console.store.messages import field_of, http_reason, json_position_reason, reason_of
 
 MAX_PROBLEMS_SHOWN = 20
 
@@ -78,8 +79,24 @@ async def api_error_handler(_request: Request, exc: Exception) -> JSONResponse:
 
 async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = [Problem(field_of(error), reason_of(error)) for error in exc.errors()]
+    problems = [_problem_of(error, exc.body) for error in exc.errors()]
     return JSONResponse(problem_body(problems), status_code=422)
+
+
+def _problem_of(error: dict[str, Any], body: Any) -> Problem:
+    """One validation error as a Problem; a body that is not JSON at all is named by line and
+    column (FastAPI's loc is ``("body", offset)``, its reason Python's English)."""
+    loc = tuple(error.get("loc", ()))
+    if (
+        error.get("type") == "json_invalid"
+        and len(loc) == 2
+        and loc[0] == "body"
+        and isinstance(loc[1], int)
+        and isinstance(body, (str, bytes))
+    ):
+        detail = str((error.get("ctx") or {}).get("error", error.get("msg", "")))
+        return Problem("body", json_position_reason(body, loc[1], detail))
+    return Problem(field_of(error), reason_of(error))
 
 
 async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:

@@ -59,7 +59,6 @@ _TEMPLATES: dict[str, str] = {
     "datetime_parsing": "必须是时间（如 2026-11-20T20:00:00+08:00）：{error}",
     "datetime_from_date_parsing": "必须是时间（如 2026-11-20T20:00:00+08:00）：{error}",
     "datetime_object_invalid": "时间无效：{error}",
-    "json_invalid": "不是有效的 JSON：{error}",
     "json_type": "必须是 JSON 字符串",
     "recursion_loop": "嵌套过深",
     "recursion_depth_exceeded": "嵌套过深",
@@ -78,6 +77,8 @@ def reason_of(error: Mapping[str, Any]) -> str:
     msg = str(error.get("msg", ""))
     if kind == BOUNDS_ERROR:
         return msg
+    if kind == "json_invalid":
+        return json_syntax_reason(str(ctx.get("error", msg)))
     template = _TEMPLATES.get(kind)
     if template is None:
         return f"取值无效（{msg}）"
@@ -142,6 +143,15 @@ _JSON_SYNTAX = (
     ("lone leading surrogate", "含无效的 Unicode 字符"),
     ("control character", "字符串里有控制字符"),
     ("key must be a string", "键必须是字符串"),
+    # Python's json module (FastAPI reads request bodies with it)
+    ("expecting value", "此处应为一个值"),
+    ("expecting property name", "键必须是双引号括起的字符串"),
+    ("expecting ':'", "缺少冒号"),
+    ("expecting ','", "缺少逗号"),
+    ("extra data", "末尾有多余内容"),
+    ("unterminated string", "字符串没有结束"),
+    ("invalid \\uxxxx", "无效的 \\u 转义"),
+    ("invalid \\escape", "无效的转义字符"),
 )
 _POSITION = re.compile(r"line (\d+) column (\d+)")
 
@@ -152,3 +162,14 @@ def json_syntax_reason(detail: str) -> str:
     where = _POSITION.search(detail)
     at = f"（第 {where.group(1)} 行第 {where.group(2)} 列）" if where else ""
     return f"不是有效的 JSON：{what}{at}"
+
+
+def json_position_reason(document: str | bytes, position: int, detail: str) -> str:
+    """ "第 1 行第 10 列附近不是有效的 JSON（此处应为一个值）": where in ``document`` a JSON
+    parser stopped (``position``, a character offset, as Python's json module gives it)."""
+    text = document.decode("utf-8", "replace") if isinstance(document, bytes) else document
+    position = max(0, min(position, len(text)))
+    line = text.count("\n", 0, position) + 1
+    column = position - text.rfind("\n", 0, position)
+    what = next((zh for en, zh in _JSON_SYNTAX if en.lower() in detail.lower()), "格式错误")
+    return f"第 {line} 行第 {column} 列附近不是有效的 JSON（{what}）"

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from console.domain.followups import CompleteRequest
 from console.store import followups
-from console.store.auth import GRANTS, Caller, Permission, Role
+from console.store.auth import GRANTS, Caller, Permission, Role, refusal
 from console.store.deps import Context, SessionId, authenticated, json_response, require
 from console.store.errors import problem
 
@@ -21,7 +21,7 @@ TaskId = Annotated[str, Path(min_length=1, max_length=64)]
 async def task_owner(caller: Annotated[Caller, Depends(authenticated)]) -> Caller:
     """The operator, or a 团长: who may list and complete tasks (a 团长 only their own)."""
     if not GRANTS[caller.role] & {Permission.MANAGE, Permission.LEADER}:
-        raise problem(403, "authorization", f"角色 {caller.role.value} 无权处理回访任务")
+        raise problem(403, "authorization", refusal(caller.role, "处理回访任务"))
     return caller
 
 

@@ -38,7 +38,7 @@ def _leader(ctx: Context, token: str | None) -> Caller:
     if caller is None:
         raise problem(401, "token", "需要有效的团长令牌（?token=…）")
     if auth.Permission.LEADER not in auth.GRANTS[caller.role] or not caller.point:
-        raise problem(403, "token", f"角色 {caller.role.value} 无权打开团长页面")
+        raise problem(403, "token", auth.refusal(caller.role, auth.Permission.LEADER))
     return caller
 
 

@@ -44,7 +44,7 @@ def _check(ctx: Context, sid: str, token: str | None) -> str:
     if caller is None:
         raise problem(401, "token", "需要有效的贴片令牌（?token=…）")
     if auth.Permission.OVERLAY not in auth.GRANTS[caller.role]:
-        raise problem(403, "token", f"角色 {caller.role.value} 无权打开贴片")
+        raise problem(403, "token", auth.refusal(caller.role, auth.Permission.OVERLAY))
     try:
         ctx.read_inline(repository.last_seq, sid)
     except repository.NotFound as exc:

@@ -40,7 +40,7 @@ def scheduled_work(db: sqlite_utils.Database, clock: Callable[[], float]) -> str
             db, None, clock, trigger="schedule", actor="weekly schedule"
         )
     except segmentation.RunRefused as exc:  # e.g. an old import: nothing in the window
-        return f"{expired} override(s) expired; segmentation refused: {exc.verdict.reason_en()}"
+        return f"{expired} override(s) expired; segmentation refused: {exc.verdict.reason_zh()}"
     return f"{expired} override(s) expired; segmentation run {run['id']} as of {run['as_of']}"
 
 

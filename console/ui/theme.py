@@ -54,7 +54,7 @@ def segment_color(segment: Segment | None) -> QColor:
 
 def stylesheet(font_family: str) -> str:
     """All ``resources/styles/*.qss`` fragments in name order, filled from the palette."""
-    values = {**PALETTE, "font_family": font_family}
+    values = {**PALETTE, "font_family": font_family, "style_dir": STYLE_DIR.as_posix()}
     parts = [
         Template(path.read_text(encoding="utf-8")).substitute(values)
         for path in sorted(STYLE_DIR.glob("*.qss"))

@@ -122,8 +122,8 @@ def test_console_mode_screenshot(tmp_path: Path, shared_store: StoreProcess) -> 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("serve",), "the following arguments are required: --db"),
-        (("serve", "--db", "x.db", "--port", "http"), "not a TCP port"),
+        (("serve",), "main.py serve：错误：缺少必需的参数：--db"),
+        (("serve", "--db", "x.db", "--port", "http"), "不是有效的 TCP 端口"),
         (
             ("simulate", "--store", "http://127.0.0.1:9", "--token", "t", "--scenario", "nope"),
             "unknown scenario 'nope'",
@@ -140,8 +140,8 @@ def test_console_mode_screenshot(tmp_path: Path, shared_store: StoreProcess) -> 
             ),
             "cannot reach the store",
         ),
-        (("--screenshot", "x.png"), "--screenshot needs --exit-after"),
-        (("token", "create", "--db", "x.db", "--role", "admin"), "invalid choice: 'admin'"),
+        (("--screenshot", "x.png"), "main.py：错误：--screenshot 需要同时给出 --exit-after"),
+        (("token", "create", "--db", "x.db", "--role", "admin"), "参数 --role：无效的选择 'admin'"),
     ],
 )
 def test_bad_arguments_give_one_clear_line_and_nonzero_status(
@@ -284,23 +284,23 @@ def test_import_and_segment_from_the_command_line(tmp_path: Path) -> None:
     refused = import_sample()
     assert refused.returncode == 1
     assert "online_retail_sample.csv:8: CustomerID (member_id): 必填" in refused.stderr
-    assert "nothing applied" in refused.stderr
+    assert "全部未导入" in refused.stderr
     rejects = tmp_path / "rejects.csv"
     applied = import_sample("--skip-bad", "--rejects", str(rejects))
     assert applied.returncode == 0, applied.stderr
-    assert "11 new, 0 updated" in applied.stdout
+    assert "订单新增 11，更新 0" in applied.stdout
     assert rejects.read_text(encoding="utf-8").count("\n") == 5  # header and 4 rows
     segmented = run_main("segment", "--db", str(db), "--as-of", "2010-12-09", env_home=tmp_path)
     assert segmented.returncode == 0, segmented.stderr
-    assert "9 members, 7 active" in segmented.stdout
+    assert "会员 9，活跃 7" in segmented.stdout
     bad_date = run_main("segment", "--db", str(db), "--as-of", "yesterday", env_home=tmp_path)
     assert bad_date.returncode == 2
-    assert "not a date like" in bad_date.stderr
+    assert "不是 2026-11-21 这样的日期" in bad_date.stderr
     bad_map = run_main(
         "import", "orders", str(sample), "--db", str(db), "--map", "price=X", env_home=tmp_path
     )
     assert bad_map.returncode == 2
-    assert "'price' is not a orders field" in bad_map.stderr
+    assert "'price' 不是 orders 的字段" in bad_map.stderr
 
 
 def test_segment_refuses_old_data_and_live_sessions(tmp_path: Path) -> None:
@@ -310,17 +310,17 @@ def test_segment_refuses_old_data_and_live_sessions(tmp_path: Path) -> None:
     store.close()
     today = run_main("segment", "--db", str(db), env_home=tmp_path)
     assert today.returncode != 0
-    assert "the newest order is 2018-09-03; " in today.stderr
-    assert "use --as-of 2018-09-03 or widen the window" in today.stderr
+    assert "main.py：错误：最新订单是 2018-09-03；" in today.stderr
+    assert "请用 --as-of 2018-09-03，或加大窗口（--window-days）" in today.stderr
     at_newest = run_main("segment", "--db", str(db), "--as-of", "2018-09-03", env_home=tmp_path)
     assert at_newest.returncode == 0, at_newest.stderr
-    assert "as of 2018-09-03, 365-day window" in at_newest.stdout
+    assert "截至 2018-09-03，365 天窗口" in at_newest.stdout
     wide = run_main("segment", "--db", str(db), "--window-days", "4000", env_home=tmp_path)
     assert wide.returncode == 0, wide.stderr
-    assert "4000-day window" in wide.stdout
+    assert "4000 天窗口" in wide.stdout
     no_window = run_main("segment", "--db", str(db), "--window-days", "0", env_home=tmp_path)
     assert no_window.returncode != 0
-    assert "--window-days must be 1..36500" in no_window.stderr
+    assert "--window-days 必须在 1 到 36500 之间" in no_window.stderr
     with sqlite3.connect(db) as conn:
         conn.execute(
             "INSERT INTO sessions (id, title, status, created_at, last_seq) "
@@ -328,7 +328,7 @@ def test_segment_refuses_old_data_and_live_sessions(tmp_path: Path) -> None:
         )
     live = run_main("segment", "--db", str(db), "--as-of", "2018-09-03", env_home=tmp_path)
     assert live.returncode != 0
-    assert "1 session(s) are live" in live.stderr
+    assert "有 1 场直播正在进行" in live.stderr
     forced = run_main(
         "segment", "--db", str(db), "--as-of", "2018-09-03", "--force", env_home=tmp_path
     )
@@ -421,8 +421,8 @@ def test_import_orders_with_status_then_segment_leaves_cancelled_out(tmp_path: P
         "--status-map", "已拒收=cancelled", env_home=tmp_path,
     )  # fmt: skip
     assert imported.returncode == 0, imported.stderr
-    assert "5 rows, 5 accepted, 0 rejected; 5 new" in imported.stdout
-    assert "by status: placed 0, paid 1, cancelled 2, refunded 2" in imported.stdout
+    assert "5 行，接受 5，拒绝 0；订单新增 5" in imported.stdout
+    assert "按状态：placed 0，paid 1，cancelled 2，refunded 2" in imported.stdout
     segmented = run_main("segment", "--db", str(db), "--as-of", "2026-11-10", env_home=tmp_path)
     assert segmented.returncode == 0, segmented.stderr
     assert member_scores(db, "c1") == (1, pytest.approx(72.05))
@@ -456,14 +456,14 @@ def test_a_repeated_order_id_refuses_the_import_unless_lines(tmp_path: Path) -> 
     assert refused.returncode == 1
     assert "orders.csv:2: A (order_id): 'O1' 重复：第 2、4 行内容不同" in refused.stderr
     assert "orders.csv:4: A (order_id): 'O1' 重复：第 2、4 行内容不同" in refused.stderr
-    assert "2 of 3 rows refused; nothing applied" in refused.stderr
+    assert "3 行中有 2 行有问题，全部未导入" in refused.stderr
     import sqlite3
 
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM orders").fetchone()[0] == 0
     summed = run("--lines")
     assert summed.returncode == 0, summed.stderr
-    assert "3 rows, 3 accepted, 0 rejected, 1 order lines added into their orders" in summed.stdout
+    assert "3 行，接受 3，拒绝 0，1 行明细并入所属订单" in summed.stdout
     with sqlite3.connect(db) as conn:
         amounts = dict(conn.execute("SELECT order_id, amount FROM orders").fetchall())
     assert amounts == {"O1": pytest.approx(1072.04), "O2": 10.0}
@@ -471,7 +471,7 @@ def test_a_repeated_order_id_refuses_the_import_unless_lines(tmp_path: Path) -> 
         "import", "members", str(export), "--db", str(db), "--lines", env_home=tmp_path
     )
     assert wrong_kind.returncode == 2
-    assert "--lines and --status-map are for orders" in wrong_kind.stderr
+    assert "--lines 和 --status-map 只用于 orders" in wrong_kind.stderr
 
 
 def test_import_help_lists_every_field_and_status(tmp_path: Path) -> None:

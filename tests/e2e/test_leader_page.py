@@ -48,6 +48,18 @@ BUTTONS = """JSON.stringify([...document.querySelectorAll('button')].map((b) => 
 }))"""
 
 
+LONG_TITLE = """(() => {
+  const line = document.querySelector('#tasks li[data-task] .line1');
+  const title = line.querySelector('.title');
+  title.textContent = '回访：问问上次买的樱桃和鸡胸肉是否新鲜，顺便提醒周六的团购接龙';
+  const t = title.getBoundingClientRect(), g = line.querySelector('.tag').getBoundingClientRect();
+  const lineHeight = parseFloat(getComputedStyle(title).lineHeight) || 20;
+  return JSON.stringify({title_top: t.top, tag_top: g.top, tag_right: g.right,
+    row_right: line.closest('li').getBoundingClientRect().right,
+    title_lines: Math.round(t.height / lineHeight)});
+})()"""
+
+
 def page(browser: Chromium) -> dict[str, Any]:
     return dict(json.loads(browser.evaluate(DOM)))
 
@@ -194,6 +206,14 @@ def test_the_leader_page_on_a_phone(shows: tuple[Show, str, str]) -> None:
         assert boxes
         assert all(b["right"] <= WIDTH and b["left"] >= 0 for b in boxes)
         assert overlapping(boxes) == []
+        # The 接龙 heading says 直播中 while one takes entries (it said so always).
+        assert browser.evaluate("document.querySelector('#chain-state').textContent") == "直播中"
+        # A long task title wraps beside its state tag: the tag stays on the title's first
+        # line, inside the row (it used to drop onto a line of its own).
+        placed = json.loads(browser.evaluate(LONG_TITLE))
+        assert abs(placed["tag_top"] - placed["title_top"]) <= 4, placed
+        assert placed["tag_right"] <= placed["row_right"], placed
+        assert placed["title_lines"] >= 2, placed
         browser.screenshot(OUT / "1-loaded.png")
 
         # Tap 提货: the order is checked off, in the store too.

@@ -47,6 +47,6 @@ def test_an_unreachable_postgres_is_said_in_one_line_and_no_file_appears(tmp_pat
         tmp_path, "token", "create", "--role", "operator", "--db", "postgresql://x@127.0.0.1:1/d"
     )
     assert done.returncode == 2
-    assert done.stderr.strip().startswith("python main.py: error: cannot open the database:")
+    assert done.stderr.strip().startswith("main.py：错误：无法打开数据库：")
     assert "Traceback" not in done.stderr
     assert list(tmp_path.iterdir()) == []

@@ -135,7 +135,7 @@ def test_a_bad_catalog_file_names_the_field_and_changes_nothing(demo, tmp_path: 
     with pytest.raises(CatalogFileError, match="没有这些会员：zz"):
         import_catalog(db, sid, unknown)
     broken = write(tmp_path / "broken.toml", "lineup = [\n")
-    with pytest.raises(CatalogFileError, match="not valid TOML"):
+    with pytest.raises(CatalogFileError, match="不是有效的 TOML"):
         import_catalog(db, sid, broken)
     count = db.execute("SELECT count(*) FROM session_products WHERE session_id = ?", [sid])
     assert count.fetchone()[0] == 6

@@ -633,3 +633,20 @@ def test_a_body_nested_too_deep_is_refused_in_words_a_user_reads(hostile: dict[s
     assert problem["field"] == "body"
     assert problem["reason"].startswith("不是有效的 JSON：嵌套过深（第 1 行第"), problem
     assert "recursion" not in problem["reason"]
+
+
+def test_a_body_that_is_not_json_is_named_by_line_and_column(hostile: dict[str, Any]) -> None:
+    """Python's own "Expecting value" at "body.9" was shown."""
+    answer = hostile["operator"].post(
+        "/sessions", content=b'{"title":}', headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 422, answer.text
+    problem = answer.json()["problems"][0]
+    assert problem["field"] == "body"
+    assert problem["reason"] == "第 1 行第 10 列附近不是有效的 JSON（此处应为一个值）"
+
+
+def test_a_refused_role_and_permission_read_in_chinese(hostile: dict[str, Any]) -> None:
+    answer = hostile["host"].patch(f"/sessions/{hostile['sid']}", json={"title": "x"})
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["error"] == "authorization: 角色 主播 无权管理"

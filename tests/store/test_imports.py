@@ -117,9 +117,9 @@ def test_map_on_the_command_line(db, tmp_path: Path) -> None:  # type: ignore[no
     report = import_file(db, "orders", RETAIL, options)
     assert report.applied
     assert report.records == 11
-    with pytest.raises(MappingError, match="'price' is not a orders field"):
+    with pytest.raises(MappingError, match="'price' 不是 orders 的字段"):
         parse_map("price=UnitPrice", "orders")
-    with pytest.raises(MappingError, match="is not like field=Column"):
+    with pytest.raises(MappingError, match="应写成 字段=列名"):
         parse_map("order_id", "orders")
 
 
@@ -264,7 +264,7 @@ def test_status_words_in_a_mapping_file(db, tmp_path: Path) -> None:  # type: ig
     assert import_file(db, "orders", path, options).applied
     assert statuses(db) == {"E2": "cancelled"}
     write(mapping, '[map]\norder_id = "订单号"\n[status]\n"已拒收" = "gone"\n')
-    with pytest.raises(MappingError, match=r"shop.toml: \[status\]: 'gone' is not a status"):
+    with pytest.raises(MappingError, match=r"shop.toml：\[status\]：'gone' 不是状态"):
         load_mapping_file(mapping, "orders")
 
 

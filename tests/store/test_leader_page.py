@@ -238,9 +238,9 @@ def test_tasks_made_twice_done_by_their_owner_only(show: Show, tmp_path: Path) -
     assert "尚未结束" in live.stderr  # not before the show ends
     made = end_and_make_tasks(show)
     assert made.returncode == 0, made.stderr
-    assert "5 tasks created, 0 already there" in made.stdout
+    assert "新建任务 5，已有 0" in made.stdout
     again = make_tasks(show, RULES)
-    assert "0 tasks created, 5 already there" in again.stdout
+    assert "新建任务 0，已有 5" in again.stdout
 
     headers = {"Authorization": f"Bearer {show.token_a}"}
     with httpx.Client(base_url=show.store.url + "/api/v1", headers=headers, timeout=10) as c:

@@ -71,9 +71,27 @@ def test_pydantic_errors_read_in_chinese_with_their_limits() -> None:
     assert reason_of({"type": "missing", "msg": "Field required"}) == "必填"
     assert reason_of({"type": "string_too_long", "ctx": {"max_length": 64}}) == "最多 64 个字符"
     assert reason_of({"type": "greater_than_equal", "ctx": {"ge": 1}}) == "必须大于或等于 1"
-    assert "Expecting value" in reason_of(
-        {"type": "json_invalid", "ctx": {"error": "Expecting value"}}
+    assert (
+        reason_of({"type": "json_invalid", "ctx": {"error": "Expecting value"}})
+        == "不是有效的 JSON：此处应为一个值"
     )
     unknown = reason_of({"type": "url_scheme", "msg": "URL scheme should be 'http'"})
     assert has_chinese(unknown)
     assert "URL scheme should be 'http'" in unknown  # the fallback keeps pydantic's words
+
+
+def test_a_json_parsers_english_reads_in_chinese_with_its_place() -> None:
+    from console.store.messages import json_position_reason
+
+    assert json_position_reason('{\n  "a" 1}', 8, "Expecting ':' delimiter") == (
+        "第 2 行第 7 列附近不是有效的 JSON（缺少冒号）"
+    )
+    assert "格式错误" in json_position_reason("x", 0, "something new")
+
+
+def test_roles_and_permissions_have_one_chinese_name_each() -> None:
+    from console.store import auth
+
+    assert set(auth.ROLE_NAMES) == set(auth.Role)
+    assert set(auth.PERMISSION_NAMES) == set(auth.Permission)
+    assert auth.refusal(auth.Role.LEADER, auth.Permission.READ) == "角色 团长 无权查看"

@@ -100,9 +100,9 @@ def test_the_operators_own_words_win_and_are_listed() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("X", "'X' is not like VALUE=STATUS"),
-        ("=paid", "'=paid' is not like VALUE=STATUS"),
-        ("X=gone", "'gone' is not a status; one of placed, paid, cancelled, refunded"),
+        ("X", "'X' 应写成 导出的值=状态"),
+        ("=paid", "'=paid' 应写成 导出的值=状态"),
+        ("X=gone", "'gone' 不是状态；可选：placed, paid, cancelled, refunded"),
     ],
 )
 def test_a_malformed_status_map_is_refused(text: str, message: str) -> None:

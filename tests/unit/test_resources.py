@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fontTools.ttLib import TTFont
 
@@ -68,3 +70,16 @@ def test_emoji_font_licence_ships_beside_it() -> None:
     licence = resource_path("fonts/OFL-emoji.txt").read_text(encoding="utf-8")
     assert "SIL OPEN FONT LICENSE Version 1.1" in licence
     assert "Google" in licence
+
+
+def test_check_boxes_have_a_visible_indicator_and_their_tick_exists() -> None:
+    """An unticked box was nearly invisible on the dark panels (the platform's default)."""
+    import re
+
+    from console.ui.theme import stylesheet
+
+    sheet = stylesheet("Noto Sans CJK SC")
+    assert re.search(r"QCheckBox::indicator \{[^}]*border: 2px solid #a7b1bf", sheet)
+    tick = re.search(r'image: url\("([^"]+check\.svg)"\)', sheet)
+    assert tick is not None
+    assert Path(tick.group(1)).is_file()

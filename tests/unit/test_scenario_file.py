@@ -93,7 +93,7 @@ def test_broken_toml_names_the_line(tmp_path: Path) -> None:
     lines = path.read_text(encoding="utf-8").splitlines()
     line = next(n for n, text in enumerate(lines, start=1) if text.startswith("guests = "))
     with pytest.raises(
-        scenario.ScenarioError, match=rf"edited\.toml: not valid TOML: .*line {line},"
+        scenario.ScenarioError, match=rf"edited\.toml：不是有效的 TOML：第 {line} 行第"
     ):
         scenario.parse(path)
 
@@ -236,7 +236,7 @@ def test_any_value_anywhere_loads_or_is_named(
         parse_text(fuzzed, to_toml(replaced(GOOD, where, value)))
     except scenario.ScenarioError as exc:
         message = str(exc)
-        assert message.startswith(f"{fuzzed}: ")
+        assert message.startswith((f"{fuzzed}: ", f"{fuzzed}："))
         assert "\n" not in message
 
 

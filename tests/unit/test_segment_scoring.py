@@ -310,8 +310,8 @@ def test_a_window_without_orders_is_refused_naming_the_newest_order() -> None:
     verdict = decide_run(RunRequest(None, 365), facts())
     assert not verdict.go
     assert verdict.blocker is RunBlocker.EMPTY_WINDOW
-    assert "the newest order is 2018-09-03; " in verdict.reason_en()
-    assert "use --as-of 2018-09-03 or widen the window" in verdict.reason_en()
+    assert verdict.reason_cli().startswith("最新订单是 2018-09-03；")
+    assert "请用 --as-of 2018-09-03，或加大窗口（--window-days）" in verdict.reason_cli()
     assert verdict.reason_zh().startswith("最新订单是 2018-09-03")
     refusal = verdict.refusal().refusal
     assert (refusal.kind, refusal.field) == (RefusalKind.CONFLICT, "as_of")
@@ -328,7 +328,7 @@ def test_a_live_session_blocks_a_run_unless_forced() -> None:
     assert verdict.blocker is RunBlocker.LIVE_SESSION
     assert verdict.field == "force"
     assert "有 2 场直播正在进行" in verdict.reason_zh()
-    assert "--force" in verdict.reason_en()
+    assert "--force" in verdict.reason_cli()
     assert decide_run(
         RunRequest(None, 365, force=True), facts(live_sessions=2, buyers_in_window=5)
     ).go

@@ -19,9 +19,9 @@ def test_on_a_terminal_progress_rewrites_one_line() -> None:
     progress(40_000, 0.4)
     progress(100_000, 1.0)
     text = screen.getvalue()
-    assert text.startswith("\rimport orders.csv:  40% · 40,000 rows · ")
-    assert "rows/s" in text
-    assert text.endswith("100% · 100,000 rows · " + text.rsplit("rows · ", 1)[1])
+    assert text.startswith("\rimport orders.csv： 40% · 40,000 行 · ")
+    assert "行/秒" in text
+    assert text.endswith("100% · 100,000 行 · " + text.rsplit("行 · ", 1)[1])
     assert text.endswith("\n")
 
 
@@ -33,4 +33,4 @@ def test_quick_jobs_print_nothing_and_pipes_get_whole_lines() -> None:
     slow = Progress("import big.csv", log, every_s=0.0)
     slow.started -= 10.0
     slow(1_000_000, 0.5)
-    assert log.getvalue().endswith(" 50% · 1,000,000 rows · 100,000 rows/s\n")
+    assert log.getvalue().endswith(" 50% · 1,000,000 行 · 100,000 行/秒\n")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import textwrap
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from console.domain.order_status import (
     parse_status_map,
     status_words,
 )
+from console.tomlfile import read_toml
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def parse_map(text: str, kind: str) -> dict[str, str]:
     for part in filter(None, (p.strip() for p in text.split(","))):
         ours, sep, theirs = part.partition("=")
         if not sep or not ours.strip() or not theirs.strip():
-            raise MappingError(f"--map: {part!r} is not like field=Column")
+            raise MappingError(f"--map：{part!r} 应写成 字段=列名")
         mapping[ours.strip()] = theirs.strip()
     _check_fields(mapping, kind, "--map")
     return mapping
@@ -172,19 +172,16 @@ def status_map(text: str) -> dict[str, ImportedStatus]:
 def load_mapping_file(path: Path, kind: str) -> ImportOptions:
     """A TOML mapping file: ``[map]`` field = "Column", optional ``[options]`` and, for
     orders, ``[status]`` "the shop's word" = "cancelled" (as ``--status-map``)."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise MappingError(f"{path}: {exc}") from exc
+    raw = read_toml(path, MappingError)
     mapping = {str(k): str(v) for k, v in raw.get("map", {}).items()}
     _check_fields(mapping, kind, str(path))
     options = raw.get("options", {})
     known = {"dayfirst", "utc_offset_hours", "encoding", "lines"}
     if unknown := set(options) - known:
-        raise MappingError(f"{path}: unknown option(s) {', '.join(sorted(unknown))}")
+        raise MappingError(f"{path}：未知的选项 {', '.join(sorted(unknown))}")
     words = raw.get("status", {})
     if not isinstance(words, dict):
-        raise MappingError(f'{path}: [status] is a table of "value" = "status"')
+        raise MappingError(f'{path}：[status] 应是 "导出的值" = "状态" 的表')
     return ImportOptions(
         mapping=mapping,
         dayfirst=bool(options.get("dayfirst", False)),
@@ -199,13 +196,11 @@ def _status_words(path: Path, words: dict[str, object]) -> dict[str, ImportedSta
     try:
         return status_words((str(k), str(v)) for k, v in words.items())
     except StatusMapError as exc:
-        raise MappingError(f"{path}: [status]: {str(exc).removeprefix('--status-map: ')}") from None
+        raise MappingError(f"{path}：[status]：{str(exc).removeprefix('--status-map：')}") from None
 
 
 def _check_fields(mapping: dict[str, str], kind: str, where: str) -> None:
     allowed = FIELDS[kind]
     for ours in mapping:
         if ours not in allowed:
-            raise MappingError(
-                f"{where}: {ours!r} is not a {kind} field; one of {', '.join(allowed)}"
-            )
+            raise MappingError(f"{where}：{ours!r} 不是 {kind} 的字段；可选：{', '.join(allowed)}")
