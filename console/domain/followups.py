@@ -300,14 +300,14 @@ def plan_tasks(
 class TaskState(StrEnum):
     ON_TIME = "on_time"  # 按时完成
     LATE = "late"  # 逾期完成
-    OPEN = "open"  # 待办
+    PENDING = "pending"  # 待办 (not "open": that word is a 接龙's status)
     OVERDUE = "overdue"  # 已逾期
 
 
 STATE_LABELS: dict[TaskState, str] = {
     TaskState.ON_TIME: "按时完成",
     TaskState.LATE: "逾期完成",
-    TaskState.OPEN: "待办",
+    TaskState.PENDING: "待办",
     TaskState.OVERDUE: "已逾期",
 }
 
@@ -315,7 +315,7 @@ STATE_LABELS: dict[TaskState, str] = {
 def task_state(task: Task, now: float) -> TaskState:
     if task.done_at is not None:
         return TaskState.ON_TIME if task.done_at <= task.due_at else TaskState.LATE
-    return TaskState.OPEN if now <= task.due_at else TaskState.OVERDUE
+    return TaskState.PENDING if now <= task.due_at else TaskState.OVERDUE
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,7 +349,7 @@ def _fields(task: Task) -> dict[str, Any]:
 class Tally:
     on_time: int = 0
     late: int = 0
-    open: int = 0
+    pending: int = 0
     overdue: int = 0
 
     def add(self, state: TaskState) -> None:
@@ -357,7 +357,7 @@ class Tally:
 
     @property
     def total(self) -> int:
-        return self.on_time + self.late + self.open + self.overdue
+        return self.on_time + self.late + self.pending + self.overdue
 
     @property
     def done(self) -> int:
@@ -368,7 +368,7 @@ class Tally:
             "total": self.total,
             "on_time": self.on_time,
             "late": self.late,
-            "open": self.open,
+            "pending": self.pending,
             "overdue": self.overdue,
             "done": self.done,
             "done_rate": Rate(self.done, self.total).rounded(),
@@ -489,7 +489,7 @@ def state_rows(payload: Mapping[str, Any], leaders: Mapping[str, str]) -> list[l
 
 
 def _counts(row: Mapping[str, Any]) -> list[str]:
-    return [str(row[k]) for k in ("total", "on_time", "late", "open", "overdue")]
+    return [str(row[k]) for k in ("total", "on_time", "late", "pending", "overdue")]
 
 
 def outcome_rows(payload: Mapping[str, Any]) -> list[list[str]]:

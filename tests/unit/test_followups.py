@@ -143,7 +143,7 @@ def test_tasks_from_buyers_same_ids_twice() -> None:
 def test_states_at_the_clock_and_who_may_complete() -> None:
     call = next(t for t in plan_tasks("s1", END, BUYERS, RULES, END) if t.rule_id == "s6-call")
     due = call.due_at
-    assert task_state(call, due) is TaskState.OPEN  # the due second itself is still on time
+    assert task_state(call, due) is TaskState.PENDING  # the due second itself is still on time
     assert task_state(call, due + 1) is TaskState.OVERDUE
     leader_2 = CompleteRequest("团长2", leader_point="pt-2")
     assert may_complete(call, leader_2)
@@ -179,7 +179,7 @@ def test_report_by_rule_owner_and_outcome_worked_by_hand() -> None:
         "total": 2,
         "on_time": 1,
         "late": 0,
-        "open": 0,
+        "pending": 0,
         "overdue": 1,
         "done": 1,
         "done_rate": 0.5,
