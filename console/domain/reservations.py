@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Any
 
 from console.domain.decisions import RefusalKind, Refused
+from console.domain.identities import BindCode
 from console.domain.metrics import Rate
 from console.domain.segments import ALL_SEGMENTS, Segment
 from console.domain.sessions import SessionStatus
@@ -38,7 +39,6 @@ MAX_CODE_LENGTH = 16
 # Only the reservation words: "绑定 123456" is a bind comment (``identities.decide_bind``),
 # never a reservation.
 _RESERVE_TEXT = re.compile(r"^\s*(?:预约|预定)?\s*[:：]?\s*([0-9A-Za-z]{4,16})\s*$")
-BIND_CODE_IN_GROUP = "绑定码不能用于群内预约，请使用邀请码"
 
 
 class Source(StrEnum):
@@ -73,15 +73,24 @@ def code_in(text: str) -> str | None:
     return found.group(1).upper() if found else None
 
 
-def check_group_code(typed: str) -> str:
-    """A code typed in a group must be an invitation code. A bind code (all digits: an
-    invitation code never is) is refused, naming ``code``, whether or not it exists: a group
-    message is read by everyone in the group, and a bind code seen there would let anyone
-    bind their own handle to its member (``identities.decide_bind``). The store is not asked,
-    so the refusal says nothing about which bind codes exist."""
-    if typed.isdigit():
-        raise Refused(RefusalKind.INVALID, "code", BIND_CODE_IN_GROUP)
-    return typed
+def is_bind_code(typed: str) -> bool:
+    """A bind code is all digits (``identities``); an invitation code never is."""
+    return typed.isdigit()
+
+
+def reserve_with_bind_code(code: BindCode | None, typed: str, now: float) -> str:
+    """A member's bind code typed in a group ("预约 123456") reserves for that member and is
+    spent by it (the store marks it used in the same transaction): a group message is read
+    by everyone there, so the code must never bind anyone's handle afterwards
+    (``identities.decide_bind`` refuses a used code). Refused naming ``code`` when it is
+    unknown, already used or expired; the member to reserve for otherwise."""
+    if code is None or code.code != typed:
+        raise Refused(RefusalKind.NOT_FOUND, "code", "绑定码无效")
+    if code.used:
+        raise Refused(RefusalKind.CONFLICT, "code", "绑定码已使用（发在群里的绑定码只能用一次）")
+    if now >= code.expires_at:
+        raise Refused(RefusalKind.CONFLICT, "code", "绑定码已过期，请向助理重新获取")
+    return code.member_id
 
 
 def _key(circle: Segment | None) -> str:

@@ -22,6 +22,7 @@ from console.domain.decisions import RefusalKind, Refused
 from console.domain.reservations import Reservation, ReservationFigures, Source
 from console.domain.segments import parse_segment
 from console.domain.sessions import parse_status
+from console.store import identities
 from console.store.dialect import json_values
 from console.store.imports.dates import TimestampParser
 from console.store.imports.mapping import ImportOptions
@@ -106,17 +107,21 @@ def _check_invitation(conn: Any, sid: str, code: str, member_id: str) -> None:
 
 
 def reserve_by_code(db: Any, sid: str, text: str, clock: Callable[[], float]) -> dict[str, Any]:
-    """A message typed in a group ("预约 K7F3Q2A8" with an invitation code): the code's
-    member reserves. Refused naming ``code`` when the message holds no code, the code is a
-    bind code (never accepted in a group: ``rules.check_group_code``), unknown or another
-    session's invitation."""
-    found = rules.code_in(text)
-    if found is None:
+    """A message typed in a group ("预约 K7F3Q2A8" with an invitation code, or "预约 123456"
+    with the member's bind code): the code's member reserves. A bind code is spent by it
+    (``rules.reserve_with_bind_code``: everyone in the group saw it). Refused naming
+    ``code`` when the message holds no code, or the code is unknown, used, expired or
+    another session's invitation."""
+    typed = rules.code_in(text)
+    if typed is None:
         raise Refused(RefusalKind.INVALID, "code", "消息里没有预约码（如：预约 K7F3Q2A8）")
-    typed = rules.check_group_code(found)
     with transaction(db) as conn:
         _status(conn, sid)
         now = clock()
+        if rules.is_bind_code(typed):
+            member = rules.reserve_with_bind_code(identities.load_code(conn, typed), typed, now)
+            identities.use_code(conn, typed, now)
+            return _insert(conn, sid, member, Source.CODE, "", "", now)
         row = conn.execute(
             "SELECT member_id FROM invitations WHERE code = ? AND session_id = ?", [typed, sid]
         ).fetchone()

@@ -11,7 +11,7 @@ from typing import Any
 
 from console.resources import resource_path
 from console.store.invitations import export_invitations
-from console.store.schema import connect
+from console.store.schema import connect, open_store
 from tests.helpers import StoreProcess, event, open_db, post
 from tests.store.test_orders import members_by_segment, open_shop, order
 
@@ -28,7 +28,7 @@ def _count(store: StoreProcess, sid: str) -> int:
 
 
 def test_reservations_by_api_code_and_import(store: StoreProcess, tmp_path: Path) -> None:
-    # Worked by hand: S1 a and b (API; b's bind code typed in the group is refused), S4 c
+    # Worked by hand: S1 a (API) and b (their bind code typed in the group), S4 c
     # (the platform's export); the show starts, a and c join. Reserved 3 (S1 2, S4 1), arrived 2
     # (S1 1, S4 1): "预约 3 · 已到 2", conversion 2/3 in total, 1/2 in S1.
     circles = members_by_segment(store)
@@ -46,17 +46,28 @@ def test_reservations_by_api_code_and_import(store: StoreProcess, tmp_path: Path
         assert unknown.json()["problems"][0]["field"] == "member_id"
     with store.client("assistant") as client:
         code = client.get(f"/members/{b}/bind-code").json()["code"]
-    # A bind code typed in a group does not reserve (anyone in the group could then bind
-    # themselves to b with it), in either form; b reserves through the API instead.
+    # b types their bind code in the group: b reserves, and the code is spent (everyone in
+    # the group saw it): typed again, or used to bind a handle, it is refused. "绑定 …" is
+    # never a reservation; an unknown code is refused naming the field.
     with store.client("ingest") as client:
-        for text in (f"预约 {code}", f"绑定 {code}", "预约 765432"):
-            typed = client.post(f"/sessions/{sid}/reservations/code", json={"text": text})
-            assert typed.status_code == 422, typed.text
-            assert typed.json()["problems"][0]["field"] == "code"
-        assert typed.json()["problems"][0]["reason"] == "绑定码不能用于群内预约，请使用邀请码"
-        assert _count(store, sid) == 1
-        made = client.post(f"/sessions/{sid}/reservations", json={"member_id": b})
+        made = client.post(f"/sessions/{sid}/reservations/code", json={"text": f"预约 {code}"})
         assert made.status_code == 201, made.text
+        assert made.json()["member_id"] == b
+        for text, reason in (
+            (f"预约 {code}", "绑定码已使用"),
+            (f"绑定 {code}", "消息里没有预约码"),
+            ("预约 765432", "绑定码无效"),
+        ):
+            typed = client.post(f"/sessions/{sid}/reservations/code", json={"text": text})
+            assert typed.status_code in (404, 409, 422), typed.text
+            assert typed.json()["problems"][0]["field"] == "code"
+            assert typed.json()["problems"][0]["reason"].startswith(reason)
+        assert _count(store, sid) == 2
+    db = open_store(store.db_path)
+    try:
+        assert db.execute("SELECT used_at FROM bind_codes WHERE code = ?", [code]).fetchone()[0]
+    finally:
+        db.close()
 
     # A bad export: the problems name the file, the line and the column; nothing applied.
     bad = f"用户ID,预约时间\n{c},2026-11-28 20:00\nnobody,2026-11-28 20:01\n{c},昨天晚上\n"

@@ -11,12 +11,14 @@ from hypothesis import strategies as st
 
 from console.domain import invitations as inv
 from console.domain.decisions import Refused
+from console.domain.identities import BindCode
 from console.domain.reservations import (
     Reservation,
     Source,
-    check_group_code,
     code_in,
+    is_bind_code,
     reservation_figures,
+    reserve_with_bind_code,
 )
 from console.domain.segments import Segment
 from console.store.invitations import InvitationFileError, load_template_file
@@ -56,13 +58,28 @@ def test_codes_typed_in_a_group() -> None:
     # "绑定 …" is a bind comment, never a reservation.
     assert code_in("绑定 123456") is None
     assert code_in("bind K7F3Q2A8") is None
-    assert check_group_code("K7F3Q2A8") == "K7F3Q2A8"
-    # A bind code typed in a group is refused (everyone there could bind with it).
-    for typed in ("123456", code_in("预约１２３４５６") or ""):
-        with pytest.raises(Refused) as bind:
-            check_group_code(typed)
-        assert bind.value.refusal.field == "code"
-        assert bind.value.refusal.reason == "绑定码不能用于群内预约，请使用邀请码"
+    assert not is_bind_code("K7F3Q2A8")
+    assert is_bind_code(code_in("预约１２３４５６") or "")
+
+
+def test_a_bind_code_typed_in_a_group_reserves_once_and_only_while_valid() -> None:
+    code = BindCode("123456", "m001", expires_at=1_000.0)
+    assert reserve_with_bind_code(code, "123456", 999.0) == "m001"
+    refusals = {
+        "unknown": (None, "123456", 10.0),
+        "another": (code, "654321", 10.0),
+        "used": (BindCode("123456", "m001", 1_000.0, used=True), "123456", 10.0),
+        "expired": (code, "123456", 1_000.0),  # the expiry second itself is too late
+    }
+    reasons = {}
+    for name, (found, typed, now) in refusals.items():
+        with pytest.raises(Refused) as refused:
+            reserve_with_bind_code(found, typed, now)
+        assert refused.value.refusal.field == "code"
+        reasons[name] = refused.value.refusal.reason
+    assert reasons["unknown"] == reasons["another"] == "绑定码无效"
+    assert reasons["used"].startswith("绑定码已使用")
+    assert reasons["expired"] == "绑定码已过期，请向助理重新获取"
 
 
 def test_selection_by_hand() -> None:
