@@ -209,7 +209,7 @@ def test_old_data_is_refused_until_as_of_or_window_covers_it(db, heavy_base) -> 
         run_segmentation(db, None, clock)  # today: 2026-11-21, eight years on
     verdict = refused.value.verdict
     assert verdict.newest_order == date(2018, 9, 3)
-    assert "use --as-of 2018-09-03 or widen the window" in verdict.reason_en()
+    assert "请用 --as-of 2018-09-03，或加大窗口（--window-days）" in verdict.reason_cli()
     assert str(refused.value).startswith("最新订单是 2018-09-03")
     assert db.execute("SELECT count(*) FROM segment_runs").fetchone() == (0,)
     run = run_segmentation(db, date(2018, 9, 3), clock)
