@@ -827,6 +827,7 @@ SKIP_NAMES = {
     "monthly_cap": "已达每月上限",
     "already_invited": "已邀请过",
     "unreachable": "无法联系",
+    "not_in_audience": "不在本场受众",
 }
 """The invitation summary's channels and reasons for skipping, as users call them."""
 

@@ -2,7 +2,8 @@
 and the funnel invite -> reservation -> watch -> order.
 
 Each circle has its own template (seed 000: 尊享 for S1, 性价比 for S4 ...). Recipients are the
-members of the template's circles, except:
+members of the template's circles (and, when the session has an audience (受众), of that
+audience too: a member outside it is never invited, whatever their circle), except:
 
 - members who opted out (``members.opted_out``): seed 001's opt-out of personalisation is
   honoured for marketing messages too; an opted-out member is never selected;
@@ -64,6 +65,7 @@ class Skip(StrEnum):
     CAPPED = "monthly_cap"
     ALREADY_INVITED = "already_invited"
     UNREACHABLE = "unreachable"  # no WeCom contact, no phone, no pickup point
+    NOT_IN_AUDIENCE = "not_in_audience"  # in a template's circle, outside the session's audience
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,15 @@ class Selection:
 
     def skip(self, why: Skip) -> None:
         self.skipped[why.value] = self.skipped.get(why.value, 0) + 1
+
+
+def audience_of(summary: Mapping[str, Any], members: Iterable[str]) -> frozenset[str] | None:
+    """The session's audience for an export: the members recorded in it, when it has one
+    (its stored summary names circles, a tag or members, or members are recorded: an
+    audience that reached nobody still limits the export to nobody); None without one."""
+    listed = frozenset(members)
+    named = any(summary.get(key) for key in ("segments", "tag", "members"))
+    return listed if named or listed else None
 
 
 def sms_phone(phone: str) -> str:
@@ -180,11 +191,15 @@ def select(
     codes: Iterable[str],
     title: str,
     circle_names: Mapping[Segment, str] | None = None,
+    audience: Set[str] | None = None,
 ) -> Selection:
     """Who is invited and with what text. ``sent_this_month``: invitations each member
     already had in the export's month; ``codes``: fresh codes, one taken per invitation
-    (the caller draws them and guarantees they are unused). Members are taken in id order;
-    a member gets at most one invitation per export, and none that would exceed the cap."""
+    (the caller draws them and guarantees they are unused); ``audience``: the session's
+    audience (member ids) when it has one, None when it has none (the templates' circles
+    alone decide). Members are taken in id order; a member gets at most one invitation per
+    export, and none that would exceed the cap; a member of a template's circle outside the
+    audience is skipped (``Skip.NOT_IN_AUDIENCE``)."""
     names = circle_names or {}
     fresh = iter(codes)
     selection = Selection()
@@ -192,6 +207,9 @@ def select(
         template = templates.get(recipient.circle) if recipient.circle else None
         if template is None:
             continue  # not in a circle this file invites
+        if audience is not None and recipient.member_id not in audience:
+            selection.skip(Skip.NOT_IN_AUDIENCE)
+            continue
         if recipient.opted_out:
             selection.skip(Skip.OPTED_OUT)
             continue

@@ -215,6 +215,19 @@ def _recipients(conn: Any, circles: Iterable[Segment]) -> dict[str, Recipient]:
     return result
 
 
+def _audience(conn: Any, sid: str) -> frozenset[str] | None:
+    """The session's audience (``session_audience``, set by ``PUT /sessions/{sid}/audience``
+    or a catalog's audience) as the export's rule reads it (``rules.audience_of``)."""
+    row = conn.execute("SELECT audience FROM sessions WHERE id = ?", [sid]).fetchone()
+    summary = orjson.loads(row[0] or "{}") if row is not None else {}
+    members = conn.execute(
+        "SELECT member_id FROM session_audience WHERE session_id = ?", [sid]
+    ).fetchall()
+    return rules.audience_of(
+        summary if isinstance(summary, dict) else {}, (str(m[0]) for m in members)
+    )
+
+
 def _fresh_codes(conn: Any) -> Iterable[str]:
     """Unused invitation codes, drawn at random (the domain only shapes them)."""
     while True:
@@ -238,6 +251,7 @@ def export_invitations(
         now = clock()
         month = rules.month_of(now)
         recipients = _recipients(conn, templates)
+        audience = _audience(conn, sid)
         ids = orjson.dumps(sorted(recipients)).decode()
         sent = dict(
             conn.execute(
@@ -260,6 +274,7 @@ def export_invitations(
             spec.monthly_cap,
             _fresh_codes(conn),
             spec.title,
+            audience=audience,
         )
         conn.executemany(
             "INSERT INTO invitations (code, session_id, member_id, segment, channel, point_id, "

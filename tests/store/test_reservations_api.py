@@ -213,3 +213,46 @@ def test_invitations_export_cap_opt_out_and_funnel(store: StoreProcess, tmp_path
     assert funnel["by_segment"]["S1"] == funnel["total"]
     assert sum(row["invited"] for row in funnel["by_leader"]) == 3
     assert stats["invitation_funnel"]["total"] == funnel["total"]
+
+
+def test_export_invites_only_the_sessions_audience(store: StoreProcess, tmp_path: Path) -> None:
+    # An S1-only 私享会 (audience S1): the shipped file has a text for every circle, yet only
+    # S1 members are invited; the rest of the base is counted as 不在本场受众, never sent to.
+    sid = store.new_session("冰爽私享会", live=False)
+    with store.client("operator") as client:
+        put = client.put(f"/sessions/{sid}/audience", json={"segments": ["S1"]})
+        assert put.status_code == 200, put.text
+    with open_db(store.db_path) as db:
+        circles = dict(
+            db.execute("SELECT id, segment FROM members WHERE segment IS NOT NULL").fetchall()
+        )
+    outside = sum(1 for s in circles.values() if s != "S1")
+    assert outside > 0
+    db = connect(store.db_path)
+    try:
+        summary = export_invitations(db, sid, resource_path(TEMPLATES), tmp_path / "out", time.time)
+        # A session without an audience keeps inviting the templates' circles.
+        other = store.new_session("全员场", live=False)
+        everyone = export_invitations(
+            db, other, resource_path(TEMPLATES), tmp_path / "out2", time.time
+        )
+    finally:
+        db.close()
+    with open_db(store.db_path) as conn:
+        invited = [
+            r[0]
+            for r in conn.execute(
+                "SELECT member_id FROM invitations WHERE session_id = ?", [sid]
+            ).fetchall()
+        ]
+        others = [
+            r[0]
+            for r in conn.execute(
+                "SELECT member_id FROM invitations WHERE session_id = ?", [other]
+            ).fetchall()
+        ]
+    assert invited
+    assert {circles[m] for m in invited} == {"S1"}
+    assert summary["skipped"]["not_in_audience"] == outside
+    assert "not_in_audience" not in everyone["skipped"]
+    assert {circles[m] for m in others} > {"S1"}

@@ -257,3 +257,22 @@ def test_two_points_never_share_a_group_file() -> None:
     assert len(names) == 6
     assert all(n.isascii() and "/" not in n for n in names)
     assert _safe("pt-xihu").startswith("pt-xihu-")
+
+
+def test_members_outside_the_sessions_audience_are_never_invited() -> None:
+    # m001 S1 in the audience; m004 S4 and m009 S1 outside it: neither is invited, whatever
+    # their circle's template says; without an audience (None) the circles alone decide.
+    people = [
+        _member(1, Segment.S1, phone="138"),
+        _member(4, Segment.S4, phone="136"),
+        _member(9, Segment.S1, phone="131"),
+    ]
+    chosen = inv.select(people, TEMPLATES, {}, set(), 4, iter(["C1AAAAAA"]), "t", audience={"m001"})
+    assert [i.member_id for i in chosen.invitations] == ["m001"]
+    assert chosen.skipped == {"not_in_audience": 2}
+    codes = iter(["C1AAAAAA", "C2AAAAAA", "C3AAAAAA"])
+    everyone = inv.select(people, TEMPLATES, {}, set(), 4, codes, "t", audience=None)
+    assert len(everyone.invitations) == 3
+    assert inv.audience_of({}, []) is None
+    assert inv.audience_of({"segments": ["S1"], "reached": 0}, []) == frozenset()
+    assert inv.audience_of({"segments": ["S1"]}, ["m001"]) == {"m001"}
