@@ -276,7 +276,12 @@ def _add_data_commands(commands: Any) -> None:
     export.add_argument("--db", type=target_arg, required=True, help=DB_HELP)
     export.add_argument("--session", metavar="SID", required=True)
     export.add_argument("--file", type=Path, required=True, help="the templates (TOML)")
-    export.add_argument("--out", type=Path, required=True, help="folder for the files")
+    export.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="a new folder for the files (one already holding an export's files is refused)",
+    )
 
     followups = commands.add_parser("followups", help="follow-up tasks after a show (SOP)")
     followup_commands = followups.add_subparsers(
@@ -801,14 +806,18 @@ def _invite(args: argparse.Namespace) -> int:
     import time
 
     from console.domain.decisions import Refused
-    from console.store.invitations import InvitationFileError, export_invitations
+    from console.store.invitations import (
+        ExportFolderInUse,
+        InvitationFileError,
+        export_invitations,
+    )
     from console.store.repository import NotFound
     from console.store.schema import open_store
 
     db = open_store(args.db)
     try:
         summary = export_invitations(db, args.session, args.file, args.out, time.time)
-    except (InvitationFileError, NotFound, Refused) as exc:
+    except (InvitationFileError, ExportFolderInUse, NotFound, Refused) as exc:
         raise CliError(str(exc)) from exc
     finally:
         db.close()
@@ -816,7 +825,8 @@ def _invite(args: argparse.Namespace) -> int:
     skipped = _counts(summary["skipped"], SKIP_NAMES)
     print(
         f"场次 {args.session}：已邀请 {summary['invited']}（{channels}）；未邀请：{skipped}；"
-        f"文件在 {args.out}"
+        f"文件在 {args.out}（下次导出请换一个新文件夹：已有导出文件的文件夹会被拒绝，"
+        "已发出的邀请不会被覆盖）"
     )
     return 0
 

@@ -42,7 +42,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -81,6 +81,23 @@ WECOM_PLATFORM = "wecom"
 
 class InvitationFileError(ValueError):
     """The template file cannot be used; the message names file, line and field."""
+
+
+class ExportFolderInUse(ValueError):
+    """The export's folder already holds an export's files (the codes already sent in them
+    would be overwritten); the message names the file."""
+
+
+def check_export_folder(out: Path) -> None:
+    """Refuse a folder that already holds an export's files (``wecom_mass_send.csv``,
+    ``sms.csv``, ``group_*.txt``): a second export into it would replace the files with the
+    codes already sent by ones without them. ``ExportFolderInUse`` naming the file."""
+    if not out.is_dir():
+        return
+    taken = [out / WECOM_FILE, out / SMS_FILE, *sorted(out.glob("group_*.txt"))]
+    for path in taken:
+        if path.exists():
+            raise ExportFolderInUse(f"{path} 已存在：请换一个文件夹，已发出的邀请不会被覆盖")
 
 
 def _no_formula_lead(text: str) -> str:
@@ -240,8 +257,14 @@ def export_invitations(
     db: Any, sid: str, path: Path, out: Path, clock: Callable[[], float]
 ) -> dict[str, Any]:
     """Select, render, write the three shapes into ``out`` and record what was sent, in one
-    transaction (a failure writing the files records nothing). A summary."""
+    transaction (a failure writing the files records nothing). A summary.
+
+    A folder that already holds an export's files is refused before anything is recorded
+    (``ExportFolderInUse``): each export goes into a folder of its own, so the files of one
+    already sent are never replaced; the files are created exclusively, so two exports racing
+    into one folder cannot overwrite each other either."""
     spec = load_template_file(path)
+    check_export_folder(out)
     templates = spec.templates()
     with transaction(db) as conn:
         row = conn.execute("SELECT status, title FROM sessions WHERE id = ?", [sid]).fetchone()
@@ -319,14 +342,14 @@ def _write(
 ) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     wecom_path, sms_path = out / WECOM_FILE, out / SMS_FILE
-    with wecom_path.open("w", encoding=ENCODING, newline="") as handle:
+    with _create(wecom_path) as handle:
         writer = csv.writer(handle)
         writer.writerow(spreadsheet_row(["external_userid", "tag", "content", "invite_code"]))
         for i in invitations:
             if i.channel is rules.Channel.WECOM:
                 who = recipients[i.member_id].wecom_id
                 writer.writerow(spreadsheet_row([who, templates[i.circle].tag, i.text, i.code]))
-    with sms_path.open("w", encoding=ENCODING, newline="") as handle:
+    with _create(sms_path) as handle:
         writer = csv.writer(handle)
         writer.writerow(spreadsheet_row(["phone", "content", "chars", "parts"]))
         for i in invitations:
@@ -344,9 +367,18 @@ def _write(
         parts = [
             f"【{m.leader or rules.NO_LEADER} · {m.circle.value}】\n{m.text}" for m in messages
         ]
-        target.write_text("\n\n".join(parts) + "\n", encoding="utf-8")
+        with _create(target, "utf-8") as handle:
+            handle.write("\n\n".join(parts) + "\n")
         files.append(target)
     return files
+
+
+def _create(path: Path, encoding: str = ENCODING) -> TextIO:
+    """A new file (never an existing one: ``ExportFolderInUse`` naming it)."""
+    try:
+        return path.open("x", encoding=encoding, newline="")
+    except FileExistsError as exc:
+        raise ExportFolderInUse(f"{path} 已存在：请换一个文件夹，已发出的邀请不会被覆盖") from exc
 
 
 def _safe(name: str) -> str:

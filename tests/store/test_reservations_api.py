@@ -9,8 +9,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from console.resources import resource_path
-from console.store.invitations import export_invitations
+from console.store.invitations import ExportFolderInUse, export_invitations
 from console.store.schema import connect
 from tests.helpers import StoreProcess, event, open_db, post
 from tests.store.test_orders import members_by_segment, open_shop, order
@@ -256,3 +258,37 @@ def test_export_invites_only_the_sessions_audience(store: StoreProcess, tmp_path
     assert summary["skipped"]["not_in_audience"] == outside
     assert "not_in_audience" not in everyone["skipped"]
     assert {circles[m] for m in others} > {"S1"}
+
+
+def test_a_second_export_into_the_same_folder_is_refused(
+    store: StoreProcess, tmp_path: Path
+) -> None:
+    # The first export's sms.csv holds the codes already sent: a second export into the same
+    # folder (another session, or the same one run again) is refused naming the file, before
+    # anything is recorded, and leaves the files as they were.
+    sid = store.new_session("冰爽私享会", live=False)
+    other = store.new_session("另一场", live=False)
+    out = tmp_path / "invites"
+    db = connect(store.db_path)
+    try:
+        export_invitations(db, sid, resource_path(TEMPLATES), out, time.time)
+        before = {p.name: p.read_bytes() for p in out.iterdir()}
+        assert _rows(out / "sms.csv")
+        for again in (sid, other):
+            with pytest.raises(ExportFolderInUse) as refused:
+                export_invitations(db, again, resource_path(TEMPLATES), out, time.time)
+            assert str(refused.value) == (
+                f"{out / 'wecom_mass_send.csv'} 已存在：请换一个文件夹，已发出的邀请不会被覆盖"
+            )
+        (out / "wecom_mass_send.csv").unlink()  # sms.csv alone still refuses
+        del before["wecom_mass_send.csv"]
+        with pytest.raises(ExportFolderInUse, match=r"sms\.csv 已存在：请换一个文件夹"):
+            export_invitations(db, other, resource_path(TEMPLATES), out, time.time)
+    finally:
+        db.close()
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    with open_db(store.db_path) as conn:
+        recorded = conn.execute(
+            "SELECT count(*) FROM invitations WHERE session_id = ?", [other]
+        ).fetchone()[0]
+    assert recorded == 0
