@@ -46,7 +46,16 @@ SMS_PART = 67  # characters per part of a long (concatenated) SMS
 CODE_LENGTH = 8
 # No 0/O, 1/I/L: a code read off a phone screen and typed into a group is typed right.
 CODE_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1IL")
-PLACEHOLDERS = frozenset({"nick", "title", "code", "leader", "point", "circle_name"})
+PLACEHOLDERS = frozenset({"title", "code", "leader", "point", "circle_name"})
+# {nick} is no placeholder of a text sent to the member themselves: the only name an export
+# may carry is the masked nick (林*薇), which greets nobody ("林*您好"), and the members hold no
+# gender for "林女士"; such a text greets without a name ("您好，…"). See ``NICK_REFUSED``.
+NICK_REFUSED = (
+    "{nick} 不能用在发给会员本人的文字里：导出只带打码昵称（林*薇），称呼会变成“林*您好”；"
+    "请写“您好，…”"
+)
+OPT_OUT = "拒收请回复R"  # the SMS's opt-out line (退订提示), at its end
+MAX_SIGNATURE = 12
 GROUP_PLACEHOLDERS = frozenset({"title", "leader", "point", "codes", "circle_name"})
 TOTAL = "total"
 NO_LEADER = "未分配团长"
@@ -74,6 +83,7 @@ class Template:
     text: str  # to one member (WeCom, SMS); placeholders in PLACEHOLDERS
     group_text: str  # the 团长's group message; placeholders in GROUP_PLACEHOLDERS
     tag: str  # the WeCom tag the mass-send is filed under
+    signature: str = ""  # the SMS signature (签名: 鲜直达), sent as 【鲜直达】 first
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +172,13 @@ def home_point(last_order_point: str, nearest_point: str) -> str:
     return last_order_point or nearest_point
 
 
+def sms_text(signature: str, body: str) -> str:
+    """An SMS as the gateway sends it: 【signature】 first, the opt-out line (``OPT_OUT``)
+    last, both counted in its characters and parts (``sms_parts``)."""
+    head = f"【{signature}】" if signature else ""
+    return f"{head}{body}{OPT_OUT}"
+
+
 def sms_parts(text: str) -> int:
     """How many SMS a text is sent as: one up to 70 characters, else 67 per part."""
     return 1 if len(text) <= SMS_SINGLE else math.ceil(len(text) / SMS_PART)
@@ -225,7 +242,6 @@ def select(
             continue
         code = next(fresh)
         values = {
-            "nick": recipient.nick,
             "title": title,
             "code": code,
             "leader": recipient.leader,
@@ -240,10 +256,14 @@ def select(
                 channel=channel,
                 point_id=recipient.point_id,
                 leader=recipient.leader,
-                text=render(template.text, values),
+                text=_text_for(channel, template, render(template.text, values)),
             )
         )
     return selection
+
+
+def _text_for(channel: Channel, template: Template, body: str) -> str:
+    return sms_text(template.signature, body) if channel is Channel.SMS else body
 
 
 @dataclass(frozen=True, slots=True)

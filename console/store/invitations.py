@@ -4,11 +4,12 @@ the funnel's facts (``console.domain.invitations`` holds the rules).
 The template file (``resources/invitations/<scenario>.toml``)::
 
     title = "臻纯牧场《夏日冰饮季》"     # {title} in the texts
+    signature = "臻纯牧场"                # the SMS signature: 【臻纯牧场】 first, 拒收请回复R last
     monthly_cap = 4                       # invitations per member per calendar month
     [[circles]]
     circle = "S1"                         # one table per circle invited
     tag = "夏日冰饮季-尊享"                # the WeCom tag the mass-send is filed under
-    text = "..."                          # to one member: {nick} {title} {code} {leader} {point}
+    text = "您好，..."                    # to one member: {title} {code} {leader} {point}
     group_text = "..."                    # the 团长's group: {title} {leader} {point} {codes}
 
 A problem is refused naming the file, the line and the field (``circles[1].circle``); the
@@ -107,6 +108,8 @@ def _no_formula_lead(text: str) -> str:
 
 
 def _placeholders_ok(text: str, allowed: frozenset[str]) -> str:
+    if allowed is PLACEHOLDERS and "nick" in rules.unknown_placeholders(text, allowed):
+        raise ValueError(rules.NICK_REFUSED)
     unknown = rules.unknown_placeholders(text, allowed)
     if unknown:
         raise ValueError(f"未知的占位符 {', '.join(unknown)}；可用：{', '.join(sorted(allowed))}")
@@ -141,6 +144,11 @@ class InvitationFileIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(min_length=1, max_length=100)
+    signature: str = Field(
+        min_length=2,
+        max_length=rules.MAX_SIGNATURE,
+        description="the SMS signature (签名), sent as 【signature】 at the start",
+    )
     monthly_cap: Annotated[int, Field(ge=1, le=MAX_MONTHLY_CAP)] = DEFAULT_MONTHLY_CAP
     circles: list[CircleTemplateIn] = Field(min_length=1)
 
@@ -153,9 +161,18 @@ class InvitationFileIn(BaseModel):
             seen.add(template.circle)
         return self
 
+    @field_validator("signature")
+    @classmethod
+    def _signature(cls, value: str) -> str:
+        if any(c in value for c in "【】[]") or value != value.strip():
+            raise ValueError("签名只写名字（如 鲜直达），不带【】和首尾空格：发送时加上【】")
+        return _no_formula_lead(value)
+
     def templates(self) -> dict[Segment, Template]:
         return {
-            t.circle: Template(t.circle, t.text.strip(), t.group_text.strip(), t.tag)
+            t.circle: Template(
+                t.circle, t.text.strip(), t.group_text.strip(), t.tag, self.signature
+            )
             for t in self.circles
         }
 

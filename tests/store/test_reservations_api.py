@@ -165,7 +165,13 @@ def test_invitations_export_cap_opt_out_and_funnel(store: StoreProcess, tmp_path
     assert wecom[0]["invite_code"] in wecom[0]["content"]
     sms = _rows(out / "sms.csv")
     assert [r["phone"] for r in sms] == ["13800000000"]
-    assert sms[0]["parts"] == "1"
+    # Signed 【臻纯牧场】, greeted without a name, ending with the opt-out line; all counted.
+    content = sms[0]["content"]
+    assert content.startswith("【臻纯牧场】您好，")
+    assert content.endswith("拒收请回复R")
+    assert sms[0]["chars"] == str(len(content))
+    assert sms[0]["parts"] == "1"  # 69 characters: one SMS up to 70
+    assert wecom[0]["content"].startswith("您好，")  # WeCom: no SMS signature
     groups = list(out.glob("group_*.txt"))
     assert len(groups) == 1
     assert "预约码" in groups[0].read_text(encoding="utf-8")
