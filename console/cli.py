@@ -785,11 +785,6 @@ def _import_reservations(args: argparse.Namespace) -> int:
     if not report.applied:
         for problem in report.problems[:20]:
             print(problem, file=sys.stderr)
-        if args.skip_bad:
-            raise CliError(
-                f"{args.file.name}：{report.rows} 行中有 {report.rejected} 行有问题，全部未导入"
-                "（预约导入暂不支持 --skip-bad：请修正这些行后再导入）"
-            )
         raise CliError(
             f"{args.file.name}：{report.rows} 行中有 {report.rejected} 行有问题，全部未导入"
         )
@@ -798,7 +793,7 @@ def _import_reservations(args: argparse.Namespace) -> int:
         f"已有 {report.unchanged}"
     )
     if report.rejects_file:
-        print(f"有问题的行已写入 {report.rejects_file}")
+        print(f"跳过有问题的行 {report.rejected} 行，已写入 {report.rejects_file}")
     return 0
 
 

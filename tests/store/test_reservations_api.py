@@ -298,3 +298,45 @@ def test_a_second_export_into_the_same_folder_is_refused(
             "SELECT count(*) FROM invitations WHERE session_id = ?", [other]
         ).fetchone()[0]
     assert recorded == 0
+
+
+def test_a_reservation_import_with_skip_bad_applies_the_good_rows(
+    store: StoreProcess, tmp_path: Path
+) -> None:
+    # --skip-bad, as the other imports: the good rows go in, the refused ones (an unknown
+    # member, a bad time) are written with line, column and reason to the rejects file.
+    from console.store.imports.mapping import ImportOptions
+    from console.store.reservations import import_reservations
+
+    circles = members_by_segment(store)
+    a, c = circles["S1"][0], circles["S4"][0]
+    sid = store.new_session("预热场", live=False)
+    export = tmp_path / "douyin.csv"
+    export.write_text(
+        f"用户ID,预约时间\n{c},2026-11-28 20:00\nnobody,2026-11-28 20:01\n"
+        f"{a},昨天晚上\n{a},2026-11-28 20:05\n",
+        encoding="utf-8",
+    )
+    mapping = {"member_id": "用户ID", "reserved_at": "预约时间"}
+    db = connect(store.db_path)
+    try:
+        strict = import_reservations(db, sid, export, ImportOptions(mapping=mapping))
+        assert not strict.applied
+        assert _count(store, sid) == 0
+        rejects = tmp_path / "bad.csv"
+        options = ImportOptions(mapping=mapping, skip_bad=True, rejects_path=rejects)
+        report = import_reservations(db, sid, export, options)
+    finally:
+        db.close()
+    assert report.applied
+    assert (report.rows, report.accepted, report.rejected) == (4, 2, 2)
+    assert (report.inserted, report.unchanged) == (2, 0)
+    assert report.rejects_file == str(rejects)
+    assert _count(store, sid) == 2
+    with rejects.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["line", "column", "reason", "用户ID", "预约时间"]
+    assert [(r[0], r[1], r[3], r[4]) for r in rows[1:]] == [
+        ("3", "用户ID (member_id)", "nobody", "2026-11-28 20:01"),
+        ("4", "预约时间 (reserved_at)", a, "昨天晚上"),
+    ]
