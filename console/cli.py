@@ -276,7 +276,12 @@ def _add_data_commands(commands: Any) -> None:
     export.add_argument("--db", type=target_arg, required=True, help=DB_HELP)
     export.add_argument("--session", metavar="SID", required=True)
     export.add_argument("--file", type=Path, required=True, help="the templates (TOML)")
-    export.add_argument("--out", type=Path, required=True, help="folder for the files")
+    export.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="a new folder for the files (one already holding an export's files is refused)",
+    )
 
     followups = commands.add_parser("followups", help="follow-up tasks after a show (SOP)")
     followup_commands = followups.add_subparsers(
@@ -780,11 +785,6 @@ def _import_reservations(args: argparse.Namespace) -> int:
     if not report.applied:
         for problem in report.problems[:20]:
             print(problem, file=sys.stderr)
-        if args.skip_bad:
-            raise CliError(
-                f"{args.file.name}：{report.rows} 行中有 {report.rejected} 行有问题，全部未导入"
-                "（预约导入暂不支持 --skip-bad：请修正这些行后再导入）"
-            )
         raise CliError(
             f"{args.file.name}：{report.rows} 行中有 {report.rejected} 行有问题，全部未导入"
         )
@@ -793,7 +793,7 @@ def _import_reservations(args: argparse.Namespace) -> int:
         f"已有 {report.unchanged}"
     )
     if report.rejects_file:
-        print(f"有问题的行已写入 {report.rejects_file}")
+        print(f"跳过有问题的行 {report.rejected} 行，已写入 {report.rejects_file}")
     return 0
 
 
@@ -801,14 +801,18 @@ def _invite(args: argparse.Namespace) -> int:
     import time
 
     from console.domain.decisions import Refused
-    from console.store.invitations import InvitationFileError, export_invitations
+    from console.store.invitations import (
+        ExportFolderInUse,
+        InvitationFileError,
+        export_invitations,
+    )
     from console.store.repository import NotFound
     from console.store.schema import open_store
 
     db = open_store(args.db)
     try:
         summary = export_invitations(db, args.session, args.file, args.out, time.time)
-    except (InvitationFileError, NotFound, Refused) as exc:
+    except (InvitationFileError, ExportFolderInUse, NotFound, Refused) as exc:
         raise CliError(str(exc)) from exc
     finally:
         db.close()
@@ -816,7 +820,8 @@ def _invite(args: argparse.Namespace) -> int:
     skipped = _counts(summary["skipped"], SKIP_NAMES)
     print(
         f"场次 {args.session}：已邀请 {summary['invited']}（{channels}）；未邀请：{skipped}；"
-        f"文件在 {args.out}"
+        f"文件在 {args.out}（下次导出请换一个新文件夹：已有导出文件的文件夹会被拒绝，"
+        "已发出的邀请不会被覆盖）"
     )
     return 0
 
@@ -827,6 +832,7 @@ SKIP_NAMES = {
     "monthly_cap": "已达每月上限",
     "already_invited": "已邀请过",
     "unreachable": "无法联系",
+    "not_in_audience": "不在本场受众",
 }
 """The invitation summary's channels and reasons for skipping, as users call them."""
 

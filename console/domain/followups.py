@@ -47,8 +47,19 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from console.domain.decisions import RefusalKind, Refused
 from console.domain.metrics import Rate
 from console.domain.segments import ALL_SEGMENTS, Segment
+from console.domain.session_clock import SessionClock, hands_out_work
+
+REHEARSAL_REFUSED = "本场是彩排，不生成回访任务"
+
+
+def check_plannable(clock: SessionClock) -> None:
+    """Tasks are made for a show only: a rehearsal (彩排) hands nobody work."""
+    if not hands_out_work(clock):
+        raise Refused(RefusalKind.CONFLICT, "session", REHEARSAL_REFUSED)
+
 
 HOUR_S = 3600.0
 MAX_WITHIN_HOURS = 24 * 30

@@ -2,7 +2,8 @@
 and the funnel invite -> reservation -> watch -> order.
 
 Each circle has its own template (seed 000: 尊享 for S1, 性价比 for S4 ...). Recipients are the
-members of the template's circles, except:
+members of the template's circles (and, when the session has an audience (受众), of that
+audience too: a member outside it is never invited, whatever their circle), except:
 
 - members who opted out (``members.opted_out``): seed 001's opt-out of personalisation is
   honoured for marketing messages too; an opted-out member is never selected;
@@ -45,7 +46,16 @@ SMS_PART = 67  # characters per part of a long (concatenated) SMS
 CODE_LENGTH = 8
 # No 0/O, 1/I/L: a code read off a phone screen and typed into a group is typed right.
 CODE_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1IL")
-PLACEHOLDERS = frozenset({"nick", "title", "code", "leader", "point", "circle_name"})
+PLACEHOLDERS = frozenset({"title", "code", "leader", "point", "circle_name"})
+# {nick} is no placeholder of a text sent to the member themselves: the only name an export
+# may carry is the masked nick (林*薇), which greets nobody ("林*您好"), and the members hold no
+# gender for "林女士"; such a text greets without a name ("您好，…"). See ``NICK_REFUSED``.
+NICK_REFUSED = (
+    "{nick} 不能用在发给会员本人的文字里：导出只带打码昵称（林*薇），称呼会变成“林*您好”；"
+    "请写“您好，…”"
+)
+OPT_OUT = "拒收请回复R"  # the SMS's opt-out line (退订提示), at its end
+MAX_SIGNATURE = 12
 GROUP_PLACEHOLDERS = frozenset({"title", "leader", "point", "codes", "circle_name"})
 TOTAL = "total"
 NO_LEADER = "未分配团长"
@@ -64,6 +74,7 @@ class Skip(StrEnum):
     CAPPED = "monthly_cap"
     ALREADY_INVITED = "already_invited"
     UNREACHABLE = "unreachable"  # no WeCom contact, no phone, no pickup point
+    NOT_IN_AUDIENCE = "not_in_audience"  # in a template's circle, outside the session's audience
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +83,7 @@ class Template:
     text: str  # to one member (WeCom, SMS); placeholders in PLACEHOLDERS
     group_text: str  # the 团长's group message; placeholders in GROUP_PLACEHOLDERS
     tag: str  # the WeCom tag the mass-send is filed under
+    signature: str = ""  # the SMS signature (签名: 鲜直达), sent as 【鲜直达】 first
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +119,15 @@ class Selection:
 
     def skip(self, why: Skip) -> None:
         self.skipped[why.value] = self.skipped.get(why.value, 0) + 1
+
+
+def audience_of(summary: Mapping[str, Any], members: Iterable[str]) -> frozenset[str] | None:
+    """The session's audience for an export: the members recorded in it, when it has one
+    (its stored summary names circles, a tag or members, or members are recorded: an
+    audience that reached nobody still limits the export to nobody); None without one."""
+    listed = frozenset(members)
+    named = any(summary.get(key) for key in ("segments", "tag", "members"))
+    return listed if named or listed else None
 
 
 def sms_phone(phone: str) -> str:
@@ -151,6 +172,13 @@ def home_point(last_order_point: str, nearest_point: str) -> str:
     return last_order_point or nearest_point
 
 
+def sms_text(signature: str, body: str) -> str:
+    """An SMS as the gateway sends it: 【signature】 first, the opt-out line (``OPT_OUT``)
+    last, both counted in its characters and parts (``sms_parts``)."""
+    head = f"【{signature}】" if signature else ""
+    return f"{head}{body}{OPT_OUT}"
+
+
 def sms_parts(text: str) -> int:
     """How many SMS a text is sent as: one up to 70 characters, else 67 per part."""
     return 1 if len(text) <= SMS_SINGLE else math.ceil(len(text) / SMS_PART)
@@ -180,11 +208,15 @@ def select(
     codes: Iterable[str],
     title: str,
     circle_names: Mapping[Segment, str] | None = None,
+    audience: Set[str] | None = None,
 ) -> Selection:
     """Who is invited and with what text. ``sent_this_month``: invitations each member
     already had in the export's month; ``codes``: fresh codes, one taken per invitation
-    (the caller draws them and guarantees they are unused). Members are taken in id order;
-    a member gets at most one invitation per export, and none that would exceed the cap."""
+    (the caller draws them and guarantees they are unused); ``audience``: the session's
+    audience (member ids) when it has one, None when it has none (the templates' circles
+    alone decide). Members are taken in id order; a member gets at most one invitation per
+    export, and none that would exceed the cap; a member of a template's circle outside the
+    audience is skipped (``Skip.NOT_IN_AUDIENCE``)."""
     names = circle_names or {}
     fresh = iter(codes)
     selection = Selection()
@@ -192,6 +224,9 @@ def select(
         template = templates.get(recipient.circle) if recipient.circle else None
         if template is None:
             continue  # not in a circle this file invites
+        if audience is not None and recipient.member_id not in audience:
+            selection.skip(Skip.NOT_IN_AUDIENCE)
+            continue
         if recipient.opted_out:
             selection.skip(Skip.OPTED_OUT)
             continue
@@ -207,7 +242,6 @@ def select(
             continue
         code = next(fresh)
         values = {
-            "nick": recipient.nick,
             "title": title,
             "code": code,
             "leader": recipient.leader,
@@ -222,10 +256,14 @@ def select(
                 channel=channel,
                 point_id=recipient.point_id,
                 leader=recipient.leader,
-                text=render(template.text, values),
+                text=_text_for(channel, template, render(template.text, values)),
             )
         )
     return selection
+
+
+def _text_for(channel: Channel, template: Template, body: str) -> str:
+    return sms_text(template.signature, body) if channel is Channel.SMS else body
 
 
 @dataclass(frozen=True, slots=True)

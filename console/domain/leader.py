@@ -11,6 +11,10 @@
 - *tasks*: the follow-up tasks owned by the point's leader (``console.domain.followups``);
 - *接龙*: the chains of live sessions, with how many of their entries are at this point.
 
+Only shows (wall-clock sessions) reach the page: a rehearsal's (彩排) orders, new neighbours
+and chains are the script's, and hand a real 团长 no work (``session_clock.hands_out_work``;
+the store filters on ``HIDDEN_CLOCK``).
+
 The figures reconcile: the orders listed = picked up + to hand out + awaiting 成团.
 """
 
@@ -21,11 +25,13 @@ from enum import StrEnum
 
 from console.domain.chains import ChainStatus
 from console.domain.decisions import RefusalKind, Refused
+from console.domain.session_clock import SessionClock
 
 CHINA = timezone(timedelta(hours=8))
 DAY_S = 86_400.0
 NEIGHBOUR_DAYS = 7
 ORDER_DAYS = 7  # orders still to hand out stay listed for sessions of the last 7 days
+HIDDEN_CLOCK = SessionClock.REHEARSAL  # a session on this clock never reaches the page
 
 
 class PickupState(StrEnum):

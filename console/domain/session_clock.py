@@ -27,6 +27,13 @@ def parse_clock(value: object) -> SessionClock:
         return SessionClock.WALL
 
 
+def hands_out_work(clock: SessionClock) -> bool:
+    """Whether a session's orders, buyers and chains may give real people work: a show's
+    (wall clock) do; a rehearsal's never do (its buyers are the script's: no 团长 hands
+    out its orders, nobody calls its buyers back)."""
+    return clock is not SessionClock.REHEARSAL
+
+
 def session_now(
     clock: SessionClock, wall_now: float, newest_event_ts: float | None, started: float | None
 ) -> float:

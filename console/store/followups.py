@@ -23,6 +23,7 @@ from console.domain.decisions import RefusalKind, Refused
 from console.domain.followups import BuyerFacts, CompleteRequest, Owner, Task
 from console.domain.orders import OrderStatus
 from console.domain.segments import parse_segment
+from console.domain.session_clock import parse_clock
 from console.domain.sessions import SessionStatus
 from console.store import repository
 from console.store.dialect import json_is_true
@@ -161,6 +162,7 @@ def create_tasks(db: Any, sid: str, path: Path, now: float) -> dict[str, Any]:
     session = repository.get_session(db, sid)  # NotFound
     if session["status"] != SessionStatus.ENDED.value or session.get("ended_at") is None:
         raise Refused(RefusalKind.CONFLICT, "session", f"直播 {sid} 尚未结束：下播后再生成回访任务")
+    rules.check_plannable(parse_clock(session.get("clock")))  # a rehearsal: no tasks
     ended_at = float(session["ended_at"])
     with transaction(db) as conn:
         planned = rules.plan_tasks(sid, ended_at, buyer_facts(conn, sid), loaded, now)

@@ -4,11 +4,12 @@ the funnel's facts (``console.domain.invitations`` holds the rules).
 The template file (``resources/invitations/<scenario>.toml``)::
 
     title = "臻纯牧场《夏日冰饮季》"     # {title} in the texts
+    signature = "臻纯牧场"                # the SMS signature: 【臻纯牧场】 first, 拒收请回复R last
     monthly_cap = 4                       # invitations per member per calendar month
     [[circles]]
     circle = "S1"                         # one table per circle invited
     tag = "夏日冰饮季-尊享"                # the WeCom tag the mass-send is filed under
-    text = "..."                          # to one member: {nick} {title} {code} {leader} {point}
+    text = "您好，..."                    # to one member: {title} {code} {leader} {point}
     group_text = "..."                    # the 团长's group: {title} {leader} {point} {codes}
 
 A problem is refused naming the file, the line and the field (``circles[1].circle``); the
@@ -42,7 +43,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -83,6 +84,23 @@ class InvitationFileError(ValueError):
     """The template file cannot be used; the message names file, line and field."""
 
 
+class ExportFolderInUse(ValueError):
+    """The export's folder already holds an export's files (the codes already sent in them
+    would be overwritten); the message names the file."""
+
+
+def check_export_folder(out: Path) -> None:
+    """Refuse a folder that already holds an export's files (``wecom_mass_send.csv``,
+    ``sms.csv``, ``group_*.txt``): a second export into it would replace the files with the
+    codes already sent by ones without them. ``ExportFolderInUse`` naming the file."""
+    if not out.is_dir():
+        return
+    taken = [out / WECOM_FILE, out / SMS_FILE, *sorted(out.glob("group_*.txt"))]
+    for path in taken:
+        if path.exists():
+            raise ExportFolderInUse(f"{path} 已存在：请换一个文件夹，已发出的邀请不会被覆盖")
+
+
 def _no_formula_lead(text: str) -> str:
     if text.strip()[:1] in FORMULA_LEADS:
         raise ValueError("不能以 = + - @ 开头（表格软件会当作公式，加引号后短信网关会原样发出）")
@@ -90,6 +108,8 @@ def _no_formula_lead(text: str) -> str:
 
 
 def _placeholders_ok(text: str, allowed: frozenset[str]) -> str:
+    if allowed is PLACEHOLDERS and "nick" in rules.unknown_placeholders(text, allowed):
+        raise ValueError(rules.NICK_REFUSED)
     unknown = rules.unknown_placeholders(text, allowed)
     if unknown:
         raise ValueError(f"未知的占位符 {', '.join(unknown)}；可用：{', '.join(sorted(allowed))}")
@@ -124,6 +144,11 @@ class InvitationFileIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(min_length=1, max_length=100)
+    signature: str = Field(
+        min_length=2,
+        max_length=rules.MAX_SIGNATURE,
+        description="the SMS signature (签名), sent as 【signature】 at the start",
+    )
     monthly_cap: Annotated[int, Field(ge=1, le=MAX_MONTHLY_CAP)] = DEFAULT_MONTHLY_CAP
     circles: list[CircleTemplateIn] = Field(min_length=1)
 
@@ -136,9 +161,18 @@ class InvitationFileIn(BaseModel):
             seen.add(template.circle)
         return self
 
+    @field_validator("signature")
+    @classmethod
+    def _signature(cls, value: str) -> str:
+        if any(c in value for c in "【】[]") or value != value.strip():
+            raise ValueError("签名只写名字（如 鲜直达），不带【】和首尾空格：发送时加上【】")
+        return _no_formula_lead(value)
+
     def templates(self) -> dict[Segment, Template]:
         return {
-            t.circle: Template(t.circle, t.text.strip(), t.group_text.strip(), t.tag)
+            t.circle: Template(
+                t.circle, t.text.strip(), t.group_text.strip(), t.tag, self.signature
+            )
             for t in self.circles
         }
 
@@ -215,6 +249,19 @@ def _recipients(conn: Any, circles: Iterable[Segment]) -> dict[str, Recipient]:
     return result
 
 
+def _audience(conn: Any, sid: str) -> frozenset[str] | None:
+    """The session's audience (``session_audience``, set by ``PUT /sessions/{sid}/audience``
+    or a catalog's audience) as the export's rule reads it (``rules.audience_of``)."""
+    row = conn.execute("SELECT audience FROM sessions WHERE id = ?", [sid]).fetchone()
+    summary = orjson.loads(row[0] or "{}") if row is not None else {}
+    members = conn.execute(
+        "SELECT member_id FROM session_audience WHERE session_id = ?", [sid]
+    ).fetchall()
+    return rules.audience_of(
+        summary if isinstance(summary, dict) else {}, (str(m[0]) for m in members)
+    )
+
+
 def _fresh_codes(conn: Any) -> Iterable[str]:
     """Unused invitation codes, drawn at random (the domain only shapes them)."""
     while True:
@@ -227,8 +274,14 @@ def export_invitations(
     db: Any, sid: str, path: Path, out: Path, clock: Callable[[], float]
 ) -> dict[str, Any]:
     """Select, render, write the three shapes into ``out`` and record what was sent, in one
-    transaction (a failure writing the files records nothing). A summary."""
+    transaction (a failure writing the files records nothing). A summary.
+
+    A folder that already holds an export's files is refused before anything is recorded
+    (``ExportFolderInUse``): each export goes into a folder of its own, so the files of one
+    already sent are never replaced; the files are created exclusively, so two exports racing
+    into one folder cannot overwrite each other either."""
     spec = load_template_file(path)
+    check_export_folder(out)
     templates = spec.templates()
     with transaction(db) as conn:
         row = conn.execute("SELECT status, title FROM sessions WHERE id = ?", [sid]).fetchone()
@@ -238,6 +291,7 @@ def export_invitations(
         now = clock()
         month = rules.month_of(now)
         recipients = _recipients(conn, templates)
+        audience = _audience(conn, sid)
         ids = orjson.dumps(sorted(recipients)).decode()
         sent = dict(
             conn.execute(
@@ -260,6 +314,7 @@ def export_invitations(
             spec.monthly_cap,
             _fresh_codes(conn),
             spec.title,
+            audience=audience,
         )
         conn.executemany(
             "INSERT INTO invitations (code, session_id, member_id, segment, channel, point_id, "
@@ -304,14 +359,14 @@ def _write(
 ) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     wecom_path, sms_path = out / WECOM_FILE, out / SMS_FILE
-    with wecom_path.open("w", encoding=ENCODING, newline="") as handle:
+    with _create(wecom_path) as handle:
         writer = csv.writer(handle)
         writer.writerow(spreadsheet_row(["external_userid", "tag", "content", "invite_code"]))
         for i in invitations:
             if i.channel is rules.Channel.WECOM:
                 who = recipients[i.member_id].wecom_id
                 writer.writerow(spreadsheet_row([who, templates[i.circle].tag, i.text, i.code]))
-    with sms_path.open("w", encoding=ENCODING, newline="") as handle:
+    with _create(sms_path) as handle:
         writer = csv.writer(handle)
         writer.writerow(spreadsheet_row(["phone", "content", "chars", "parts"]))
         for i in invitations:
@@ -329,9 +384,18 @@ def _write(
         parts = [
             f"【{m.leader or rules.NO_LEADER} · {m.circle.value}】\n{m.text}" for m in messages
         ]
-        target.write_text("\n\n".join(parts) + "\n", encoding="utf-8")
+        with _create(target, "utf-8") as handle:
+            handle.write("\n\n".join(parts) + "\n")
         files.append(target)
     return files
+
+
+def _create(path: Path, encoding: str = ENCODING) -> TextIO:
+    """A new file (never an existing one: ``ExportFolderInUse`` naming it)."""
+    try:
+        return path.open("x", encoding=encoding, newline="")
+    except FileExistsError as exc:
+        raise ExportFolderInUse(f"{path} 已存在：请换一个文件夹，已发出的邀请不会被覆盖") from exc
 
 
 def _safe(name: str) -> str:

@@ -21,6 +21,8 @@ from console.store.schema import transaction
 from console.store.segmentation import audit
 
 CANCELLED = OrderStatus.CANCELLED.value
+HIDDEN = page.HIDDEN_CLOCK.value  # a rehearsal's orders, neighbours and chains: not listed
+SHOWN = "coalesce(s.clock, '') <> ?"  # unknown clocks are the wall's (parse_clock)
 
 
 def point_of(db: Any, point: str) -> dict[str, str]:
@@ -34,7 +36,7 @@ def point_of(db: Any, point: str) -> dict[str, str]:
 def pickup_orders(db: Any, point: str, now: float) -> list[dict[str, Any]]:
     """The point's orders the page lists (``page.listed``), each with its ``state``."""
     rows = db.execute(
-        """
+        f"""
         SELECT o.id, o.session_id, s.title, m.nick, o.product_id, p.name, o.quantity,
                o.amount, o.created_at, k.picked_at, coalesce(s.started_at, o.created_at),
                c.status
@@ -45,9 +47,10 @@ def pickup_orders(db: Any, point: str, now: float) -> list[dict[str, Any]]:
         LEFT JOIN pickups AS k ON k.order_id = o.id
         LEFT JOIN chains AS c ON c.id = o.chain_id
         WHERE o.pickup_point = ? AND o.status != ? AND (o.created_at >= ? OR k.picked_at >= ?)
+          AND {SHOWN}
         ORDER BY o.created_at, o.id
         """,
-        [point, CANCELLED, page.orders_since(now), page.day_start(now)],
+        [point, CANCELLED, page.orders_since(now), page.day_start(now), HIDDEN],
     ).fetchall()
     orders = []
     for r in rows:
@@ -82,13 +85,14 @@ def _neighbour_rows(db: Any, point: str, since: float, member: str | None = None
             SELECT o.member_id, m.nick, m.phone, min(o.created_at)
             FROM live_orders AS o
             JOIN events AS e ON e.session_id = o.session_id AND e.seq = o.seq
+            JOIN sessions AS s ON s.id = o.session_id
             LEFT JOIN members AS m ON m.id = o.member_id
             WHERE o.pickup_point = ? AND o.status != ? AND o.created_at >= ?
-              AND {json_is_true(db, "e.data", "new_customer")}{only}
+              AND {json_is_true(db, "e.data", "new_customer")} AND {SHOWN}{only}
             GROUP BY o.member_id, m.nick, m.phone
             ORDER BY min(o.created_at), o.member_id
             """,
-            [point, CANCELLED, since, *([member] if member is not None else [])],
+            [point, CANCELLED, since, HIDDEN, *([member] if member is not None else [])],
         ).fetchall()
     )
 
@@ -109,7 +113,7 @@ def new_neighbours(db: Any, point: str, now: float) -> list[dict[str, Any]]:
 
 def live_chains(db: Any, point: str) -> list[dict[str, Any]]:
     rows = db.execute(
-        """
+        f"""
         SELECT c.id, c.session_id, s.title, p.name, c.threshold, c.cap, c.entries, c.status,
                c.deadline,
                (SELECT count(*) FROM live_orders AS o
@@ -117,10 +121,10 @@ def live_chains(db: Any, point: str) -> list[dict[str, Any]]:
         FROM chains AS c
         JOIN sessions AS s ON s.id = c.session_id
         LEFT JOIN products AS p ON p.id = c.product_id
-        WHERE s.status = ?
+        WHERE s.status = ? AND {SHOWN}
         ORDER BY c.opened_at, c.id
         """,
-        [point, CANCELLED, SessionStatus.LIVE.value],
+        [point, CANCELLED, SessionStatus.LIVE.value, HIDDEN],
     ).fetchall()
     return [
         {

@@ -29,7 +29,13 @@ from console.store.imports.mapping import ImportOptions
 from console.store.imports.readers import ReadError, RowReader
 from console.store.imports.records import Fields
 from console.store.imports.records import Refused as RowRefused
-from console.store.imports.runner import FileProblem, ImportError_, ImportReport
+from console.store.imports.runner import (
+    FileProblem,
+    ImportError_,
+    ImportReport,
+    rejects_target,
+    write_rejects,
+)
 from console.store.repository import NotFound
 from console.store.schema import transaction
 
@@ -152,7 +158,10 @@ def import_reservations(
     """A platform's reservation export (CSV or JSON Lines: ``member_id``, optional
     ``reserved_at`` and ``invite_code``; ``options.mapping`` names the export's columns).
     Every row is checked first (unknown member, bad time, another member's invitation code,
-    each named by file, line and field); with any problem nothing is applied."""
+    each named by file, line and field); with any problem nothing is applied, unless
+    ``options.skip_bad``: then the good rows are applied and the refused ones written, as
+    they were with line, column and reason, to the rejects file (``--rejects``, else
+    ``FILE.rejected.csv``; ``report.rejects_file``), as the other imports do."""
     options = options or ImportOptions()
     name = display_name or path.name
     report = ImportReport(kind=KIND, file=name)
@@ -187,24 +196,38 @@ def import_reservations(
         report.problems.sort(key=lambda p: p.line)
         report.rejected = len({p.line for p in report.problems})
         report.accepted = report.rows - report.rejected
-        if report.problems:
+        if report.problems and not options.skip_bad:
             return report  # nothing applied: the transaction writes nothing
-        now = clock()
-        seen: set[str] = set()
-        for good in rows:
-            if good.member_id in seen:
-                report.duplicates += 1
-                continue
-            seen.add(good.member_id)
-            at = good.reserved_at if good.reserved_at is not None else now
-            made = _insert(conn, sid, good.member_id, Source.IMPORT, good.invite_code, "", at)
-            if made["created"]:
-                report.inserted += 1
-            else:
-                report.unchanged += 1
-        report.records = len(seen)
-        report.applied = True
+        bad_lines = {p.line for p in report.problems}
+        _apply(conn, sid, [r for r in rows if r.line not in bad_lines], clock(), report)
+        if report.problems:
+            target = rejects_target(path, options)
+            values = {row.line: row.values for row in reader if row.line in bad_lines}
+            write_rejects(
+                target,
+                [(p.line, values.get(p.line), p) for p in report.problems],
+                list(reader.columns),
+            )
+            report.rejects_file = str(target)
     return report
+
+
+def _apply(conn: Any, sid: str, rows: list[_Row], now: float, report: ImportReport) -> None:
+    """The good rows, one reservation per member (a repeated member: a duplicate)."""
+    seen: set[str] = set()
+    for good in rows:
+        if good.member_id in seen:
+            report.duplicates += 1
+            continue
+        seen.add(good.member_id)
+        at = good.reserved_at if good.reserved_at is not None else now
+        made = _insert(conn, sid, good.member_id, Source.IMPORT, good.invite_code, "", at)
+        if made["created"]:
+            report.inserted += 1
+        else:
+            report.unchanged += 1
+    report.records = len(seen)
+    report.applied = True
 
 
 def _label(options: ImportOptions, field: str) -> str:

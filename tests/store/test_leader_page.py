@@ -360,3 +360,57 @@ def test_an_order_of_an_open_chain_is_not_handed_out(show: Show) -> None:
     assert refused.status_code == 409, refused.text
     assert order_id in refused.json()["problems"][0]["reason"]
     assert "待成团" in refused.json()["problems"][0]["reason"]
+
+
+def test_a_rehearsal_hands_a_leader_no_work(show: Show) -> None:
+    # A rehearsal (彩排) at the same point: a newcomer's order and an open 接龙. None of it
+    # reaches the 团长's page (orders, new neighbours, chains), and no follow-up task is made
+    # for it: the README's "a rehearsal must hand nobody work".
+    import tomllib
+
+    from tests.helpers import XIANZHIDA_CATALOG
+
+    store = show.store
+    before = leader(show, "GET", "/today", show.token_a).json()
+    spec = tomllib.loads(resource_path(XIANZHIDA_CATALOG).read_text(encoding="utf-8"))
+    with store.client("operator") as client:
+        made = client.post("/sessions", json={"title": "彩排", "clock": "rehearsal"})
+        assert made.status_code == 201, made.text
+        rehearsal = str(made.json()["id"])
+        assert client.put(f"/sessions/{rehearsal}/catalog", json=spec).status_code == 200
+        client.patch(f"/sessions/{rehearsal}", json={"status": "live"}).raise_for_status()
+    newcomer = newcomers(store, 3)[2]  # the first two are the show's new_a and new_b
+    assert newcomer not in show.members.values()
+    order_id = _order(store, rehearsal, newcomer, "xzd-chicken", 1, show.point_a)
+    body = {
+        "command_id": "cmd-open-rehearsal",
+        "product_id": "xzd-pack",
+        "threshold": 3,
+        "cap": 10,
+        "deadline_minutes": 30,
+    }
+    with store.client("assistant") as client:
+        opened = client.post(f"/sessions/{rehearsal}/chains", json=body)
+    assert opened.status_code == 201, opened.text
+    with open_db(store.db_path) as conn:
+        placed = conn.execute(
+            "SELECT pickup_point FROM live_orders WHERE id = ?", [order_id]
+        ).fetchone()
+    assert placed == (show.point_a,)  # the rehearsal's order is at the point...
+    today = leader(show, "GET", "/today", show.token_a).json()
+    # ... and off its page: the show's orders and neighbours only, no rehearsal 接龙.
+    assert {o["id"] for o in today["orders"]} == {o["id"] for o in before["orders"]}
+    assert order_id not in {o["id"] for o in today["orders"]}
+    assert [n["member_id"] for n in today["neighbours"]] == [show.members["new_a"]]
+    assert today["chains"] == []
+    assert today["pickups"] == before["pickups"]
+    revealed = leader(show, "POST", f"/neighbours/{newcomer}/reveal", show.token_a)
+    assert revealed.status_code == 404
+
+    with store.client("operator") as client:
+        client.patch(f"/sessions/{rehearsal}", json={"status": "ended"}).raise_for_status()
+    refused = make_tasks(Show(**{**show.__dict__, "sid": rehearsal}), RULES)
+    assert refused.returncode != 0
+    assert "本场是彩排，不生成回访任务" in refused.stderr
+    with open_db(store.db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM followup_tasks").fetchone()[0] == 0

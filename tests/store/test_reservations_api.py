@@ -9,8 +9,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from console.resources import resource_path
-from console.store.invitations import export_invitations
+from console.store.invitations import ExportFolderInUse, export_invitations
 from console.store.schema import connect, open_store
 from tests.helpers import StoreProcess, event, open_db, post
 from tests.store.test_orders import members_by_segment, open_shop, order
@@ -174,7 +176,13 @@ def test_invitations_export_cap_opt_out_and_funnel(store: StoreProcess, tmp_path
     assert wecom[0]["invite_code"] in wecom[0]["content"]
     sms = _rows(out / "sms.csv")
     assert [r["phone"] for r in sms] == ["13800000000"]
-    assert sms[0]["parts"] == "1"
+    # Signed 【臻纯牧场】, greeted without a name, ending with the opt-out line; all counted.
+    content = sms[0]["content"]
+    assert content.startswith("【臻纯牧场】您好，")
+    assert content.endswith("拒收请回复R")
+    assert sms[0]["chars"] == str(len(content))
+    assert sms[0]["parts"] == "1"  # 69 characters: one SMS up to 70
+    assert wecom[0]["content"].startswith("您好，")  # WeCom: no SMS signature
     groups = list(out.glob("group_*.txt"))
     assert len(groups) == 1
     assert "预约码" in groups[0].read_text(encoding="utf-8")
@@ -224,3 +232,122 @@ def test_invitations_export_cap_opt_out_and_funnel(store: StoreProcess, tmp_path
     assert funnel["by_segment"]["S1"] == funnel["total"]
     assert sum(row["invited"] for row in funnel["by_leader"]) == 3
     assert stats["invitation_funnel"]["total"] == funnel["total"]
+
+
+def test_export_invites_only_the_sessions_audience(store: StoreProcess, tmp_path: Path) -> None:
+    # An S1-only 私享会 (audience S1): the shipped file has a text for every circle, yet only
+    # S1 members are invited; the rest of the base is counted as 不在本场受众, never sent to.
+    sid = store.new_session("冰爽私享会", live=False)
+    with store.client("operator") as client:
+        put = client.put(f"/sessions/{sid}/audience", json={"segments": ["S1"]})
+        assert put.status_code == 200, put.text
+    with open_db(store.db_path) as db:
+        circles = dict(
+            db.execute("SELECT id, segment FROM members WHERE segment IS NOT NULL").fetchall()
+        )
+    outside = sum(1 for s in circles.values() if s != "S1")
+    assert outside > 0
+    db = connect(store.db_path)
+    try:
+        summary = export_invitations(db, sid, resource_path(TEMPLATES), tmp_path / "out", time.time)
+        # A session without an audience keeps inviting the templates' circles.
+        other = store.new_session("全员场", live=False)
+        everyone = export_invitations(
+            db, other, resource_path(TEMPLATES), tmp_path / "out2", time.time
+        )
+    finally:
+        db.close()
+    with open_db(store.db_path) as conn:
+        invited = [
+            r[0]
+            for r in conn.execute(
+                "SELECT member_id FROM invitations WHERE session_id = ?", [sid]
+            ).fetchall()
+        ]
+        others = [
+            r[0]
+            for r in conn.execute(
+                "SELECT member_id FROM invitations WHERE session_id = ?", [other]
+            ).fetchall()
+        ]
+    assert invited
+    assert {circles[m] for m in invited} == {"S1"}
+    assert summary["skipped"]["not_in_audience"] == outside
+    assert "not_in_audience" not in everyone["skipped"]
+    assert {circles[m] for m in others} > {"S1"}
+
+
+def test_a_second_export_into_the_same_folder_is_refused(
+    store: StoreProcess, tmp_path: Path
+) -> None:
+    # The first export's sms.csv holds the codes already sent: a second export into the same
+    # folder (another session, or the same one run again) is refused naming the file, before
+    # anything is recorded, and leaves the files as they were.
+    sid = store.new_session("冰爽私享会", live=False)
+    other = store.new_session("另一场", live=False)
+    out = tmp_path / "invites"
+    db = connect(store.db_path)
+    try:
+        export_invitations(db, sid, resource_path(TEMPLATES), out, time.time)
+        before = {p.name: p.read_bytes() for p in out.iterdir()}
+        assert _rows(out / "sms.csv")
+        for again in (sid, other):
+            with pytest.raises(ExportFolderInUse) as refused:
+                export_invitations(db, again, resource_path(TEMPLATES), out, time.time)
+            assert str(refused.value) == (
+                f"{out / 'wecom_mass_send.csv'} 已存在：请换一个文件夹，已发出的邀请不会被覆盖"
+            )
+        (out / "wecom_mass_send.csv").unlink()  # sms.csv alone still refuses
+        del before["wecom_mass_send.csv"]
+        with pytest.raises(ExportFolderInUse, match=r"sms\.csv 已存在：请换一个文件夹"):
+            export_invitations(db, other, resource_path(TEMPLATES), out, time.time)
+    finally:
+        db.close()
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    with open_db(store.db_path) as conn:
+        recorded = conn.execute(
+            "SELECT count(*) FROM invitations WHERE session_id = ?", [other]
+        ).fetchone()[0]
+    assert recorded == 0
+
+
+def test_a_reservation_import_with_skip_bad_applies_the_good_rows(
+    store: StoreProcess, tmp_path: Path
+) -> None:
+    # --skip-bad, as the other imports: the good rows go in, the refused ones (an unknown
+    # member, a bad time) are written with line, column and reason to the rejects file.
+    from console.store.imports.mapping import ImportOptions
+    from console.store.reservations import import_reservations
+
+    circles = members_by_segment(store)
+    a, c = circles["S1"][0], circles["S4"][0]
+    sid = store.new_session("预热场", live=False)
+    export = tmp_path / "douyin.csv"
+    export.write_text(
+        f"用户ID,预约时间\n{c},2026-11-28 20:00\nnobody,2026-11-28 20:01\n"
+        f"{a},昨天晚上\n{a},2026-11-28 20:05\n",
+        encoding="utf-8",
+    )
+    mapping = {"member_id": "用户ID", "reserved_at": "预约时间"}
+    db = connect(store.db_path)
+    try:
+        strict = import_reservations(db, sid, export, ImportOptions(mapping=mapping))
+        assert not strict.applied
+        assert _count(store, sid) == 0
+        rejects = tmp_path / "bad.csv"
+        options = ImportOptions(mapping=mapping, skip_bad=True, rejects_path=rejects)
+        report = import_reservations(db, sid, export, options)
+    finally:
+        db.close()
+    assert report.applied
+    assert (report.rows, report.accepted, report.rejected) == (4, 2, 2)
+    assert (report.inserted, report.unchanged) == (2, 0)
+    assert report.rejects_file == str(rejects)
+    assert _count(store, sid) == 2
+    with rejects.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["line", "column", "reason", "用户ID", "预约时间"]
+    assert [(r[0], r[1], r[3], r[4]) for r in rows[1:]] == [
+        ("3", "用户ID (member_id)", "nobody", "2026-11-28 20:01"),
+        ("4", "预约时间 (reserved_at)", a, "昨天晚上"),
+    ]

@@ -51,18 +51,24 @@ def test_argparse_is_left_as_it_was_for_everyone_else(capsys: pytest.CaptureFixt
     assert "the following arguments are required: --x" in capsys.readouterr().err
 
 
-def test_reservations_import_passes_skip_bad_and_says_when_it_is_not_honoured(
+def test_reservations_import_passes_skip_bad_and_reports_the_skipped_rows(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     from console.store import reservations, schema
 
     seen: dict[str, Any] = {}
+    applied = SimpleNamespace(
+        applied=True, problems=["r.csv:3: 用户ID (member_id): 必填"], rows=3, rejected=1,
+        inserted=2, unchanged=0, rejects_file="bad.csv",
+    )  # fmt: skip
+    refused = SimpleNamespace(
+        applied=False, problems=["r.csv:3: 用户ID (member_id): 必填"], rows=3, rejected=1
+    )
+    answers = iter([applied, refused])
 
     def fake_import(db: Any, sid: str, path: Path, options: Any) -> Any:
         seen.update(sid=sid, options=options)
-        return SimpleNamespace(
-            applied=False, problems=["r.csv:3: 用户ID (member_id): 必填"], rows=3, rejected=1
-        )
+        return next(answers)
 
     monkeypatch.setattr(reservations, "import_reservations", fake_import)
     monkeypatch.setattr(schema, "open_store", lambda _db: SimpleNamespace(close=lambda: None))
@@ -71,11 +77,21 @@ def test_reservations_import_passes_skip_bad_and_says_when_it_is_not_honoured(
     args = cli.build_parser().parse_args(
         ["import", "reservations", "r.csv", "--db", db, "--session", "s1", *flags]
     )
-    with pytest.raises(cli.CliError, match=r"3 行中有 1 行有问题，全部未导入.*--skip-bad"):
-        cli._import_reservations(args)
+    assert cli._import_reservations(args) == 0
+    out = capsys.readouterr().out
+    assert "r.csv：场次 s1：新增预约 2，已有 0" in out
+    assert "跳过有问题的行 1 行，已写入 bad.csv" in out
+    assert "不支持" not in out
     options = seen["options"]
     assert (seen["sid"], options.skip_bad, options.rejects_path) == ("s1", True, Path("bad.csv"))
     assert options.mapping == {"member_id": "用户ID"}
+    # Without --skip-bad a bad row still stops the import (all or nothing), with no note.
+    plain = cli.build_parser().parse_args(
+        ["import", "reservations", "r.csv", "--db", db, "--session", "s1"]
+    )
+    with pytest.raises(cli.CliError) as stopped:
+        cli._import_reservations(plain)
+    assert str(stopped.value) == "r.csv：3 行中有 1 行有问题，全部未导入"
     assert "r.csv:3" in capsys.readouterr().err
 
 

@@ -24,8 +24,10 @@ from console.domain.segments import Segment
 from console.store.invitations import InvitationFileError, load_template_file
 
 TEMPLATES = {
-    Segment.S1: inv.Template(Segment.S1, "{nick}尊享专席{code}", "{codes}", "尊享"),
-    Segment.S4: inv.Template(Segment.S4, "9.9元尝鲜{point}{code}", "{leader}:{codes}", "性价比"),
+    Segment.S1: inv.Template(Segment.S1, "您好，尊享专席{code}", "{codes}", "尊享", "臻纯牧场"),
+    Segment.S4: inv.Template(
+        Segment.S4, "9.9元尝鲜{point}{code}", "{leader}:{codes}", "性价比", "臻纯牧场"
+    ),
 }
 
 
@@ -102,8 +104,8 @@ def test_selection_by_hand() -> None:
         ("m004", "sms"),
         ("m005", "group"),
     ]
-    assert chosen.invitations[0].text == "林*1尊享专席C1AAAAAA"
-    assert chosen.invitations[1].text == "9.9元尝鲜云栖C2AAAAAA"
+    assert chosen.invitations[0].text == "您好，尊享专席C1AAAAAA"  # WeCom: no signature
+    assert chosen.invitations[1].text == "【臻纯牧场】9.9元尝鲜云栖C2AAAAAA拒收请回复R"
     assert chosen.skipped == {
         "opted_out": 1,
         "monthly_cap": 1,
@@ -195,26 +197,27 @@ def _write(tmp_path: Path, text: str) -> Path:
 def test_unknown_circle_is_refused_with_file_line_and_field(tmp_path: Path) -> None:
     path = _write(
         tmp_path,
-        'title = "夏日冰饮季"\n\n[[circles]]\ncircle = "S1"\ntag = "尊享"\ntext = "{code}"\n'
+        'title = "夏日冰饮季"\nsignature = "臻纯牧场"\n\n[[circles]]\ncircle = "S1"\n'
+        'tag = "尊享"\ntext = "{code}"\n'
         'group_text = "{codes}"\n\n[[circles]]\ntag = "x"\ncircle = "S9"\ntext = "{code}"\n'
         'group_text = "{codes}"\n',
     )
     with pytest.raises(InvitationFileError) as refused:
         load_template_file(path)
-    assert str(refused.value) == f"{path}:11: circles[1].circle: 未知的圈层 'S9'（可选 S1..S6）"
+    assert str(refused.value) == f"{path}:12: circles[1].circle: 未知的圈层 'S9'（可选 S1..S6）"
 
 
 def test_unknown_placeholder_and_bad_cap_name_their_lines(tmp_path: Path) -> None:
     path = _write(
         tmp_path,
-        'title = "t"\nmonthly_cap = 0\n[[circles]]\ncircle = "S4"\ntag = "x"\n'
-        'text = "{nick}{price}"\ngroup_text = "{codes}"\n',
+        'title = "t"\nmonthly_cap = 0\nsignature = "鲜直达"\n[[circles]]\ncircle = "S4"\n'
+        'tag = "x"\ntext = "{price}"\ngroup_text = "{codes}"\n',
     )
     with pytest.raises(InvitationFileError) as refused:
         load_template_file(path)
     lines = str(refused.value).splitlines()
     assert lines[0].startswith(f"{path}:2: monthly_cap: ")
-    assert lines[1].startswith(f"{path}:6: circles[0].text: ")
+    assert lines[1].startswith(f"{path}:7: circles[0].text: ")
     assert "price" in lines[1]
 
 
@@ -241,14 +244,14 @@ def test_report_rows_come_from_the_same_json() -> None:
 def test_a_text_a_spreadsheet_would_run_is_refused_at_load(tmp_path: Path) -> None:
     path = _write(
         tmp_path,
-        'title = "t"\n[[circles]]\ncircle = "S4"\ntag = "x"\n'
-        'text = "@{nick} 来预约 {code}"\ngroup_text = "+{codes}"\n',
+        'title = "t"\nsignature = "鲜直达"\n[[circles]]\ncircle = "S4"\ntag = "x"\n'
+        'text = "@会员 来预约 {code}"\ngroup_text = "+{codes}"\n',
     )
     with pytest.raises(InvitationFileError) as refused:
         load_template_file(path)
     lines = str(refused.value).splitlines()
-    assert lines[0].startswith(f"{path}:5: circles[0].text: ")
-    assert lines[1].startswith(f"{path}:6: circles[0].group_text: ")
+    assert lines[0].startswith(f"{path}:6: circles[0].text: ")
+    assert lines[1].startswith(f"{path}:7: circles[0].group_text: ")
     assert all("不能以 = + - @ 开头" in line for line in lines)
 
 
@@ -274,3 +277,68 @@ def test_two_points_never_share_a_group_file() -> None:
     assert len(names) == 6
     assert all(n.isascii() and "/" not in n for n in names)
     assert _safe("pt-xihu").startswith("pt-xihu-")
+
+
+def test_members_outside_the_sessions_audience_are_never_invited() -> None:
+    # m001 S1 in the audience; m004 S4 and m009 S1 outside it: neither is invited, whatever
+    # their circle's template says; without an audience (None) the circles alone decide.
+    people = [
+        _member(1, Segment.S1, phone="138"),
+        _member(4, Segment.S4, phone="136"),
+        _member(9, Segment.S1, phone="131"),
+    ]
+    chosen = inv.select(people, TEMPLATES, {}, set(), 4, iter(["C1AAAAAA"]), "t", audience={"m001"})
+    assert [i.member_id for i in chosen.invitations] == ["m001"]
+    assert chosen.skipped == {"not_in_audience": 2}
+    codes = iter(["C1AAAAAA", "C2AAAAAA", "C3AAAAAA"])
+    everyone = inv.select(people, TEMPLATES, {}, set(), 4, codes, "t", audience=None)
+    assert len(everyone.invitations) == 3
+    assert inv.audience_of({}, []) is None
+    assert inv.audience_of({"segments": ["S1"], "reached": 0}, []) == frozenset()
+    assert inv.audience_of({"segments": ["S1"]}, ["m001"]) == {"m001"}
+
+
+def test_an_sms_greets_without_a_masked_name_signed_and_with_its_opt_out(
+    tmp_path: Path,
+) -> None:
+    # The user's SMS read "林*您好，…": a masked nick greets nobody, and the full name may not
+    # leave the store (only the masked nick is in an export), and members hold no gender for
+    # "林女士". The shipped texts greet with "您好，"; an SMS is signed 【鲜直达】 first and ends
+    # with 拒收请回复R, both counted in its characters and parts.
+    from console.resources import resource_path
+
+    for name, signature in (
+        ("xianzhida-summer-light", "鲜直达"),
+        ("zhenchun-summer-ice", "臻纯牧场"),
+    ):
+        spec = load_template_file(resource_path(f"invitations/{name}.toml"))
+        assert spec.signature == signature
+        people = [_member(n, circle, phone="138") for n, circle in enumerate(Segment, 1)]
+        codes = (f"C{n}AAAAAA" for n in range(1, 10))
+        chosen = inv.select(people, spec.templates(), {}, set(), 4, codes, spec.title)
+        assert len(chosen.invitations) == len(Segment)
+        for invitation in chosen.invitations:
+            assert invitation.text.startswith(f"【{signature}】")
+            assert invitation.text.endswith("拒收请回复R")
+            assert "*" not in invitation.text
+    text = inv.sms_text("鲜直达", "您好，" + "冰" * 57)  # 5 + 3 + 57 + 6 = 71 characters
+    assert len(text) == 71
+    assert inv.sms_parts(text) == 2
+    assert inv.sms_parts(inv.sms_text("鲜直达", "您好，" + "冰" * 56)) == 1
+
+    nick = _write(
+        tmp_path,
+        'title = "t"\nsignature = "鲜直达"\n[[circles]]\ncircle = "S4"\ntag = "x"\n'
+        'text = "{nick}您好 {code}"\ngroup_text = "{codes}"\n',
+    )
+    with pytest.raises(InvitationFileError) as refused:
+        load_template_file(nick)
+    assert str(refused.value) == f"{nick}:6: circles[0].text: 取值无效：{inv.NICK_REFUSED}"
+    unsigned = _write(
+        tmp_path,
+        'title = "t"\n[[circles]]\ncircle = "S4"\ntag = "x"\n'
+        'text = "您好 {code}"\ngroup_text = "{codes}"\n',
+    )
+    with pytest.raises(InvitationFileError) as missing:
+        load_template_file(unsigned)
+    assert "signature" in str(missing.value)

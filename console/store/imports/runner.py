@@ -155,13 +155,18 @@ def import_file(
     _apply(db, kind, records, report)
     report.applied = True
     if checked.bad:
-        target = options.rejects_path or path.with_name(path.name + ".rejected.csv")
+        target = rejects_target(path, options)
         if checked.refused_later:
             _read_refused_again(reader, checked)
         _write_rejects(target, checked)
         report.rejects_file = str(target)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def rejects_target(path: Path, options: ImportOptions) -> Path:
+    """Where ``--skip-bad`` writes the refused rows: ``--rejects``, else ``FILE.rejected.csv``."""
+    return options.rejects_path or path.with_name(path.name + ".rejected.csv")
 
 
 def _check(
@@ -370,13 +375,22 @@ ON CONFLICT DO NOTHING
 
 
 def _write_rejects(target: Path, checked: _Checked) -> None:
+    write_rejects(target, checked.bad, checked.columns)
+
+
+def write_rejects(
+    target: Path,
+    bad: Iterable[tuple[int, dict[str, Any] | None, FileProblem]],
+    columns: list[str],
+) -> None:
     """The refused rows as they were, with line number, column and reason in front; text
     a spreadsheet would run as a formula starts with ``'`` (``spreadsheet_safe``)."""
+    checked_columns = columns
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("w", encoding=REJECTS_ENCODING, newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(spreadsheet_row(["line", "column", "reason", *checked.columns]))
-        for line, values, problem in sorted(checked.bad, key=lambda item: item[0]):
-            original = [("" if values is None else values.get(c, "")) for c in checked.columns]
+        writer.writerow(spreadsheet_row(["line", "column", "reason", *checked_columns]))
+        for line, values, problem in sorted(bad, key=lambda item: item[0]):
+            original = [("" if values is None else values.get(c, "")) for c in checked_columns]
             # The rows are as sent (hostile ones too), to be opened in a spreadsheet and fixed.
             writer.writerow(spreadsheet_row([line, problem.column, problem.reason, *original]))
