@@ -20,9 +20,9 @@ both figures (``distinct_purchases``), so it is never counted twice.
 after the session"):
 
 - the *buyers* of X are the members with a standing live order in X (amount > 0);
-- the *window* is (E, E + 30 days], E the session's end (``sessions.ended_at``). For a
-  session not ended yet, E is ``now``: nothing is after it yet, so it counts no repurchaser
-  and is marked incomplete with 0 days observed;
+- the *window* is (E, E + 30 days], E the session's end (``sessions.ended_at``). A session
+  not ended yet has no window yet: no repurchaser, incomplete, 0 days observed, no window
+  end (so its figure is the same whatever the clock says until it ends);
 - a buyer *repurchased* when they have another standing purchase with amount > 0 whose time
   is in the window and which is not an order of session X: a live order of a later session or
   an imported shop order, any channel. An order placed while X was still on (before E) is
@@ -118,14 +118,14 @@ class Repurchase:
     total: CircleRepurchase
     complete: bool
     days_observed: int  # whole days since the session's end, at most 30
-    window_ends: float | None  # the session's end + 30 days; None without buyers
+    window_ends: float | None  # the session's end + 30 days; None without buyers or end
     repurchasers: frozenset[str] = field(default_factory=frozenset)
     buyers: frozenset[str] = field(default_factory=frozenset)
 
     def label(self) -> str:
         """How complete the figure is, in the product's words."""
         if self.window_ends is None:
-            return "无买家"
+            return "本场未结束，30天窗口未开始" if self.buyers else "无买家"
         if self.complete:
             return f"{WINDOW_DAYS}天已满"
         return f"未满{WINDOW_DAYS}天（已观察{self.days_observed}天）"
@@ -150,7 +150,7 @@ def session_repurchase(
 
     ``purchases``: the buyers' whole history (other members' rows are ignored), the session's
     own orders with their stamped circle; ``now``: the clock; ``ended_at``: the session's end,
-    None while it has not ended (the window then starts at ``now``).
+    None while it has not ended (no window yet).
     """
     history = [p for p in distinct_purchases(purchases) if p.standing and p.amount > 0]
     first: dict[str, float] = {}
@@ -160,20 +160,26 @@ def session_repurchase(
             first[p.member_id] = p.ts
             circles[p.member_id] = p.circle
     window = WINDOW_DAYS * DAY_S
-    end = now if ended_at is None else ended_at
-    again = {
-        p.member_id
-        for p in history
-        if p.member_id in first and p.session_id != session_id and end < p.ts <= end + window
-    }
+    end = ended_at
+    again = (
+        set()
+        if end is None
+        else {
+            p.member_id
+            for p in history
+            if p.member_id in first and p.session_id != session_id and end < p.ts <= end + window
+        }
+    )
     by_circle = {key: CircleRepurchase() for key in CIRCLE_KEYS}
     total = CircleRepurchase()
     for member in first:
         for tally in (by_circle[circle_key(circles.get(member))], total):
             tally.buyers += 1
             tally.repurchasers += member in again
-    if first:
-        window_ends: float | None = end + window
+    if first and end is None:
+        window_ends, days, complete = None, 0, False
+    elif first and end is not None:
+        window_ends = end + window
         seen = (now - end) / DAY_S
         days = max(0, min(WINDOW_DAYS, int(seen)))
         complete = now >= end + window

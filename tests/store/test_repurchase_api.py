@@ -36,7 +36,8 @@ def test_repurchase_per_circle_over_http(
     # s1a (S1): two orders in the session, nothing later  -> buyer, no repurchase
     # s1b (S1): one order; a paid shop order 2 days later -> buyer, repurchased
     # s3 (S3): one order; a cancelled shop order later    -> buyer, no repurchase
-    # S1 1/2, S3 0/1, total 1/3; the session is minutes old: the window is not complete.
+    # While the show is on there is no window yet: 0 of 3, the same at any moment. Once it
+    # ends: S1 1/2, S3 0/1, total 1/3, the window not complete (minutes old).
     # Then the session ends; s3's live order comes back in a shop export (same order id,
     # paid, a day later): the same order, no repurchase. An s1a shop order placed before the
     # end (while the show was on) is no repurchase either.
@@ -59,14 +60,10 @@ def test_repurchase_per_circle_over_http(
         response = client.get(f"/sessions/{sid}/repurchase")
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["total"] == {"buyers": 3, "repurchasers": 1, "repurchase_rate": 0.3333}
-    assert body["by_segment"]["S1"] == {"buyers": 2, "repurchasers": 1, "repurchase_rate": 0.5}
-    assert body["by_segment"]["S3"] == {"buyers": 1, "repurchasers": 0, "repurchase_rate": 0.0}
-    assert body["by_segment"]["S2"]["repurchase_rate"] is None
+    assert body["total"] == {"buyers": 3, "repurchasers": 0, "repurchase_rate": 0.0}
     assert body["complete"] is False
-    assert body["days_observed"] == 0
-    assert body["label"] == "未满30天（已观察0天）"
-    assert body["window_days"] == 30
+    assert body["window_ends"] is None
+    assert body["label"] == "本场未结束，30天窗口未开始"
 
     with open_db(store.db_path) as db:
         s3_order = db.execute(
@@ -78,9 +75,14 @@ def test_repurchase_per_circle_over_http(
     add_shop_order(store, str(s3_order), s3, time.time() + DAY, "paid")
     with store.client("host") as client:
         ended = client.get(f"/sessions/{sid}/repurchase").json()
-    assert ended["total"] == body["total"]
-    assert ended["by_segment"]["S3"]["repurchasers"] == 0
-    assert ended["by_segment"]["S1"]["repurchasers"] == 1
+    assert ended["total"] == {"buyers": 3, "repurchasers": 1, "repurchase_rate": 0.3333}
+    assert ended["by_segment"]["S1"] == {"buyers": 2, "repurchasers": 1, "repurchase_rate": 0.5}
+    assert ended["by_segment"]["S3"] == {"buyers": 1, "repurchasers": 0, "repurchase_rate": 0.0}
+    assert ended["by_segment"]["S2"]["repurchase_rate"] is None
+    assert ended["complete"] is False
+    assert ended["days_observed"] == 0
+    assert ended["label"] == "未满30天（已观察0天）"
+    assert ended["window_days"] == 30
 
 
 def test_repurchase_roles_and_unknown_session(store: StoreProcess) -> None:

@@ -145,14 +145,17 @@ def test_an_order_before_the_sessions_end_is_no_repurchase() -> None:
     assert result.repurchasers == {"q"}
 
 
-def test_a_session_not_ended_counts_from_now() -> None:
-    # X is still on: its window starts at now; nothing is after it yet.
+def test_a_session_not_ended_has_no_window_yet_whatever_the_clock() -> None:
+    # X is still on: no window yet, so the figure is the same at any moment until it ends.
     rows = [Purchase("p", day(0), 100, X), Purchase("p", day(0) + 60, 60)]
     result = session_repurchase(X, rows, now=day(0) + 120, ended_at=None)
     assert result.repurchasers == frozenset()
     assert not result.complete
     assert result.days_observed == 0
-    assert result.window_ends == day(0) + 120 + 30 * DAY_S
+    assert result.window_ends is None
+    assert result.label() == "本场未结束，30天窗口未开始"
+    later = session_repurchase(X, rows, now=day(0) + 7_200, ended_at=None)
+    assert later.to_json() == result.to_json()
 
 
 def test_a_shop_export_repeating_the_live_orders_counts_them_once() -> None:
@@ -263,7 +266,11 @@ def test_rates_are_fractions_and_repurchasers_are_buyers(
         value = tally.rate.value
         assert value is None or 0.0 <= value <= 1.0
     assert 0 <= result.days_observed <= 30
-    assert result.complete == (result.window_ends is None or now >= result.window_ends)
+    if ended_at is None:
+        assert result.window_ends is None
+        assert result.complete == (not result.buyers)
+    else:
+        assert result.complete == (result.window_ends is None or now >= result.window_ends)
 
 
 @given(_purchases, _circles)
