@@ -73,6 +73,11 @@ def code_in(text: str) -> str | None:
     return found.group(1).upper() if found else None
 
 
+BIND_CODE_REFUSED = (
+    "绑定码无效或已失效（已过期，或已用过：发在群里的绑定码只能用一次），请向助理重新获取"
+)
+
+
 def is_bind_code(typed: str) -> bool:
     """A bind code is all digits (``identities``); an invitation code never is."""
     return typed.isdigit()
@@ -83,13 +88,10 @@ def reserve_with_bind_code(code: BindCode | None, typed: str, now: float) -> str
     spent by it (the store marks it used in the same transaction): a group message is read
     by everyone there, so the code must never bind anyone's handle afterwards
     (``identities.decide_bind`` refuses a used code). Refused naming ``code`` when it is
-    unknown, already used or expired; the member to reserve for otherwise."""
-    if code is None or code.code != typed:
-        raise Refused(RefusalKind.NOT_FOUND, "code", "绑定码无效")
-    if code.used:
-        raise Refused(RefusalKind.CONFLICT, "code", "绑定码已使用（发在群里的绑定码只能用一次）")
-    if now >= code.expires_at:
-        raise Refused(RefusalKind.CONFLICT, "code", "绑定码已过期，请向助理重新获取")
+    unknown, already used or expired, in one and the same words (a group trying numbers
+    learns nothing of which codes exist); the member to reserve for otherwise."""
+    if code is None or code.code != typed or code.used or now >= code.expires_at:
+        raise Refused(RefusalKind.INVALID, "code", BIND_CODE_REFUSED)
     return code.member_id
 
 

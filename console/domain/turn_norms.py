@@ -243,7 +243,8 @@ def norm_sources(ended: Sequence[tuple[str, bool]], shows: int = HISTORY_SHOWS) 
     real = [sid for sid, rehearsal in ended if not rehearsal]
     if len(real) >= MIN_SHOWS:
         return real[:shows]
-    return [sid for sid, _ in ended][:shows]
+    rehearsals = [sid for sid, rehearsal in ended if rehearsal]
+    return real + rehearsals[: max(0, shows - len(real))]
 
 
 def _bounded(value: float) -> float:

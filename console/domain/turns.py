@@ -14,8 +14,9 @@ brand's norms or what its catalog set, ``console.domain.turn_norms``; N = ``wind
   faster than the room as a whole ("S1 钻石核心 在线 5分钟内少了 40%，可推该圈层专属价");
 - an open 接龙 whose pace since it opened would leave it short of its threshold at the
   deadline ("按当前速度 截止时差 12 单");
-- the presented product's conversion so far (distinct buyers over the room when it was
-  first presented) below ``conversion_share`` of the brand's norm for that product.
+- the presented product's conversion so far (of the distinct viewers in the room during its
+  presentation, the share who ordered it) below ``conversion_share`` of the brand's norm
+  for that product.
 
 The memory they need is ``RoomState.online_minutes``: the per-minute counts (the room,
 then S1..S6, then entries so far) as each event-time minute closed, kept when the first

@@ -93,6 +93,8 @@ def check_export_folder(out: Path) -> None:
     """Refuse a folder that already holds an export's files (``wecom_mass_send.csv``,
     ``sms.csv``, ``group_*.txt``): a second export into it would replace the files with the
     codes already sent by ones without them. ``ExportFolderInUse`` naming the file."""
+    if out.exists() and not out.is_dir():
+        raise ExportFolderInUse(f"{out} 不是文件夹：请给一个文件夹（不存在会新建）")
     if not out.is_dir():
         return
     taken = [out / WECOM_FILE, out / SMS_FILE, *sorted(out.glob("group_*.txt"))]

@@ -162,12 +162,15 @@ def pick_up(db: Any, point: str, order_id: str, by: str, now: float) -> dict[str
     """Check off an order handed out at ``point`` (idempotent: the first check-off stands)."""
     with transaction(db) as conn:
         row = conn.execute(
-            "SELECT o.session_id, c.status FROM live_orders AS o "
+            "SELECT o.session_id, c.status, coalesce(s.started_at, o.created_at), k.picked_at "
+            "FROM live_orders AS o JOIN sessions AS s ON s.id = o.session_id "
             "LEFT JOIN chains AS c ON c.id = o.chain_id "
-            "WHERE o.id = ? AND o.pickup_point = ? AND o.status != ?",
-            [order_id, point, CANCELLED],
+            "LEFT JOIN pickups AS k ON k.order_id = o.id "
+            f"WHERE o.id = ? AND o.pickup_point = ? AND o.status != ? AND {SHOWN}",
+            [order_id, point, CANCELLED, HIDDEN],
         ).fetchone()
-        if row is None:
+        # Only what the page lists can be checked off (not a rehearsal's, not an old one).
+        if row is None or not page.listed(float(row[2]), row[3], now):
             raise Refused(
                 RefusalKind.NOT_FOUND, "order_id", f"本自提点没有这个订单：{order_id[:40]!r}"
             )

@@ -24,14 +24,19 @@ from console.domain.repurchase import (
     session_repurchase,
 )
 from console.domain.segments import parse_segment
+from console.domain.session_clock import SessionClock
 from console.store import repository
 from console.store.dialect import json_values
 
 # A live order's circle: the one stamped on its order_placed event (the member's at the time).
-_LIVE = """
+# A rehearsal's (彩排) orders are a script's, not purchases: never in anyone's history, except
+# a rehearsal's own buyers when it is the session asked about (``?`` is that session or '').
+_LIVE = f"""
 SELECT o.member_id, o.created_at, o.amount, o.session_id, o.status, e.segment, o.id
 FROM live_orders AS o
+JOIN sessions AS s ON s.id = o.session_id
 LEFT JOIN events AS e ON e.session_id = o.session_id AND e.seq = o.seq
+WHERE (coalesce(s.clock, '') <> '{SessionClock.REHEARSAL.value}' OR o.session_id = ?)
 """
 _IMPORTED = "SELECT member_id, ts, amount, status, order_id, NULL FROM orders"
 # The circle in force at the order's time: the latest finished run by then that scored the
@@ -81,14 +86,15 @@ def _imported(row: tuple[Any, ...]) -> Purchase:
     )
 
 
-def load_purchases(db: Any, members: list[str] | None = None) -> list[Purchase]:
-    """Every order of ``members`` (all members when None), live and imported."""
+def load_purchases(db: Any, members: list[str] | None = None, own: str = "") -> list[Purchase]:
+    """Every order of ``members`` (all members when None), live and imported; a rehearsal's
+    live orders only when it is session ``own``."""
     if members is None:
-        live = db.execute(_LIVE).fetchall()
+        live = db.execute(_LIVE, [own]).fetchall()
         imported = db.execute(_IMPORTED).fetchall()
     else:
         listed = orjson.dumps(members).decode()
-        live = db.execute(f"{_LIVE} WHERE o.member_id IN {json_values(db)}", [listed]).fetchall()
+        live = db.execute(f"{_LIVE} AND o.member_id IN {json_values(db)}", [own, listed]).fetchall()
         imported = db.execute(
             f"{_IMPORTED} WHERE member_id IN {json_values(db)}", [listed]
         ).fetchall()
@@ -106,7 +112,7 @@ def repurchase_for(db: Any, sid: str, now: float) -> Repurchase:
             "SELECT DISTINCT member_id FROM live_orders WHERE session_id = ?", [sid]
         ).fetchall()
     ]
-    purchases = load_purchases(db, buyers) if buyers else []
+    purchases = load_purchases(db, buyers, own=sid) if buyers else []
     return session_repurchase(sid, purchases, now, ended_at)
 
 
@@ -116,7 +122,7 @@ def ltv(db: Any) -> Ltv:
         member: parse_segment(segment)
         for member, segment in db.execute("SELECT id, segment FROM members").fetchall()
     }
-    live = db.execute(_LIVE).fetchall()
+    live = db.execute(_LIVE, [""]).fetchall()
     imported = db.execute(_IMPORTED_IN_CIRCLE).fetchall()
     return ltv_by_circle([*map(_live, live), *map(_imported, imported)], circles)
 

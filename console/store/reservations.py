@@ -121,19 +121,24 @@ def reserve_by_code(db: Any, sid: str, text: str, clock: Callable[[], float]) ->
     typed = rules.code_in(text)
     if typed is None:
         raise Refused(RefusalKind.INVALID, "code", "消息里没有预约码（如：预约 K7F3Q2A8）")
-    with transaction(db) as conn:
-        _status(conn, sid)
-        now = clock()
-        if rules.is_bind_code(typed):
+    if rules.is_bind_code(typed):
+        # Spent first, in its own transaction, whatever happens next (a show that ended, ...):
+        # the group saw it, so it must never bind anyone's handle afterwards.
+        with transaction(db) as conn:
+            now = clock()
             member = rules.reserve_with_bind_code(identities.load_code(conn, typed), typed, now)
             identities.use_code(conn, typed, now)
-            return _insert(conn, sid, member, Source.CODE, "", "", now)
+        with transaction(db) as conn:
+            _status(conn, sid)
+            return _insert(conn, sid, member, Source.CODE, "", "", clock())
+    with transaction(db) as conn:
+        _status(conn, sid)
         row = conn.execute(
             "SELECT member_id FROM invitations WHERE code = ? AND session_id = ?", [typed, sid]
         ).fetchone()
         if row is None:
             raise Refused(RefusalKind.NOT_FOUND, "code", "预约码无效（不是本场的邀请码）")
-        return _insert(conn, sid, str(row[0]), Source.CODE, typed, "", now)
+        return _insert(conn, sid, str(row[0]), Source.CODE, typed, "", clock())
 
 
 # -- a platform's reservation export -----------------------------------------------------

@@ -49,8 +49,9 @@ async def reserve(sid: SessionId, body: ReservationIn, ctx: Context) -> Response
     "/sessions/{sid}/reservations/code", dependencies=[Depends(require(Permission.INGEST))]
 )
 async def reserve_by_code(sid: SessionId, body: CodeIn, ctx: Context) -> Response:
-    """An invitation code typed in a group ("预约 K7F3Q2A8"): its member reserves. A bind
-    code, an unknown code or another session's is refused naming ``code``."""
+    """A code typed in a group ("预约 K7F3Q2A8", an invitation code; "预约 123456", the
+    member's bind code, spent by it): its member reserves. An unknown, used or expired
+    code, or another session's invitation, is refused naming ``code``."""
     made = await ctx.write(reservations.reserve_by_code, sid, body.text, ctx.clock)
     return json_response(made, status=201 if made["created"] else 200)
 

@@ -184,3 +184,11 @@ def test_invite_reserve_broadcast_follow_up_and_repurchase(tmp_path: Path) -> No
     assert outcome["done_members"] >= 1
     assert outcome["done_repurchased"] <= outcome["done_members"]
     assert outcome["done_members"] + outcome["undone_members"] <= total.buyers
+    print(  # the loop's figures, for a reader running it with -s
+        f"\nloop: invited {funnel['invited']}, reserved {funnel['reserved']}, "
+        f"watched {funnel['watched']}, ordered {funnel['ordered']}; "
+        f"reservations {after['total']['reserved']} arrived {after['total']['arrived']}; "
+        f"tasks {len(mine)} ({len(done_ids)} done by {point}); "
+        f"30-day repurchase {total.repurchasers}/{total.buyers}; "
+        f"by circle {result.to_json()['by_segment']}; outcome {outcome}"
+    )

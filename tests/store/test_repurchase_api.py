@@ -164,3 +164,30 @@ def test_ltv_counts_imported_spend_in_the_circle_then(
     )
     assert after["by_segment"]["S1"]["members"] == before["by_segment"]["S1"]["members"]
     assert after["total"]["members"] == before["total"]["members"]
+
+
+def test_a_rehearsals_orders_are_nobodys_purchases(
+    store: StoreProcess, circles: dict[str, list[str]]
+) -> None:
+    # A 彩排's orders are a script's: they leave LTV alone and are no repurchase of another
+    # show; the rehearsal's own review still counts its buyers.
+    with store.client("operator") as client:
+        before: dict[str, Any] = client.get("/ltv").json()
+    sid = open_shop(store, "彩排")
+    s2 = circles["S2"][0]
+    with store.client("operator") as client:
+        assert (
+            client.post(f"/sessions/{sid}/orders", json=order(s2, key="k-rehearsal")).status_code
+            == 201
+        )
+        counted = client.get("/ltv").json()
+    assert counted["by_segment"]["S2"]["spend"] > before["by_segment"]["S2"]["spend"]
+    with open_db(store.db_path) as db:
+        db.execute("UPDATE sessions SET clock = 'rehearsal' WHERE id = ?", [sid])
+        if hasattr(db, "commit"):  # sqlite3's own connection; PostgreSQL's commits each
+            db.commit()
+    with store.client("operator") as client:
+        after = client.get("/ltv").json()
+        own = client.get(f"/sessions/{sid}/repurchase").json()
+    assert after["by_segment"]["S2"] == before["by_segment"]["S2"]
+    assert own["total"]["buyers"] == 1

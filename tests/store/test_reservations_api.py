@@ -56,9 +56,9 @@ def test_reservations_by_api_code_and_import(store: StoreProcess, tmp_path: Path
         assert made.status_code == 201, made.text
         assert made.json()["member_id"] == b
         for text, reason in (
-            (f"预约 {code}", "绑定码已使用"),
+            (f"预约 {code}", "绑定码无效或已失效"),
             (f"绑定 {code}", "消息里没有预约码"),
-            ("预约 765432", "绑定码无效"),
+            ("预约 765432", "绑定码无效或已失效"),
         ):
             typed = client.post(f"/sessions/{sid}/reservations/code", json={"text": text})
             assert typed.status_code in (404, 409, 422), typed.text
@@ -351,3 +351,23 @@ def test_a_reservation_import_with_skip_bad_applies_the_good_rows(
         ("3", "用户ID (member_id)", "nobody", "2026-11-28 20:01"),
         ("4", "预约时间 (reserved_at)", a, "昨天晚上"),
     ]
+
+
+def test_a_bind_code_seen_in_a_group_is_spent_even_when_the_reservation_is_refused(
+    store: StoreProcess,
+) -> None:
+    member = members_by_segment(store)["S1"][0]
+    sid = store.new_session("已结束的场", live=False)
+    with store.client("operator") as client:
+        client.patch(f"/sessions/{sid}", json={"status": "ended"}).raise_for_status()
+    with store.client("assistant") as client:
+        code = client.get(f"/members/{member}/bind-code").json()["code"]
+    with store.client("ingest") as client:
+        typed = client.post(f"/sessions/{sid}/reservations/code", json={"text": f"预约 {code}"})
+    assert typed.status_code == 409, typed.text  # the show is over: no reservation
+    db = open_store(store.db_path)
+    try:
+        used = db.execute("SELECT used_at FROM bind_codes WHERE code = ?", [code]).fetchone()
+    finally:
+        db.close()
+    assert used[0] is not None  # ...but the code the group saw can never bind anyone now

@@ -13,6 +13,7 @@ from console.domain import invitations as inv
 from console.domain.decisions import Refused
 from console.domain.identities import BindCode
 from console.domain.reservations import (
+    BIND_CODE_REFUSED,
     Reservation,
     Source,
     code_in,
@@ -79,9 +80,9 @@ def test_a_bind_code_typed_in_a_group_reserves_once_and_only_while_valid() -> No
             reserve_with_bind_code(found, typed, now)
         assert refused.value.refusal.field == "code"
         reasons[name] = refused.value.refusal.reason
-    assert reasons["unknown"] == reasons["another"] == "绑定码无效"
-    assert reasons["used"].startswith("绑定码已使用")
-    assert reasons["expired"] == "绑定码已过期，请向助理重新获取"
+    # One answer for all: trying numbers in a group tells nothing about which codes exist.
+    assert set(reasons.values()) == {BIND_CODE_REFUSED}
+    assert "已过期" in BIND_CODE_REFUSED
 
 
 def test_selection_by_hand() -> None:

@@ -245,7 +245,10 @@ def test_a_session_without_thresholds_folds_with_the_defaults() -> None:
 def test_the_norms_come_from_real_shows_and_from_rehearsals_only_when_too_few() -> None:
     ended = [("r1", True), ("w1", False), ("r2", True), ("w2", False), ("w3", False)]
     assert norm_sources(ended, 2) == ["w1", "w2"]
-    assert norm_sources([("r1", True), ("w1", False), ("r2", True)], 10) == ["r1", "w1", "r2"]
+    assert norm_sources([("r1", True), ("w1", False), ("r2", True)], 10) == ["w1", "r1", "r2"]
+    # Too few real shows: every real one stays, rehearsals fill the rest.
+    many = [(f"r{n}", True) for n in range(12)] + [("w1", False)]
+    assert norm_sources(many, 10) == ["w1"] + [f"r{n}" for n in range(9)]
     assert norm_sources([], 10) == []
 
 
