@@ -60,3 +60,7 @@ def test_the_third_show_prompts_with_the_norms_of_the_first_two(tmp_path: Path) 
     # The report lists it among the prompts, with the same words.
     rows = prompt_rows(replay.aids)
     assert any(row[1] == "转化偏低" and row[2] == raised[0].text for row in rows)
+    print(  # the figures, for a reader running it with -s
+        f"\nnorms of the third show: drop {last.drop_share}, entries {last.entries_drop_share}, "
+        f"products {dict(last.conversion_norms)}; raised: {[p.text for p in raised]}"
+    )
