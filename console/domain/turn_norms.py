@@ -176,21 +176,26 @@ def percentile(values: Sequence[float], share: float) -> float:
     return ordered[rank - 1]
 
 
-def window_falls(series: Sequence[tuple[int, int]], window_min: int) -> list[float]:
-    """Each minute's window fall over a per-minute series of (minute, value), where a minute
-    missing from the series has the value of the newest one before it."""
+def filled(series: Sequence[tuple[int, int]]) -> list[int]:
+    """A per-minute series of (minute, value) as one value a minute from its first to its
+    last, a minute missing from it having the value of the newest one before it."""
     if not series:
         return []
     values = dict(series)
-    first, last = series[0][0], series[-1][0]
-    filled: list[int] = []
+    out: list[int] = []
     current = series[0][1]
-    for minute in range(first, last + 1):
+    for minute in range(series[0][0], series[-1][0] + 1):
         current = values.get(minute, current)
-        filled.append(current)
+        out.append(current)
+    return out
+
+
+def window_falls(series: Sequence[tuple[int, int]], window_min: int) -> list[float]:
+    """Each minute's window fall over a per-minute series of (minute, value) (``filled``)."""
+    filled_in = filled(series)
     falls = []
-    for i in range(window_min, len(filled)):
-        before, now = filled[i - window_min], filled[i]
+    for i in range(window_min, len(filled_in)):
+        before, now = filled_in[i - window_min], filled_in[i]
         if before >= MIN_BASE:
             falls.append(max(0.0, (before - now) / before))
     return falls
@@ -199,15 +204,7 @@ def window_falls(series: Sequence[tuple[int, int]], window_min: int) -> list[flo
 def entries_falls(series: Sequence[tuple[int, int]], window_min: int) -> list[float]:
     """Each minute's entries fall, over a series of (minute, entries so far), past the
     show's opening (the window before starts ``window_min`` minutes after the first)."""
-    if not series:
-        return []
-    values = dict(series)
-    first, last = series[0][0], series[-1][0]
-    cumulative: list[int] = []
-    current = series[0][1]
-    for minute in range(first, last + 1):
-        current = values.get(minute, current)
-        cumulative.append(current)
+    cumulative = filled(series)
     falls = []
     for i in range(3 * window_min, len(cumulative)):
         before = cumulative[i - window_min] - cumulative[i - 2 * window_min]
