@@ -51,6 +51,7 @@ ASSISTANT_ACTIONS = (
     ("pin", "置顶", "T"),
     ("pick_question", "选VIP问题", "Q"),
 )
+ENDED_TIP = "本场已结束"
 
 
 class AssistantBar(QWidget):
@@ -81,16 +82,23 @@ class AssistantBar(QWidget):
         self._review_task: asyncio.Future[None] | None = None
         self._build()
 
-    def set_enabled_for(self, assistant: bool, reviewer: bool, read_only: bool) -> None:
-        """Commands for an assistant (not after a crash), 复盘 for an operator."""
+    def set_enabled_for(
+        self, assistant: bool, reviewer: bool, read_only: bool, ended: bool = False
+    ) -> None:
+        """Commands for an assistant (not after a crash, nor once the session followed has
+        ended: the store would refuse them), 复盘 for an operator."""
         self.setVisible(assistant)
         for action in self.commands.values():
-            action.setEnabled(assistant and not read_only)
+            action.setEnabled(assistant and not read_only and not ended)
+            # "" restores the default tooltip (the action's text).
+            action.setToolTip(ENDED_TIP if ended else "")
         for action in self.selection_keys.values():
             action.setEnabled(assistant)
         self.review_action.setEnabled(reviewer)
         self.review_button.setVisible(reviewer)
-        if read_only and self.dialog is not None:
+        if self.dialog is not None and (
+            read_only or (ended and not isinstance(self.dialog, SessionPicker))
+        ):
             self.dialog.close()
 
     def close_all(self) -> None:

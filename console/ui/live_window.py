@@ -438,7 +438,10 @@ class LiveWindow(QMainWindow):
         self.assistant_mode = role in COMMAND_ROLES
         self.mode_label.setText("场控模式" if self.assistant_mode else "主播视图")
         self.feed_panel.setVisible(self.assistant_mode)
-        self.toolbar.set_enabled_for(self.assistant_mode, role in REVIEW_ROLES, self.read_only)
+        ended = self.live.session.get("status") == SessionStatus.ENDED
+        self.toolbar.set_enabled_for(
+            self.assistant_mode, role in REVIEW_ROLES, self.read_only, ended
+        )
 
     def _on_live_outbox_changed(self, status: OutboxStatus) -> None:
         parts = []
@@ -473,6 +476,7 @@ class LiveWindow(QMainWindow):
     def _on_live_session_changed(self, session: dict[str, Any]) -> None:
         self.title_label.setText(display_text(str(session.get("title", "")), 40))
         self.setWindowTitle(f"直播中控台 · {display_text(str(session.get('title', '')), 60)}")
+        self._on_live_role_changed(self.live.role)  # an ended session takes no commands
         self._on_clock_tick()
 
     def _now(self) -> float:
