@@ -45,8 +45,10 @@ from console.ui.voice import VoiceReadout
 from console.ui.voice_dialog import VoiceSettingsDialog
 from console.ui.voice_settings import (
     VoiceSettings,
+    load_muted,
     load_voice_settings,
     mandarin_voices,
+    save_muted,
     save_voice_settings,
     voice_variants,
 )
@@ -171,8 +173,11 @@ class LiveWindow(QMainWindow):
         self.mute_action.setShortcut(QKeySequence("M"))
         self.mute_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.mute_action.toggled.connect(self.voice.set_muted)
+        # Saved on the host's M only: closing the window mutes the read-out too (stop()).
+        self.mute_action.triggered.connect(save_muted)
         self.voice.muted_changed.connect(self._on_voice_muted_changed)
         self.addAction(self.mute_action)
+        self.mute_action.setChecked(load_muted())
 
     def open_voice_settings(self) -> VoiceSettingsDialog:
         """V: the voice settings, non-modal (the room keeps updating behind it)."""
