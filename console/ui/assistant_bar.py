@@ -68,12 +68,14 @@ class AssistantBar(QWidget):
         shoutouts: ShoutoutView,
         product_name: Callable[[str], str],
         font_family: str,
+        now: Callable[[], float],
     ) -> None:
         super().__init__()
         self.window_ = window
         self.live = live
         self.shoutouts = shoutouts
         self.product_name = product_name
+        self.now = now  # the session's (a rehearsal's script time): the 秒杀 countdown
         self.font_family = font_family
         self.commands: dict[str, QAction] = {}
         self.selection_keys: dict[str, QAction] = {}
@@ -216,8 +218,20 @@ class AssistantBar(QWidget):
     def flash_dialog(self) -> None:
         cards = self.live.cards
         stock = {str(c["product_id"]): self.live.stock_of(c) for c in cards}
-        dialog = FlashDialog(cards, self.presenting_id(), stock, self.window_)
+        dialog = FlashDialog(
+            cards,
+            self.presenting_id(),
+            stock,
+            self.window_,
+            self.live.state.flash_sales,
+            self.now(),
+        )
         self._open_dialog(dialog, "start_flash_sale")
+
+    def show_running_sales(self) -> None:
+        """The 秒杀 dialog's line on its product's running sale, as the room changes."""
+        if isinstance(self.dialog, FlashDialog):
+            self.dialog.show_running(self.live.state.flash_sales, self.now())
 
     def _open_dialog(self, dialog: CommandDialog, kind: str) -> None:
         if self.dialog is not None:

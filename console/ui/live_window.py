@@ -110,7 +110,9 @@ class LiveWindow(QMainWindow):
         self._build_header_widgets()
         self._build_room_widgets(font_family)
         self._build_voice()
-        self.toolbar = AssistantBar(self, live, self.shoutouts, self._product_name, font_family)
+        self.toolbar = AssistantBar(
+            self, live, self.shoutouts, self._product_name, font_family, self._now
+        )
         self.commands = self.toolbar.commands
         self.replays = self.toolbar.replays
         self._build_layout()
@@ -404,6 +406,7 @@ class LiveWindow(QMainWindow):
         state = self.live.state
         sale = state.flash_sales.get(state.presenting) if state.presenting else None
         self.card.show_flash(sale, self._now())
+        self.toolbar.show_running_sales()
 
     def _show_chains(self) -> None:
         state = self.live.state
