@@ -51,6 +51,7 @@ ASSISTANT_ACTIONS = (
     ("pin", "置顶", "T"),
     ("pick_question", "选VIP问题", "Q"),
 )
+ENDED_TIP = "本场已结束"
 
 
 class AssistantBar(QWidget):
@@ -67,12 +68,14 @@ class AssistantBar(QWidget):
         shoutouts: ShoutoutView,
         product_name: Callable[[str], str],
         font_family: str,
+        now: Callable[[], float],
     ) -> None:
         super().__init__()
         self.window_ = window
         self.live = live
         self.shoutouts = shoutouts
         self.product_name = product_name
+        self.now = now  # the session's (a rehearsal's script time): the 秒杀 countdown
         self.font_family = font_family
         self.commands: dict[str, QAction] = {}
         self.selection_keys: dict[str, QAction] = {}
@@ -81,16 +84,23 @@ class AssistantBar(QWidget):
         self._review_task: asyncio.Future[None] | None = None
         self._build()
 
-    def set_enabled_for(self, assistant: bool, reviewer: bool, read_only: bool) -> None:
-        """Commands for an assistant (not after a crash), 复盘 for an operator."""
+    def set_enabled_for(
+        self, assistant: bool, reviewer: bool, read_only: bool, ended: bool = False
+    ) -> None:
+        """Commands for an assistant (not after a crash, nor once the session followed has
+        ended: the store would refuse them), 复盘 for an operator."""
         self.setVisible(assistant)
         for action in self.commands.values():
-            action.setEnabled(assistant and not read_only)
+            action.setEnabled(assistant and not read_only and not ended)
+            # "" restores the default tooltip (the action's text).
+            action.setToolTip(ENDED_TIP if ended else "")
         for action in self.selection_keys.values():
             action.setEnabled(assistant)
         self.review_action.setEnabled(reviewer)
         self.review_button.setVisible(reviewer)
-        if read_only and self.dialog is not None:
+        if self.dialog is not None and (
+            read_only or (ended and not isinstance(self.dialog, SessionPicker))
+        ):
             self.dialog.close()
 
     def close_all(self) -> None:
@@ -208,8 +218,20 @@ class AssistantBar(QWidget):
     def flash_dialog(self) -> None:
         cards = self.live.cards
         stock = {str(c["product_id"]): self.live.stock_of(c) for c in cards}
-        dialog = FlashDialog(cards, self.presenting_id(), stock, self.window_)
+        dialog = FlashDialog(
+            cards,
+            self.presenting_id(),
+            stock,
+            self.window_,
+            self.live.state.flash_sales,
+            self.now(),
+        )
         self._open_dialog(dialog, "start_flash_sale")
+
+    def show_running_sales(self) -> None:
+        """The 秒杀 dialog's line on its product's running sale, as the room changes."""
+        if isinstance(self.dialog, FlashDialog):
+            self.dialog.show_running(self.live.state.flash_sales, self.now())
 
     def _open_dialog(self, dialog: CommandDialog, kind: str) -> None:
         if self.dialog is not None:

@@ -7,7 +7,7 @@ Each is opened non-modally (``open()``), so the room keeps updating behind it, a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from console.domain.chains import ChainProgress
 from console.domain.draws import PRIZE_LENGTH
-from console.domain.flash import MAX_MINUTES, MIN_MINUTES
+from console.domain.flash import MAX_MINUTES, MIN_MINUTES, flash_line
 from console.domain.segments import ALL_SEGMENTS
 from console.domain.sessions import parse_status
 from console.domain.text import display_text
@@ -235,9 +235,19 @@ class DrawDialog(CommandDialog):
             super().accept()
 
 
+def running_sale_text(sale: Mapping[str, Any] | None, now: float) -> str:
+    """ "该商品正在秒杀：¥68 · 剩 15 件 · 03:24" from the card's own line (``flash_line``);
+    "" when the product has no sale running."""
+    line = flash_line(sale, now)
+    # flash_line reads "秒杀 ¥68 · …" / "限时特价 ¥9.9": its first space becomes the colon.
+    return f"该商品正在{line.replace(' ', '：', 1)}" if line else ""
+
+
 class FlashDialog(CommandDialog):
-    """秒杀: product (the one presented), flash price in yuan, units, minutes, per-member
-    limit, circles (none ticked: all). The store checks the terms and refuses in Chinese."""
+    """秒杀: product (the one presented when it opened; it stays, whatever is presented
+    meanwhile), flash price in yuan, units, minutes, per-member limit, circles (none ticked:
+    all). A sale already running on the product is shown above the new terms. The store
+    checks the terms and refuses in Chinese."""
 
     def __init__(
         self,
@@ -245,11 +255,19 @@ class FlashDialog(CommandDialog):
         current: str | None,
         stock: dict[str, int],
         parent: QWidget | None = None,
+        sales: Mapping[str, Mapping[str, Any]] | None = None,
+        now: float = 0.0,
     ) -> None:
         super().__init__("秒杀", parent)
         self.cards = {str(c["product_id"]): c for c in cards}
         self.stock = stock
+        self.sales: Mapping[str, Mapping[str, Any]] = sales or {}
+        self.now = now
         self.product = _product_box(cards, current)
+        self.running = QLabel("")
+        self.running.setObjectName("flashRunning")
+        self.running.setTextFormat(Qt.TextFormat.PlainText)
+        self.running.setVisible(False)
         self.price = QDoubleSpinBox(minimum=0.01, maximum=100_000, value=9.9, decimals=2)
         self.price.setPrefix("¥ ")
         self.units = QSpinBox(minimum=1, maximum=100_000, value=10)
@@ -261,14 +279,27 @@ class FlashDialog(CommandDialog):
         self.limit.setSuffix(" 件")
         grid, self.circles = _circle_boxes()
         self.form.addRow("商品", self.product)
+        self.form.addRow(self.running)
         self.form.addRow("秒杀价", self.price)
         self.form.addRow("秒杀件数", self.units)
         self.form.addRow("时长", self.minutes)
         self.form.addRow("每人限购", self.limit)
         self.form.addRow("圈层（不选为全部）", grid)
-        self.product.currentIndexChanged.connect(lambda _index: self._prefill())
-        self._prefill()
+        self.product.currentIndexChanged.connect(lambda _index: self._on_product_changed())
+        self._on_product_changed()
         self.finish_form()
+
+    def show_running(self, sales: Mapping[str, Mapping[str, Any]], now: float) -> None:
+        """The room's running sales (``RoomState.flash_sales``) as of ``now``: the line for
+        the dialog's product, never for whatever is presented now."""
+        self.sales, self.now = sales, now
+        text = running_sale_text(self.sales.get(str(self.product.currentData())), now)
+        self.running.setText(text)
+        self.running.setVisible(bool(text))
+
+    def _on_product_changed(self) -> None:
+        self.show_running(self.sales, self.now)
+        self._prefill()
 
     def _prefill(self) -> None:
         """The product's lowest visible price and at most 10 of its stock, to edit."""

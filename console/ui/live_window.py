@@ -45,8 +45,10 @@ from console.ui.voice import VoiceReadout
 from console.ui.voice_dialog import VoiceSettingsDialog
 from console.ui.voice_settings import (
     VoiceSettings,
+    load_muted,
     load_voice_settings,
     mandarin_voices,
+    save_muted,
     save_voice_settings,
     voice_variants,
 )
@@ -108,7 +110,9 @@ class LiveWindow(QMainWindow):
         self._build_header_widgets()
         self._build_room_widgets(font_family)
         self._build_voice()
-        self.toolbar = AssistantBar(self, live, self.shoutouts, self._product_name, font_family)
+        self.toolbar = AssistantBar(
+            self, live, self.shoutouts, self._product_name, font_family, self._now
+        )
         self.commands = self.toolbar.commands
         self.replays = self.toolbar.replays
         self._build_layout()
@@ -171,8 +175,11 @@ class LiveWindow(QMainWindow):
         self.mute_action.setShortcut(QKeySequence("M"))
         self.mute_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.mute_action.toggled.connect(self.voice.set_muted)
+        # Saved on the host's M only: closing the window mutes the read-out too (stop()).
+        self.mute_action.triggered.connect(save_muted)
         self.voice.muted_changed.connect(self._on_voice_muted_changed)
         self.addAction(self.mute_action)
+        self.mute_action.setChecked(load_muted())
 
     def open_voice_settings(self) -> VoiceSettingsDialog:
         """V: the voice settings, non-modal (the room keeps updating behind it)."""
@@ -399,6 +406,7 @@ class LiveWindow(QMainWindow):
         state = self.live.state
         sale = state.flash_sales.get(state.presenting) if state.presenting else None
         self.card.show_flash(sale, self._now())
+        self.toolbar.show_running_sales()
 
     def _show_chains(self) -> None:
         state = self.live.state
@@ -438,7 +446,10 @@ class LiveWindow(QMainWindow):
         self.assistant_mode = role in COMMAND_ROLES
         self.mode_label.setText("场控模式" if self.assistant_mode else "主播视图")
         self.feed_panel.setVisible(self.assistant_mode)
-        self.toolbar.set_enabled_for(self.assistant_mode, role in REVIEW_ROLES, self.read_only)
+        ended = self.live.session.get("status") == SessionStatus.ENDED
+        self.toolbar.set_enabled_for(
+            self.assistant_mode, role in REVIEW_ROLES, self.read_only, ended
+        )
 
     def _on_live_outbox_changed(self, status: OutboxStatus) -> None:
         parts = []
@@ -473,6 +484,7 @@ class LiveWindow(QMainWindow):
     def _on_live_session_changed(self, session: dict[str, Any]) -> None:
         self.title_label.setText(display_text(str(session.get("title", "")), 40))
         self.setWindowTitle(f"直播中控台 · {display_text(str(session.get('title', '')), 60)}")
+        self._on_live_role_changed(self.live.role)  # an ended session takes no commands
         self._on_clock_tick()
 
     def _now(self) -> float:

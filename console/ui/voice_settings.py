@@ -101,6 +101,19 @@ def save_voice_settings(chosen: VoiceSettings) -> None:
     settings.sync()
 
 
+def load_muted() -> bool:
+    """M as the host left it: a console muted at close starts muted."""
+    value = window_settings().value(f"{GROUP}/muted", False)
+    return value in (True, "true", "1", 1)
+
+
+def save_muted(muted: bool) -> None:
+    """Kept apart from ``VoiceSettings``: the settings dialog's choice does not touch M."""
+    settings = window_settings()
+    settings.setValue(f"{GROUP}/muted", muted)
+    settings.sync()
+
+
 def _espeak_rows(selector: str) -> list[tuple[str, str, str, str]]:
     """(language, gender, name, file) of ``espeak-ng --voices=SELECTOR``; [] without it."""
     espeak = shutil.which(ESPEAK)

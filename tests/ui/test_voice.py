@@ -176,6 +176,31 @@ def test_m_mutes_and_unmutes_the_voice_in_both_views(
     assert not window.voice_label.isVisibleTo(window)
 
 
+def test_m_is_remembered_after_a_restart(
+    shared_store: StoreProcess,
+    open_console: Callable[..., Console],
+    qtbot: QtBot,
+) -> None:
+    first = open_console(shared_store)
+    press(first, qtbot, Qt.Key.Key_M)
+    assert first.window.voice.muted
+    first.window.close()  # closing mutes the read-out itself: only M is remembered
+
+    muted = open_console(shared_store)
+    window = muted.window
+    assert window.voice.muted
+    assert window.mute_action.isChecked()
+    assert window.voice_label.isVisibleTo(window)
+    assert window.voice_label.text() == "🔇"
+    press(muted, qtbot, Qt.Key.Key_M)  # unmuted, and so it starts next time
+    assert not window.voice.muted
+    window.close()
+
+    heard = open_console(shared_store).window
+    assert not heard.voice.muted
+    assert not heard.voice_label.isVisibleTo(heard)
+
+
 @pytest.mark.parametrize(("exit_code", "ok"), [(0, True), (1, False)])
 def test_aplay_player_pipes_the_wav_and_reports_how_it_went(
     owner: QObject,
