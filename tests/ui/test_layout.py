@@ -194,6 +194,17 @@ class Show:
         for member in self.members("S2", 3):
             self.order(member, "xzd-pack", "pt-101")
         wait(lambda: self.host.orders.text() == "3", "3 orders")
+        # A 秒杀 running on the card through the next states (its line is read at a metre).
+        self.send(
+            "start_flash_sale",
+            product_id="xzd-pack",
+            price=19.9,
+            units=10,
+            minutes=60,
+            limit_per_member=1,
+            circles=[],
+        )
+        wait(lambda: self.host.card.flash_text().startswith("秒杀 ¥19.9"), "秒杀 shown")
         caption = "预约 40 · 已到 36"
         for window in (self.host, self.assistant):
             wait(lambda w=window: w.reservation_label.text() == caption, "reservations shown")
@@ -329,7 +340,10 @@ def on_screen(label: QLabel) -> str:
 
 # What must be readable in a state, at every size: (role, widget, words).
 MUST_READ: dict[str, list[tuple[str, Callable[[LiveWindow], QLabel], str]]] = {
-    "live": [(r, lambda w: w.reservation_label, "预约 40 · 已到 36") for r in WINDOWS],
+    "live": [
+        *((r, lambda w: w.reservation_label, "预约 40 · 已到 36") for r in WINDOWS),
+        *((r, lambda w: w.card.flash, "秒杀 ¥19.9 · 剩 10 件") for r in WINDOWS),
+    ],
     "sold_out": [(r, lambda w: w.card.stock, "已售罄") for r in WINDOWS],
     "refused": [("assistant", lambda w: w.outbox_label, "库存只有")],
     "offline": [("assistant", lambda w: w.outbox_label, "1 条指令待发送")],

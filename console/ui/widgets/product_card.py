@@ -106,6 +106,10 @@ class PresentingCard(QFrame):
         top = QHBoxLayout()
         top.addWidget(self.emoji, 0)
         top.addWidget(self.name, 1)
+        # In the name row, where the stock is while a sale runs (its units left are what
+        # matters then): a row of its own squeezes the ladder's prices below their readable
+        # height at 1366x768.
+        top.addWidget(self.flash, 0)
         top.addWidget(self.stock, 0)
         ladder = QVBoxLayout()
         ladder.setSpacing(2)
@@ -114,7 +118,6 @@ class PresentingCard(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 4, 12, 4)
         layout.addLayout(top)
-        layout.addWidget(self.flash)
         layout.addSpacing(4)
         layout.addLayout(ladder)
         layout.addSpacing(4)
@@ -173,6 +176,7 @@ class PresentingCard(QFrame):
         text = flash_line(sale, now)
         self.flash.setText(text)
         self.flash.setVisible(bool(text))
+        self.stock.setVisible(not text)
 
     def flash_text(self) -> str:
         return self.flash.text() if self.flash.isVisibleTo(self) else ""
