@@ -429,3 +429,33 @@ def test_a_rehearsal_hands_a_leader_no_work(show: Show) -> None:
     assert "本场是彩排，不生成回访任务" in refused.stderr
     with open_db(store.db_path) as conn:
         assert conn.execute("SELECT count(*) FROM followup_tasks").fetchone()[0] == 0
+
+
+def test_a_leader_sees_only_the_chains_of_shows_with_orders_at_their_point(
+    store: StoreProcess,
+) -> None:
+    # Two live shows with a 接龙 each: the open one has an order at pt-xihu; the private S1
+    # session has none there. pt-xihu's 团长 sees the first only; a point with no order in
+    # either sees no 接龙 (nor the private session's title).
+    from tests.store.test_chains_api import enter, open_chain
+    from tests.store.test_orders import open_shop
+
+    members = members_by_segment(store)
+    shown = open_shop(store, "夏日冰饮季")
+    private = open_shop(store, "S1 私享会·不公开")
+    chain = open_chain(store, shown).json()["chain_id"]
+    open_chain(store, private, key="cmd-chain-private")
+    assert enter(store, shown, members["S2"][0], chain).status_code == 201
+    with open_db(store.db_path) as conn:
+        other = conn.execute(
+            "SELECT id FROM pickup_points WHERE id <> 'pt-xihu' ORDER BY id LIMIT 1"
+        ).fetchone()[0]
+    here = httpx.get(
+        f"{store.url}/leader/today", params={"token": store.leader_token("pt-xihu")}, timeout=10
+    ).json()["chains"]
+    assert [(c["id"], c["here"]) for c in here] == [(chain, 1)]
+    elsewhere = httpx.get(
+        f"{store.url}/leader/today", params={"token": store.leader_token(other, "B")}, timeout=10
+    )
+    assert elsewhere.json()["chains"] == []
+    assert "私享会" not in elsewhere.text
