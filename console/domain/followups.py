@@ -20,7 +20,8 @@ A *rule* names a condition over one buyer of the session, an owner and a due tim
   is refused);
 - ``orders``: standing orders in the session;
 - ``new_customer``: the session holds the buyer's first order ever (新邻居);
-- ``woke_up``: an S6 member who ordered (唤醒);
+- ``woke_up``: an S6 member who had bought before and ordered again (唤醒): never a
+  ``new_customer`` (a first order ever is a 新邻居, as the shout-out ``comeback`` holds);
 - ``koc``: the member carries the KOC flag;
 - ``pickup_point``: the point of the buyer's first standing order (``in`` takes a list).
 
@@ -229,7 +230,9 @@ class BuyerFacts:
 
     @property
     def woke_up(self) -> bool:
-        return self.circle is Segment.S6 and self.orders > 0
+        """唤醒: a dormant (S6) member who had bought before came back; a first order ever
+        is a 新邻居 (``new_customer``), never woken up (as the shout-out ``comeback``)."""
+        return self.circle is Segment.S6 and self.orders > 0 and not self.new_customer
 
     def value(self, name: str) -> Any:
         if name == "circle":

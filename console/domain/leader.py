@@ -9,7 +9,9 @@
   in the last ``NEIGHBOUR_DAYS`` days; shown masked (nick, ``mask_phone``) until the leader
   asks for one member's number, which the store records in the audit log;
 - *tasks*: the follow-up tasks owned by the point's leader (``console.domain.followups``);
-- *接龙*: the chains of live sessions, with how many of their entries are at this point.
+- *接龙*: the chains of live sessions that have at least one standing (not cancelled) order
+  at this point (``shows_chains_of``), with how many of their entries are at this point:
+  another point's show, a private S1 session's title, is none of this 团长's business.
 
 Only shows (wall-clock sessions) reach the page: a rehearsal's (彩排) orders, new neighbours
 and chains are the script's, and hand a real 团长 no work (``session_clock.hands_out_work``;
@@ -45,6 +47,13 @@ PICKUP_LABELS = {
     PickupState.TO_HAND_OUT: "待提",
     PickupState.AWAITING_CHAIN: "待成团",
 }
+
+
+def shows_chains_of(standing_orders_here: int) -> bool:
+    """A live session's 接龙 reach a point's page only when the session has at least one
+    standing (not cancelled) order at the point: the simplest rule that shows a leader the
+    shows their neighbours buy in, and no other session (not a private S1 session's title)."""
+    return standing_orders_here > 0
 
 
 def day_start(now: float) -> float:

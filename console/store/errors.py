@@ -49,8 +49,10 @@ async def refused_handler(_request: Request, exc: Exception) -> JSONResponse:
 
 async def not_found_handler(_request: Request, exc: Exception) -> JSONResponse:
     """A named thing a reader or writer looked up is not there (``repository.NotFound``,
-    e.g. an unknown session in a query): 404 with its Chinese message, never a 500."""
-    return JSONResponse(problem_body([Problem("id", str(exc))]), status_code=404)
+    e.g. an unknown session in a query): 404 with its Chinese message, never a 500, naming
+    the field the caller gave for it (``NotFound.field``: ``session``, ``sid``, ...)."""
+    field = getattr(exc, "field", "id") or "id"
+    return JSONResponse(problem_body([Problem(field, str(exc))]), status_code=404)
 
 
 async def database_unavailable_handler(request: Request, exc: Exception) -> JSONResponse:

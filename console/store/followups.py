@@ -246,7 +246,10 @@ def list_tasks(db: Any, sid: str | None, point: str | None, now: float) -> list[
     if point is not None:
         tasks = [t for t in leader_tasks(db, point) if sid is None or t.session_id == sid]
     elif sid is not None:
-        repository.get_session(db, sid)  # NotFound
+        try:
+            repository.get_session(db, sid)
+        except repository.NotFound as exc:  # the query's ``session`` names it
+            raise repository.NotFound(str(exc), field="session") from exc
         tasks = session_tasks(db, sid)
     else:
         rows = db.execute(

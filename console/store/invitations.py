@@ -40,10 +40,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated, Any, BinaryIO, TextIO
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -275,8 +278,13 @@ def _fresh_codes(conn: Any) -> Iterable[str]:
 def export_invitations(
     db: Any, sid: str, path: Path, out: Path, clock: Callable[[], float]
 ) -> dict[str, Any]:
-    """Select, render, write the three shapes into ``out`` and record what was sent, in one
-    transaction (a failure writing the files records nothing). A summary.
+    """Select, render, write the three shapes and record what was sent, in one transaction
+    (a failure writing the files records nothing). A summary.
+
+    The files are written into a staging folder beside ``out`` (same filesystem) and moved
+    into ``out`` only after the commit: a failure recording the invitations, or at the
+    COMMIT, leaves no file holding codes that were never recorded (the staging folder is
+    removed on any exception).
 
     A folder that already holds an export's files is refused before anything is recorded
     (``ExportFolderInUse``): each export goes into a folder of its own, so the files of one
@@ -285,6 +293,23 @@ def export_invitations(
     spec = load_template_file(path)
     check_export_folder(out)
     templates = spec.templates()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.export-", dir=out.parent))
+    try:
+        return _export(db, sid, spec, templates, staging, out, clock)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # empty after a success
+
+
+def _export(
+    db: Any,
+    sid: str,
+    spec: InvitationFileIn,
+    templates: dict[Segment, Template],
+    staging: Path,
+    out: Path,
+    clock: Callable[[], float],
+) -> dict[str, Any]:
     with transaction(db) as conn:
         row = conn.execute("SELECT status, title FROM sessions WHERE id = ?", [sid]).fetchone()
         if row is None:
@@ -318,26 +343,10 @@ def export_invitations(
             spec.title,
             audience=audience,
         )
-        conn.executemany(
-            "INSERT INTO invitations (code, session_id, member_id, segment, channel, point_id, "
-            "leader, month, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    i.code,
-                    sid,
-                    i.member_id,
-                    i.circle.value,
-                    i.channel.value,
-                    i.point_id,
-                    i.leader,
-                    month,
-                    now,
-                )
-                for i in selection.invitations
-            ],
-        )
         groups = rules.group_messages(selection.invitations, recipients, templates, spec.title)
-        files = _write(out, selection.invitations, recipients, templates, groups)
+        written = _write(staging, selection.invitations, recipients, templates, groups)
+        _record(conn, sid, selection.invitations, month, now)
+    files = _move_in(written, out)  # only once the codes are recorded
     by_channel: dict[str, int] = {}
     for invitation in selection.invitations:
         by_channel[invitation.channel.value] = by_channel.get(invitation.channel.value, 0) + 1
@@ -350,6 +359,49 @@ def export_invitations(
         "skipped": selection.skipped,
         "files": [str(f) for f in files],
     }
+
+
+def _record(conn: Any, sid: str, invitations: list[Invitation], month: str, now: float) -> None:
+    """Record what the export sends (inside its transaction)."""
+    conn.executemany(
+        "INSERT INTO invitations (code, session_id, member_id, segment, channel, point_id, "
+        "leader, month, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                i.code,
+                sid,
+                i.member_id,
+                i.circle.value,
+                i.channel.value,
+                i.point_id,
+                i.leader,
+                month,
+                now,
+            )
+            for i in invitations
+        ],
+    )
+
+
+def _move_in(written: list[Path], out: Path) -> list[Path]:
+    """The staged files moved into ``out``, each created exclusively (a hard link, never
+    replacing a file there: ``ExportFolderInUse`` naming it), then unlinked from staging."""
+    out.mkdir(parents=True, exist_ok=True)
+    moved = []
+    for staged in written:
+        target = out / staged.name
+        try:
+            os.link(staged, target)
+        except FileExistsError as exc:
+            raise ExportFolderInUse(
+                f"{target} 已存在：请换一个文件夹，已发出的邀请不会被覆盖"
+            ) from exc
+        except OSError:  # a filesystem without hard links: copy into a new file
+            with _create_binary(target) as handle:
+                handle.write(staged.read_bytes())
+        staged.unlink()
+        moved.append(target)
+    return moved
 
 
 def _write(
@@ -396,6 +448,13 @@ def _create(path: Path, encoding: str = ENCODING) -> TextIO:
     """A new file (never an existing one: ``ExportFolderInUse`` naming it)."""
     try:
         return path.open("x", encoding=encoding, newline="")
+    except FileExistsError as exc:
+        raise ExportFolderInUse(f"{path} 已存在：请换一个文件夹，已发出的邀请不会被覆盖") from exc
+
+
+def _create_binary(path: Path) -> BinaryIO:
+    try:
+        return path.open("xb")
     except FileExistsError as exc:
         raise ExportFolderInUse(f"{path} 已存在：请换一个文件夹，已发出的邀请不会被覆盖") from exc
 

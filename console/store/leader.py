@@ -112,20 +112,24 @@ def new_neighbours(db: Any, point: str, now: float) -> list[dict[str, Any]]:
 
 
 def live_chains(db: Any, point: str) -> list[dict[str, Any]]:
+    """The 接龙 of live shows with a standing order at ``point`` (``page.shows_chains_of``)."""
     rows = db.execute(
         f"""
         SELECT c.id, c.session_id, s.title, p.name, c.threshold, c.cap, c.entries, c.status,
                c.deadline,
                (SELECT count(*) FROM live_orders AS o
-                WHERE o.chain_id = c.id AND o.pickup_point = ? AND o.status != ?)
+                WHERE o.chain_id = c.id AND o.pickup_point = ? AND o.status != ?),
+               (SELECT count(*) FROM live_orders AS o
+                WHERE o.session_id = c.session_id AND o.pickup_point = ? AND o.status != ?)
         FROM chains AS c
         JOIN sessions AS s ON s.id = c.session_id
         LEFT JOIN products AS p ON p.id = c.product_id
         WHERE s.status = ? AND {SHOWN}
         ORDER BY c.opened_at, c.id
         """,
-        [point, CANCELLED, SessionStatus.LIVE.value, HIDDEN],
+        [point, CANCELLED, point, CANCELLED, SessionStatus.LIVE.value, HIDDEN],
     ).fetchall()
+    rows = [r for r in rows if page.shows_chains_of(int(r[10]))]
     return [
         {
             "id": r[0],

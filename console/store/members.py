@@ -153,7 +153,7 @@ def member_detail(
     params = {"run": run, "member": member_id}
     row = db.execute(_SELECT + " WHERE m.id = :member", params).fetchone()
     if row is None:
-        raise NotFound(f"没有这位会员：{member_id!r}")
+        raise NotFound(f"没有这位会员：{member_id!r}", field="member_id")
     detail = _row(row, reveal, _run_scoring(db, run))
     detail["override"] = active_override(db, member_id)
     detail["audit"] = audit_trail(db, member_id)

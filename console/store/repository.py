@@ -44,7 +44,13 @@ LiveAppend = Callable[[sqlite3.Connection, str, Sequence[Mapping[str, Any]]], "A
 
 
 class NotFound(LookupError):
-    """A named thing (session, member) does not exist."""
+    """A named thing (session, member) does not exist; ``field`` names what the caller gave
+    for it (``sid``, ``session``, ``member_id``; ``id`` when nothing better is known), the
+    field the 404 names (``errors.not_found_handler``)."""
+
+    def __init__(self, message: str, field: str = "id") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +121,7 @@ _SESSION_ROWS = "SELECT s.*, " + ", ".join(
 def get_session(db: sqlite_utils.Database, sid: str) -> dict[str, Any]:
     rows = list(db.query(f"{_SESSION_ROWS} FROM sessions AS s WHERE s.id = ?", [sid]))
     if not rows:
-        raise NotFound(f"没有这场直播：{sid!r}")
+        raise NotFound(f"没有这场直播：{sid!r}", field="sid")
     return session_json(rows[0])
 
 
@@ -123,7 +129,7 @@ def session_created_at(db: sqlite_utils.Database, sid: str) -> float:
     """When the session was created (an indexed single-row read)."""
     row = db.execute("SELECT created_at FROM sessions WHERE id = ?", [sid]).fetchone()
     if row is None:
-        raise NotFound(f"没有这场直播：{sid!r}")
+        raise NotFound(f"没有这场直播：{sid!r}", field="sid")
     return float(row[0])
 
 
@@ -245,7 +251,7 @@ def append_events(
     with transaction(db) as conn:
         status = session_status(conn, sid)
         if status is None:
-            raise NotFound(f"没有这场直播：{sid!r}")
+            raise NotFound(f"没有这场直播：{sid!r}", field="sid")
         # A live session takes append_in's fast path, which sorts out repeats itself.
         fresh = events if status is SessionStatus.LIVE else _without_stored(conn, sid, events)
         admission = admit_platform_events(status, len(fresh))
@@ -312,7 +318,7 @@ def append_in(
     now = time.time()
     row = conn.execute("SELECT last_seq, status FROM sessions WHERE id = ?", [sid]).fetchone()
     if row is None:
-        raise NotFound(f"没有这场直播：{sid!r}")
+        raise NotFound(f"没有这场直播：{sid!r}", field="sid")
     last_seq = int(row[0])
     if events:
         # Whatever the path (ingest, an order, a command, a chain's deadline), nothing goes
@@ -489,5 +495,5 @@ def referral_code(db: Any, sid: str, member_id: str) -> str | None:
 def last_seq(db: sqlite_utils.Database, sid: str) -> int:
     row = db.execute("SELECT last_seq FROM sessions WHERE id = ?", [sid]).fetchone()
     if row is None:
-        raise NotFound(f"没有这场直播：{sid!r}")
+        raise NotFound(f"没有这场直播：{sid!r}", field="sid")
     return int(row[0])

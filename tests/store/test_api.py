@@ -255,3 +255,15 @@ def test_a_store_restart_between_batches_keeps_the_log_gapless(store: StoreProce
         seqs = [e["seq"] for e in client.get(f"/sessions/{sid}/events").json()["events"]]
         assert client.get(f"/sessions/{sid}/state").json()["online"] == 4
     assert seqs == list(range(1, 7))
+
+
+def test_an_unknown_thing_is_404_naming_the_field_that_named_it(
+    shared_store: StoreProcess,
+) -> None:
+    with shared_store.client() as client:
+        tasks = client.get("/tasks", params={"session": "nope"})
+        followups = client.get("/sessions/nope/followups")
+    assert tasks.status_code == 404, tasks.text
+    assert tasks.json()["problems"] == [{"field": "session", "reason": "没有这场直播：'nope'"}]
+    assert followups.status_code == 404, followups.text
+    assert [p["field"] for p in followups.json()["problems"]] == ["sid"]

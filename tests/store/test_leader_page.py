@@ -63,9 +63,9 @@ def newcomers(store: StoreProcess, n: int) -> list[str]:
 
 
 def open_leader_show(store: StoreProcess, title: str = "鲜直达《夏日轻食计划》团长") -> Show:
-    """A live show with orders at two pickup points: at A a new neighbour (an S6 newcomer:
-    welcome and a call) and an S2 regular; at B another newcomer and an S3 buyer of the
-    298 bundle (the operator's VIP invitation)."""
+    """A live show with orders at two pickup points: at A a new neighbour (an S6 newcomer: a
+    welcome, no wake-up call: a first order ever) and an S2 regular; at B another newcomer
+    and an S3 buyer of the 298 bundle (the operator's VIP invitation)."""
     sid = live_show(store, title)
     with open_db(store.db_path) as conn:
         a, b = (r[0] for r in conn.execute("SELECT id FROM pickup_points ORDER BY id LIMIT 2"))
@@ -232,22 +232,37 @@ def test_the_token_contract_refuses_an_unknown_point(show: Show) -> None:
     assert today.json()["point"]["id"] == show.point_b
 
 
+def returning_sleeper(store: StoreProcess) -> str:
+    """An S6 member who had bought before (the show's orders are their first back)."""
+    with open_db(store.db_path) as conn:
+        row = conn.execute(
+            "SELECT id FROM members WHERE segment = 'S6' AND opted_out = 0 AND id IN "
+            "(SELECT member_id FROM orders) ORDER BY id LIMIT 1"
+        ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
 def test_tasks_made_twice_done_by_their_owner_only(show: Show, tmp_path: Path) -> None:
+    # At A the newcomer (S6, first order ever) gets the welcome only; an S6 member who had
+    # bought before and is back gets the wake-up call (唤醒).
+    sleeper = returning_sleeper(show.store)
+    _order(show.store, show.sid, sleeper, "xzd-avocado", 1, show.point_a)
     live = make_tasks(show, RULES)
     assert live.returncode != 0
     assert "尚未结束" in live.stderr  # not before the show ends
     made = end_and_make_tasks(show)
     assert made.returncode == 0, made.stderr
-    assert "新建任务 5，已有 0" in made.stdout
+    assert "新建任务 4，已有 0" in made.stdout
     again = make_tasks(show, RULES)
-    assert "新建任务 0，已有 5" in again.stdout
+    assert "新建任务 0，已有 4" in again.stdout
 
     headers = {"Authorization": f"Bearer {show.token_a}"}
     with httpx.Client(base_url=show.store.url + "/api/v1", headers=headers, timeout=10) as c:
         mine = c.get("/tasks").json()["tasks"]
         assert {(t["rule_id"], t["member_id"]) for t in mine} == {
             ("welcome", show.members["new_a"]),
-            ("s6-call", show.members["new_a"]),
+            ("s6-call", sleeper),
         }
         assert {t["state"] for t in mine} == {"pending"}
         theirs = leader(show, "GET", "/today", show.token_b).json()["tasks"]
@@ -268,10 +283,10 @@ def test_tasks_made_twice_done_by_their_owner_only(show: Show, tmp_path: Path) -
     assert {t["rule_id"] for t in vip} == {"welcome", "s6-call", "vip-invite"}
     by_owner = {r["owner"]: r for r in report["by_owner"]}
     assert by_owner[f"leader:{show.point_a}"]["on_time"] == 2
-    assert by_owner[f"leader:{show.point_b}"]["pending"] == 2
+    assert by_owner[f"leader:{show.point_b}"]["pending"] == 1  # new_b's welcome
     assert by_owner["operator"]["pending"] == 1
-    assert report["total"]["total"] == 5
-    assert report["outcome"]["done_members"] == 1  # new_a: both tasks done
+    assert report["total"]["total"] == 4
+    assert report["outcome"]["done_members"] == 2  # new_a and the sleeper: each task done
     assert report["outcome"]["undone_members"] == 2
 
 
@@ -414,3 +429,33 @@ def test_a_rehearsal_hands_a_leader_no_work(show: Show) -> None:
     assert "本场是彩排，不生成回访任务" in refused.stderr
     with open_db(store.db_path) as conn:
         assert conn.execute("SELECT count(*) FROM followup_tasks").fetchone()[0] == 0
+
+
+def test_a_leader_sees_only_the_chains_of_shows_with_orders_at_their_point(
+    store: StoreProcess,
+) -> None:
+    # Two live shows with a 接龙 each: the open one has an order at pt-xihu; the private S1
+    # session has none there. pt-xihu's 团长 sees the first only; a point with no order in
+    # either sees no 接龙 (nor the private session's title).
+    from tests.store.test_chains_api import enter, open_chain
+    from tests.store.test_orders import open_shop
+
+    members = members_by_segment(store)
+    shown = open_shop(store, "夏日冰饮季")
+    private = open_shop(store, "S1 私享会·不公开")
+    chain = open_chain(store, shown).json()["chain_id"]
+    open_chain(store, private, key="cmd-chain-private")
+    assert enter(store, shown, members["S2"][0], chain).status_code == 201
+    with open_db(store.db_path) as conn:
+        other = conn.execute(
+            "SELECT id FROM pickup_points WHERE id <> 'pt-xihu' ORDER BY id LIMIT 1"
+        ).fetchone()[0]
+    here = httpx.get(
+        f"{store.url}/leader/today", params={"token": store.leader_token("pt-xihu")}, timeout=10
+    ).json()["chains"]
+    assert [(c["id"], c["here"]) for c in here] == [(chain, 1)]
+    elsewhere = httpx.get(
+        f"{store.url}/leader/today", params={"token": store.leader_token(other, "B")}, timeout=10
+    )
+    assert elsewhere.json()["chains"] == []
+    assert "私享会" not in elsewhere.text

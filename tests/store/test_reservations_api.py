@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from console.resources import resource_path
+from console.store import invitations as invitations_store
 from console.store.invitations import ExportFolderInUse, export_invitations
-from console.store.schema import connect, open_store
+from console.store.schema import connect, open_store, transaction
 from tests.helpers import StoreProcess, event, open_db, post
 from tests.store.test_orders import members_by_segment, open_shop, order
 
@@ -309,6 +312,53 @@ def test_a_second_export_into_the_same_folder_is_refused(
             "SELECT count(*) FROM invitations WHERE session_id = ?", [other]
         ).fetchone()[0]
     assert recorded == 0
+
+
+@pytest.mark.parametrize("failing", ["insert", "commit"])
+def test_an_export_whose_recording_fails_leaves_no_file(
+    store: StoreProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    # The files hold the codes: if recording them fails (the insert, after the files are
+    # written, or the COMMIT), no file is left in the folder (nor any staging folder
+    # beside it) and nothing is recorded.
+    sid = store.new_session("冰爽私享会", live=False)
+    out = tmp_path / "invites"
+
+    def insert_fails(*_args: Any) -> None:
+        raise RuntimeError("insert failed")
+
+    @contextmanager
+    def commit_fails(db: Any) -> Iterator[Any]:
+        with transaction(db) as conn:
+            yield conn
+            raise RuntimeError("COMMIT failed")
+
+    if failing == "insert":
+        monkeypatch.setattr(invitations_store, "_record", insert_fails)
+    else:
+        monkeypatch.setattr(invitations_store, "transaction", commit_fails)
+    db = connect(store.db_path)
+    try:
+        with pytest.raises(RuntimeError, match="failed"):
+            export_invitations(db, sid, resource_path(TEMPLATES), out, time.time)
+    finally:
+        db.close()
+    assert not out.exists() or list(out.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".invites")] == []
+    with open_db(store.db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM invitations").fetchone()[0] == 0
+    monkeypatch.undo()  # then the same export goes through, into the same folder
+    db = connect(store.db_path)
+    try:
+        summary = export_invitations(db, sid, resource_path(TEMPLATES), out, time.time)
+    finally:
+        db.close()
+    assert sorted(p.name for p in out.iterdir()) == sorted(Path(f).name for f in summary["files"])
+    assert all(Path(f).parent == out for f in summary["files"])
+    assert (
+        len(_rows(out / "sms.csv")) + len(_rows(out / "wecom_mass_send.csv")) == summary["invited"]
+    )
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".invites")] == []
 
 
 def test_a_reservation_import_with_skip_bad_applies_the_good_rows(

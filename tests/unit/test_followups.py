@@ -71,7 +71,8 @@ def buyer(member: str, circle: Segment | None, spent_yuan: float, **kw: object) 
 BUYERS = [
     buyer("a", Segment.S3, 298.0),  # exactly 298: invited
     buyer("b", Segment.S3, 297.99),  # a fen short: not
-    buyer("c", Segment.S6, 9.9, new_customer=True, pickup_point="pt-2"),  # call + welcome
+    buyer("c", Segment.S6, 9.9, pickup_point="pt-2"),  # bought before, back: woke up, a call
+    buyer("e", Segment.S6, 19.9, new_customer=True, pickup_point="pt-2"),  # first ever: welcome
     buyer("d", None, 50.0, new_customer=True, pickup_point=""),  # no point: no 团长 task
 ]
 
@@ -131,13 +132,26 @@ def test_tasks_from_buyers_same_ids_twice() -> None:
     assert made == {
         ("vip-invite", "a", Owner.OPERATOR, "pt-1"),
         ("s6-call", "c", Owner.LEADER, "pt-2"),
-        ("welcome", "c", Owner.LEADER, "pt-2"),
+        ("welcome", "e", Owner.LEADER, "pt-2"),
     }
     due = {t.rule_id: t.due_at - END for t in tasks}
     assert due == {"vip-invite": 48 * HOUR_S, "s6-call": 24 * HOUR_S, "welcome": 24 * HOUR_S}
     again = plan_tasks("s1", END, BUYERS, RULES, now=END + 9_999)
     assert [t.id for t in again] == [t.id for t in tasks]
     assert not {t.id for t in plan_tasks("s2", END, BUYERS, RULES, END)} & {t.id for t in tasks}
+
+
+def test_a_first_order_ever_is_a_new_neighbour_never_woken_up() -> None:
+    """唤醒 is a dormant member who had bought before coming back (as the shout-out
+    ``comeback``): a first-time S6 buyer gets the welcome only, not the wake-up call."""
+    first = buyer("e", Segment.S6, 19.9, new_customer=True)
+    back = buyer("c", Segment.S6, 9.9)
+    assert (first.woke_up, back.woke_up) == (False, True)
+    assert parse_clause("woke_up == true").holds(back)
+    assert not parse_clause("woke_up == true").holds(first)
+    assert not buyer("s5", Segment.S5, 9.9).woke_up  # only S6 sleeps
+    rules = {t.rule_id for t in plan_tasks("s1", END, [first], RULES, END)}
+    assert rules == {"welcome"}
 
 
 def test_states_at_the_clock_and_who_may_complete() -> None:
@@ -168,7 +182,7 @@ def test_report_by_rule_owner_and_outcome_worked_by_hand() -> None:
     assert done_call is not None
     assert late_vip is not None
     now = END + 30 * HOUR_S  # welcome (due +24 h) overdue; vip not yet done at +30 h...
-    report = followup_report([done_call, by_rule["welcome"], late_vip], frozenset({"c"}), now)
+    report = followup_report([done_call, by_rule["welcome"], late_vip], frozenset({"c", "e"}), now)
     payload = report.to_json()
     rules = {r["rule_id"]: r for r in payload["by_rule"]}
     assert (rules["s6-call"]["on_time"], rules["welcome"]["overdue"]) == (1, 1)
@@ -184,20 +198,21 @@ def test_report_by_rule_owner_and_outcome_worked_by_hand() -> None:
         "done": 1,
         "done_rate": 0.5,
     }
-    # c: one task done (call) -> done member, repurchased; a: vip done late, no repurchase.
+    # c: the call done -> done member, repurchased; a: vip done late, no repurchase;
+    # e: the welcome not done -> undone member, repurchased.
     assert payload["outcome"] == {
         "done_members": 2,
         "done_repurchased": 1,
         "done_repurchase_rate": 0.5,
-        "undone_members": 0,
-        "undone_repurchased": 0,
-        "undone_repurchase_rate": None,
+        "undone_members": 1,
+        "undone_repurchased": 1,
+        "undone_repurchase_rate": 1.0,
     }
-    # Per rule: welcome's member c did not do the welcome, and repurchased.
+    # Per rule: welcome's member e did not get the welcome, and repurchased.
     assert rules["welcome"]["outcome"]["undone_repurchased"] == 1
     rows = state_rows(payload, {"pt-2": "韦团长"})
     assert ["负责人 韦团长（pt-2）", "2", "1", "0", "0", "1"] in rows
-    assert outcome_rows(payload)[-1] == ["合计（按会员）", "50.0%（1/2）", "—（0/0）"]
+    assert outcome_rows(payload)[-1] == ["合计（按会员）", "50.0%（1/2）", "100.0%（1/1）"]
 
 
 def test_the_leader_page_figures() -> None:
