@@ -179,15 +179,20 @@ def test_the_leader_page_on_a_phone(shows: tuple[Show, str, str]) -> None:
             phone = conn.execute(
                 "SELECT phone FROM members WHERE id = ?", [show.members["new_a"]]
             ).fetchone()[0]
-            b_tasks = {
-                r[0]
-                for r in conn.execute(
-                    "SELECT id FROM followup_tasks WHERE point_id = ?", [show.point_b]
-                )
+            tasks_at = {
+                point: {
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT id FROM followup_tasks WHERE point_id = ?", [point]
+                    )
+                }
+                for point in (show.point_a, show.point_b)
             }
         assert phone not in seen["text"]
-        assert len(seen["tasks"]) == 2
-        assert not {t["id"] for t in seen["tasks"]} & b_tasks
+        # A's tasks (the newcomer's welcome: a first order ever is no waking), none of B's.
+        assert {t["id"] for t in seen["tasks"]} == tasks_at[show.point_a]
+        assert len(tasks_at[show.point_a]) == 1
+        assert not {t["id"] for t in seen["tasks"]} & tasks_at[show.point_b]
         assert show.orders["new_b"] not in json.dumps(seen)
         assert "1 / 3" not in seen["chains"][0]  # two entries: one here, one at B
         assert "2 / 3" in seen["chains"][0]
