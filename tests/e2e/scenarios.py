@@ -6,6 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from console.domain.orders import OrderStatus
+from console.sim.demo_members import ORDER_COLUMNS, follow_up_orders, load_demo_members, to_csv
+from console.store.imports import ImportOptions, import_file
 from tests.e2e.test_cli import run_main
 from tests.helpers import StoreProcess
 
@@ -57,3 +60,23 @@ def simulate_in_own_store(home: Path, name: str, timeout: float, scale: float = 
             ]
     finally:
         store.stop()
+
+
+def import_later_orders(db: Any, sids: list[str], folder: Path) -> list[tuple[str, str, float]]:
+    """The buyers of ``sids`` (member, persona, first standing order's time in each session)
+    and their orders of the next 30 days, imported as a shop export would be
+    (``demo_members.follow_up_orders``); the buyers."""
+    personas = {m["id"]: m["persona"] for m in load_demo_members()}
+    buyers = [
+        (member, personas[member], float(first))
+        for member, first in db.execute(
+            "SELECT member_id, min(created_at) FROM live_orders "
+            f"WHERE status <> ? AND session_id IN ({', '.join('?' * len(sids))}) "
+            "GROUP BY session_id, member_id",
+            [OrderStatus.CANCELLED.value, *sids],
+        ).fetchall()
+    ]
+    later = folder / "later_orders.csv"
+    later.write_text(to_csv(follow_up_orders(buyers), ORDER_COLUMNS), encoding="utf-8")
+    assert import_file(db, "orders", later, ImportOptions()).applied
+    return buyers

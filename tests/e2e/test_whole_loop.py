@@ -15,11 +15,10 @@ import pytest
 
 from console.domain.repurchase import DAY_S, WINDOW_DAYS
 from console.resources import resource_path
-from console.sim.demo_members import ORDER_COLUMNS, follow_up_orders, load_demo_members, to_csv
 from console.store.followups import followup_report_json
-from console.store.imports import ImportOptions, import_file
 from console.store.repurchase import repurchase_for
 from console.store.schema import open_store
+from tests.e2e.scenarios import import_later_orders
 from tests.e2e.test_cli import run_main
 from tests.helpers import StoreProcess
 
@@ -154,20 +153,9 @@ def test_invite_reserve_broadcast_follow_up_and_repurchase(tmp_path: Path) -> No
         store.stop()
 
     # 6. Later orders imported (the buyers' next 30 days), then the 30-day repurchase.
-    personas = {m["id"]: m["persona"] for m in load_demo_members()}
     db = open_store(store.db_path)
     try:
-        buyers = [
-            (member, personas[member], float(first))
-            for member, first in db.execute(
-                "SELECT member_id, min(created_at) FROM live_orders "
-                "WHERE status <> 'cancelled' AND session_id = ? GROUP BY member_id",
-                [sid],
-            ).fetchall()
-        ]
-        later = tmp_path / "later_orders.csv"
-        later.write_text(to_csv(follow_up_orders(buyers), ORDER_COLUMNS), encoding="utf-8")
-        assert import_file(db, "orders", later, ImportOptions()).applied
+        buyers = import_later_orders(db, [sid], tmp_path)
         now = max(first for _, _, first in buyers) + (WINDOW_DAYS + 1) * DAY_S
         result = repurchase_for(db, sid, now)
         report: dict[str, Any] = followup_report_json(db, sid, now)

@@ -10,11 +10,9 @@ import pytest
 
 from console.domain.order_status import ImportedStatus
 from console.domain.repurchase import DAY_S, WINDOW_DAYS, CircleRepurchase
-from console.sim.demo_members import ORDER_COLUMNS, follow_up_orders, load_demo_members, to_csv
-from console.store.imports import ImportOptions, import_file
 from console.store.repurchase import ltv, repurchase_for
 from console.store.schema import open_store
-from tests.e2e.scenarios import rehearse
+from tests.e2e.scenarios import import_later_orders, rehearse
 from tests.helpers import StoreProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -28,23 +26,10 @@ def test_s1_repurchases_most_and_has_the_highest_ltv(tmp_path: Path) -> None:
     finally:
         store.stop()
     assert len(sids) == 4
-    personas = {m["id"]: m["persona"] for m in load_demo_members()}
     db = open_store(store.db_path)
     try:
-        # The buyers' first order in each session, as the store has them (standing orders).
-        buyers = [
-            (member, personas[member], float(first))
-            for member, first in db.execute(
-                "SELECT member_id, min(created_at) FROM live_orders "
-                f"WHERE status <> 'cancelled' AND session_id IN ({', '.join('?' * len(sids))}) "
-                "GROUP BY session_id, member_id",
-                sids,
-            ).fetchall()
-        ]
-        later = tmp_path / "later_orders.csv"
-        later.write_text(to_csv(follow_up_orders(buyers), ORDER_COLUMNS), encoding="utf-8")
-        report = import_file(db, "orders", later, ImportOptions())
-        assert report.applied
+        # The buyers' first standing order in each session, and their next 30 days' orders.
+        buyers = import_later_orders(db, sids, tmp_path)
         # The clock passed in: a day after the last buyer's window closed.
         now = max(first for _, _, first in buyers) + (WINDOW_DAYS + 1) * DAY_S
         series: dict[str, CircleRepurchase] = {}

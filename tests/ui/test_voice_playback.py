@@ -9,9 +9,8 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import pytest
 
 from console.ui.voice import synthesize
 from console.ui.voice_settings import RATE, VOICE
-from tests.helpers import ROOT
+from tests.helpers import ROOT, wait_for
 
 pytestmark = [
     pytest.mark.skipif(
@@ -36,14 +35,6 @@ RECORD_RATE = 22050
 WINDOW_S = 0.02
 SINKS = ("stream", "earpiece")
 LOUD = 500  # RMS of a 20 ms window, 16-bit: espeak's speech is thousands, a null sink 0
-
-
-def wait_for(check: Callable[[], bool], deadline_s: float, what: str) -> None:
-    end = time.monotonic() + deadline_s
-    while not check():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 @pytest.fixture
