@@ -30,7 +30,11 @@ def set_status(
     before the transaction, since a past show may need its summary folded first); ending a
     show keeps its summary for the next shows' norms (after it, from the closed log)."""
     appended = None
-    settings = prompt_norms.settings_for(db, sid) if wanted is SessionStatus.LIVE else None
+    going_live = (
+        wanted is SessionStatus.LIVE
+        and repository.get_session(db, sid)["status"] == SessionStatus.SCHEDULED.value
+    )  # a repeated call to go live asks nothing of the history
+    settings = prompt_norms.settings_for(db, sid) if going_live else None
     changed = False
     with transaction(db) as conn:
         # A rehearsal's: its script's time. To the log's millisecond, so the show's last
